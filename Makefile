@@ -1,0 +1,33 @@
+# khulasa: `make install`, then `make test`. VENV= picks another virtualenv location.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PYTHON ?= python3
+BUNDLE ?= tiny
+LISTEN ?= 127.0.0.1:50051
+
+.PHONY: install proto test serve clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[server,test]"
+	touch $@
+
+# Stubs are committed so that `pip install` works without the tools; regenerate after
+# editing the .proto (tests/test_proto.py fails when they are stale).
+proto: install
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=client --pyi_out=client --grpc_python_out=client \
+		proto/khulasa/v1/khulasa.proto
+
+test: install
+	$(PY) -m pytest -q
+
+serve: install
+	$(BIN)/khulasa-models build $(BUNDLE)
+	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info client/*.egg-info server/*.egg-info

@@ -1,0 +1,116 @@
+"""The server process: gRPC server, health, reflection, bundle loading, signals."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+import time
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
+
+from . import config, logs
+from .engines import Runtime
+from .pipeline import Pipeline
+from .service import NewsDigestService
+
+log = logging.getLogger("khulasa.server")
+SERVICE_NAME = khulasa_pb2.DESCRIPTOR.services_by_name["NewsDigest"].full_name
+
+
+class Server:
+    """Listens first (health NOT_SERVING), then loads the bundle, then reports SERVING."""
+
+    def __init__(self, settings: config.Settings):
+        self.settings = settings
+        self.service = NewsDigestService(settings)
+        self.health = health.HealthServicer()
+        limit = settings.max_message_bytes
+        self.grpc = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
+        )
+        khulasa_pb2_grpc.add_NewsDigestServicer_to_server(self.service, self.grpc)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc
+        )
+        self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.port = 0
+
+    def _set_health(self, status) -> None:
+        for name in ("", SERVICE_NAME):
+            self.health.set(name, status)
+
+    def start(self) -> int:
+        port = self.grpc.add_insecure_port(self.settings.listen)
+        if port == 0:
+            raise OSError(f"could not listen on {self.settings.listen}")
+        self.grpc.start()
+        self.port = port
+        host = self.settings.listen.rsplit(":", 1)[0]
+        log.info("listening", extra={"address": f"{host}:{port}"})
+        return port
+
+    def load(self) -> None:
+        s = self.settings
+        runtime = Runtime(
+            device=s.device,
+            compute_type=s.compute_type,
+            inter_threads=s.inter_threads,
+            intra_threads=s.intra_threads,
+            max_batch_tokens=s.max_batch_tokens,
+        )
+        start = time.perf_counter()
+        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle)
+        options = runtime.model_options()
+        self.service.runtime_info = {"device": options["device"], "compute_type": options["compute_type"]}
+        self.service.pipeline = pipeline
+        self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        log.info(
+            "bundle loaded",
+            extra={"bundle": pipeline.bundle.name, "path": str(pipeline.bundle.path),
+                   "seconds": round(time.perf_counter() - start, 2), **options},
+        )
+
+    def stop(self, grace: float | None = None) -> None:
+        self.health.enter_graceful_shutdown()
+        self.grpc.stop(self.settings.grace if grace is None else grace).wait()
+        self.service.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = config.load(argv)
+    except (ValueError, OSError) as exc:
+        print(f"khulasa-server: {exc}", file=sys.stderr)
+        return 2
+    logs.setup(settings.log_level)
+    server = Server(settings)
+    try:
+        server.start()
+    except OSError as exc:
+        log.error(str(exc))
+        return 2
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    try:
+        server.load()
+    except Exception as exc:  # a bad bundle must end the process with a message, not a trace
+        log.error("cannot serve: %s", exc, extra={"kind": type(exc).__name__})
+        server.stop(0)
+        return 2
+    stopping.wait()
+    log.info("shutting down", extra={"grace": settings.grace})
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Bundle builders behind `khulasa-models build`."""

@@ -1,0 +1,128 @@
+"""Server settings, from (lowest to highest precedence) defaults, a TOML config file,
+KHULASA_* environment variables, and command-line flags."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_BUNDLE = "qwen2.5-coder-1.5b"
+
+
+@dataclass
+class Settings:
+    bundle: str = DEFAULT_BUNDLE
+    listen: str = "127.0.0.1:50051"
+    device: str = "auto"
+    compute_type: str = "default"
+    inter_threads: int = 1
+    intra_threads: int = 0
+    max_batch_tokens: int = 4096
+    workers: int = 32
+    digest_many_concurrency: int = 4
+    max_text_chars: int = 100_000
+    max_texts: int = 64
+    max_message_bytes: int = 8 * 1024 * 1024
+    max_summary_sentences: int = 10
+    verify_bundle: bool = True
+    grace: float = 10.0
+    log_level: str = "info"
+
+
+_HELP = {
+    "bundle": "bundle directory, or a bundle name under $KHULASA_HOME/bundles",
+    "listen": "HOST:PORT to serve on (port 0 picks a free port)",
+    "device": "auto, cpu or cuda",
+    "compute_type": "CTranslate2 compute type; default: int8 on CPU, int8_float16 on a GPU",
+    "inter_threads": "parallel model replicas (CTranslate2 inter_threads)",
+    "intra_threads": "threads per replica; 0: cores / inter_threads",
+    "max_batch_tokens": "largest padded batch handed to CTranslate2, in tokens",
+    "workers": "gRPC handler threads",
+    "digest_many_concurrency": "articles of one DigestMany stream processed at once",
+    "max_text_chars": "longest accepted text, in characters",
+    "max_texts": "most texts in one Translate request",
+    "max_message_bytes": "largest gRPC message received or sent",
+    "max_summary_sentences": "largest accepted max_sentences",
+    "verify_bundle": "check every bundle file's sha256 before serving",
+    "grace": "seconds in-flight requests get to finish on SIGTERM",
+    "log_level": "debug, info, warning or error",
+}
+
+
+def _coerce(name: str, kind: type, value: Any) -> Any:
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"{name}: expected true or false, got {value!r}")
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+
+
+def _types() -> dict[str, type]:
+    defaults = Settings()
+    return {f.name: type(getattr(defaults, f.name)) for f in fields(Settings)}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="khulasa-server",
+        description="Serve Arabic→English news translation and summaries over gRPC.",
+        epilog="Every flag can also be set as KHULASA_<NAME> (e.g. KHULASA_LISTEN) or in the "
+        "TOML file given by --config / KHULASA_CONFIG (keys as the flag names, with _).",
+    )
+    p.add_argument("--config", help="TOML settings file")
+    for name, kind in _types().items():
+        flag = "--" + name.replace("_", "-")
+        if kind is bool:
+            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction, help=_HELP[name])
+        else:
+            p.add_argument(flag, dest=name, default=None, type=kind, help=_HELP[name])
+    return p
+
+
+def load(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    args = parser().parse_args(argv)
+    types = _types()
+    values: dict[str, Any] = {}
+    config = args.config or environ.get("KHULASA_CONFIG")
+    if config:
+        with open(Path(config).expanduser(), "rb") as f:
+            data = tomllib.load(f)
+        unknown = sorted(set(data) - set(types))
+        if unknown:
+            raise ValueError(f"{config}: unknown settings {', '.join(unknown)}")
+        values.update({k: _coerce(k, types[k], v) for k, v in data.items()})
+    for name, kind in types.items():
+        env = environ.get("KHULASA_" + name.upper())
+        if env is not None:
+            values[name] = _coerce("KHULASA_" + name.upper(), kind, env)
+        flag = getattr(args, name)
+        if flag is not None:
+            values[name] = flag
+    settings = dataclasses.replace(Settings(), **values)
+    validate(settings)
+    return settings
+
+
+def validate(s: Settings) -> None:
+    if s.device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device: expected auto, cpu or cuda, got {s.device!r}")
+    if ":" not in s.listen:
+        raise ValueError(f"listen: expected HOST:PORT, got {s.listen!r}")
+    for name in ("inter_threads", "workers", "digest_many_concurrency", "max_text_chars", "max_texts",
+                 "max_message_bytes", "max_summary_sentences", "max_batch_tokens"):
+        if getattr(s, name) < 1:
+            raise ValueError(f"{name}: must be at least 1")

@@ -1,0 +1,53 @@
+"""Pipeline results → protobuf messages."""
+
+from __future__ import annotations
+
+from khulasa.v1 import khulasa_pb2 as pb
+
+from . import results as r
+
+
+def segment(s: r.Segment) -> pb.Segment:
+    return pb.Segment(source=s.source, translation=s.translation, score=s.score, paragraph=s.paragraph, warnings=s.warnings)
+
+
+def paragraph(p: r.ParagraphResult) -> pb.Paragraph:
+    return pb.Paragraph(index=p.index, source=p.source, translation=p.translation, segments=[segment(s) for s in p.segments])
+
+
+def summary_sentences(summary: r.SummaryResult) -> list[pb.SummarySentence]:
+    return [pb.SummarySentence(text=s.text, paragraphs=s.paragraphs) for s in summary.sentences]
+
+
+def timings(t: r.Timings) -> pb.Timings:
+    return pb.Timings(
+        total_ms=t.total_ms,
+        translate_ms=t.translate_ms,
+        summarize_ms=t.summarize_ms,
+        source_tokens=t.source_tokens,
+        target_tokens=t.target_tokens,
+    )
+
+
+def translation(t: r.TranslationResult) -> pb.Translation:
+    return pb.Translation(text=t.text, detected_language=t.detected_language, segments=[segment(s) for s in t.segments])
+
+
+def digest(request_id: str, d: r.DigestResult) -> pb.DigestResponse:
+    return pb.DigestResponse(
+        id=request_id,
+        translation=d.translation,
+        summary=d.summary.text,
+        paragraphs=[paragraph(p) for p in d.paragraphs],
+        summary_sentences=summary_sentences(d.summary),
+        timings=timings(d.timings),
+        detected_language=d.detected_language,
+    )
+
+
+def event(request_id: str, e: r.ParagraphResult | r.SummaryResult | r.Done) -> pb.DigestEvent:
+    if isinstance(e, r.ParagraphResult):
+        return pb.DigestEvent(paragraph=paragraph(e))
+    if isinstance(e, r.SummaryResult):
+        return pb.DigestEvent(summary=pb.Summary(text=e.text, sentences=summary_sentences(e)))
+    return pb.DigestEvent(done=pb.DigestDone(id=request_id, detected_language=e.detected_language, timings=timings(e.timings)))

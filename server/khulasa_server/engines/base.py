@@ -1,0 +1,89 @@
+"""What every engine shares: the runtime settings, the output record, decoding bounds."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import ctranslate2
+
+from ..bundle import ModelEntry
+
+
+@dataclass(frozen=True)
+class Runtime:
+    device: str = "auto"  # auto | cpu | cuda
+    compute_type: str = "default"  # default: int8 on CPU, int8_float16 on a GPU
+    inter_threads: int = 1
+    intra_threads: int = 0  # 0: CTranslate2 picks
+    max_batch_tokens: int = 4096
+
+    def resolved_device(self) -> str:
+        if self.device != "auto":
+            return self.device
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+
+    def resolved_compute_type(self) -> str:
+        if self.compute_type != "default":
+            return self.compute_type
+        return "int8_float16" if self.resolved_device() == "cuda" else "int8"
+
+    def model_options(self) -> dict[str, Any]:
+        intra = self.intra_threads or max(1, (os.cpu_count() or 1) // max(1, self.inter_threads))
+        return dict(
+            device=self.resolved_device(),
+            compute_type=self.resolved_compute_type(),
+            inter_threads=self.inter_threads,
+            intra_threads=intra,
+        )
+
+
+@dataclass(frozen=True)
+class Output:
+    text: str
+    score: float  # log-probability per token as CTranslate2 reports it
+    tokens: int  # generated tokens
+    hit_limit: bool  # decoding stopped at its length bound, not at an end token
+
+
+class Engine(Protocol):
+    entry: ModelEntry
+
+    @property
+    def max_input_tokens(self) -> int: ...
+
+    @property
+    def unit(self) -> str: ...  # "sentence" or "paragraph": what one call should carry
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def run(self, task: str, texts: list[str]) -> list[Output]: ...
+
+
+def length_bound(options: dict[str, Any], source_tokens: int) -> int:
+    """Output length tied to input length, so a short sentence cannot run on for hundreds of
+    tokens and a long one is not cut at a fixed bound."""
+    if "max_decoding_length" in options:
+        return int(options["max_decoding_length"])
+    ratio = float(options.get("max_length_ratio", 2.0))
+    extra = int(options.get("max_length_extra", 10))
+    return int(math.ceil(ratio * source_tokens)) + extra
+
+
+def batches(lengths: list[int], max_tokens: int) -> list[list[int]]:
+    """Indexes grouped into batches of similar length whose padded size stays within
+    max_tokens; the order inside a batch is by length."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    groups: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        longest = lengths[i]  # sorted ascending: the newcomer is the longest
+        if current and longest * (len(current) + 1) > max_tokens:
+            groups.append(current)
+            current = []
+        current.append(i)
+    if current:
+        groups.append(current)
+    return groups

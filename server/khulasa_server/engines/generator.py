@@ -1,0 +1,90 @@
+"""Instruction-tuned decoder LLMs on ctranslate2.Generator (Qwen2, Llama, Gemma), prompted per
+task with the model's chat format."""
+
+from __future__ import annotations
+
+import ctranslate2
+
+from ..bundle import ModelEntry
+from ..errors import BundleError
+from ..text.normalize import strip_controls
+from .base import Output, Runtime, batches, length_bound
+from .tokenizer import load_tokenizers
+
+CHAT_FORMATS = {
+    "chatml": (
+        "<|im_start|>system\n{system}<|im_end|>\n"
+        "<|im_start|>user\n{user}<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    ),
+}
+
+
+class GeneratorEngine:
+    unit = "paragraph"  # an LLM translates better with a paragraph of context
+
+    def __init__(self, entry: ModelEntry, runtime: Runtime):
+        if entry.chat_format not in CHAT_FORMATS:
+            raise BundleError(
+                f"model '{entry.name}': chat_format {entry.chat_format!r} is not one of {sorted(CHAT_FORMATS)}"
+            )
+        self.entry = entry
+        self._tok, _ = load_tokenizers(entry)
+        self._model = ctranslate2.Generator(str(entry.path), **runtime.model_options())
+        self._max_batch_tokens = runtime.max_batch_tokens
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self.entry.max_input_tokens
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tok.encode(text))
+
+    def prompt(self, task: str, text: str) -> str:
+        try:
+            prompt = self.entry.prompts[task]
+        except KeyError:
+            raise BundleError(f"model '{self.entry.name}' has no prompt for task '{task}'") from None
+        # str.replace, not str.format: articles contain braces.
+        user = prompt["user"].replace("{text}", text)
+        return CHAT_FORMATS[self.entry.chat_format].replace("{system}", prompt.get("system", "")).replace(
+            "{user}", user
+        )
+
+    def run(self, task: str, texts: list[str]) -> list[Output]:
+        options = self.entry.decoding.get(task, {})
+        lengths = [self.count_tokens(t) for t in texts]
+        if any(n > self.max_input_tokens for n in lengths):
+            raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {self.max_input_tokens}")
+        prompts = [self._tok.encode(self.prompt(task, t)) for t in texts]
+        end_tokens = list(self.entry.end_tokens) or None
+        pending = []
+        for group in batches([len(p) for p in prompts], self._max_batch_tokens):
+            bound = length_bound(options, max(lengths[i] for i in group))
+            results = self._model.generate_batch(
+                [prompts[i] for i in group],
+                max_batch_size=self._max_batch_tokens,
+                batch_type="tokens",
+                beam_size=int(options.get("beam_size", 1)),
+                length_penalty=float(options.get("length_penalty", 1.0)),
+                repetition_penalty=float(options.get("repetition_penalty", 1.0)),
+                no_repeat_ngram_size=int(options.get("no_repeat_ngram_size", 0)),
+                max_length=bound,
+                end_token=end_tokens,
+                include_prompt_in_result=False,
+                return_scores=True,
+                asynchronous=True,
+            )
+            pending.append((group, bound, results))
+        outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
+        for group, bound, results in pending:
+            for i, result in zip(group, results):
+                result = result.result()
+                sequence = result.sequences[0]
+                outputs[i] = Output(
+                    text=strip_controls(self._tok.decode(sequence)).strip(),
+                    score=float(result.scores[0]) if result.scores else 0.0,
+                    tokens=len(sequence),
+                    hit_limit=len(sequence) >= bound,
+                )
+        return outputs

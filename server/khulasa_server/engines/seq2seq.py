@@ -1,0 +1,74 @@
+"""Encoder-decoder models on ctranslate2.Translator: Marian/OPUS-MT, NLLB/M2M100, BART, T5."""
+
+from __future__ import annotations
+
+import ctranslate2
+
+from ..bundle import ModelEntry
+from ..text.normalize import strip_controls
+from .base import Output, Runtime, batches, length_bound
+from .tokenizer import load_tokenizers
+
+
+class Seq2SeqEngine:
+    unit = "sentence"
+
+    def __init__(self, entry: ModelEntry, runtime: Runtime):
+        self.entry = entry
+        self._source_tok, self._target_tok = load_tokenizers(entry)
+        self._model = ctranslate2.Translator(str(entry.path), **runtime.model_options())
+        self._max_batch_tokens = runtime.max_batch_tokens
+
+    @property
+    def max_input_tokens(self) -> int:
+        return self.entry.max_input_tokens
+
+    def _source_tokens(self, text: str) -> list[str]:
+        return [*self.entry.source_prefix, *self._source_tok.encode(text), *self.entry.source_suffix]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._source_tokens(text))
+
+    def run(self, task: str, texts: list[str]) -> list[Output]:
+        options = self.entry.decoding.get(task, {})
+        tokens = [self._source_tokens(t) for t in texts]
+        lengths = [len(t) for t in tokens]
+        too_long = [n for n in lengths if n > self.max_input_tokens]
+        if too_long:
+            # The pipeline splits text to fit; reaching this is a bug, and CTranslate2 would
+            # otherwise truncate silently.
+            raise ValueError(f"input of {max(too_long)} tokens exceeds the model's {self.max_input_tokens}")
+        prefix = list(self.entry.target_prefix)
+        pending = []
+        for group in batches(lengths, self._max_batch_tokens):
+            bound = length_bound(options, max(lengths[i] for i in group))
+            results = self._model.translate_batch(
+                [tokens[i] for i in group],
+                target_prefix=[prefix] * len(group) if prefix else None,
+                max_batch_size=self._max_batch_tokens,
+                batch_type="tokens",
+                beam_size=int(options.get("beam_size", 1)),
+                length_penalty=float(options.get("length_penalty", 1.0)),
+                repetition_penalty=float(options.get("repetition_penalty", 1.0)),
+                no_repeat_ngram_size=int(options.get("no_repeat_ngram_size", 0)),
+                min_decoding_length=int(options.get("min_decoding_length", 0)),
+                max_decoding_length=bound + len(prefix),
+                max_input_length=0,  # never truncate: inputs were checked above
+                return_scores=True,
+                asynchronous=True,
+            )
+            pending.append((group, bound, results))
+        outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
+        for group, bound, results in pending:
+            for i, result in zip(group, results):
+                result = result.result()
+                hypothesis = result.hypotheses[0]
+                if prefix and hypothesis[: len(prefix)] == prefix:
+                    hypothesis = hypothesis[len(prefix):]
+                outputs[i] = Output(
+                    text=strip_controls(self._target_tok.decode(hypothesis)).strip(),
+                    score=float(result.scores[0]) if result.scores else 0.0,
+                    tokens=len(hypothesis),
+                    hit_limit=len(hypothesis) >= bound,
+                )
+        return outputs

@@ -1,0 +1,68 @@
+"""`khulasa-models`: build and check model bundles."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import bundle as bundle_mod
+from .errors import BundleError
+
+TINY_KINDS = ("tiny", "tiny-llm")
+
+
+def _build(args: argparse.Namespace) -> int:
+    out = Path(args.out) if args.out else bundle_mod.khulasa_home() / "bundles" / args.kind
+    if (out / bundle_mod.MANIFEST).is_file():
+        try:
+            bundle_mod.load(out)
+        except BundleError as exc:
+            print(f"khulasa-models: {out} exists but is not a valid bundle: {exc}", file=sys.stderr)
+            return 1
+        print(f"{args.kind}: already built at {out}")
+        return 0
+    from .build import tiny
+
+    tiny.build(args.kind, out)
+    print(f"{args.kind}: built at {out}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    try:
+        loaded = bundle_mod.load(args.bundle)
+    except BundleError as exc:
+        print(f"khulasa-models: {exc}", file=sys.stderr)
+        return 1
+    files = len(loaded.manifest.get("checksums", {}))
+    print(f"{loaded.name} {loaded.version}: {files} files verified at {loaded.path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="khulasa-models", description="Build and verify khulasa model bundles.")
+    sub = p.add_subparsers(dest="command", required=True)
+    build = sub.add_parser(
+        "build",
+        help="build a bundle",
+        description="tiny: random-weight Marian translator + BART summarizer; tiny-llm: random-weight "
+        "Qwen2-type model serving both roles. Both build offline in a second and produce nonsense "
+        "text: they are for tests and for trying the API.",
+    )
+    build.add_argument("kind", choices=TINY_KINDS)
+    build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")
+    build.set_defaults(run=_build)
+    verify = sub.add_parser("verify", help="check a bundle's manifest and every file's sha256")
+    verify.add_argument("bundle", help="bundle directory or name")
+    verify.set_defaults(run=_verify)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,289 @@
+"""The article pipeline, usable without gRPC:
+
+    text → normalize → language → paragraphs → sentences → pieces within the model's input
+    budget → batched translation → paragraphs reassembled → summary of the English → each
+    summary sentence tied to the paragraphs it draws on.
+
+Nothing is truncated: over-long sentences are cut into pieces that are translated and joined
+back, and every cut or length-bounded output is reported in the segment's warnings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from . import bundle as bundle_mod
+from .attribution import attribute
+from .engines import Engine, Runtime, load_engine
+from .errors import InvalidArgument
+from .results import (
+    DigestResult,
+    Done,
+    ParagraphResult,
+    Segment,
+    SummaryResult,
+    SummarySentence,
+    Timings,
+    TranslationResult,
+)
+from .text.detect import SUPPORTED, detect
+from .text.normalize import normalize
+from .text.segment import Paragraph, Piece, segment, split_paragraphs, split_sentences
+
+DEFAULT_SUMMARY_SENTENCES = 3
+_LANGUAGE_NAMES = {"fa": "Persian or Urdu", "latn": "a Latin-script language other than English", "other": "a script other than Arabic or Latin"}
+_STREAM_GROUP_TOKENS = 2048  # source tokens per streamed batch after the first paragraph
+
+
+def _ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0
+
+
+def _group(pieces: list[Piece], count, budget: int) -> list[Piece]:
+    """Consecutive pieces merged while they fit the budget (for engines that want paragraphs)."""
+    grouped: list[Piece] = []
+    for piece in pieces:
+        if grouped and count((grouped[-1].text + piece.text).strip()) <= budget:
+            last = grouped.pop()
+            piece = Piece(last.text + piece.text, split=last.split or piece.split)
+        grouped.append(piece)
+    return grouped
+
+
+class Pipeline:
+    def __init__(self, bundle: bundle_mod.Bundle, translator: Engine, summarizer: Engine):
+        self.bundle = bundle
+        self.translator = translator
+        self.summarizer = summarizer
+
+    @classmethod
+    def load(cls, name_or_path: str | Path, runtime: Runtime | None = None, verify: bool = True) -> "Pipeline":
+        runtime = runtime or Runtime()
+        loaded = bundle_mod.load(name_or_path, verify_checksums=verify)
+        engines: dict[str, Engine] = {}
+        for role in bundle_mod.ROLES:
+            name = loaded.roles[role]
+            if name not in engines:  # one model serving both roles is loaded once
+                engines[name] = load_engine(loaded.models[name], runtime)
+        return cls(loaded, engines[loaded.roles["translate"]], engines[loaded.roles["summarize"]])
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([*self.bundle.source_languages, self.bundle.target_language]))
+
+    def language(self, text: str, requested: str, field: str) -> str:
+        """The language to treat `text` as: the requested one, or the detected one."""
+        if requested:
+            code = requested.strip().lower()
+            if code not in self.languages:
+                raise InvalidArgument(
+                    "source_language",
+                    f"source_language '{requested}' is not supported; supported: {', '.join(self.languages)} "
+                    f"(or empty to detect)",
+                )
+            return code
+        found = detect(text)
+        if found in SUPPORTED or found == "und":
+            return found
+        raise InvalidArgument(
+            field,
+            f"{field}: detected {_LANGUAGE_NAMES.get(found, found)} ('{found}'), which is not supported; "
+            f"supported: {', '.join(self.languages)}",
+        )
+
+    # -- translation ---------------------------------------------------------------------
+
+    def _pieces(self, paragraph: Paragraph) -> list[Piece]:
+        engine = self.translator
+        pieces = segment(paragraph.text, engine.count_tokens, engine.max_input_tokens)
+        if engine.unit == "paragraph":
+            pieces = _group(pieces, engine.count_tokens, engine.max_input_tokens)
+        return pieces
+
+    def _translate(self, units: list[tuple[int, Piece]], timings: Timings) -> list[Segment]:
+        if not units:
+            return []
+        start = time.perf_counter()
+        outputs = self.translator.run("translate", [piece.content for _, piece in units])
+        timings.translate_ms += _ms(start)
+        segments = []
+        for (index, piece), out in zip(units, outputs):
+            warnings = []
+            if piece.split:
+                warnings.append("split_long_sentence")
+            if out.hit_limit:
+                warnings.append("output_length_limit")
+            if not out.text:
+                warnings.append("empty_output")
+            timings.source_tokens += self.translator.count_tokens(piece.content)
+            timings.target_tokens += out.tokens
+            segments.append(Segment(piece.content, out.text, out.score, index, warnings))
+        return segments
+
+    @staticmethod
+    def _assemble(paragraphs: list[tuple[int, Paragraph]], segments: list[Segment]) -> list[ParagraphResult]:
+        results = []
+        for index, paragraph in paragraphs:
+            own = [s for s in segments if s.paragraph == index]
+            text = " ".join(s.translation for s in own if s.translation)
+            results.append(ParagraphResult(index, paragraph.text, text, own, paragraph.separator))
+        return results
+
+    @staticmethod
+    def _unchanged(index: int, paragraph: Paragraph) -> ParagraphResult:
+        segments = [
+            Segment(s.strip(), s.strip(), 0.0, index) for s in split_sentences(paragraph.text) if s.strip()
+        ]
+        return ParagraphResult(index, paragraph.text, paragraph.text, segments, paragraph.separator)
+
+    def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings) -> Iterator[ParagraphResult]:
+        """Translated paragraphs in order, in batches: the first paragraph alone (so a stream
+        shows progress at once), then groups of about _STREAM_GROUP_TOKENS source tokens."""
+        group: list[tuple[int, Paragraph]] = []
+        units: list[tuple[int, Piece]] = []
+        tokens = 0
+        for index, paragraph in enumerate(paragraphs):
+            pieces = self._pieces(paragraph)
+            group.append((index, paragraph))
+            units.extend((index, piece) for piece in pieces)
+            tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
+            if index == 0 or tokens >= _STREAM_GROUP_TOKENS or index == len(paragraphs) - 1:
+                yield from self._assemble(group, self._translate(units, timings))
+                group, units, tokens = [], [], 0
+
+    def translate(self, texts: list[str], source_language: str = "") -> list[TranslationResult]:
+        """Each text translated independently; all their sentences share batches."""
+        timings = Timings()
+        plans = []
+        units: list[tuple[int, Piece]] = []
+        for t, text in enumerate(texts):
+            normalized = normalize(text)
+            language = self.language(normalized, source_language, f"texts[{t}]")
+            paragraphs = split_paragraphs(normalized)
+            offset = len(units)
+            if language == "ar":
+                for p, paragraph in enumerate(paragraphs):
+                    units.extend((p, piece) for piece in self._pieces(paragraph))
+            plans.append((text, language, paragraphs, offset, len(units)))
+        segments = self._translate(units, timings)
+        results = []
+        for text, language, paragraphs, lo, hi in plans:
+            if language != "ar":
+                own = [s for i, p in enumerate(paragraphs) for s in self._unchanged(i, p).segments]
+                results.append(TranslationResult(text, language, own))
+                continue
+            own = segments[lo:hi]
+            assembled = self._assemble(list(enumerate(paragraphs)), own)
+            joined = "".join(p.translation + p.separator for p in assembled)
+            results.append(TranslationResult(joined, language, own))
+        return results
+
+    # -- summary -------------------------------------------------------------------------
+
+    def _chunks(self, texts: list[str]) -> list[str]:
+        """English texts packed into chunks within the summarizer's input budget."""
+        engine = self.summarizer
+        budget = engine.max_input_tokens
+        chunks: list[str] = []
+        current = ""
+        for text in texts:
+            for paragraph in split_paragraphs(text):
+                for n, piece in enumerate(segment(paragraph.text, engine.count_tokens, budget)):
+                    content = piece.content
+                    joiner = "\n" if n == 0 else " "
+                    candidate = f"{current}{joiner}{content}" if current else content
+                    if engine.count_tokens(candidate) <= budget:
+                        current = candidate
+                    else:
+                        chunks.append(current)
+                        current = content
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def _reduce(self, texts: list[str], timings: Timings) -> str:
+        """One summary of texts too long for the summarizer: summarize chunks, then the
+        summaries, until one chunk remains."""
+        start = time.perf_counter()
+        try:
+            chunks = self._chunks(texts)
+            while True:
+                outputs = [o.text for o in self.summarizer.run("summarize", chunks) if o.text]
+                if len(chunks) == 1:
+                    return outputs[0] if outputs else ""
+                shorter = self._chunks(outputs)
+                if len(shorter) >= len(chunks):  # summaries no shorter than their input
+                    return " ".join(outputs)
+                chunks = shorter
+        finally:
+            timings.summarize_ms += _ms(start)
+
+    def _summary(self, english: list[str], max_sentences: int, timings: Timings) -> SummaryResult:
+        if not any(t.strip() for t in english):
+            return SummaryResult("", [])
+        summary = normalize(self._reduce(english, timings))
+        sentences = [
+            s.strip() for p in split_paragraphs(summary) for s in split_sentences(p.text) if s.strip()
+        ][:max_sentences]
+        return SummaryResult(
+            " ".join(sentences), [SummarySentence(s, attribute(s, english)) for s in sentences]
+        )
+
+    # -- articles ------------------------------------------------------------------------
+
+    def _article(self, text: str, source_language: str) -> tuple[str, list[Paragraph]]:
+        normalized = normalize(text)
+        language = self.language(normalized, source_language, "text")
+        paragraphs = split_paragraphs(normalized)
+        if not paragraphs:
+            raise InvalidArgument("text", "text has no content after removing invisible characters")
+        return language, paragraphs
+
+    def summarize(self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES) -> SummaryResult:
+        timings = Timings()
+        language, paragraphs = self._article(text, source_language)
+        if language == "ar":
+            english = [p.translation for p in self._translate_paragraphs(paragraphs, timings)]
+        else:
+            english = [p.text for p in paragraphs]
+        result = self._summary(english, max_sentences, timings)
+        result.detected_language = language
+        return result
+
+    def iter_digest(
+        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES
+    ) -> Iterator[ParagraphResult | SummaryResult | Done]:
+        """Paragraphs in order as they are translated, then the summary, then Done."""
+        start = time.perf_counter()
+        timings = Timings()
+        language, paragraphs = self._article(text, source_language)
+        if language == "ar":
+            translated = self._translate_paragraphs(paragraphs, timings)
+        else:
+            translated = (self._unchanged(i, p) for i, p in enumerate(paragraphs))
+        english = []
+        for result in translated:
+            english.append(result.translation)
+            yield result
+        summary = self._summary(english, max_sentences, timings)
+        summary.detected_language = language
+        yield summary
+        timings.total_ms = _ms(start)
+        yield Done(language, timings)
+
+    def digest(self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES) -> DigestResult:
+        paragraphs: list[ParagraphResult] = []
+        summary = SummaryResult("", [])
+        done = None
+        for event in self.iter_digest(text, source_language, max_sentences):
+            if isinstance(event, ParagraphResult):
+                paragraphs.append(event)
+            elif isinstance(event, SummaryResult):
+                summary = event
+            else:
+                done = event
+        assert done is not None
+        translation = "".join(p.translation + p.separator for p in paragraphs)
+        return DigestResult(translation, summary, paragraphs, done.detected_language, done.timings)

@@ -1,0 +1,67 @@
+"""Plain result records of the pipeline; the gRPC layer copies them into messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Segment:
+    source: str
+    translation: str
+    score: float
+    paragraph: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParagraphResult:
+    index: int
+    source: str
+    translation: str
+    segments: list[Segment]
+    separator: str = "\n"  # what followed the paragraph in the source
+
+
+@dataclass
+class TranslationResult:
+    text: str
+    detected_language: str
+    segments: list[Segment]
+
+
+@dataclass
+class SummarySentence:
+    text: str
+    paragraphs: list[int]
+
+
+@dataclass
+class SummaryResult:
+    text: str
+    sentences: list[SummarySentence]
+    detected_language: str = ""
+
+
+@dataclass
+class Timings:
+    total_ms: float = 0.0
+    translate_ms: float = 0.0
+    summarize_ms: float = 0.0
+    source_tokens: int = 0
+    target_tokens: int = 0
+
+
+@dataclass
+class Done:
+    detected_language: str
+    timings: Timings
+
+
+@dataclass
+class DigestResult:
+    translation: str
+    summary: SummaryResult
+    paragraphs: list[ParagraphResult]
+    detected_language: str
+    timings: Timings

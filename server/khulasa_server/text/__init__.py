@@ -1,0 +1,1 @@
+"""Text handling that needs no model: normalization, segmentation, language detection."""

@@ -1,0 +1,43 @@
+"""Script-based language detection: enough to tell Arabic from English news, and to refuse
+what neither engine serves."""
+
+from __future__ import annotations
+
+import re
+
+SUPPORTED = ("ar", "en")
+
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+# Letters Persian and Urdu use and Arabic does not (keheh, farsi yeh, peh, tcheh, jeh, gaf).
+_PERSIAN = re.compile("[\u06a9\u06cc\u067e\u0686\u0698\u06af]")
+_LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f]+")
+_ENGLISH_WORDS = frozenset(
+    "the of and to in a is that for on with as was by it at from his her are be has have "
+    "said will an this not but which were their they its had been after who more than "
+    "would also new about over two into".split()
+)
+
+
+def _letter_count(text: str) -> int:
+    return sum(1 for c in text if c.isalpha())
+
+
+def detect(text: str) -> str:
+    """Return "ar", "en", "und" (no letters), or a tag for an unsupported language or script:
+    "fa" (Persian/Urdu letters), "latn" (Latin script, not English), "other"."""
+    letters = _letter_count(text)
+    if letters == 0:
+        return "und"
+    arabic = len(_ARABIC.findall(text))
+    latin_words = _LATIN_WORD.findall(text)
+    latin = sum(len(w) for w in latin_words)
+    if arabic >= latin and arabic >= 0.3 * letters:
+        persian = len(_PERSIAN.findall(text))
+        return "fa" if persian > 0.02 * arabic else "ar"
+    if latin >= 0.5 * letters:
+        if len(latin_words) >= 6:
+            common = sum(1 for w in latin_words if w.lower() in _ENGLISH_WORDS)
+            if common < 0.08 * len(latin_words):
+                return "latn"
+        return "en"
+    return "other"

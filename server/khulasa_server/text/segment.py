@@ -1,0 +1,177 @@
+"""Lossless segmentation: text → paragraphs → sentences → pieces that fit a model's input.
+
+Every function here returns pieces whose concatenation is exactly its input (whitespace stays
+attached to the piece before it), so nothing can be dropped on the way to the model and back.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+TokenCounter = Callable[[str], int]
+
+_PARAGRAPH_BREAK = re.compile(r"\n+")
+_SENTENCE_END = re.compile(r"([.!?\u061f\u061b\u2026]+)([\"'\u00bb\u201d\u2019)\]}]*)(\s+|$)")
+_CLAUSE_END = re.compile(r"[\u060c,;:\u2014]\s+")
+_WORD_END = re.compile(r"\s+")
+_LAST_TOKEN = re.compile(r"(\S+)$")
+_OPENERS = "\"'(«“‘[{"
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr inc ltd co corp vs gen col lt sgt capt cmdr rep sen gov pres "
+    "no nos vol fig approx dept est jan feb mar apr jun jul aug sep sept oct nov dec "
+    "u.s u.k u.n e.g i.e a.m p.m".split()
+)
+MIN_BUDGET = 8  # one character can cost several byte-fallback tokens plus an end token
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    separator: str  # the newlines that followed it in the source ("" for the last one)
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str  # exact source characters, trailing whitespace included
+    split: bool = False  # True when a sentence was cut to fit the model's input budget
+
+    @property
+    def content(self) -> str:
+        return self.text.strip()
+
+
+def split_paragraphs(text: str) -> list[Paragraph]:
+    """Paragraphs are the non-empty lines of normalized text."""
+    text = text.strip("\n")
+    if not text:
+        return []
+    bodies = _PARAGRAPH_BREAK.split(text)
+    separators = _PARAGRAPH_BREAK.findall(text) + [""]
+    return [Paragraph(b, s) for b, s in zip(bodies, separators)]
+
+
+def _is_abbreviation(text: str, match: re.Match[str]) -> bool:
+    if match.group(1) != ".":
+        return False
+    last = _LAST_TOKEN.search(text, 0, match.start())
+    if last is None:
+        return False
+    token = last.group(1).lstrip(_OPENERS)
+    if len(token) == 1 and token.isalpha():
+        return True  # an initial: "J. K. Rowling", "د. محمد"
+    if token.lower() in _ABBREVIATIONS:
+        return True
+    following = text[match.end():match.end() + 1]
+    return following.isascii() and following.islower()
+
+
+def split_sentences(paragraph: str) -> list[str]:
+    """Split after . ! ? ؟ ؛ … (with closing quotes) followed by whitespace or the end,
+    but not after initials or known abbreviations; decimals never match (no space)."""
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(paragraph):
+        if match.end() == start or _is_abbreviation(paragraph, match):
+            continue
+        pieces.append(paragraph[start:match.end()])
+        start = match.end()
+    if start < len(paragraph):
+        pieces.append(paragraph[start:])
+    return _merge_blank(pieces)
+
+
+def _merge_blank(pieces: list[str]) -> list[str]:
+    """Attach whitespace- or punctuation-only pieces to a neighbour."""
+    merged: list[str] = []
+    for piece in pieces:
+        if merged and not any(c.isalnum() for c in piece):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    if len(merged) > 1 and not any(c.isalnum() for c in merged[0]):
+        merged[1] = merged[0] + merged[1]
+        merged.pop(0)
+    return merged
+
+
+def _split_after(text: str, pattern: re.Pattern[str]) -> list[str]:
+    parts, start = [], 0
+    for match in pattern.finditer(text):
+        if match.end() > start:
+            parts.append(text[start:match.end()])
+            start = match.end()
+    if start < len(text):
+        parts.append(text[start:])
+    return parts
+
+
+def _split_chars(text: str, count: TokenCounter, budget: int) -> list[str]:
+    pieces, start = [], 0
+    while start < len(text):
+        lo, hi = start + 1, len(text)
+        while lo < hi:  # the longest prefix that fits
+            mid = (lo + hi + 1) // 2
+            if count(text[start:mid].strip()) <= budget:
+                lo = mid
+            else:
+                hi = mid - 1
+        pieces.append(text[start:lo])
+        start = lo
+    return pieces
+
+
+_LEVELS = (_CLAUSE_END, _WORD_END)
+
+
+def fit_budget(sentence: str, count: TokenCounter, budget: int, level: int = 0) -> list[str]:
+    """Cut a sentence into pieces of at most `budget` tokens each: at clause punctuation
+    first, then between words, then between characters. Pieces are packed greedily so
+    that as few cuts as possible are made."""
+    if budget < MIN_BUDGET:
+        raise ValueError(f"input budget {budget} is below the minimum of {MIN_BUDGET} tokens")
+    if count(sentence.strip()) <= budget:
+        return [sentence]
+    while level < len(_LEVELS):
+        parts = _split_after(sentence, _LEVELS[level])
+        level += 1
+        if len(parts) > 1:
+            return _pack(parts, count, budget, level)
+    return _split_chars(sentence, count, budget)
+
+
+def _pack(parts: list[str], count: TokenCounter, budget: int, level: int) -> list[str]:
+    pieces: list[str] = []
+    current = ""
+    for part in parts:
+        candidate = current + part
+        if count(candidate.strip()) <= budget:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        if count(part.strip()) <= budget:
+            current = part
+        else:
+            pieces.extend(fit_budget(part, count, budget, level))
+            current = ""
+    if current:
+        pieces.append(current)
+    # Whitespace left alone by a cut rides with the piece before it.
+    out: list[str] = []
+    for piece in pieces:
+        if out and not piece.strip():
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
+
+
+def segment(paragraph: str, count: TokenCounter, budget: int) -> list[Piece]:
+    """Sentences of a paragraph, each cut further where it exceeds the budget."""
+    pieces: list[Piece] = []
+    for sentence in split_sentences(paragraph):
+        fitted = fit_budget(sentence, count, budget)
+        pieces.extend(Piece(text, split=len(fitted) > 1) for text in fitted)
+    return pieces

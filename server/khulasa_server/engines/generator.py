@@ -75,16 +75,17 @@ class GeneratorEngine:
                 return_scores=True,
                 asynchronous=True,
             )
-            pending.append((group, bound, results))
+            pending.append((group, results))
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        for group, bound, results in pending:
+        for group, results in pending:
             for i, result in zip(group, results):
                 result = result.result()
-                sequence = result.sequences[0]
+                own = length_bound(options, lengths[i])
+                sequence = result.sequences[0][:own]  # the batch ran to its longest member's bound
                 outputs[i] = Output(
                     text=strip_controls(self._tok.decode(sequence)).strip(),
                     score=float(result.scores[0]) if result.scores else 0.0,
                     tokens=len(sequence),
-                    hit_limit=len(sequence) >= bound,
+                    hit_limit=len(sequence) >= own,
                 )
         return outputs

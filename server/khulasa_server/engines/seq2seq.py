@@ -57,18 +57,21 @@ class Seq2SeqEngine:
                 return_scores=True,
                 asynchronous=True,
             )
-            pending.append((group, bound, results))
+            pending.append((group, results))
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        for group, bound, results in pending:
+        for group, results in pending:
             for i, result in zip(group, results):
                 result = result.result()
                 hypothesis = result.hypotheses[0]
                 if prefix and hypothesis[: len(prefix)] == prefix:
                     hypothesis = hypothesis[len(prefix):]
+                # The batch ran to its longest member's bound; each output keeps its own.
+                own = length_bound(options, lengths[i])
+                hypothesis = hypothesis[:own]
                 outputs[i] = Output(
                     text=strip_controls(self._target_tok.decode(hypothesis)).strip(),
                     score=float(result.scores[0]) if result.scores else 0.0,
                     tokens=len(hypothesis),
-                    hit_limit=len(hypothesis) >= bound,
+                    hit_limit=len(hypothesis) >= own,
                 )
         return outputs

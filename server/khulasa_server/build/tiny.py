@@ -7,39 +7,16 @@ CTranslate2, batching, the API) can be run and tested anywhere without downloadi
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
-import ctranslate2
-
 from .. import bundle as bundle_mod
-from . import random_specs
+from . import prompts, random_specs
+from .gguf_qwen2 import QWEN2_PATTERN
+from .staging import staged, tool_versions
 from .tokenizers import train_byte_bpe, train_sentencepiece
 
+KINDS = ("tiny", "tiny-llm")
 RANDOM = "random weights (khulasa-models build); produces no meaningful text"
-
-TRANSLATE_PROMPT = {
-    "system": "You are a professional news translator. You translate Arabic news into clear, "
-    "faithful English. Keep every name, number, date and percentage exactly.",
-    "user": "Translate this Arabic news text into English. Answer with the translation only.\n\n{text}",
-}
-SUMMARIZE_PROMPT = {
-    "system": "You are a news editor. You write short, factual English summaries.",
-    "user": "Summarize this news article in two or three English sentences. Use only facts "
-    "from the article.\n\n{text}",
-}
-
-
-def _tool_versions() -> dict[str, str]:
-    import sentencepiece
-    import tokenizers
-
-    return {
-        "ctranslate2": ctranslate2.__version__,
-        "sentencepiece": sentencepiece.__version__,
-        "tokenizers": tokenizers.__version__,
-    }
-
 
 def _save(spec, out: Path, quantization: str = "int8") -> None:
     spec.validate()
@@ -107,7 +84,9 @@ def _build_bart(out: Path) -> dict:
 
 def _build_qwen2(out: Path) -> dict:
     out.mkdir(parents=True)
-    tokens = train_byte_bpe(out / "tokenizer.json", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+    tokens = train_byte_bpe(
+        out / "tokenizer.json", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], split_pattern=QWEN2_PATTERN
+    )
     dims = random_specs.Dims(d_model=64, ffn=192, heads=4, kv_heads=2, vocab=len(tokens))
     spec = random_specs.qwen2(dims, 2, seed=3)
     spec.register_vocabulary(tokens)
@@ -126,7 +105,7 @@ def _build_qwen2(out: Path) -> dict:
         "chat_format": "chatml",
         "end_tokens": ["<|im_end|>", "<|endoftext|>"],
         "max_input_tokens": 128,
-        "prompts": {"translate": TRANSLATE_PROMPT, "summarize": SUMMARIZE_PROMPT},
+        "prompts": {"translate": prompts.TRANSLATE, "summarize": prompts.SUMMARIZE},
         "decoding": {
             "translate": {"max_length_ratio": 1.5, "max_length_extra": 16, "repetition_penalty": 1.1},
             "summarize": {"max_decoding_length": 64, "repetition_penalty": 1.1, "no_repeat_ngram_size": 3},
@@ -144,19 +123,14 @@ def _manifest(name: str, description: str, models: dict, roles: dict) -> dict:
         "languages": {"source": ["ar"], "target": "en"},
         "models": models,
         "roles": roles,
-        "tools": _tool_versions(),
+        "tools": tool_versions(),
     }
 
 
 def build(kind: str, out: Path) -> Path:
-    """Builds into a temporary sibling directory and renames it into place, so an
-    interrupted build never leaves a half bundle behind at `out`."""
-    out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"{out} already exists; remove it or choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    if kind not in KINDS:
+        raise ValueError(f"unknown tiny bundle kind {kind!r}")
+    with staged(out) as work:
         if kind == "tiny":
             models = {"translator": _build_marian(work / "translator"), "summarizer": _build_bart(work / "summarizer")}
             manifest = _manifest(
@@ -165,7 +139,7 @@ def build(kind: str, out: Path) -> Path:
                 models,
                 {"translate": "translator", "summarize": "summarizer"},
             )
-        elif kind == "tiny-llm":
+        else:
             models = {"llm": _build_qwen2(work / "llm")}
             manifest = _manifest(
                 "tiny-llm",
@@ -173,11 +147,5 @@ def build(kind: str, out: Path) -> Path:
                 models,
                 {"translate": "llm", "summarize": "llm"},
             )
-        else:
-            raise ValueError(f"unknown tiny bundle kind {kind!r}")
         bundle_mod.write_manifest(work, manifest)
-        work.rename(out)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    return out
+    return Path(out)

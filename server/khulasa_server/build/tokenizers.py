@@ -42,12 +42,31 @@ def train_sentencepiece(out: Path, vocab_size: int = 800) -> list[str]:
     return [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
 
 
-def train_byte_bpe(out: Path, special_tokens: list[str], vocab_size: int = 1000) -> list[str]:
-    """Writes a byte-level BPE tokenizer.json to `out` and returns its tokens in id order."""
-    from tokenizers import ByteLevelBPETokenizer
+def train_byte_bpe(out: Path, special_tokens: list[str], vocab_size: int = 1000, split_pattern: str | None = None) -> list[str]:
+    """Writes a byte-level BPE tokenizer.json to `out` and returns its tokens in id order.
+    split_pattern: the pre-tokenizer regex (Qwen2's, say); GPT-2's when None (BART)."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
-    tok = ByteLevelBPETokenizer()
-    tok.train_from_iterator(corpus(), vocab_size=vocab_size, min_frequency=2, special_tokens=special_tokens, show_progress=False)
+    tok = Tokenizer(models.BPE())
+    if split_pattern is None:
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    else:
+        tok.normalizer = normalizers.NFC()
+        tok.pre_tokenizer = pre_tokenizers.Sequence(
+            [
+                pre_tokenizers.Split(Regex(split_pattern), behavior="isolated", invert=False),
+                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+            ]
+        )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,
+        special_tokens=special_tokens,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(corpus(), trainer)
     tok.save(str(out))
     vocab = tok.get_vocab()
     return [t for t, _ in sorted(vocab.items(), key=lambda item: item[1])]

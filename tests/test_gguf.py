@@ -1,0 +1,148 @@
+"""GGUF → CTranslate2 conversion, checked against an independent numpy Qwen2 forward pass on a
+tiny GGUF written here the way llama.cpp's converter writes one (HF tensor layout, Q8_0)."""
+
+from __future__ import annotations
+
+import json
+
+import ctranslate2
+import gguf
+import numpy as np
+import pytest
+from tokenizers import Tokenizer
+
+from khulasa_server.build import gguf_qwen2
+from khulasa_server.build.tokenizers import corpus, train_byte_bpe
+
+LAYERS, D, FFN, HEADS, KV_HEADS, EPS, BASE = 2, 64, 96, 4, 2, 1e-6, 10000.0
+SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+
+@pytest.fixture(scope="module")
+def tiny_gguf(tmp_path_factory):
+    root = tmp_path_factory.mktemp("gguf")
+    train_byte_bpe(root / "bpe.json", special_tokens=[], vocab_size=600, split_pattern=gguf_qwen2.QWEN2_PATTERN)
+    reference = Tokenizer.from_file(str(root / "bpe.json"))
+    model = json.loads((root / "bpe.json").read_text())["model"]
+    tokens = [t for t, _ in sorted(model["vocab"].items(), key=lambda kv: kv[1])] + SPECIALS
+    merges = [m if isinstance(m, str) else " ".join(m) for m in model["merges"]]
+    rng = np.random.default_rng(7)
+    head_dim = D // HEADS
+
+    def w(*shape):
+        return (rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
+
+    weights = {"token_embd.weight": w(len(tokens), D), "output_norm.weight": 1 + 0.1 * w(D), "output.weight": w(len(tokens), D)}
+    for i in range(LAYERS):
+        p = f"blk.{i}."
+        weights.update({
+            p + "attn_norm.weight": 1 + 0.1 * w(D), p + "ffn_norm.weight": 1 + 0.1 * w(D),
+            p + "attn_q.weight": w(HEADS * head_dim, D), p + "attn_q.bias": 0.1 * w(HEADS * head_dim),
+            p + "attn_k.weight": w(KV_HEADS * head_dim, D), p + "attn_k.bias": 0.1 * w(KV_HEADS * head_dim),
+            p + "attn_v.weight": w(KV_HEADS * head_dim, D), p + "attn_v.bias": 0.1 * w(KV_HEADS * head_dim),
+            p + "attn_output.weight": w(D, HEADS * head_dim),
+            p + "ffn_gate.weight": w(FFN, D), p + "ffn_up.weight": w(FFN, D), p + "ffn_down.weight": w(D, FFN),
+        })
+    path = root / "tiny.gguf"
+    writer = gguf.GGUFWriter(str(path), "qwen2")
+    writer.add_block_count(LAYERS)
+    writer.add_context_length(256)
+    writer.add_embedding_length(D)
+    writer.add_feed_forward_length(FFN)
+    writer.add_head_count(HEADS)
+    writer.add_head_count_kv(KV_HEADS)
+    writer.add_rope_freq_base(BASE)
+    writer.add_layer_norm_rms_eps(EPS)
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("qwen2")
+    writer.add_token_list(tokens)
+    writer.add_token_types([1] * (len(tokens) - 3) + [3, 3, 3])
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(tokens.index("<|endoftext|>"))
+    writer.add_eos_token_id(tokens.index("<|im_end|>"))
+    writer.add_chat_template("{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}")
+    dequantized = {}
+    for name, array in weights.items():
+        if array.ndim == 2:  # matrices quantized as llama.cpp would
+            q = gguf.quants.quantize(array, gguf.GGMLQuantizationType.Q8_0)
+            writer.add_tensor(name, q, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
+            dequantized[name] = gguf.quants.dequantize(q, gguf.GGMLQuantizationType.Q8_0).reshape(array.shape)
+        else:
+            writer.add_tensor(name, array)
+            dequantized[name] = array
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    out = root / "ct2"
+    facts = gguf_qwen2.convert(path, out, quantization="float32")
+    return {"path": path, "out": out, "weights": dequantized, "tokens": tokens, "reference": reference, "facts": facts}
+
+
+def rms(x, g):
+    return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + EPS) * g
+
+
+def rope(x, positions):  # x: (T, H, d); Qwen2 rotates halves (not interleaved)
+    d = x.shape[-1]
+    inv = 1.0 / BASE ** (np.arange(0, d, 2) / d)
+    angles = positions[:, None] * inv[None, :]
+    cos, sin = np.cos(angles)[:, None, :], np.sin(angles)[:, None, :]
+    a, b = x[..., : d // 2], x[..., d // 2:]
+    return np.concatenate([a * cos - b * sin, b * cos + a * sin], axis=-1)
+
+
+def qwen2_logits(weights, ids):
+    W = weights
+    x = W["token_embd.weight"][ids].astype(np.float64)
+    T, hd = len(ids), D // HEADS
+    pos = np.arange(T, dtype=np.float64)
+    mask = np.triu(np.full((T, T), -np.inf), 1)
+    for i in range(LAYERS):
+        p = f"blk.{i}."
+        h = rms(x, W[p + "attn_norm.weight"])
+        q = (h @ W[p + "attn_q.weight"].T + W[p + "attn_q.bias"]).reshape(T, HEADS, hd)
+        k = (h @ W[p + "attn_k.weight"].T + W[p + "attn_k.bias"]).reshape(T, KV_HEADS, hd)
+        v = (h @ W[p + "attn_v.weight"].T + W[p + "attn_v.bias"]).reshape(T, KV_HEADS, hd)
+        q, k = rope(q, pos), rope(k, pos)
+        k, v = np.repeat(k, HEADS // KV_HEADS, axis=1), np.repeat(v, HEADS // KV_HEADS, axis=1)
+        scores = np.einsum("thd,shd->hts", q, k) / np.sqrt(hd) + mask
+        scores = np.exp(scores - scores.max(-1, keepdims=True))
+        scores /= scores.sum(-1, keepdims=True)
+        att = np.einsum("hts,shd->thd", scores, v).reshape(T, D)
+        x = x + att @ W[p + "attn_output.weight"].T
+        h = rms(x, W[p + "ffn_norm.weight"])
+        gate = h @ W[p + "ffn_gate.weight"].T
+        x = x + ((gate / (1 + np.exp(-gate))) * (h @ W[p + "ffn_up.weight"].T)) @ W[p + "ffn_down.weight"].T
+    return rms(x, W["output_norm.weight"]) @ W["output.weight"].T
+
+
+def test_converted_model_matches_reference_forward_pass(tiny_gguf):
+    generator = ctranslate2.Generator(str(tiny_gguf["out"]), compute_type="float32")
+    tok = Tokenizer.from_file(str(tiny_gguf["out"] / "tokenizer.json"))
+    text = "أعلنت وزارة المالية أن معدل التضخم تراجع إلى 3.2% في شهر مارس."
+    tokens = tok.encode(text, add_special_tokens=False).tokens
+    ids = [tiny_gguf["tokens"].index(t) for t in tokens]
+    got = np.array(generator.forward_batch([tokens]))[0]
+    want = qwen2_logits(tiny_gguf["weights"], ids)
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
+
+
+def test_tokenizer_from_gguf_matches_the_original(tiny_gguf):
+    tok = Tokenizer.from_file(str(tiny_gguf["out"] / "tokenizer.json"))
+    reference = tiny_gguf["reference"]
+    for text in corpus()[:20] + ["Emoji 🙂, 中文 and ١٢٣ digits", "<|im_start|>user\nمرحبا<|im_end|>"]:
+        ours = tok.encode(text, add_special_tokens=False)
+        if "<|im_start|>" in text:  # chat markers are single special tokens
+            assert ours.tokens[0] == "<|im_start|>" and ours.tokens[-1] == "<|im_end|>"
+            continue
+        assert ours.tokens == reference.encode(text).tokens
+        assert tok.decode(ours.ids) == text
+
+
+def test_facts_and_refusals(tiny_gguf, tmp_path):
+    assert tiny_gguf["facts"]["chat_format"] == "chatml"
+    with pytest.raises(FileNotFoundError):
+        gguf_qwen2.convert(tmp_path / "missing.gguf", tmp_path / "out")
+    with pytest.raises(FileExistsError):
+        gguf_qwen2.convert(tiny_gguf["path"], tiny_gguf["out"])  # never writes into an existing model

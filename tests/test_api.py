@@ -240,3 +240,17 @@ def test_not_serving_until_loaded(bundles):
             assert c.digest("مرحبا").translation
     finally:
         server.stop(0)
+
+
+def test_extractive_summary_quotes_the_translation(client, seed_text):
+    response = client.digest(seed_text, summary_method="extractive", max_sentences=2)
+    assert 1 <= len(response.summary_sentences) <= 2
+    for sentence in response.summary_sentences:
+        [index] = sentence.paragraphs
+        assert sentence.text in response.paragraphs[index].translation
+    assert client.model_info().default_summary_method == "model"
+
+
+def test_unknown_summary_method(client):
+    err = _error(lambda: client.summarize("The minister spoke.", summary_method="magic"))
+    assert err.code == "INVALID_ARGUMENT" and "summary_method" in err.fields

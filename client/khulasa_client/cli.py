@@ -50,11 +50,13 @@ def parser() -> argparse.ArgumentParser:
     digest = sub.add_parser("digest", help="translation and summary of an article")
     _add_input(digest)
     digest.add_argument("--max-sentences", type=int, default=0, help="summary length (default: server's)")
+    digest.add_argument("--summary-method", choices=("model", "extractive"), default="", help="default: the bundle's")
     translate = sub.add_parser("translate", help="English translation of a text")
     _add_input(translate)
     summarize = sub.add_parser("summarize", help="English summary of an article")
     _add_input(summarize)
     summarize.add_argument("--max-sentences", type=int, default=0)
+    summarize.add_argument("--summary-method", choices=("model", "extractive"), default="", help="default: the bundle's")
     sub.add_parser("health", help="the server's health status")
     sub.add_parser("info", help="the server's bundle, models and limits")
     return p
@@ -67,12 +69,16 @@ def _run(args: argparse.Namespace, client: Client) -> str:
         return render.as_json(client.model_info()) + "\n"
     text = _read(args.input)
     if args.command == "digest":
-        response = client.digest(text, max_sentences=args.max_sentences, source_language=args.source_language)
+        response = client.digest(
+            text, max_sentences=args.max_sentences, source_language=args.source_language, summary_method=args.summary_method
+        )
         return render.as_json(response) + "\n" if args.format == "json" else render.digest_text(response)
     if args.command == "translate":
         response = client.translate([text], source_language=args.source_language)
         return render.as_json(response) + "\n" if args.format == "json" else render.translate_text(response)
-    response = client.summarize(text, max_sentences=args.max_sentences, source_language=args.source_language)
+    response = client.summarize(
+        text, max_sentences=args.max_sentences, source_language=args.source_language, summary_method=args.summary_method
+    )
     return render.as_json(response) + "\n" if args.format == "json" else render.summarize_text(response)
 
 

@@ -100,16 +100,28 @@ class Client:
     def translate(self, texts: list[str], source_language: str = "", *, timeout: float | None = None) -> pb.TranslateResponse:
         return self._unary(self._stub.Translate, pb.TranslateRequest(texts=texts, source_language=source_language), timeout)
 
-    def summarize(self, text: str, max_sentences: int = 0, source_language: str = "", *, timeout: float | None = None) -> pb.SummarizeResponse:
-        request = pb.SummarizeRequest(text=text, max_sentences=max_sentences, source_language=source_language)
+    def summarize(
+        self, text: str, max_sentences: int = 0, source_language: str = "", summary_method: str = "", *, timeout: float | None = None
+    ) -> pb.SummarizeResponse:
+        request = pb.SummarizeRequest(
+            text=text, max_sentences=max_sentences, source_language=source_language, summary_method=summary_method
+        )
         return self._unary(self._stub.Summarize, request, timeout)
 
-    def digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", *, timeout: float | None = None) -> pb.DigestResponse:
-        request = pb.DigestRequest(id=id, text=text, max_sentences=max_sentences, source_language=source_language)
+    def digest(
+        self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *, timeout: float | None = None
+    ) -> pb.DigestResponse:
+        request = pb.DigestRequest(
+            id=id, text=text, max_sentences=max_sentences, source_language=source_language, summary_method=summary_method
+        )
         return self._unary(self._stub.Digest, request, timeout)
 
-    def stream_digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", *, timeout: float | None = None) -> Iterator[pb.DigestEvent]:
-        request = pb.DigestRequest(id=id, text=text, max_sentences=max_sentences, source_language=source_language)
+    def stream_digest(
+        self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *, timeout: float | None = None
+    ) -> Iterator[pb.DigestEvent]:
+        request = pb.DigestRequest(
+            id=id, text=text, max_sentences=max_sentences, source_language=source_language, summary_method=summary_method
+        )
         return self._stream(self._stub.StreamDigest, request, timeout)
 
     def digest_many(self, requests: Iterable[pb.DigestRequest], *, timeout: float | None = None) -> Iterator[pb.DigestResponse]:

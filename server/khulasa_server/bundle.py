@@ -67,6 +67,7 @@ class Bundle:
     models: dict[str, ModelEntry]
     roles: dict[str, str]
     manifest: dict[str, Any]
+    summary_method: str = "model"  # or "extractive": the default when a request names none
 
     def model_for(self, role: str) -> ModelEntry:
         return self.models[self.roles[role]]
@@ -166,6 +167,9 @@ def load(name_or_path: str | Path, verify_checksums: bool = True) -> Bundle:
     if verify_checksums:
         verify(root, _require(raw, "checksums", str(manifest_path)))
     languages = raw.get("languages", {})
+    summary_method = raw.get("summary_method", "model")
+    if summary_method not in ("model", "extractive"):
+        raise BundleError(f"{manifest_path}: summary_method must be model or extractive, got {summary_method!r}")
     return Bundle(
         path=root,
         name=_require(raw, "name", str(manifest_path)),
@@ -175,4 +179,5 @@ def load(name_or_path: str | Path, verify_checksums: bool = True) -> Bundle:
         models=models,
         roles=dict(roles),
         manifest=raw,
+        summary_method=summary_method,
     )

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import bundle as bundle_mod
+from . import extractive
 from .attribution import attribute
 from .engines import Engine, Runtime, load_engine
 from .errors import InvalidArgument
@@ -33,6 +34,7 @@ from .text.normalize import normalize
 from .text.segment import Paragraph, Piece, segment, split_paragraphs, split_sentences
 
 DEFAULT_SUMMARY_SENTENCES = 3
+SUMMARY_METHODS = ("model", "extractive")
 _LANGUAGE_NAMES = {"fa": "Persian or Urdu", "latn": "a Latin-script language other than English", "other": "a script other than Arabic or Latin"}
 _STREAM_GROUP_TOKENS = 2048  # source tokens per streamed batch after the first paragraph
 
@@ -220,9 +222,27 @@ class Pipeline:
         finally:
             timings.summarize_ms += _ms(start)
 
-    def _summary(self, english: list[str], max_sentences: int, timings: Timings) -> SummaryResult:
+    def summary_method(self, requested: str) -> str:
+        method = requested.strip().lower() or self.bundle.summary_method
+        if method not in SUMMARY_METHODS:
+            raise InvalidArgument(
+                "summary_method", f"summary_method '{requested}' is not one of {', '.join(SUMMARY_METHODS)} (or empty for the bundle's default)"
+            )
+        return method
+
+    def summarize_english(self, english: list[str], max_sentences: int, method: str = "", timings: Timings | None = None) -> SummaryResult:
+        """Summary of English paragraphs. "model": the bundle's summarizer, each sentence tied
+        to paragraphs by word overlap; "extractive": whole sentences of the text, each tied
+        to the paragraph it came from."""
+        timings = timings or Timings()
+        method = self.summary_method(method)
         if not any(t.strip() for t in english):
             return SummaryResult("", [])
+        if method == "extractive":
+            start = time.perf_counter()
+            picked = extractive.summarize(english, max_sentences)
+            timings.summarize_ms += _ms(start)
+            return SummaryResult(" ".join(s for s, _ in picked), [SummarySentence(s, [i]) for s, i in picked])
         summary = normalize(self._reduce(english, timings))
         sentences = [
             s.strip() for p in split_paragraphs(summary) for s in split_sentences(p.text) if s.strip()
@@ -241,23 +261,27 @@ class Pipeline:
             raise InvalidArgument("text", "text has no content after removing invisible characters")
         return language, paragraphs
 
-    def summarize(self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES) -> SummaryResult:
+    def summarize(
+        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = ""
+    ) -> SummaryResult:
         timings = Timings()
+        self.summary_method(summary_method)  # refuse a bad method before translating
         language, paragraphs = self._article(text, source_language)
         if language == "ar":
             english = [p.translation for p in self._translate_paragraphs(paragraphs, timings)]
         else:
             english = [p.text for p in paragraphs]
-        result = self._summary(english, max_sentences, timings)
+        result = self.summarize_english(english, max_sentences, summary_method, timings)
         result.detected_language = language
         return result
 
     def iter_digest(
-        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES
+        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = ""
     ) -> Iterator[ParagraphResult | SummaryResult | Done]:
         """Paragraphs in order as they are translated, then the summary, then Done."""
         start = time.perf_counter()
         timings = Timings()
+        self.summary_method(summary_method)
         language, paragraphs = self._article(text, source_language)
         if language == "ar":
             translated = self._translate_paragraphs(paragraphs, timings)
@@ -267,17 +291,19 @@ class Pipeline:
         for result in translated:
             english.append(result.translation)
             yield result
-        summary = self._summary(english, max_sentences, timings)
+        summary = self.summarize_english(english, max_sentences, summary_method, timings)
         summary.detected_language = language
         yield summary
         timings.total_ms = _ms(start)
         yield Done(language, timings)
 
-    def digest(self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES) -> DigestResult:
+    def digest(
+        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = ""
+    ) -> DigestResult:
         paragraphs: list[ParagraphResult] = []
         summary = SummaryResult("", [])
         done = None
-        for event in self.iter_digest(text, source_language, max_sentences):
+        for event in self.iter_digest(text, source_language, max_sentences, summary_method):
             if isinstance(event, ParagraphResult):
                 paragraphs.append(event)
             elif isinstance(event, SummaryResult):

@@ -133,7 +133,9 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
 
     def _digest(self, request: pb.DigestRequest) -> Any:
         self._check_text(request.text, "text")
-        return self._ready().digest(request.text, request.source_language, self._max_sentences(request.max_sentences))
+        return self._ready().digest(
+            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method
+        )
 
     # -- RPCs ---------------------------------------------------------------------------
 
@@ -151,7 +153,9 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
     @unary
     def Summarize(self, request, context, request_id):
         self._check_text(request.text, "text")
-        result = self._ready().summarize(request.text, request.source_language, self._max_sentences(request.max_sentences))
+        result = self._ready().summarize(
+            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method
+        )
         return pb.SummarizeResponse(
             summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language
         )
@@ -164,7 +168,9 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
     def StreamDigest(self, request, context, request_id):
         self._check_text(request.text, "text")
         pipeline = self._ready()
-        events = pipeline.iter_digest(request.text, request.source_language, self._max_sentences(request.max_sentences))
+        events = pipeline.iter_digest(
+            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method
+        )
         for event in events:
             if not context.is_active():  # cancelled: stop translating the rest
                 events.close()
@@ -247,6 +253,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
             ),
             device=self.runtime_info.get("device", ""),
             compute_type=self.runtime_info.get("compute_type", ""),
+            default_summary_method=b.summary_method,
         )
 
     def close(self) -> None:

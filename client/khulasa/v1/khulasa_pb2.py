@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18khulasa/v1/khulasa.proto\x12\nkhulasa.v1\":\n\x10TranslateRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\x17\n\x0fsource_language\x18\x02 \x01(\t\"B\n\x11TranslateResponse\x12-\n\x0ctranslations\x18\x01 \x03(\x0b\x32\x17.khulasa.v1.Translation\"]\n\x0bTranslation\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x02 \x01(\t\x12%\n\x08segments\x18\x03 \x03(\x0b\x32\x13.khulasa.v1.Segment\"b\n\x07Segment\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x13\n\x0btranslation\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x11\n\tparagraph\x18\x04 \x01(\x05\x12\x10\n\x08warnings\x18\x05 \x03(\t\"P\n\x10SummarizeRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rmax_sentences\x18\x02 \x01(\x05\x12\x17\n\x0fsource_language\x18\x03 \x01(\t\"o\n\x11SummarizeResponse\x12\x0f\n\x07summary\x18\x01 \x01(\t\x12.\n\tsentences\x18\x02 \x03(\x0b\x32\x1b.khulasa.v1.SummarySentence\x12\x19\n\x11\x64\x65tected_language\x18\x03 \x01(\t\"3\n\x0fSummarySentence\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nparagraphs\x18\x02 \x03(\x05\"Y\n\rDigestRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fsource_language\x18\x03 \x01(\t\x12\x15\n\rmax_sentences\x18\x04 \x01(\x05\"f\n\tParagraph\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x13\n\x0btranslation\x18\x03 \x01(\t\x12%\n\x08segments\x18\x04 \x03(\x0b\x32\x13.khulasa.v1.Segment\"u\n\x07Timings\x12\x10\n\x08total_ms\x18\x01 \x01(\x01\x12\x14\n\x0ctranslate_ms\x18\x02 \x01(\x01\x12\x14\n\x0csummarize_ms\x18\x03 \x01(\x01\x12\x15\n\rsource_tokens\x18\x04 \x01(\x05\x12\x15\n\rtarget_tokens\x18\x05 \x01(\x05\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x88\x02\n\x0e\x44igestResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btranslation\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12)\n\nparagraphs\x18\x04 \x03(\x0b\x32\x15.khulasa.v1.Paragraph\x12\x36\n\x11summary_sentences\x18\x05 \x03(\x0b\x32\x1b.khulasa.v1.SummarySentence\x12$\n\x07timings\x18\x06 \x01(\x0b\x32\x13.khulasa.v1.Timings\x12\x19\n\x11\x64\x65tected_language\x18\x07 \x01(\t\x12 \n\x05\x65rror\x18\x08 \x01(\x0b\x32\x11.khulasa.v1.Error\"G\n\x07Summary\x12\x0c\n\x04text\x18\x01 \x01(\t\x12.\n\tsentences\x18\x02 \x03(\x0b\x32\x1b.khulasa.v1.SummarySentence\"Y\n\nDigestDone\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x02 \x01(\t\x12$\n\x07timings\x18\x03 \x01(\x0b\x32\x13.khulasa.v1.Timings\"\x92\x01\n\x0b\x44igestEvent\x12*\n\tparagraph\x18\x01 \x01(\x0b\x32\x15.khulasa.v1.ParagraphH\x00\x12&\n\x07summary\x18\x02 \x01(\x0b\x32\x13.khulasa.v1.SummaryH\x00\x12&\n\x04\x64one\x18\x03 \x01(\x0b\x32\x16.khulasa.v1.DigestDoneH\x00\x42\x07\n\x05\x65vent\"\x15\n\x13GetModelInfoRequest\"\xa0\x01\n\x10ModelDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\x0e\n\x06\x66\x61mily\x18\x03 \x01(\t\x12\x0e\n\x06\x65ngine\x18\x04 \x01(\t\x12\x14\n\x0cquantization\x18\x05 \x01(\t\x12\x0e\n\x06source\x18\x06 \x01(\t\x12\x0f\n\x07license\x18\x07 \x01(\t\x12\x18\n\x10max_input_tokens\x18\x08 \x01(\x05\"m\n\x06Limits\x12\x16\n\x0emax_text_chars\x18\x01 \x01(\x05\x12\x11\n\tmax_texts\x18\x02 \x01(\x05\x12\x19\n\x11max_message_bytes\x18\x03 \x01(\x05\x12\x1d\n\x15max_summary_sentences\x18\x04 \x01(\x05\"\xe3\x01\n\tModelInfo\x12\x13\n\x0b\x62undle_name\x18\x01 \x01(\t\x12\x16\n\x0e\x62undle_version\x18\x02 \x01(\t\x12,\n\x06models\x18\x03 \x03(\x0b\x32\x1c.khulasa.v1.ModelDescription\x12\x18\n\x10source_languages\x18\x04 \x03(\t\x12\x17\n\x0ftarget_language\x18\x05 \x01(\t\x12\"\n\x06limits\x18\x06 \x01(\x0b\x32\x12.khulasa.v1.Limits\x12\x0e\n\x06\x64\x65vice\x18\x07 \x01(\t\x12\x14\n\x0c\x63ompute_type\x18\x08 \x01(\t2\xb8\x03\n\nNewsDigest\x12H\n\tTranslate\x12\x1c.khulasa.v1.TranslateRequest\x1a\x1d.khulasa.v1.TranslateResponse\x12H\n\tSummarize\x12\x1c.khulasa.v1.SummarizeRequest\x1a\x1d.khulasa.v1.SummarizeResponse\x12?\n\x06\x44igest\x12\x19.khulasa.v1.DigestRequest\x1a\x1a.khulasa.v1.DigestResponse\x12\x44\n\x0cStreamDigest\x12\x19.khulasa.v1.DigestRequest\x1a\x17.khulasa.v1.DigestEvent0\x01\x12G\n\nDigestMany\x12\x19.khulasa.v1.DigestRequest\x1a\x1a.khulasa.v1.DigestResponse(\x01\x30\x01\x12\x46\n\x0cGetModelInfo\x12\x1f.khulasa.v1.GetModelInfoRequest\x1a\x15.khulasa.v1.ModelInfob\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18khulasa/v1/khulasa.proto\x12\nkhulasa.v1\":\n\x10TranslateRequest\x12\r\n\x05texts\x18\x01 \x03(\t\x12\x17\n\x0fsource_language\x18\x02 \x01(\t\"B\n\x11TranslateResponse\x12-\n\x0ctranslations\x18\x01 \x03(\x0b\x32\x17.khulasa.v1.Translation\"]\n\x0bTranslation\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x02 \x01(\t\x12%\n\x08segments\x18\x03 \x03(\x0b\x32\x13.khulasa.v1.Segment\"b\n\x07Segment\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x13\n\x0btranslation\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x02\x12\x11\n\tparagraph\x18\x04 \x01(\x05\x12\x10\n\x08warnings\x18\x05 \x03(\t\"h\n\x10SummarizeRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x15\n\rmax_sentences\x18\x02 \x01(\x05\x12\x17\n\x0fsource_language\x18\x03 \x01(\t\x12\x16\n\x0esummary_method\x18\x04 \x01(\t\"o\n\x11SummarizeResponse\x12\x0f\n\x07summary\x18\x01 \x01(\t\x12.\n\tsentences\x18\x02 \x03(\x0b\x32\x1b.khulasa.v1.SummarySentence\x12\x19\n\x11\x64\x65tected_language\x18\x03 \x01(\t\"3\n\x0fSummarySentence\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x12\n\nparagraphs\x18\x02 \x03(\x05\"q\n\rDigestRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fsource_language\x18\x03 \x01(\t\x12\x15\n\rmax_sentences\x18\x04 \x01(\x05\x12\x16\n\x0esummary_method\x18\x05 \x01(\t\"f\n\tParagraph\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x13\n\x0btranslation\x18\x03 \x01(\t\x12%\n\x08segments\x18\x04 \x03(\x0b\x32\x13.khulasa.v1.Segment\"u\n\x07Timings\x12\x10\n\x08total_ms\x18\x01 \x01(\x01\x12\x14\n\x0ctranslate_ms\x18\x02 \x01(\x01\x12\x14\n\x0csummarize_ms\x18\x03 \x01(\x01\x12\x15\n\rsource_tokens\x18\x04 \x01(\x05\x12\x15\n\rtarget_tokens\x18\x05 \x01(\x05\"&\n\x05\x45rror\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\"\x88\x02\n\x0e\x44igestResponse\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0btranslation\x18\x02 \x01(\t\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12)\n\nparagraphs\x18\x04 \x03(\x0b\x32\x15.khulasa.v1.Paragraph\x12\x36\n\x11summary_sentences\x18\x05 \x03(\x0b\x32\x1b.khulasa.v1.SummarySentence\x12$\n\x07timings\x18\x06 \x01(\x0b\x32\x13.khulasa.v1.Timings\x12\x19\n\x11\x64\x65tected_language\x18\x07 \x01(\t\x12 \n\x05\x65rror\x18\x08 \x01(\x0b\x32\x11.khulasa.v1.Error\"G\n\x07Summary\x12\x0c\n\x04text\x18\x01 \x01(\t\x12.\n\tsentences\x18\x02 \x03(\x0b\x32\x1b.khulasa.v1.SummarySentence\"Y\n\nDigestDone\x12\n\n\x02id\x18\x01 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x02 \x01(\t\x12$\n\x07timings\x18\x03 \x01(\x0b\x32\x13.khulasa.v1.Timings\"\x92\x01\n\x0b\x44igestEvent\x12*\n\tparagraph\x18\x01 \x01(\x0b\x32\x15.khulasa.v1.ParagraphH\x00\x12&\n\x07summary\x18\x02 \x01(\x0b\x32\x13.khulasa.v1.SummaryH\x00\x12&\n\x04\x64one\x18\x03 \x01(\x0b\x32\x16.khulasa.v1.DigestDoneH\x00\x42\x07\n\x05\x65vent\"\x15\n\x13GetModelInfoRequest\"\xa0\x01\n\x10ModelDescription\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05roles\x18\x02 \x03(\t\x12\x0e\n\x06\x66\x61mily\x18\x03 \x01(\t\x12\x0e\n\x06\x65ngine\x18\x04 \x01(\t\x12\x14\n\x0cquantization\x18\x05 \x01(\t\x12\x0e\n\x06source\x18\x06 \x01(\t\x12\x0f\n\x07license\x18\x07 \x01(\t\x12\x18\n\x10max_input_tokens\x18\x08 \x01(\x05\"m\n\x06Limits\x12\x16\n\x0emax_text_chars\x18\x01 \x01(\x05\x12\x11\n\tmax_texts\x18\x02 \x01(\x05\x12\x19\n\x11max_message_bytes\x18\x03 \x01(\x05\x12\x1d\n\x15max_summary_sentences\x18\x04 \x01(\x05\"\x83\x02\n\tModelInfo\x12\x13\n\x0b\x62undle_name\x18\x01 \x01(\t\x12\x16\n\x0e\x62undle_version\x18\x02 \x01(\t\x12,\n\x06models\x18\x03 \x03(\x0b\x32\x1c.khulasa.v1.ModelDescription\x12\x18\n\x10source_languages\x18\x04 \x03(\t\x12\x17\n\x0ftarget_language\x18\x05 \x01(\t\x12\"\n\x06limits\x18\x06 \x01(\x0b\x32\x12.khulasa.v1.Limits\x12\x0e\n\x06\x64\x65vice\x18\x07 \x01(\t\x12\x14\n\x0c\x63ompute_type\x18\x08 \x01(\t\x12\x1e\n\x16\x64\x65\x66\x61ult_summary_method\x18\t \x01(\t2\xb8\x03\n\nNewsDigest\x12H\n\tTranslate\x12\x1c.khulasa.v1.TranslateRequest\x1a\x1d.khulasa.v1.TranslateResponse\x12H\n\tSummarize\x12\x1c.khulasa.v1.SummarizeRequest\x1a\x1d.khulasa.v1.SummarizeResponse\x12?\n\x06\x44igest\x12\x19.khulasa.v1.DigestRequest\x1a\x1a.khulasa.v1.DigestResponse\x12\x44\n\x0cStreamDigest\x12\x19.khulasa.v1.DigestRequest\x1a\x17.khulasa.v1.DigestEvent0\x01\x12G\n\nDigestMany\x12\x19.khulasa.v1.DigestRequest\x1a\x1a.khulasa.v1.DigestResponse(\x01\x30\x01\x12\x46\n\x0cGetModelInfo\x12\x1f.khulasa.v1.GetModelInfoRequest\x1a\x15.khulasa.v1.ModelInfob\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,35 +40,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SEGMENT']._serialized_start=263
   _globals['_SEGMENT']._serialized_end=361
   _globals['_SUMMARIZEREQUEST']._serialized_start=363
-  _globals['_SUMMARIZEREQUEST']._serialized_end=443
-  _globals['_SUMMARIZERESPONSE']._serialized_start=445
-  _globals['_SUMMARIZERESPONSE']._serialized_end=556
-  _globals['_SUMMARYSENTENCE']._serialized_start=558
-  _globals['_SUMMARYSENTENCE']._serialized_end=609
-  _globals['_DIGESTREQUEST']._serialized_start=611
-  _globals['_DIGESTREQUEST']._serialized_end=700
-  _globals['_PARAGRAPH']._serialized_start=702
-  _globals['_PARAGRAPH']._serialized_end=804
-  _globals['_TIMINGS']._serialized_start=806
-  _globals['_TIMINGS']._serialized_end=923
-  _globals['_ERROR']._serialized_start=925
-  _globals['_ERROR']._serialized_end=963
-  _globals['_DIGESTRESPONSE']._serialized_start=966
-  _globals['_DIGESTRESPONSE']._serialized_end=1230
-  _globals['_SUMMARY']._serialized_start=1232
-  _globals['_SUMMARY']._serialized_end=1303
-  _globals['_DIGESTDONE']._serialized_start=1305
-  _globals['_DIGESTDONE']._serialized_end=1394
-  _globals['_DIGESTEVENT']._serialized_start=1397
-  _globals['_DIGESTEVENT']._serialized_end=1543
-  _globals['_GETMODELINFOREQUEST']._serialized_start=1545
-  _globals['_GETMODELINFOREQUEST']._serialized_end=1566
-  _globals['_MODELDESCRIPTION']._serialized_start=1569
-  _globals['_MODELDESCRIPTION']._serialized_end=1729
-  _globals['_LIMITS']._serialized_start=1731
-  _globals['_LIMITS']._serialized_end=1840
-  _globals['_MODELINFO']._serialized_start=1843
-  _globals['_MODELINFO']._serialized_end=2070
-  _globals['_NEWSDIGEST']._serialized_start=2073
-  _globals['_NEWSDIGEST']._serialized_end=2513
+  _globals['_SUMMARIZEREQUEST']._serialized_end=467
+  _globals['_SUMMARIZERESPONSE']._serialized_start=469
+  _globals['_SUMMARIZERESPONSE']._serialized_end=580
+  _globals['_SUMMARYSENTENCE']._serialized_start=582
+  _globals['_SUMMARYSENTENCE']._serialized_end=633
+  _globals['_DIGESTREQUEST']._serialized_start=635
+  _globals['_DIGESTREQUEST']._serialized_end=748
+  _globals['_PARAGRAPH']._serialized_start=750
+  _globals['_PARAGRAPH']._serialized_end=852
+  _globals['_TIMINGS']._serialized_start=854
+  _globals['_TIMINGS']._serialized_end=971
+  _globals['_ERROR']._serialized_start=973
+  _globals['_ERROR']._serialized_end=1011
+  _globals['_DIGESTRESPONSE']._serialized_start=1014
+  _globals['_DIGESTRESPONSE']._serialized_end=1278
+  _globals['_SUMMARY']._serialized_start=1280
+  _globals['_SUMMARY']._serialized_end=1351
+  _globals['_DIGESTDONE']._serialized_start=1353
+  _globals['_DIGESTDONE']._serialized_end=1442
+  _globals['_DIGESTEVENT']._serialized_start=1445
+  _globals['_DIGESTEVENT']._serialized_end=1591
+  _globals['_GETMODELINFOREQUEST']._serialized_start=1593
+  _globals['_GETMODELINFOREQUEST']._serialized_end=1614
+  _globals['_MODELDESCRIPTION']._serialized_start=1617
+  _globals['_MODELDESCRIPTION']._serialized_end=1777
+  _globals['_LIMITS']._serialized_start=1779
+  _globals['_LIMITS']._serialized_end=1888
+  _globals['_MODELINFO']._serialized_start=1891
+  _globals['_MODELINFO']._serialized_end=2150
+  _globals['_NEWSDIGEST']._serialized_start=2153
+  _globals['_NEWSDIGEST']._serialized_end=2593
 # @@protoc_insertion_point(module_scope)

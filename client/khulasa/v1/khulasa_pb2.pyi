@@ -45,14 +45,16 @@ class Segment(_message.Message):
     def __init__(self, source: _Optional[str] = ..., translation: _Optional[str] = ..., score: _Optional[float] = ..., paragraph: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SummarizeRequest(_message.Message):
-    __slots__ = ("text", "max_sentences", "source_language")
+    __slots__ = ("text", "max_sentences", "source_language", "summary_method")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_METHOD_FIELD_NUMBER: _ClassVar[int]
     text: str
     max_sentences: int
     source_language: str
-    def __init__(self, text: _Optional[str] = ..., max_sentences: _Optional[int] = ..., source_language: _Optional[str] = ...) -> None: ...
+    summary_method: str
+    def __init__(self, text: _Optional[str] = ..., max_sentences: _Optional[int] = ..., source_language: _Optional[str] = ..., summary_method: _Optional[str] = ...) -> None: ...
 
 class SummarizeResponse(_message.Message):
     __slots__ = ("summary", "sentences", "detected_language")
@@ -73,16 +75,18 @@ class SummarySentence(_message.Message):
     def __init__(self, text: _Optional[str] = ..., paragraphs: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class DigestRequest(_message.Message):
-    __slots__ = ("id", "text", "source_language", "max_sentences")
+    __slots__ = ("id", "text", "source_language", "max_sentences", "summary_method")
     ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_METHOD_FIELD_NUMBER: _ClassVar[int]
     id: str
     text: str
     source_language: str
     max_sentences: int
-    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., source_language: _Optional[str] = ..., max_sentences: _Optional[int] = ...) -> None: ...
+    summary_method: str
+    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., source_language: _Optional[str] = ..., max_sentences: _Optional[int] = ..., summary_method: _Optional[str] = ...) -> None: ...
 
 class Paragraph(_message.Message):
     __slots__ = ("index", "source", "translation", "segments")
@@ -203,7 +207,7 @@ class Limits(_message.Message):
     def __init__(self, max_text_chars: _Optional[int] = ..., max_texts: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_summary_sentences: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("bundle_name", "bundle_version", "models", "source_languages", "target_language", "limits", "device", "compute_type")
+    __slots__ = ("bundle_name", "bundle_version", "models", "source_languages", "target_language", "limits", "device", "compute_type", "default_summary_method")
     BUNDLE_NAME_FIELD_NUMBER: _ClassVar[int]
     BUNDLE_VERSION_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
@@ -212,6 +216,7 @@ class ModelInfo(_message.Message):
     LIMITS_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_SUMMARY_METHOD_FIELD_NUMBER: _ClassVar[int]
     bundle_name: str
     bundle_version: str
     models: _containers.RepeatedCompositeFieldContainer[ModelDescription]
@@ -220,4 +225,5 @@ class ModelInfo(_message.Message):
     limits: Limits
     device: str
     compute_type: str
-    def __init__(self, bundle_name: _Optional[str] = ..., bundle_version: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelDescription, _Mapping]]] = ..., source_languages: _Optional[_Iterable[str]] = ..., target_language: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., device: _Optional[str] = ..., compute_type: _Optional[str] = ...) -> None: ...
+    default_summary_method: str
+    def __init__(self, bundle_name: _Optional[str] = ..., bundle_version: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelDescription, _Mapping]]] = ..., source_languages: _Optional[_Iterable[str]] = ..., target_language: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., device: _Optional[str] = ..., compute_type: _Optional[str] = ..., default_summary_method: _Optional[str] = ...) -> None: ...

@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test model serve clean
+.PHONY: install proto test model serve eval clean
 
 install: $(VENV)/.installed
 
@@ -29,6 +29,11 @@ test: install
 # under $$KHULASA_HOME (default ~/.cache/khulasa). Not part of `make test`.
 model: install
 	$(BIN)/khulasa-models build $(BUNDLE)
+
+# Quality of a bundle on tests/data/eval_news.jsonl; results to docs/eval/$(BUNDLE).json.
+eval: model
+	mkdir -p docs/eval
+	$(BIN)/khulasa-models eval $(BUNDLE) --out docs/eval/$(BUNDLE).json
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)

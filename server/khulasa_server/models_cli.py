@@ -52,6 +52,37 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from . import evaluate
+    from .pipeline import Pipeline
+
+    try:
+        import sacrebleu  # noqa: F401
+    except ImportError:
+        print("khulasa-models: eval needs sacrebleu: pip install 'khulasa[eval]'", file=sys.stderr)
+        return 2
+    try:
+        pipeline = Pipeline.load(args.bundle)
+        evaluate.apply_overrides(pipeline, args.set)
+    except (BundleError, ValueError) as exc:
+        print(f"khulasa-models: {exc}", file=sys.stderr)
+        return 1
+    articles = evaluate.load_set(args.data, args.limit)
+    result = evaluate.evaluate(pipeline, articles, args.methods.split(","), args.max_sentences)
+    options = [f"--set {x}" for x in args.set] + ([f"--limit {args.limit}"] if args.limit else [])
+    result["command"] = " ".join(["khulasa-models eval", args.bundle, *options])
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    if args.out:
+        Path(args.out).write_text(text + "\n", encoding="utf-8")
+    print(text if not args.out else f"wrote {args.out}")
+    print("| bundle | BLEU | chrF | numbers kept % | names kept % | summary ROUGE-L (model) | (extractive) | translate s |")
+    print("|---|---|---|---|---|---|---|---|")
+    print(evaluate.markdown_row(result, args.label))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="khulasa-models", description="Build and verify khulasa model bundles.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -71,6 +102,17 @@ def parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a bundle's manifest and every file's sha256")
     verify.add_argument("bundle", help="bundle directory or name")
     verify.set_defaults(run=_verify)
+    ev = sub.add_parser("eval", help="BLEU, chrF, faithfulness and summary ROUGE of a bundle on the news set")
+    ev.add_argument("bundle", help="bundle directory or name")
+    ev.add_argument("--data", default="tests/data/eval_news.jsonl", help="JSONL articles (default: %(default)s)")
+    ev.add_argument("--limit", type=int, help="only the first N articles")
+    ev.add_argument("--methods", default="model,extractive", help="summary methods to score (default: %(default)s)")
+    ev.add_argument("--max-sentences", type=int, default=2, help="summary length (default: %(default)s)")
+    ev.add_argument("--set", action="append", default=[], metavar="TASK.KEY=VALUE",
+                    help="decoding override for the run, e.g. translate.beam_size=2 (repeatable)")
+    ev.add_argument("--label", default="", help="row label in the printed table")
+    ev.add_argument("--out", help="write the JSON result here")
+    ev.set_defaults(run=_eval)
     return p
 
 

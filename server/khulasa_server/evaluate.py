@@ -1,0 +1,139 @@
+"""Quality measurement on an Arabic→English news set: BLEU and chrF (sacrebleu), faithfulness
+(source numbers and listed names found in the English), and summary ROUGE against reference
+summaries for each summary method. `khulasa-models eval BUNDLE` runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from .pipeline import Pipeline
+from .text.normalize import normalize
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_GROUPED = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def load_set(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
+    articles = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return articles[:limit] if limit else articles
+
+
+def source_numbers(arabic: str) -> list[str]:
+    return _NUMBER.findall(normalize(arabic))
+
+
+def number_found(number: str, english: str) -> bool:
+    pattern = re.compile(rf"(?<![\d.]){re.escape(number)}(?!\d|\.\d)")
+    return bool(pattern.search(english) or pattern.search(_GROUPED.sub("", english)))
+
+
+def _ngrams(tokens: list[str], n: int) -> Counter:
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def _f1(overlap: float, hyp: int, ref: int) -> float:
+    if not hyp or not ref or not overlap:
+        return 0.0
+    p, r = overlap / hyp, overlap / ref
+    return 200 * p * r / (p + r)
+
+
+def _lcs(a: list[str], b: list[str]) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        prev = 0
+        for j, y in enumerate(b, 1):
+            prev, row[j] = row[j], prev + 1 if x == y else max(row[j], row[j - 1])
+    return row[-1]
+
+
+def rouge(hypothesis: str, reference: str) -> dict[str, float]:
+    """ROUGE-1, ROUGE-2 and ROUGE-L F1 (0–100) on lowercased alphanumeric tokens, no stemming."""
+    h, r = _WORD.findall(hypothesis.lower()), _WORD.findall(reference.lower())
+    scores = {}
+    for n in (1, 2):
+        hn, rn = _ngrams(h, n), _ngrams(r, n)
+        scores[f"rouge{n}"] = _f1(sum((hn & rn).values()), sum(hn.values()), sum(rn.values()))
+    scores["rougeL"] = _f1(_lcs(h, r), len(h), len(r))
+    return scores
+
+
+def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
+    """TASK.KEY=VALUE decoding overrides (e.g. translate.beam_size=2) for experiments."""
+    for item in overrides:
+        key, _, raw = item.partition("=")
+        task, _, option = key.partition(".")
+        if not (task and option and raw):
+            raise ValueError(f"override {item!r} is not TASK.KEY=VALUE")
+        value: Any = json.loads(raw) if raw[0].isdigit() or raw in ("true", "false") else raw
+        engine = pipeline.translator if task == "translate" else pipeline.summarizer
+        engine.entry.decoding.setdefault(task, {})[option] = value
+
+
+def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[str], max_sentences: int = 2) -> dict[str, Any]:
+    import sacrebleu
+
+    sentences = [s for a in articles for s in a["sentences"]]
+    start = time.perf_counter()
+    hypotheses = [r.text for r in pipeline.translate([s["ar"] for s in sentences], source_language="ar")]
+    translate_seconds = time.perf_counter() - start
+    references = [s["en"] for s in sentences]
+    bleu_metric, chrf_metric = sacrebleu.BLEU(), sacrebleu.CHRF()
+    bleu = bleu_metric.corpus_score(hypotheses, [references])
+    chrf = chrf_metric.corpus_score(hypotheses, [references])
+
+    numbers = [(n, h) for s, h in zip(sentences, hypotheses) for n in source_numbers(s["ar"])]
+    entities = [(e, h) for s, h in zip(sentences, hypotheses) for e in s.get("entities", [])]
+    numbers_found = sum(number_found(n, h) for n, h in numbers)
+    entities_found = sum(e.lower() in h.lower() for e, h in entities)
+
+    summaries: dict[str, Any] = {}
+    offset = 0
+    per_article = []
+    for article in articles:
+        count = len(article["sentences"])
+        per_article.append(hypotheses[offset:offset + count])
+        offset += count
+    for method in methods:
+        start = time.perf_counter()
+        scores = []
+        for article, english in zip(articles, per_article):
+            summary = pipeline.summarize_english(english, max_sentences, method)
+            scores.append(rouge(summary.text, article["summary"]))
+        summaries[method] = {
+            key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")
+        }
+        summaries[method]["seconds"] = round(time.perf_counter() - start, 1)
+
+    return {
+        "bundle": pipeline.bundle.name,
+        "articles": len(articles),
+        "sentences": len(sentences),
+        "bleu": round(bleu.score, 1),
+        "chrf": round(chrf.score, 1),
+        "number_recall": round(100 * numbers_found / max(1, len(numbers)), 1),
+        "entity_recall": round(100 * entities_found / max(1, len(entities)), 1),
+        "faithfulness": round(100 * (numbers_found + entities_found) / max(1, len(numbers) + len(entities)), 1),
+        "numbers": len(numbers),
+        "entities": len(entities),
+        "translate_seconds": round(translate_seconds, 1),
+        "summary": summaries,
+        "decoding": {name: dict(e.entry.decoding) for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
+        "metric_signatures": {"bleu": bleu_metric.get_signature().format(), "chrf": chrf_metric.get_signature().format()},
+        "examples": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h} for s, h in list(zip(sentences, hypotheses))[:5]],
+    }
+
+
+def markdown_row(result: dict[str, Any], label: str = "") -> str:
+    s = result["summary"]
+    cells = [
+        label or result["bundle"], result["bleu"], result["chrf"], result["number_recall"], result["entity_recall"],
+        *(s[m]["rougeL"] if m in s else "–" for m in ("model", "extractive")), result["translate_seconds"],
+    ]
+    return "| " + " | ".join(str(c) for c in cells) + " |"

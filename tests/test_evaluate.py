@@ -1,0 +1,49 @@
+import json
+
+from khulasa_server import evaluate
+from khulasa_server.models_cli import main as models_main
+
+from conftest import ROOT
+
+DATA = ROOT / "tests" / "data" / "eval_news.jsonl"
+
+
+def test_eval_set_is_large_enough_and_well_formed():
+    articles = evaluate.load_set(DATA)
+    sentences = [s for a in articles for s in a["sentences"]]
+    assert len(sentences) >= 60 and len({a["topic"] for a in articles}) >= 4
+    assert sum(len(evaluate.source_numbers(s["ar"])) for s in sentences) >= 40
+    for s in sentences:
+        for number in evaluate.source_numbers(s["ar"]):  # every source number is in the reference
+            assert evaluate.number_found(number, s["en"]), (number, s["en"])
+        for entity in s["entities"]:
+            assert entity.lower() in s["en"].lower(), (entity, s["en"])
+
+
+def test_number_matching():
+    assert evaluate.number_found("5000", "more than 5,000 trucks")
+    assert evaluate.number_found("50", "50,000 fans") and evaluate.number_found("14", "by 14%")
+    assert not evaluate.number_found("3", "rose 3.5%") and not evaluate.number_found("27.6", "27.65")
+    assert evaluate.source_numbers("ارتفع ٣٫٥٪ في ٢٠٢٤") == ["3.5", "2024"]
+
+
+def test_rouge():
+    assert evaluate.rouge("the cat sat", "the cat sat") == {"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0}
+    scores = evaluate.rouge("the cat sat on the mat", "the cat was on the mat")
+    assert round(scores["rouge1"], 1) == 83.3 and round(scores["rouge2"], 1) == 60.0
+    assert evaluate.rouge("", "anything")["rougeL"] == 0.0
+
+
+def test_eval_command_runs_on_the_tiny_bundle(bundles, tmp_path, capsys):
+    out = tmp_path / "result.json"
+    code = models_main(["eval", str(bundles["tiny"]), "--data", str(DATA), "--limit", "2",
+                        "--set", "translate.beam_size=2", "--out", str(out)])
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["sentences"] == 10 and result["numbers"] > 0 and result["entities"] > 0
+    for key in ("bleu", "chrf", "number_recall", "entity_recall"):
+        assert 0 <= result[key] <= 100
+    assert set(result["summary"]) == {"model", "extractive"}
+    assert result["decoding"]["translator"]["translate"]["beam_size"] == 2
+    assert "--set translate.beam_size=2" in result["command"]
+    assert "| BLEU |" in capsys.readouterr().out

@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test model serve eval clean
+.PHONY: install proto test model serve eval gguf-check clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,16 @@ model: install
 eval: model
 	mkdir -p docs/eval
 	$(BIN)/khulasa-models eval $(BUNDLE) --out docs/eval/$(BUNDLE).json
+
+# Evidence that the torch-free GGUF conversion equals the Transformers route (needs ~16 GB of
+# memory and a venv of its own with torch and transformers; not part of `make test`).
+CHECK_VENV ?= .venv-check
+GGUF ?= $${KHULASA_HOME:-$$HOME/.cache/khulasa}/downloads/qwen2.5-coder-1.5b/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+gguf-check: model
+	test -x $(CHECK_VENV)/bin/python || $(PYTHON) -m venv $(CHECK_VENV)
+	$(CHECK_VENV)/bin/pip install --quiet torch==2.13.0 "transformers>=4.46" -e ".[server]"
+	mkdir -p docs/eval
+	$(CHECK_VENV)/bin/python tests/crosscheck_gguf.py "$(GGUF)" docs/eval/gguf-crosscheck.json
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)

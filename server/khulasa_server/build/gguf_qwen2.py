@@ -39,27 +39,19 @@ class GGUFCheckpoint:
 
 
 def qwen2_spec(ckpt: GGUFCheckpoint):
-    from ctranslate2.specs import common_spec, transformer_spec
+    from .random_specs import qwen2_layout
 
     arch = ckpt.meta("general.architecture")
     if arch != "qwen2":
         raise ValueError(f"expected a qwen2 GGUF, got architecture {arch!r}")
     heads = int(ckpt.meta("qwen2.attention.head_count"))
-    kv_heads = int(ckpt.meta("qwen2.attention.head_count_kv", heads))
-    spec = transformer_spec.TransformerDecoderModelSpec.from_config(
+    spec = qwen2_layout(
         int(ckpt.meta("qwen2.block_count")),
         heads,
-        activation=common_spec.Activation.SWISH,
-        pre_norm=True,
-        ffn_glu=True,
-        rms_norm=True,
-        rotary_dim=0,
-        rotary_interleave=False,
+        int(ckpt.meta("qwen2.attention.head_count_kv", heads)),
         rotary_base=float(ckpt.meta("qwen2.rope.freq_base", 10_000.0)),
-        num_heads_kv=kv_heads if kv_heads != heads else None,
     )
     decoder = spec.decoder
-    decoder.scale_embeddings = False
     embeddings = ckpt.array("token_embd.weight")
     decoder.embeddings.weight = embeddings
     decoder.layer_norm.gamma = ckpt.array("output_norm.weight")

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from ctranslate2.specs import attention_spec, common_spec, model_spec, transformer_spec
+from ctranslate2.specs import attention_spec, common_spec, transformer_spec
 
 
 @dataclass(frozen=True)
@@ -131,26 +131,25 @@ def bart(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec
     return spec
 
 
-def qwen2(dims: Dims, layers: int, seed: int = 0) -> transformer_spec.TransformerDecoderModelSpec:
-    kv_heads = dims.kv_heads if dims.kv_heads and dims.kv_heads != dims.heads else None
+def qwen2_layout(layers: int, heads: int, kv_heads: int, rotary_base: float) -> transformer_spec.TransformerDecoderModelSpec:
+    """Qwen2's decoder as CTranslate2's Qwen2Loader declares it (weights unset)."""
     spec = transformer_spec.TransformerDecoderModelSpec.from_config(
         layers,
-        dims.heads,
+        heads,
         activation=common_spec.Activation.SWISH,
         pre_norm=True,
         ffn_glu=True,
         rms_norm=True,
         rotary_dim=0,
         rotary_interleave=False,
-        rotary_base=1_000_000,
-        num_heads_kv=kv_heads,
+        rotary_base=rotary_base,
+        num_heads_kv=kv_heads if kv_heads != heads else None,
     )
-    filler = _Filler(dims, seed, attention_bias="qkv")
-    filler.stack(spec.decoder, ffn_bias=False, learned_positions=False)
     spec.decoder.scale_embeddings = False
     return spec
 
 
-def untouched(spec: model_spec.LayerSpec) -> list[str]:
-    """Names of required variables still unset; empty when the spec is complete."""
-    return [name for name, value in spec.variables().items() if value is None]
+def qwen2(dims: Dims, layers: int, seed: int = 0) -> transformer_spec.TransformerDecoderModelSpec:
+    spec = qwen2_layout(layers, dims.heads, dims.kv_heads or dims.heads, rotary_base=1_000_000)
+    _Filler(dims, seed, attention_bias="qkv").stack(spec.decoder, ffn_bias=False, learned_positions=False)
+    return spec

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import ctranslate2
 
 from ..bundle import ModelEntry
+from ..text.normalize import strip_controls
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,18 @@ def length_bound(options: dict[str, Any], source_tokens: int) -> int:
     ratio = float(options.get("max_length_ratio", 2.0))
     extra = int(options.get("max_length_extra", 10))
     return int(math.ceil(ratio * source_tokens)) + extra
+
+
+def finish(tokens: list[str], scores: list[float], bound: int, decode: Callable[[list[str]], str]) -> Output:
+    """An Output from generated tokens. Inputs batched together decode to the longest one's
+    bound; each output is held to its own `bound`, so batching never changes a result."""
+    tokens = tokens[:bound]
+    return Output(
+        text=strip_controls(decode(tokens)).strip(),
+        score=float(scores[0]) if scores else 0.0,
+        tokens=len(tokens),
+        hit_limit=len(tokens) >= bound,
+    )
 
 
 def batches(lengths: list[int], max_tokens: int) -> list[list[int]]:

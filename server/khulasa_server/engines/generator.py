@@ -7,8 +7,7 @@ import ctranslate2
 
 from ..bundle import ModelEntry
 from ..errors import BundleError
-from ..text.normalize import strip_controls
-from .base import Output, Runtime, batches, length_bound
+from .base import Output, Runtime, batches, finish, length_bound
 from .tokenizer import load_tokenizers
 
 CHAT_FORMATS = {
@@ -80,12 +79,6 @@ class GeneratorEngine:
         for group, results in pending:
             for i, result in zip(group, results):
                 result = result.result()
-                own = length_bound(options, lengths[i])
-                sequence = result.sequences[0][:own]  # the batch ran to its longest member's bound
-                outputs[i] = Output(
-                    text=strip_controls(self._tok.decode(sequence)).strip(),
-                    score=float(result.scores[0]) if result.scores else 0.0,
-                    tokens=len(sequence),
-                    hit_limit=len(sequence) >= own,
-                )
+                bound = length_bound(options, lengths[i])
+                outputs[i] = finish(result.sequences[0], result.scores, bound, self._tok.decode)
         return outputs

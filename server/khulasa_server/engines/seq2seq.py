@@ -5,8 +5,7 @@ from __future__ import annotations
 import ctranslate2
 
 from ..bundle import ModelEntry
-from ..text.normalize import strip_controls
-from .base import Output, Runtime, batches, length_bound
+from .base import Output, Runtime, batches, finish, length_bound
 from .tokenizer import load_tokenizers
 
 
@@ -65,13 +64,6 @@ class Seq2SeqEngine:
                 hypothesis = result.hypotheses[0]
                 if prefix and hypothesis[: len(prefix)] == prefix:
                     hypothesis = hypothesis[len(prefix):]
-                # The batch ran to its longest member's bound; each output keeps its own.
-                own = length_bound(options, lengths[i])
-                hypothesis = hypothesis[:own]
-                outputs[i] = Output(
-                    text=strip_controls(self._target_tok.decode(hypothesis)).strip(),
-                    score=float(result.scores[0]) if result.scores else 0.0,
-                    tokens=len(hypothesis),
-                    hit_limit=len(hypothesis) >= own,
-                )
+                bound = length_bound(options, lengths[i])
+                outputs[i] = finish(hypothesis, result.scores, bound, self._target_tok.decode)
         return outputs

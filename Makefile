@@ -41,7 +41,7 @@ CHECK_VENV ?= .venv-check
 GGUF ?= $${KHULASA_HOME:-$$HOME/.cache/khulasa}/downloads/qwen2.5-coder-1.5b/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 gguf-check: model
 	test -x $(CHECK_VENV)/bin/python || $(PYTHON) -m venv $(CHECK_VENV)
-	$(CHECK_VENV)/bin/pip install --quiet torch==2.13.0 "transformers>=4.46" -e ".[server]"
+	$(CHECK_VENV)/bin/pip install --quiet torch==2.13.0 "transformers>=4.46" accelerate -e ".[server]"
 	mkdir -p docs/eval
 	$(CHECK_VENV)/bin/python tests/crosscheck_gguf.py "$(GGUF)" docs/eval/gguf-crosscheck.json
 

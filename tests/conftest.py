@@ -34,7 +34,7 @@ def seed_text() -> str:
 
 
 def start_server(bundle: Path, load: bool = True, **overrides) -> Server:
-    settings = dataclasses.replace(Settings(), bundle=str(bundle), listen="127.0.0.1:0", **{**TEST_LIMITS, **overrides})
+    settings = dataclasses.replace(Settings(), bundle=str(bundle), **{"listen": "127.0.0.1:0", **TEST_LIMITS, **overrides})
     server = Server(settings)
     server.start()
     if load:

@@ -1,6 +1,9 @@
 """Python client for the khulasa gRPC service (needs only grpcio and protobuf)."""
 
-from .client import ApiError, Client
+from .aio import AsyncClient
+from .client import Client
+from .connection import RetryPolicy
+from .errors import ApiError
 
-__all__ = ["ApiError", "Client"]
+__all__ = ["ApiError", "AsyncClient", "Client", "RetryPolicy"]
 __version__ = "0.1.0"

@@ -1,8 +1,11 @@
-"""A thin, typed wrapper over the generated stubs: deadlines on every call, errors as ApiError."""
+"""The synchronous client: deadlines on every call, retries with backoff and jitter on
+UNAVAILABLE and RESOURCE_EXHAUSTED, several servers with failover, TLS and bearer tokens."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import itertools
+import time
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import grpc
@@ -10,68 +13,27 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
-DEFAULT_SERVER = "127.0.0.1:50051"
-DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-
-
-class ApiError(Exception):
-    """A failed call: the gRPC status code name, the server's message, and its request id."""
-
-    def __init__(self, code: str, message: str, request_id: str = "", fields: dict[str, str] | None = None):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.request_id = request_id
-        self.fields = fields or {}
-
-    @classmethod
-    def from_rpc_error(cls, error: grpc.RpcError) -> "ApiError":
-        code = error.code().name if error.code() else "UNKNOWN"
-        metadata = dict(error.trailing_metadata() or ())
-        fields: dict[str, str] = {}
-        raw = metadata.get("grpc-status-details-bin")
-        if raw:
-            fields = _field_violations(raw)
-        return cls(code, error.details() or "", str(metadata.get("x-request-id", "")), fields)
-
-
-def _field_violations(raw: bytes) -> dict[str, str]:
-    try:
-        from google.rpc import error_details_pb2, status_pb2
-    except ImportError:  # googleapis-common-protos not installed: no details
-        return {}
-    status = status_pb2.Status.FromString(raw)
-    fields = {}
-    for detail in status.details:
-        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
-            bad = error_details_pb2.BadRequest()
-            detail.Unpack(bad)
-            fields.update({v.field: v.description for v in bad.field_violations})
-    return fields
+from .connection import DEFAULT_SERVER, Connection, RetryPolicy, retry_wait
+from .errors import ApiError
 
 
 class Client:
-    """Client(target) for one server. Every call takes timeout= (seconds), defaulting to the
-    client's; streams yield messages as they arrive."""
+    """Client("host:port") or Client(["a:50051", "b:50051"]). Keyword options: timeout
+    (seconds, per call, retries included), token / token_file, tls, tls_ca, tls_cert, tls_key,
+    tls_server_name, max_message_bytes, retry (RetryPolicy), metadata."""
 
-    def __init__(
-        self,
-        target: str = DEFAULT_SERVER,
-        *,
-        timeout: float = 300.0,
-        max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES,
-        metadata: Iterable[tuple[str, str]] = (),
-    ):
-        options = [
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes),
-        ]
-        self.target = target
+    def __init__(self, target: str | Sequence[str] = DEFAULT_SERVER, *, timeout: float = 300.0,
+                 retry: RetryPolicy | None = None, metadata: Iterable[tuple[str, str]] = (),
+                 token_file: str | None = None, **connection: Any):
+        if retry is not None:
+            connection["retry"] = retry
+        self.connection = Connection.make(target, token_file=token_file, **connection)
         self.timeout = timeout
-        self._metadata = tuple(metadata)
-        self._channel = grpc.insecure_channel(target, options=options)
-        self._stub = pb_grpc.NewsDigestStub(self._channel)
-        self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._metadata = self.connection.metadata(tuple(metadata))
+        self._channels = [self.connection.channel(t) for t in self.connection.targets]
+        self._stubs = [pb_grpc.NewsDigestStub(c) for c in self._channels]
+        self._health = [health_pb2_grpc.HealthStub(c) for c in self._channels]
+        self._turn = itertools.count()
 
     def __enter__(self) -> "Client":
         return self
@@ -80,57 +42,80 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        self._channel.close()
+        for channel in self._channels:
+            channel.close()
 
-    def _kwargs(self, timeout: float | None) -> dict[str, Any]:
-        return {"timeout": self.timeout if timeout is None else timeout, "metadata": self._metadata}
+    def _attempts(self, stubs: list, timeout: float | None) -> Iterator[tuple[Any, float]]:
+        """(stub, seconds left) for each attempt; the caller reports failures with throw()."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        first = next(self._turn)
+        for attempt in itertools.count():
+            remaining = deadline - time.monotonic()
+            error = yield stubs[(first + attempt) % len(stubs)], max(remaining, 0.001)
+            if error is None:
+                return
+            wait = retry_wait(self.connection.retry, error.code, error.retry_after, attempt + 1, deadline - time.monotonic())
+            if wait is None:
+                raise error
+            time.sleep(wait)
 
-    def _unary(self, method, request, timeout: float | None):
-        try:
-            return method(request, **self._kwargs(timeout))
-        except grpc.RpcError as error:
-            raise ApiError.from_rpc_error(error) from None
-
-    def _stream(self, method, request, timeout: float | None) -> Iterator:
-        try:
-            yield from method(request, **self._kwargs(timeout))
-        except grpc.RpcError as error:
-            raise ApiError.from_rpc_error(error) from None
+    def _unary(self, method: str, request, timeout: float | None, stubs: list | None = None):
+        attempts = self._attempts(stubs or self._stubs, timeout)
+        stub, remaining = next(attempts)
+        while True:
+            try:
+                return getattr(stub, method)(request, timeout=remaining, metadata=self._metadata)
+            except grpc.RpcError as exc:
+                stub, remaining = attempts.send(ApiError.from_rpc_error(exc))
 
     def translate(self, texts: list[str], source_language: str = "", *, timeout: float | None = None) -> pb.TranslateResponse:
-        return self._unary(self._stub.Translate, pb.TranslateRequest(texts=texts, source_language=source_language), timeout)
+        return self._unary("Translate", pb.TranslateRequest(texts=texts, source_language=source_language), timeout)
 
-    def summarize(
-        self, text: str, max_sentences: int = 0, source_language: str = "", summary_method: str = "", *, timeout: float | None = None
-    ) -> pb.SummarizeResponse:
-        request = pb.SummarizeRequest(
-            text=text, max_sentences=max_sentences, source_language=source_language, summary_method=summary_method
-        )
-        return self._unary(self._stub.Summarize, request, timeout)
+    def summarize(self, text: str, max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
+                  timeout: float | None = None) -> pb.SummarizeResponse:
+        request = pb.SummarizeRequest(text=text, max_sentences=max_sentences, source_language=source_language,
+                                      summary_method=summary_method)
+        return self._unary("Summarize", request, timeout)
 
-    def digest(
-        self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *, timeout: float | None = None
-    ) -> pb.DigestResponse:
-        request = pb.DigestRequest(
-            id=id, text=text, max_sentences=max_sentences, source_language=source_language, summary_method=summary_method
-        )
-        return self._unary(self._stub.Digest, request, timeout)
+    def digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
+               timeout: float | None = None) -> pb.DigestResponse:
+        request = pb.DigestRequest(id=id, text=text, max_sentences=max_sentences, source_language=source_language,
+                                   summary_method=summary_method)
+        return self._unary("Digest", request, timeout)
 
-    def stream_digest(
-        self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *, timeout: float | None = None
-    ) -> Iterator[pb.DigestEvent]:
-        request = pb.DigestRequest(
-            id=id, text=text, max_sentences=max_sentences, source_language=source_language, summary_method=summary_method
-        )
-        return self._stream(self._stub.StreamDigest, request, timeout)
+    def stream_digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
+                      timeout: float | None = None) -> Iterator[pb.DigestEvent]:
+        """Events as the server sends them. Retried only while nothing has arrived yet."""
+        request = pb.DigestRequest(id=id, text=text, max_sentences=max_sentences, source_language=source_language,
+                                   summary_method=summary_method)
+        attempts = self._attempts(self._stubs, timeout)
+        stub, remaining = next(attempts)
+        while True:
+            received = False
+            try:
+                for event in stub.StreamDigest(request, timeout=remaining, metadata=self._metadata):
+                    received = True
+                    yield event
+                return
+            except grpc.RpcError as exc:
+                error = ApiError.from_rpc_error(exc)
+                if received:
+                    raise error from None
+                stub, remaining = attempts.send(error)
 
     def digest_many(self, requests: Iterable[pb.DigestRequest], *, timeout: float | None = None) -> Iterator[pb.DigestResponse]:
-        return self._stream(self._stub.DigestMany, iter(requests), timeout)
+        """One stream to one server (requests are consumed as sent, so it is not retried)."""
+        stub = self._stubs[next(self._turn) % len(self._stubs)]
+        try:
+            yield from stub.DigestMany(iter(requests), timeout=self.timeout if timeout is None else timeout,
+                                       metadata=self._metadata)
+        except grpc.RpcError as exc:
+            raise ApiError.from_rpc_error(exc) from None
 
     def model_info(self, *, timeout: float | None = None) -> pb.ModelInfo:
-        return self._unary(self._stub.GetModelInfo, pb.GetModelInfoRequest(), timeout)
+        return self._unary("GetModelInfo", pb.GetModelInfoRequest(), timeout)
 
     def health(self, service: str = "", *, timeout: float | None = None) -> str:
-        """SERVING, NOT_SERVING, or SERVICE_UNKNOWN."""
-        response = self._unary(self._health.Check, health_pb2.HealthCheckRequest(service=service), timeout)
+        """SERVING, NOT_SERVING, or SERVICE_UNKNOWN (of the next server in turn)."""
+        response = self._unary("Check", health_pb2.HealthCheckRequest(service=service), timeout, self._health)
         return health_pb2.HealthCheckResponse.ServingStatus.Name(response.status)

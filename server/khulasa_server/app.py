@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import config, logs
+from . import config, logs, security
 from .engines import Runtime
 from .pipeline import Pipeline
 from .service import NewsDigestService
@@ -30,9 +30,11 @@ class Server:
         self.settings = settings
         self.service = NewsDigestService(settings)
         self.health = health.HealthServicer()
+        self.auth = security.TokenAuth(settings.auth_token_file) if settings.auth_token_file else None
         limit = settings.max_message_bytes
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
+            interceptors=[self.auth] if self.auth else [],
             options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
         )
         khulasa_pb2_grpc.add_NewsDigestServicer_to_server(self.service, self.grpc)
@@ -48,7 +50,17 @@ class Server:
             self.health.set(name, status)
 
     def start(self) -> int:
-        port = self.grpc.add_insecure_port(self.settings.listen)
+        s = self.settings
+        if s.tls_cert:
+            port = self.grpc.add_secure_port(s.listen, security.server_credentials(s.tls_cert, s.tls_key, s.tls_client_ca))
+        else:
+            port = self.grpc.add_insecure_port(s.listen)
+        if not security.is_loopback(s.listen) and not (s.tls_cert and self.auth):
+            log.warning(
+                "SERVING ON A NON-LOOPBACK ADDRESS WITHOUT %s: anyone who can reach %s can use this server",
+                " AND ".join(x for x, on in (("TLS", s.tls_cert), ("TOKEN AUTH", self.auth)) if not on),
+                s.listen,
+            )
         if port == 0:
             raise OSError(f"could not listen on {self.settings.listen}")
         self.grpc.start()
@@ -91,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"khulasa-server: {exc}", file=sys.stderr)
         return 2
     logs.setup(settings.log_level)
-    server = Server(settings)
+    try:
+        server = Server(settings)
+    except (OSError, ValueError) as exc:
+        log.error("cannot start: %s", exc)
+        return 2
     try:
         server.start()
     except OSError as exc:
@@ -100,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    if server.auth:
+        signal.signal(signal.SIGHUP, lambda *_: server.auth.reload())
     try:
         server.load()
     except Exception as exc:  # a bad bundle must end the process with a message, not a trace

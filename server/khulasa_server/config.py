@@ -32,6 +32,10 @@ class Settings:
     verify_bundle: bool = True
     grace: float = 10.0
     log_level: str = "info"
+    auth_token_file: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
 
 
 _HELP = {
@@ -51,6 +55,11 @@ _HELP = {
     "verify_bundle": "check every bundle file's sha256 before serving",
     "grace": "seconds in-flight requests get to finish on SIGTERM",
     "log_level": "debug, info, warning or error",
+    "auth_token_file": "require 'authorization: Bearer TOKEN' with a token from this file (one per line; "
+    "re-read on SIGHUP; health and reflection stay open)",
+    "tls_cert": "PEM certificate chain: serve TLS",
+    "tls_key": "PEM private key of --tls-cert",
+    "tls_client_ca": "PEM CA: require client certificates signed by it (mutual TLS)",
 }
 
 
@@ -122,6 +131,10 @@ def validate(s: Settings) -> None:
         raise ValueError(f"device: expected auto, cpu or cuda, got {s.device!r}")
     if ":" not in s.listen:
         raise ValueError(f"listen: expected HOST:PORT, got {s.listen!r}")
+    if bool(s.tls_cert) != bool(s.tls_key):
+        raise ValueError("tls_cert and tls_key go together")
+    if s.tls_client_ca and not s.tls_cert:
+        raise ValueError("tls_client_ca needs tls_cert and tls_key")
     for name in ("inter_threads", "workers", "digest_many_concurrency", "max_text_chars", "max_texts",
                  "max_message_bytes", "max_summary_sentences", "max_batch_tokens"):
         if getattr(s, name) < 1:

@@ -1,0 +1,48 @@
+"""ApiError: a failed call, with what the server said about it."""
+
+from __future__ import annotations
+
+import grpc
+
+
+class ApiError(Exception):
+    """code: the gRPC status name; message: the server's text; request_id: the server's id for
+    the call (quote it in a bug report); fields: field → problem, for INVALID_ARGUMENT;
+    retry_after: seconds the server asked the client to wait, if it did."""
+
+    def __init__(self, code: str, message: str, request_id: str = "", fields: dict[str, str] | None = None,
+                 retry_after: float | None = None):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.fields = fields or {}
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_rpc_error(cls, error: grpc.RpcError) -> "ApiError":
+        code = error.code().name if error.code() else "UNKNOWN"
+        metadata = dict(error.trailing_metadata() or ())
+        fields, retry_after = _details(metadata.get("grpc-status-details-bin"))
+        return cls(code, error.details() or "", str(metadata.get("x-request-id", "")), fields, retry_after)
+
+
+def _details(raw: bytes | None) -> tuple[dict[str, str], float | None]:
+    if not raw:
+        return {}, None
+    try:
+        from google.rpc import error_details_pb2, status_pb2
+    except ImportError:  # googleapis-common-protos absent: the message still says it all
+        return {}, None
+    fields: dict[str, str] = {}
+    retry_after = None
+    for detail in status_pb2.Status.FromString(raw).details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            fields.update({v.field: v.description for v in bad.field_violations})
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            info = error_details_pb2.RetryInfo()
+            detail.Unpack(info)
+            retry_after = info.retry_delay.seconds + info.retry_delay.nanos / 1e9
+    return fields, retry_after

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from khulasa_client import Client
+from khulasa_client import ApiError, Client
 
 BIN = Path(sys.executable).parent
 
@@ -122,3 +122,31 @@ def test_missing_bundle_names_the_build_command(tmp_path):
 def test_bad_settings_exit_2(args):
     result = subprocess.run([str(BIN / "khulasa-server"), *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and result.stderr.startswith("khulasa-server: ")
+
+
+def test_sighup_reloads_the_token_file(bundles, tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("first\n")
+    proc, port = _start("--bundle", str(bundles["tiny"]), "--auth-token-file", str(tokens))
+    try:
+        with Client(f"127.0.0.1:{port}", timeout=30, token="second") as c:
+            deadline = time.monotonic() + 30
+            while c.health() != "SERVING":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            with pytest.raises(ApiError, match="UNAUTHENTICATED"):
+                c.model_info()
+            tokens.write_text("second\n")
+            proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while True:  # the reload happens on the server's main thread, soon after the signal
+                try:
+                    assert c.model_info().bundle_name == "tiny"
+                    break
+                except ApiError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()

@@ -1,0 +1,31 @@
+"""Console entry points. They check for the server's packages first, so a client-only install
+(`pip install khulasa`) explains itself instead of printing an ImportError."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+SERVER_PACKAGES = ("ctranslate2", "sentencepiece", "tokenizers", "numpy", "grpc_reflection")
+
+
+def _check(prog: str) -> None:
+    missing = [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"{prog}: needs the server packages ({', '.join(missing)} missing): pip install 'khulasa[server]'",
+              file=sys.stderr)
+        sys.exit(2)
+
+
+def server() -> int:
+    _check("khulasa-server")
+    from .app import main
+
+    return main()
+
+
+def models() -> int:
+    _check("khulasa-models")
+    from .models_cli import main
+
+    return main()

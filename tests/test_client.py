@@ -160,3 +160,10 @@ def test_warns_when_exposed_without_tls_and_auth(bundles, caplog):
         server = start_server(bundles["tiny"], load=False, listen="0.0.0.0:0")
         server.stop(0)
     assert "WITHOUT TLS AND TOKEN AUTH" in caplog.text
+
+
+def test_one_target_with_several_addresses_is_balanced_round_robin(server, llm_server):
+    target = f"ipv4:127.0.0.1:{server.port},127.0.0.1:{llm_server.port}"  # as dns:/// yields for several A records
+    with Client(target, timeout=30) as c:
+        seen = {c.model_info().bundle_name for _ in range(8)}
+    assert seen == {"tiny", "tiny-llm"}

@@ -40,7 +40,7 @@ def test_input_over_budget_is_refused_not_truncated(pipeline):
 
 
 def test_generator_prompt_uses_chat_format(llm_server):
-    engine = llm_server.service.pipeline.translator
+    engine = llm_server.service.pipeline.translator.engine  # beneath the server's batcher
     prompt = engine.prompt("translate", "نص {x} فيه أقواس")
     assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("<|im_start|>assistant\n")
     assert "نص {x} فيه أقواس" in prompt

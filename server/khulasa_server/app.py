@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import config, logs, security
+from . import config, logs, metrics, security
 from .engines import Runtime
 from .pipeline import Pipeline
 from .service import NewsDigestService
@@ -79,7 +79,10 @@ class Server:
             max_batch_tokens=s.max_batch_tokens,
         )
         start = time.perf_counter()
-        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle)
+        batching = dict(max_batch_tokens=s.max_batch_tokens, max_delay=s.batch_delay_ms / 1000,
+                        max_queue_tokens=s.max_queue_tokens, cache_size=s.cache_size)
+        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, batching=batching)
+        metrics.MODEL_LOAD.set(time.perf_counter() - start)
         options = runtime.model_options()
         self.service.runtime_info = {"device": options["device"], "compute_type": options["compute_type"]}
         self.service.pipeline = pipeline
@@ -90,10 +93,23 @@ class Server:
                    "seconds": round(time.perf_counter() - start, 2), **options},
         )
 
+    def start_metrics(self) -> int:
+        """Prometheus over HTTP on --metrics-listen; returns the port."""
+        import prometheus_client
+
+        host, _, port = self.settings.metrics_listen.rpartition(":")
+        server, _ = prometheus_client.start_http_server(int(port), addr=host or "127.0.0.1")
+        self._metrics_server = server
+        return server.server_port
+
     def stop(self, grace: float | None = None) -> None:
         self.health.enter_graceful_shutdown()
         self.grpc.stop(self.settings.grace if grace is None else grace).wait()
         self.service.close()
+        if self.service.pipeline is not None:
+            self.service.pipeline.close()
+        if getattr(self, "_metrics_server", None) is not None:
+            self._metrics_server.shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         server.start()
+        if settings.metrics_listen:
+            log.info("metrics", extra={"address": settings.metrics_listen.rpartition(":")[0] + f":{server.start_metrics()}"})
     except OSError as exc:
         log.error(str(exc))
         return 2

@@ -23,6 +23,10 @@ class Settings:
     inter_threads: int = 1
     intra_threads: int = 0
     max_batch_tokens: int = 4096
+    batch_delay_ms: float = 5.0
+    max_queue_tokens: int = 65536
+    cache_size: int = 10000
+    metrics_listen: str = ""
     workers: int = 32
     digest_many_concurrency: int = 4
     max_text_chars: int = 100_000
@@ -46,6 +50,10 @@ _HELP = {
     "inter_threads": "parallel model replicas (CTranslate2 inter_threads)",
     "intra_threads": "threads per replica; 0: cores / inter_threads",
     "max_batch_tokens": "largest padded batch handed to CTranslate2, in tokens",
+    "batch_delay_ms": "how long the first request of a batch waits for others to join it",
+    "max_queue_tokens": "source tokens of work allowed to wait; past it, RESOURCE_EXHAUSTED with a retry hint",
+    "cache_size": "translated sentences kept in the in-memory cache (0: none)",
+    "metrics_listen": "HOST:PORT for Prometheus metrics over HTTP (off when empty)",
     "workers": "gRPC handler threads",
     "digest_many_concurrency": "articles of one DigestMany stream processed at once",
     "max_text_chars": "longest accepted text, in characters",
@@ -136,6 +144,6 @@ def validate(s: Settings) -> None:
     if s.tls_client_ca and not s.tls_cert:
         raise ValueError("tls_client_ca needs tls_cert and tls_key")
     for name in ("inter_threads", "workers", "digest_many_concurrency", "max_text_chars", "max_texts",
-                 "max_message_bytes", "max_summary_sentences", "max_batch_tokens"):
+                 "max_message_bytes", "max_summary_sentences", "max_batch_tokens", "max_queue_tokens"):
         if getattr(s, name) < 1:
             raise ValueError(f"{name}: must be at least 1")

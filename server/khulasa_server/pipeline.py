@@ -18,6 +18,7 @@ from . import bundle as bundle_mod
 from . import extractive
 from .attribution import attribute
 from .engines import Engine, Runtime, load_engine
+from .engines.batcher import BatchingEngine
 from .errors import InvalidArgument
 from .results import (
     DigestResult,
@@ -61,15 +62,26 @@ class Pipeline:
         self.summarizer = summarizer
 
     @classmethod
-    def load(cls, name_or_path: str | Path, runtime: Runtime | None = None, verify: bool = True) -> "Pipeline":
+    def load(cls, name_or_path: str | Path, runtime: Runtime | None = None, verify: bool = True,
+             batching: dict | None = None) -> "Pipeline":
+        """batching: BatchingEngine options; with them, calls from concurrent requests share
+        batches (a server wants this; a single-threaded bulk job does not need it)."""
         runtime = runtime or Runtime()
         loaded = bundle_mod.load(name_or_path, verify_checksums=verify)
         engines: dict[str, Engine] = {}
         for role in bundle_mod.ROLES:
             name = loaded.roles[role]
             if name not in engines:  # one model serving both roles is loaded once
-                engines[name] = load_engine(loaded.models[name], runtime)
+                engine = load_engine(loaded.models[name], runtime)
+                if batching is not None:
+                    engine = BatchingEngine(engine, workers=runtime.inter_threads, **batching)
+                engines[name] = engine
         return cls(loaded, engines[loaded.roles["translate"]], engines[loaded.roles["summarize"]])
+
+    def close(self) -> None:
+        for engine in {id(e): e for e in (self.translator, self.summarizer)}.values():
+            if isinstance(engine, BatchingEngine):
+                engine.close()
 
     @property
     def languages(self) -> tuple[str, ...]:

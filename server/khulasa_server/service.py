@@ -12,15 +12,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterator
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
-from . import convert
+from . import convert, metrics
 from .config import Settings
+from .engines.batcher import Overloaded
 from .errors import InvalidArgument
 from .pipeline import DEFAULT_SUMMARY_SENTENCES, Pipeline
+from .scope import Cancelled, DeadlineExceeded, RequestScope, current
 
 log = logging.getLogger("khulasa.rpc")
 
@@ -34,13 +36,23 @@ class _Status(grpc.Status):
         self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
 
 
-def _status(code: grpc.StatusCode, message: str, request_id: str, field: str | None = None) -> grpc.Status:
+def _pack(message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def _status(code: grpc.StatusCode, message: str, request_id: str, field: str | None = None,
+            retry_after: float | None = None) -> grpc.Status:
     details = []
     if field:
         violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=message)
-        packed = any_pb2.Any()
-        packed.Pack(error_details_pb2.BadRequest(field_violations=[violation]))
-        details.append(packed)
+        details.append(_pack(error_details_pb2.BadRequest(field_violations=[violation])))
+    if retry_after is not None:
+        delay = duration_pb2.Duration(seconds=int(retry_after), nanos=int((retry_after % 1) * 1e9))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
+        violation = error_details_pb2.QuotaFailure.Violation(subject="server queue", description=message)
+        details.append(_pack(error_details_pb2.QuotaFailure(violations=[violation])))
     status = status_pb2.Status(code=code.value[0], message=message, details=details)
     metadata = (("x-request-id", request_id), ("grpc-status-details-bin", status.SerializeToString()))
     return _Status(code, message, metadata)
@@ -53,17 +65,42 @@ def _request_id(context: grpc.ServicerContext) -> str:
     return uuid.uuid4().hex
 
 
+_EXPECTED = {
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
+    Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
+    Cancelled: grpc.StatusCode.CANCELLED,
+}
+
+
 def _failure(exc: BaseException, rpc: str, request_id: str) -> tuple[grpc.StatusCode, str, str | None]:
     if isinstance(exc, InvalidArgument):
         return grpc.StatusCode.INVALID_ARGUMENT, exc.message, exc.field
-    if isinstance(exc, Unavailable):
-        return grpc.StatusCode.UNAVAILABLE, str(exc), None
+    for kind, code in _EXPECTED.items():
+        if isinstance(exc, kind):
+            return code, str(exc), None
     log.error("unexpected error", exc_info=exc, extra={"rpc": rpc, "request_id": request_id})
     return grpc.StatusCode.INTERNAL, f"internal error (request id {request_id})", None
 
 
+def _abort(context: grpc.ServicerContext, exc: BaseException, rpc: str, request_id: str, start: float) -> None:
+    code, message, field = _failure(exc, rpc, request_id)
+    _finish(rpc, request_id, start, code)
+    retry_after = exc.retry_after if isinstance(exc, Overloaded) else None
+    context.abort_with_status(_status(code, message, request_id, field, retry_after))
+
+
 def _finish(rpc: str, request_id: str, start: float, code: grpc.StatusCode) -> None:
-    log.info("rpc", extra={"rpc": rpc, "request_id": request_id, "code": code.name, "ms": round((time.perf_counter() - start) * 1000, 1)})
+    seconds = time.perf_counter() - start
+    metrics.REQUESTS.labels(rpc=rpc, code=code.name).inc()
+    metrics.LATENCY.labels(rpc=rpc).observe(seconds)
+    log.info("rpc", extra={"rpc": rpc, "request_id": request_id, "code": code.name, "ms": round(seconds * 1000, 1)})
+
+
+def _scope(context: grpc.ServicerContext) -> RequestScope:
+    remaining = context.time_remaining()
+    deadline = time.monotonic() + remaining if remaining is not None and remaining < 1e8 else None
+    return RequestScope(deadline, context.is_active)
 
 
 def unary(method: Callable) -> Callable:
@@ -71,12 +108,13 @@ def unary(method: Callable) -> Callable:
     def wrapper(self, request, context):
         request_id, start = _request_id(context), time.perf_counter()
         context.set_trailing_metadata((("x-request-id", request_id),))
+        token = current.set(_scope(context))
         try:
             response = method(self, request, context, request_id)
         except Exception as exc:  # every failure becomes a status; the server keeps serving
-            code, message, field = _failure(exc, method.__name__, request_id)
-            _finish(method.__name__, request_id, start, code)
-            context.abort_with_status(_status(code, message, request_id, field))
+            _abort(context, exc, method.__name__, request_id, start)
+        finally:
+            current.reset(token)
         _finish(method.__name__, request_id, start, grpc.StatusCode.OK)
         return response
 
@@ -88,12 +126,11 @@ def streaming(method: Callable) -> Callable:
     def wrapper(self, request, context):
         request_id, start = _request_id(context), time.perf_counter()
         context.set_trailing_metadata((("x-request-id", request_id),))
+        current.set(_scope(context))  # this thread serves this stream until it ends
         try:
             yield from method(self, request, context, request_id)
         except Exception as exc:
-            code, message, field = _failure(exc, method.__name__, request_id)
-            _finish(method.__name__, request_id, start, code)
-            context.abort_with_status(_status(code, message, request_id, field))
+            _abort(context, exc, method.__name__, request_id, start)
         _finish(method.__name__, request_id, start, grpc.StatusCode.OK)
 
     return wrapper
@@ -177,7 +214,8 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
                 return
             yield convert.event(request.id, event)
 
-    def _digest_item(self, request: pb.DigestRequest, request_id: str) -> pb.DigestResponse:
+    def _digest_item(self, request: pb.DigestRequest, request_id: str, scope: RequestScope) -> pb.DigestResponse:
+        current.set(scope)  # a pool thread: carry the stream's deadline and cancellation
         try:
             return convert.digest(request.id, self._digest(request))
         except Exception as exc:
@@ -189,6 +227,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
         """Requests are read on their own thread, so responses flow back while the client is
         still sending; at most digest_many_concurrency articles are in work at once."""
         self._ready()
+        scope = current.get()
         done: queue.Queue = queue.Queue()
         slots = threading.Semaphore(self.settings.digest_many_concurrency)
         submitted = [0]
@@ -200,7 +239,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
                     slots.acquire()
                     if not context.is_active():
                         break
-                    future: Future = self._pool.submit(self._digest_item, request, request_id)
+                    future: Future = self._pool.submit(self._digest_item, request, request_id, scope)
                     future.add_done_callback(lambda f: (slots.release(), done.put(f)))
                     submitted[0] += 1
             except Exception as exc:  # the client's stream broke or was cancelled

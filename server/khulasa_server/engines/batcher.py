@@ -1,0 +1,213 @@
+"""Cross-request dynamic batching: pieces of text from every request in flight are gathered
+for at most a few milliseconds (or until a token budget is full) and decoded together, since
+CTranslate2 runs a batch of sentences several times faster than the same sentences one by one.
+
+Requests whose caller went away or whose deadline passed leave the queue without being
+decoded. The queue is bounded in tokens: past the bound, callers get Overloaded with a
+retry hint instead of unbounded memory. A content-keyed LRU cache answers repeated sentences.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+
+from .. import metrics
+from ..scope import Cancelled, DeadlineExceeded, RequestScope, current
+from .base import Engine, Output
+
+
+class Overloaded(Exception):
+    def __init__(self, queued: int, limit: int, retry_after: float):
+        super().__init__(f"the server's queue holds {queued} tokens of work, its limit is {limit} (max_queue_tokens); retry in {retry_after:.1f} s")
+        self.queued, self.limit, self.retry_after = queued, limit, retry_after
+
+
+@dataclass
+class _Job:
+    task: str
+    texts: list[str]
+    tokens: int
+    scope: RequestScope
+    enqueued: float = field(default_factory=time.monotonic)
+    outputs: list[Output] | None = None
+    error: BaseException | None = None
+    abandoned: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class LRUCache:
+    def __init__(self, size: int):
+        self.size = size
+        self._items: collections.OrderedDict[bytes, Output] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(task: str, text: str) -> bytes:
+        return hashlib.blake2b(f"{task}\0{text}".encode(), digest_size=16).digest()
+
+    def get(self, key: bytes) -> Output | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: bytes, value: Output) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+class BatchingEngine:
+    """An Engine that batches across callers. workers: threads feeding the model (one per
+    CTranslate2 replica keeps every replica busy)."""
+
+    def __init__(self, engine: Engine, *, max_batch_tokens: int = 4096, max_delay: float = 0.005,
+                 max_queue_tokens: int = 65536, workers: int = 1, cache_size: int = 10000):
+        self.engine = engine
+        self.entry = engine.entry
+        self.max_batch_tokens = max_batch_tokens
+        self.max_delay = max_delay
+        self.max_queue_tokens = max_queue_tokens
+        self.cache = LRUCache(cache_size)
+        self._queue: collections.deque[_Job] = collections.deque()
+        self._queued_tokens = 0
+        self._cond = threading.Condition()
+        self._rate = 500.0  # tokens/s, updated from measured batches; only for retry hints
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"batcher-{self.entry.name}-{i}", daemon=True)
+                         for i in range(max(1, workers))]
+        for t in self._threads:
+            t.start()
+
+    # Engine protocol
+    @property
+    def max_input_tokens(self) -> int:
+        return self.engine.max_input_tokens
+
+    @property
+    def unit(self) -> str:
+        return self.engine.unit
+
+    def count_tokens(self, text: str) -> int:
+        return self.engine.count_tokens(text)
+
+    def run(self, task: str, texts: list[str]) -> list[Output]:
+        keys = [LRUCache.key(task, t) for t in texts]
+        results: list[Output | None] = [self.cache.get(k) for k in keys]
+        missing = [i for i, r in enumerate(results) if r is None]
+        metrics.CACHE.labels(result="hit").inc(len(texts) - len(missing))
+        metrics.CACHE.labels(result="miss").inc(len(missing))
+        if missing:
+            outputs = self._submit(task, [texts[i] for i in missing])
+            for i, out in zip(missing, outputs):
+                results[i] = out
+                self.cache.put(keys[i], out)
+        return results  # type: ignore[return-value]
+
+    def _submit(self, task: str, texts: list[str]) -> list[Output]:
+        scope = current.get()
+        scope.check()
+        job = _Job(task, texts, sum(self.engine.count_tokens(t) for t in texts), scope)
+        with self._cond:
+            if self._queued_tokens and self._queued_tokens + job.tokens > self.max_queue_tokens:
+                metrics.REJECTED.inc()
+                raise Overloaded(self._queued_tokens, self.max_queue_tokens,
+                                 max(0.5, self._queued_tokens / self._rate))
+            self._queue.append(job)
+            self._queued_tokens += job.tokens
+            metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
+            self._cond.notify()
+        while not job.done.wait(0.05):
+            try:
+                scope.check()
+            except (Cancelled, DeadlineExceeded):
+                job.abandoned = True  # a worker that has not started it will drop it
+                raise
+        if job.error is not None:
+            raise job.error
+        assert job.outputs is not None
+        return job.outputs
+
+    def _take(self) -> list[_Job]:
+        """Jobs of one task for the next batch: wait for the first, then gather more until
+        the budget is full or max_delay has passed since the first arrived."""
+        with self._cond:
+            while not self._queue and not self._closed:
+                self._cond.wait()
+            if self._closed:
+                return []
+            first = self._queue[0]
+            while self._queued_tokens < self.max_batch_tokens:
+                left = first.enqueued + self.max_delay - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            batch, tokens = [], 0
+            for job in list(self._queue):
+                if job.task != first.task:
+                    continue
+                if batch and tokens + job.tokens > self.max_batch_tokens:
+                    break
+                batch.append(job)
+                tokens += job.tokens
+                self._queue.remove(job)
+            self._queued_tokens -= tokens
+            metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
+            return batch
+
+    def _work(self) -> None:
+        while True:
+            batch = self._take()
+            if not batch:
+                return
+            live = []
+            for job in batch:
+                try:
+                    if job.abandoned:
+                        raise Cancelled("abandoned")
+                    job.scope.check()
+                    live.append(job)
+                except (Cancelled, DeadlineExceeded) as exc:
+                    metrics.DROPPED.inc()
+                    job.error = exc
+                    job.done.set()
+            if not live:
+                continue
+            texts = [t for job in live for t in job.texts]
+            start = time.perf_counter()
+            try:
+                outputs = self.engine.run(live[0].task, texts)
+            except BaseException as exc:  # every waiting caller hears about it
+                for job in live:
+                    job.error = exc
+                    job.done.set()
+                continue
+            seconds = time.perf_counter() - start
+            tokens = sum(job.tokens for job in live)
+            self._rate = 0.8 * self._rate + 0.2 * (tokens / max(seconds, 1e-3))
+            metrics.BATCH_TOKENS.labels(model=self.entry.name).observe(tokens)
+            metrics.TOKENS.labels(model=self.entry.name, direction="source").inc(tokens)
+            metrics.TOKENS.labels(model=self.entry.name, direction="target").inc(sum(o.tokens for o in outputs))
+            offset = 0
+            for job in live:
+                job.outputs = outputs[offset:offset + len(job.texts)]
+                offset += len(job.texts)
+                job.done.set()
+
+    def close(self) -> None:
+        """Stop the workers (after the batch in hand) and wait for them, so the model is not
+        torn down under a running thread at exit."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=30)

@@ -1,0 +1,176 @@
+"""The cross-request batcher, its cache, its queue bound, and dropping work nobody waits for."""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.request
+
+import pytest
+from prometheus_client import REGISTRY
+
+from khulasa_client import ApiError, Client, RetryPolicy
+from khulasa_server import bundle
+from khulasa_server.engines import Runtime
+from khulasa_server.engines.batcher import BatchingEngine, Overloaded
+from khulasa_server.engines.seq2seq import Seq2SeqEngine
+from khulasa_server.scope import Cancelled, DeadlineExceeded, RequestScope, current
+
+from conftest import start_server
+
+TEXTS = ["ارتفعت أسعار النفط اليوم.", "فاز المنتخب في المباراة.", "قال الوزير إن الخطة جاهزة.", "سجلت البورصة مكاسب.",
+         "افتتح الرئيس مستشفى جديدا.", "تراجع سعر الذهب.", "وصل الوزير إلى عمان.", "أطلقت الوكالة قمرا صناعيا."]
+
+
+class Recorded(Seq2SeqEngine):
+    """The real tiny translator, recording what each model call carried; `gate` can hold the
+    model so that tests control timing."""
+
+    def __init__(self, entry):
+        super().__init__(entry, Runtime())
+        self.calls: list[list[str]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def run(self, task, texts):
+        self.gate.wait(30)
+        self.calls.append(list(texts))
+        return super().run(task, texts)
+
+
+@pytest.fixture
+def engine(bundles):
+    return Recorded(bundle.load(bundles["tiny"]).model_for("translate"))
+
+
+def _parallel(fn, args) -> list:
+    results = [None] * len(args)
+
+    def call(i):
+        try:
+            results[i] = fn(args[i])
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[i] = exc
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(len(args))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_concurrent_requests_share_batches_and_get_their_own_results(engine):
+    alone = {t: engine.run("translate", [t])[0].text for t in TEXTS}
+    engine.calls.clear()
+    batcher = BatchingEngine(engine, max_delay=0.2, cache_size=0)
+    try:
+        results = _parallel(lambda t: batcher.run("translate", [t])[0].text, TEXTS)
+    finally:
+        batcher.close()
+    assert results == [alone[t] for t in TEXTS]  # scattered back to the right caller
+    assert len(engine.calls) < len(TEXTS) and max(len(c) for c in engine.calls) > 1
+
+
+def test_cache_answers_repeats_without_the_model(engine):
+    batcher = BatchingEngine(engine, max_delay=0.0)
+    try:
+        first = batcher.run("translate", TEXTS[:2])
+        calls = len(engine.calls)
+        hits = REGISTRY.get_sample_value("khulasa_cache_total", {"result": "hit"}) or 0
+        assert batcher.run("translate", TEXTS[:2]) == first
+        assert len(engine.calls) == calls
+        assert REGISTRY.get_sample_value("khulasa_cache_total", {"result": "hit"}) == hits + 2
+    finally:
+        batcher.close()
+
+
+def test_full_queue_refuses_with_a_retry_hint(engine):
+    batcher = BatchingEngine(engine, max_delay=0.0, max_queue_tokens=40, cache_size=0)
+    engine.gate.clear()  # the model is busy
+    try:
+        busy = threading.Thread(target=batcher.run, args=("translate", [TEXTS[0]]))
+        busy.start()
+        time.sleep(0.2)  # the worker holds job 1 at the gate; the queue is empty again
+        queued = threading.Thread(target=batcher.run, args=("translate", [TEXTS[1] * 3]))
+        queued.start()
+        time.sleep(0.1)
+        with pytest.raises(Overloaded) as info:
+            batcher.run("translate", [TEXTS[2] * 3])
+        assert info.value.retry_after > 0 and "max_queue_tokens" in str(info.value)
+    finally:
+        engine.gate.set()
+        busy.join(30)
+        queued.join(30)
+        batcher.close()
+
+
+@pytest.mark.parametrize("scope, error", [
+    (lambda: RequestScope(deadline=time.monotonic() + 0.2), DeadlineExceeded),
+    (lambda: RequestScope(is_active=_flag_after(0.2)), Cancelled),
+])
+def test_expired_or_cancelled_work_never_reaches_the_model(engine, scope, error):
+    batcher = BatchingEngine(engine, max_delay=0.0, cache_size=0)
+    engine.gate.clear()
+    dropped = REGISTRY.get_sample_value("khulasa_dropped_total") or 0
+    try:
+        blocker = threading.Thread(target=batcher.run, args=("translate", [TEXTS[0]]))
+        blocker.start()
+        time.sleep(0.1)
+        token = current.set(scope())
+        try:
+            with pytest.raises(error):
+                batcher.run("translate", ["هذا النص لن يترجم أبدا."])
+        finally:
+            current.reset(token)
+        engine.gate.set()
+        blocker.join(30)
+        time.sleep(0.2)
+        assert all("هذا النص لن يترجم أبدا." not in call for call in engine.calls)
+        assert REGISTRY.get_sample_value("khulasa_dropped_total") == dropped + 1
+    finally:
+        engine.gate.set()
+        batcher.close()
+
+
+def _flag_after(seconds: float):
+    end = time.monotonic() + seconds
+    return lambda: time.monotonic() < end
+
+
+def test_overload_over_grpc_is_resource_exhausted_with_retry_info(bundles, seed_text):
+    # The first article waits 300 ms for company; every other one arriving meanwhile finds the
+    # 1-token queue full.
+    server = start_server(bundles["tiny"], max_queue_tokens=1, batch_delay_ms=300)
+    try:
+        with Client(f"127.0.0.1:{server.port}", timeout=60, retry=RetryPolicy(max_attempts=1)) as c:
+            results = _parallel(lambda i: c.digest(seed_text), list(range(6)))
+        refused = [r for r in results if isinstance(r, ApiError)]
+        assert refused and all(r.code == "RESOURCE_EXHAUSTED" for r in refused)
+        assert all(r.retry_after and r.retry_after > 0 for r in refused)
+        assert "max_queue_tokens" in refused[0].message
+        assert any(not isinstance(r, Exception) and r.translation for r in results)
+    finally:
+        server.stop(0)
+
+
+def test_client_deadline_is_deadline_exceeded(client, seed_text):
+    with pytest.raises(ApiError) as info:
+        client.digest(seed_text * 3, timeout=0.05)
+    assert info.value.code == "DEADLINE_EXCEEDED"
+    assert client.translate(["Hello"]).translations[0].text == "Hello"  # the server carries on
+
+
+def test_metrics_endpoint(bundles):
+    server = start_server(bundles["tiny"], metrics_listen="127.0.0.1:0")
+    try:
+        port = server.start_metrics()
+        with Client(f"127.0.0.1:{server.port}", timeout=30) as c:
+            c.digest("أعلنت الحكومة خطة جديدة للطاقة.")
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
+        for name in ('khulasa_requests_total{code="OK",rpc="Digest"}', "khulasa_request_seconds_bucket",
+                     "khulasa_queue_tokens", "khulasa_batch_tokens_bucket", "khulasa_tokens_total",
+                     "khulasa_cache_total", "khulasa_model_load_seconds"):
+            assert name in body, name
+    finally:
+        server.stop(0)

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def test_missing_file_exits_2(server, tmp_path):
     assert result.returncode == 2 and "cannot read input" in result.stderr
 
 
-def _start(*args: str) -> tuple[subprocess.Popen, int]:
+def _start(*args: str, drain: bool = True) -> tuple[subprocess.Popen, int]:
+    """A server process on a free port. drain: keep reading its log (a full pipe would block
+    its threads); off when the test reads the log itself."""
     proc = subprocess.Popen(
         [str(BIN / "khulasa-server"), "--listen", "127.0.0.1:0", *args],
         stderr=subprocess.PIPE, text=True, env={**os.environ, "KHULASA_LOG_LEVEL": "info"},
@@ -82,6 +85,8 @@ def _start(*args: str) -> tuple[subprocess.Popen, int]:
     for line in proc.stderr:
         found = re.search(r'"address": "127\.0\.0\.1:(\d+)"', line)
         if found:
+            if drain:
+                threading.Thread(target=proc.stderr.read, daemon=True).start()
             return proc, int(found.group(1))
     raise AssertionError(f"server exited with {proc.wait()} before listening")
 
@@ -106,14 +111,14 @@ def test_corrupt_bundle_stops_the_server_with_a_message(bundles, tmp_path):
     shutil.copytree(bundles["tiny"], broken)
     model = broken / "translator" / "model.bin"
     model.write_bytes(model.read_bytes()[:1000])  # a truncated copy
-    proc, _ = _start("--bundle", str(broken))
+    proc, _ = _start("--bundle", str(broken), drain=False)
     rest = proc.stderr.read()
     assert proc.wait(timeout=30) == 2
     assert "checksum mismatch for 'translator/model.bin'" in rest
 
 
 def test_missing_bundle_names_the_build_command(tmp_path):
-    proc, _ = _start("--bundle", str(tmp_path / "none"))
+    proc, _ = _start("--bundle", str(tmp_path / "none"), drain=False)
     rest = proc.stderr.read()
     assert proc.wait(timeout=30) == 2 and "khulasa-models build" in rest
 

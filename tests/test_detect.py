@@ -15,6 +15,7 @@ from khulasa_server.text.detect import detect
         ("Центральный банк сохранил ставку", "other"),
         ("این یک گزارش خبری کوتاه است که امروز منتشر شد", "fa"),
         ("12345 67.8%", "und"),
+        ("قال Volodymyr Zelensky إن 7391 جنديا عادوا.", "ar"),
     ],
 )
 def test_detect(text, expected):

@@ -85,3 +85,22 @@ def test_real_tokenizer_budget_holds(pipeline, text):
         pieces = segment(paragraph.text, engine.count_tokens, engine.max_input_tokens)
         assert "".join(p.text for p in pieces) == paragraph.text
         assert all(engine.count_tokens(p.content) <= engine.max_input_tokens for p in pieces)
+
+
+ANY_TEXT = st.text(max_size=400) | st.text(alphabet=ARABIC, min_size=300, max_size=3000) | st.lists(
+    st.sampled_from(["\u200f", "\u202e", "\u2066", "\u0640", "ﻻ", "٣", "A", " ", "\n", "؟", "🙂", "e\u0301"]), max_size=200
+).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_TEXT)
+def test_any_unicode_is_segmented_losslessly_within_the_real_budget(pipeline, text):
+    """Any Unicode, mixed scripts, bidi marks, and long runs with no space or punctuation."""
+    engine = pipeline.translator
+    normalized = normalize(text)
+    paragraphs = split_paragraphs(normalized)
+    assert "".join(p.text + p.separator for p in paragraphs) == normalized.strip("\n")
+    for paragraph in paragraphs:
+        pieces = segment(paragraph.text, engine.count_tokens, engine.max_input_tokens)
+        assert "".join(p.text for p in pieces) == paragraph.text
+        assert all(engine.count_tokens(p.content) <= engine.max_input_tokens for p in pieces)

@@ -33,6 +33,7 @@ class Settings:
     max_texts: int = 64
     max_message_bytes: int = 8 * 1024 * 1024
     max_summary_sentences: int = 10
+    max_inflight_per_client: int = 64
     verify_bundle: bool = True
     grace: float = 10.0
     log_level: str = "info"
@@ -60,6 +61,7 @@ _HELP = {
     "max_texts": "most texts in one Translate request",
     "max_message_bytes": "largest gRPC message received or sent",
     "max_summary_sentences": "largest accepted max_sentences",
+    "max_inflight_per_client": "RPCs one client (bearer token, else address) may have in flight",
     "verify_bundle": "check every bundle file's sha256 before serving",
     "grace": "seconds in-flight requests get to finish on SIGTERM",
     "log_level": "debug, info, warning or error",
@@ -144,6 +146,7 @@ def validate(s: Settings) -> None:
     if s.tls_client_ca and not s.tls_cert:
         raise ValueError("tls_client_ca needs tls_cert and tls_key")
     for name in ("inter_threads", "workers", "digest_many_concurrency", "max_text_chars", "max_texts",
-                 "max_message_bytes", "max_summary_sentences", "max_batch_tokens", "max_queue_tokens"):
+                 "max_message_bytes", "max_summary_sentences", "max_batch_tokens", "max_queue_tokens",
+                 "max_inflight_per_client"):
         if getattr(s, name) < 1:
             raise ValueError(f"{name}: must be at least 1")

@@ -11,26 +11,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from .checks import number_found, source_numbers
 from .pipeline import Pipeline
-from .text.normalize import normalize
 
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_GROUPED = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def load_set(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     articles = [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
     return articles[:limit] if limit else articles
-
-
-def source_numbers(arabic: str) -> list[str]:
-    return _NUMBER.findall(normalize(arabic))
-
-
-def number_found(number: str, english: str) -> bool:
-    pattern = re.compile(rf"(?<![\d.]){re.escape(number)}(?!\d|\.\d)")
-    return bool(pattern.search(english) or pattern.search(_GROUPED.sub("", english)))
 
 
 def _ngrams(tokens: list[str], n: int) -> Counter:

@@ -17,6 +17,7 @@ from pathlib import Path
 from . import bundle as bundle_mod
 from . import extractive
 from .attribution import attribute
+from .checks import cut_repetition, missing_names, missing_numbers
 from .engines import Engine, Runtime, load_engine
 from .engines.batcher import BatchingEngine
 from .errors import InvalidArgument
@@ -124,16 +125,21 @@ class Pipeline:
         timings.translate_ms += _ms(start)
         segments = []
         for (index, piece), out in zip(units, outputs):
+            text, looped = cut_repetition(out.text)
             warnings = []
             if piece.split:
                 warnings.append("split_long_sentence")
-            if out.hit_limit:
+            if looped:
+                warnings.append("repetition_cut")
+            elif out.hit_limit:
                 warnings.append("output_length_limit")
-            if not out.text:
+            if not text:
                 warnings.append("empty_output")
+            warnings += [f"missing_number:{n}" for n in missing_numbers(piece.content, text)]
+            warnings += [f"missing_name:{n}" for n in missing_names(piece.content, text)]
             timings.source_tokens += self.translator.count_tokens(piece.content)
             timings.target_tokens += out.tokens
-            segments.append(Segment(piece.content, out.text, out.score, index, warnings))
+            segments.append(Segment(piece.content, text, out.score, index, warnings))
         return segments
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import queue
 import threading
@@ -29,6 +30,44 @@ log = logging.getLogger("khulasa.rpc")
 
 class Unavailable(Exception):
     pass
+
+
+class TooManyInFlight(Exception):
+    pass
+
+
+class InFlight:
+    """RPCs in flight per client: its bearer token if it sent one, else its address."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def client(context: grpc.ServicerContext) -> str:
+        for key, value in context.invocation_metadata():
+            if key == "authorization":
+                return "token:" + hashlib.sha256(value.encode()).hexdigest()[:16]
+        peer = context.peer()  # "ipv4:127.0.0.1:53412", "ipv6:[::1]:53412"
+        return peer.rsplit(":", 1)[0]
+
+    def enter(self, client: str) -> None:
+        with self._lock:
+            count = self._counts.get(client, 0)
+            if count >= self.limit:
+                raise TooManyInFlight(
+                    f"this client already has {count} requests in flight; the limit is {self.limit} (max_inflight_per_client)"
+                )
+            self._counts[client] = count + 1
+
+    def leave(self, client: str) -> None:
+        with self._lock:
+            left = self._counts.get(client, 1) - 1
+            if left:
+                self._counts[client] = left
+            else:
+                self._counts.pop(client, None)
 
 
 class _Status(grpc.Status):
@@ -68,6 +107,7 @@ def _request_id(context: grpc.ServicerContext) -> str:
 _EXPECTED = {
     Unavailable: grpc.StatusCode.UNAVAILABLE,
     Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    TooManyInFlight: grpc.StatusCode.RESOURCE_EXHAUSTED,
     DeadlineExceeded: grpc.StatusCode.DEADLINE_EXCEEDED,
     Cancelled: grpc.StatusCode.CANCELLED,
 }
@@ -109,8 +149,13 @@ def unary(method: Callable) -> Callable:
         request_id, start = _request_id(context), time.perf_counter()
         context.set_trailing_metadata((("x-request-id", request_id),))
         token = current.set(_scope(context))
+        client = InFlight.client(context)
         try:
-            response = method(self, request, context, request_id)
+            self.inflight.enter(client)
+            try:
+                response = method(self, request, context, request_id)
+            finally:
+                self.inflight.leave(client)
         except Exception as exc:  # every failure becomes a status; the server keeps serving
             _abort(context, exc, method.__name__, request_id, start)
         finally:
@@ -127,8 +172,13 @@ def streaming(method: Callable) -> Callable:
         request_id, start = _request_id(context), time.perf_counter()
         context.set_trailing_metadata((("x-request-id", request_id),))
         current.set(_scope(context))  # this thread serves this stream until it ends
+        client = InFlight.client(context)
         try:
-            yield from method(self, request, context, request_id)
+            self.inflight.enter(client)
+            try:
+                yield from method(self, request, context, request_id)
+            finally:
+                self.inflight.leave(client)
         except Exception as exc:
             _abort(context, exc, method.__name__, request_id, start)
         _finish(method.__name__, request_id, start, grpc.StatusCode.OK)
@@ -141,6 +191,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
         self.settings = settings
         self.pipeline: Pipeline | None = None  # set once the bundle is loaded
         self.runtime_info: dict[str, str] = {}
+        self.inflight = InFlight(settings.max_inflight_per_client)
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="digest-many")
 
     # -- validation ---------------------------------------------------------------------
@@ -209,9 +260,9 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
             request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method
         )
         for event in events:
-            if not context.is_active():  # cancelled: stop translating the rest
+            if not context.is_active():  # the client left: translate nothing more
                 events.close()
-                return
+                raise Cancelled("the client cancelled the stream")
             yield convert.event(request.id, event)
 
     def _digest_item(self, request: pb.DigestRequest, request_id: str, scope: RequestScope) -> pb.DigestResponse:

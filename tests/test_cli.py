@@ -155,3 +155,26 @@ def test_sighup_reloads_the_token_file(bundles, tmp_path):
         assert proc.wait(timeout=30) == 0
     finally:
         proc.kill()
+
+
+def test_logs_are_json_with_request_ids_and_no_article_text(bundles):
+    proc, port = _start("--bundle", str(bundles["tiny"]), drain=False)
+    marker = "علامةسريةفريدة"
+    try:
+        with Client(f"127.0.0.1:{port}", timeout=30, metadata=[("x-request-id", "log-check-1")]) as c:
+            deadline = time.monotonic() + 30
+            while c.health() != "SERVING":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            c.digest(f"قال الوزير {marker} اليوم.")
+            with pytest.raises(ApiError):
+                c.digest(f"Bonjour {marker}", source_language="fr")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+    log = proc.stderr.read()
+    assert proc.wait(timeout=30) == 0
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    rpcs = [e for e in entries if e.get("msg") == "rpc"]
+    assert {(e["rpc"], e["code"], e["request_id"]) for e in rpcs} >= {("Digest", "OK", "log-check-1"),
+                                                                      ("Digest", "INVALID_ARGUMENT", "log-check-1")}
+    assert marker not in log

@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test model serve eval gguf-check clean
+.PHONY: install proto test model serve eval gguf-check bench-bundle bench clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,17 @@ gguf-check: model
 	$(CHECK_VENV)/bin/pip install --quiet torch==2.13.0 "transformers>=4.46" accelerate -e ".[server]"
 	mkdir -p docs/eval
 	$(CHECK_VENV)/bin/python tests/crosscheck_gguf.py "$(GGUF)" docs/eval/gguf-crosscheck.json
+
+# Speed: random weights in the shapes of opus-mt-ar-en + distilbart-cnn-12-6 (no download), then
+# khulasa over gRPC against raw CTranslate2; results and plot in docs/bench/. Not part of `make test`
+# (which runs a smoke of the same harness).
+BENCH_BUNDLE ?= $${KHULASA_HOME:-$$HOME/.cache/khulasa}/bundles/bench-opus
+bench-bundle: install
+	$(BIN)/khulasa-models build bench-opus --out "$(BENCH_BUNDLE)"
+
+bench: bench-bundle
+	$(PY) -m pip install --quiet "matplotlib>=3.8"
+	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)"
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)

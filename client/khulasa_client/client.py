@@ -5,35 +5,21 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2
 from khulasa.v1 import khulasa_pb2 as pb
-from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
-from .connection import DEFAULT_SERVER, Connection, RetryPolicy, retry_wait
+from .connection import ClientBase, retry_wait
 from .errors import ApiError
 
 
-class Client:
+class Client(ClientBase):
     """Client("host:port") or Client(["a:50051", "b:50051"]). Keyword options: timeout
     (seconds, per call, retries included), token / token_file, tls, tls_ca, tls_cert, tls_key,
     tls_server_name, max_message_bytes, retry (RetryPolicy), metadata."""
-
-    def __init__(self, target: str | Sequence[str] = DEFAULT_SERVER, *, timeout: float = 300.0,
-                 retry: RetryPolicy | None = None, metadata: Iterable[tuple[str, str]] = (),
-                 token_file: str | None = None, **connection: Any):
-        if retry is not None:
-            connection["retry"] = retry
-        self.connection = Connection.make(target, token_file=token_file, **connection)
-        self.timeout = timeout
-        self._metadata = self.connection.metadata(tuple(metadata))
-        self._channels = [self.connection.channel(t) for t in self.connection.targets]
-        self._stubs = [pb_grpc.NewsDigestStub(c) for c in self._channels]
-        self._health = [health_pb2_grpc.HealthStub(c) for c in self._channels]
-        self._turn = itertools.count()
 
     def __enter__(self) -> "Client":
         return self

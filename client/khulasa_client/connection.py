@@ -3,6 +3,7 @@ shared by the sync and asyncio clients."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from collections.abc import Sequence
@@ -101,3 +102,25 @@ def retry_wait(policy: RetryPolicy, code: str, retry_after: float | None, attemp
         return None
     wait = policy.delay(attempt - 1, retry_after)
     return wait if wait < remaining else None
+
+
+class ClientBase:
+    """What Client and AsyncClient share: the connection, channels and stubs, one per target."""
+
+    aio = False
+
+    def __init__(self, target: str | Sequence[str] = DEFAULT_SERVER, *, timeout: float = 300.0,
+                 retry: RetryPolicy | None = None, metadata: Sequence[tuple[str, str]] = (),
+                 token_file: str | None = None, **connection):
+        from grpc_health.v1 import health_pb2_grpc
+        from khulasa.v1 import khulasa_pb2_grpc
+
+        if retry is not None:
+            connection["retry"] = retry
+        self.connection = Connection.make(target, token_file=token_file, **connection)
+        self.timeout = timeout
+        self._metadata = self.connection.metadata(tuple(metadata))
+        self._channels = [self.connection.channel(t, aio=self.aio) for t in self.connection.targets]
+        self._stubs = [khulasa_pb2_grpc.NewsDigestStub(c) for c in self._channels]
+        self._health = [health_pb2_grpc.HealthStub(c) for c in self._channels]
+        self._turn = itertools.count()

@@ -11,7 +11,7 @@ from .errors import BundleError
 
 from .build.presets import QWEN_CODER
 
-TINY_KINDS = ("tiny", "tiny-llm")
+TINY_KINDS = ("tiny", "tiny-llm", "bench-opus")
 KINDS = (QWEN_CODER, *TINY_KINDS)
 
 
@@ -94,7 +94,8 @@ def parser() -> argparse.ArgumentParser:
         "every part and the whole file's sha256, and converts it to CTranslate2 int8 without torch. "
         "tiny: random-weight Marian translator + BART summarizer; tiny-llm: random-weight "
         "Qwen2-type model serving both roles. The tiny ones build offline in a second and produce "
-        "nonsense text: they are for tests and for trying the API.",
+        "nonsense text: they are for tests and for trying the API. bench-opus: random weights in "
+        "the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements.",
     )
     build.add_argument("kind", choices=KINDS)
     build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")

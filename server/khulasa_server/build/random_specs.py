@@ -112,7 +112,16 @@ def marian(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_sp
     spec.encoder.scale_embeddings = math.sqrt(dims.d_model)
     spec.decoder.scale_embeddings = math.sqrt(dims.d_model)
     spec.decoder.start_from_zero_embedding = True
+    _tie_embeddings(spec)
     return spec
+
+
+def _tie_embeddings(spec: transformer_spec.TransformerSpec) -> None:
+    """Marian and BART share one matrix for source and target embeddings and the output
+    projection; CTranslate2 stores it once."""
+    shared = spec.encoder.embeddings[0].weight
+    spec.decoder.embeddings.weight = shared
+    spec.decoder.projection.weight = shared
 
 
 def bart(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec.TransformerSpec:
@@ -128,6 +137,7 @@ def bart(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec
     filler.stack(spec.decoder, ffn_bias=True, learned_positions=True)
     spec.encoder.scale_embeddings = 1.0
     spec.decoder.scale_embeddings = 1.0
+    _tie_embeddings(spec)
     return spec
 
 

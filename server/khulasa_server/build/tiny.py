@@ -15,7 +15,10 @@ from .gguf_qwen2 import QWEN2_PATTERN
 from .staging import staged, tool_versions
 from .tokenizers import train_byte_bpe, train_sentencepiece
 
-KINDS = ("tiny", "tiny-llm")
+KINDS = ("tiny", "tiny-llm", "bench-opus")
+# Helsinki-NLP/opus-mt-ar-en and sshleifer/distilbart-cnn-12-6, shape for shape.
+OPUS_MT = random_specs.Dims(d_model=512, ffn=2048, heads=8, vocab=62_834, max_positions=512)
+DISTILBART = random_specs.Dims(d_model=1024, ffn=4096, heads=16, vocab=50_265, max_positions=1024)
 RANDOM = "random weights (khulasa-models build); produces no meaningful text"
 
 def _save(spec, out: Path, quantization: str = "int8") -> None:
@@ -24,12 +27,20 @@ def _save(spec, out: Path, quantization: str = "int8") -> None:
     spec.save(str(out))
 
 
-def _build_marian(out: Path) -> dict:
+def _padded(tokens: list[str], size: int | None) -> list[str]:
+    """The tokenizer's vocabulary grown to a real model's size (for speed measurements: the
+    extra rows cost what the real model's rows cost)."""
+    return tokens + [f"<unused_{i}>" for i in range((size or 0) - len(tokens))]
+
+
+def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tuple[int, int] = (2, 2),
+                  max_input_tokens: int = 96, decoding: dict | None = None) -> dict:
     out.mkdir(parents=True)
     pieces = train_sentencepiece(out / "source.spm")
     shutil.copyfile(out / "source.spm", out / "target.spm")
-    dims = random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(pieces))
-    spec = random_specs.marian(dims, (2, 2), seed=1)
+    dims = dims or random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(pieces))
+    pieces = _padded(pieces, dims.vocab)
+    spec = random_specs.marian(dims, layers, seed=1)
     spec.register_source_vocabulary(pieces)
     spec.register_target_vocabulary(pieces)
     spec.config.unk_token = "<unk>"
@@ -45,18 +56,20 @@ def _build_marian(out: Path) -> dict:
         "license": "Apache-2.0",
         "tokenizer": {"kind": "sentencepiece", "source": "source.spm", "target": "target.spm"},
         "source_suffix": ["</s>"],
-        "max_input_tokens": 96,
-        "decoding": {
+        "max_input_tokens": max_input_tokens,
+        "decoding": decoding or {
             "translate": {"beam_size": 1, "max_length_ratio": 1.5, "max_length_extra": 8, "no_repeat_ngram_size": 4}
         },
     }
 
 
-def _build_bart(out: Path) -> dict:
+def _build_bart(out: Path, dims: random_specs.Dims | None = None, layers: tuple[int, int] = (2, 2),
+                decoding: dict | None = None) -> dict:
     out.mkdir(parents=True)
     tokens = train_byte_bpe(out / "tokenizer.json", ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
-    dims = random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(tokens), max_positions=1024)
-    spec = random_specs.bart(dims, (2, 2), seed=2)
+    dims = dims or random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(tokens), max_positions=1024)
+    tokens = _padded(tokens, dims.vocab)
+    spec = random_specs.bart(dims, layers, seed=2)
     spec.register_source_vocabulary(tokens)
     spec.register_target_vocabulary(tokens)
     spec.config.bos_token = "<s>"
@@ -75,8 +88,8 @@ def _build_bart(out: Path) -> dict:
         "source_prefix": ["<s>"],
         "source_suffix": ["</s>"],
         "target_prefix": ["<s>"],
-        "max_input_tokens": 256,
-        "decoding": {
+        "max_input_tokens": 256 if dims.max_positions <= 1024 else 1000,
+        "decoding": decoding or {
             "summarize": {"beam_size": 1, "max_decoding_length": 48, "min_decoding_length": 8, "no_repeat_ngram_size": 3}
         },
     }
@@ -136,6 +149,22 @@ def build(kind: str, out: Path) -> Path:
             manifest = _manifest(
                 "tiny",
                 "Random-weight Marian translator and BART summarizer for tests and trials",
+                models,
+                {"translate": "translator", "summarize": "summarizer"},
+            )
+        elif kind == "bench-opus":
+            # Random weights never emit an end token, so every output runs to its bound:
+            # about 1.1x its source, as real news translations are.
+            translate = {"translate": {"beam_size": 1, "max_length_ratio": 1.1, "max_length_extra": 0,
+                                       "min_length_ratio": 1.1}}
+            summarize = {"summarize": {"beam_size": 1, "max_decoding_length": 64, "min_decoding_length": 56}}
+            models = {
+                "translator": _build_marian(work / "translator", OPUS_MT, (6, 6), 256, translate),
+                "summarizer": _build_bart(work / "summarizer", DISTILBART, (12, 6), summarize),
+            }
+            manifest = _manifest(
+                "bench-opus",
+                "Random weights in the exact shapes of opus-mt-ar-en and distilbart-cnn-12-6, for speed measurements",
                 models,
                 {"translate": "translator", "summarize": "summarizer"},
             )

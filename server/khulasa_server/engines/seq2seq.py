@@ -50,7 +50,8 @@ class Seq2SeqEngine:
                 length_penalty=float(options.get("length_penalty", 1.0)),
                 repetition_penalty=float(options.get("repetition_penalty", 1.0)),
                 no_repeat_ngram_size=int(options.get("no_repeat_ngram_size", 0)),
-                min_decoding_length=int(options.get("min_decoding_length", 0)),
+                min_decoding_length=int(options.get("min_decoding_length",
+                                                    options.get("min_length_ratio", 0) * max(lengths[i] for i in group))),
                 max_decoding_length=bound + len(prefix),
                 max_input_length=0,  # never truncate: inputs were checked above
                 return_scores=True,

@@ -1,0 +1,250 @@
+"""Throughput benchmark: khulasa over real gRPC on loopback against raw CTranslate2.
+
+    make bench-bundle && make bench        # full run, writes docs/bench/results.json and .png
+
+For each beam size, in one run, on the same model and decoding options (outputs pinned to
+~1.1x the source length, since random weights never stop by themselves):
+  - ceiling: raw CTranslate2 with ideal offline batching (every sentence known in advance,
+    sorted by length, token-budget batches), in process, no RPC;
+  - batch-1: raw CTranslate2 one sentence at a time (what per-request serving costs);
+  - khulasa: a khulasa-server process, driven by 1, 4, 16 and 64 concurrent clients sending
+    single sentences, then whole articles (translation + summary).
+Reports target tokens/s, requests/s, articles/min, p50/p95/p99 latency, the server's peak RSS
+and its time to SERVING. Nothing here asserts a time; --smoke only checks that it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import ctranslate2
+
+from khulasa_client import AsyncClient, RetryPolicy
+from khulasa_server import bundle as bundle_mod
+from khulasa_server.engines.base import batches, length_bound
+from khulasa_server.engines.tokenizer import load_tokenizers
+from khulasa_server.evaluate import load_set
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def sentences_and_articles(limit: int) -> tuple[list[str], list[str]]:
+    articles = load_set(ROOT / "tests" / "data" / "eval_news.jsonl")
+    sentences = [s["ar"] for a in articles for s in a["sentences"]]
+    # Distinct texts (no cache hits), each still one sentence: the number goes before the stop.
+    texts = [f"{s[:-1]} {i}{s[-1]}" for i, s in ((i, sentences[i % len(sentences)]) for i in range(limit))]
+    return texts, [" ".join(s["ar"] for s in a["sentences"]) for a in articles]
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(math.ceil(q / 100 * len(values))) - 1)] if values else 0.0
+
+
+def raw_ctranslate2(entry, texts: list[str], beam: int, threads: int) -> dict:
+    tokenizer, _ = load_tokenizers(entry)
+    tokens = [[*entry.source_prefix, *tokenizer.encode(t), *entry.source_suffix] for t in texts]
+    options = dict(entry.decoding["translate"], beam_size=beam)
+    model = ctranslate2.Translator(str(entry.path), compute_type="int8", inter_threads=1, intra_threads=threads)
+
+    def decode(group: list[int]) -> list:
+        longest = max(len(tokens[i]) for i in group)
+        bound = length_bound(options, longest)
+        return model.translate_batch([tokens[i] for i in group], beam_size=beam, max_decoding_length=bound,
+                                     min_decoding_length=bound, max_batch_size=4096, batch_type="tokens",
+                                     max_input_length=0)
+
+    lengths = [len(t) for t in tokens]
+    start = time.perf_counter()
+    target = sum(len(r.hypotheses[0]) for g in batches(lengths, 4096) for r in decode(g))
+    ceiling_s = time.perf_counter() - start
+    single = []
+    for i in range(min(len(texts), 32)):
+        t0 = time.perf_counter()
+        decode([i])
+        single.append(time.perf_counter() - t0)
+    return {
+        "ceiling_tokens_per_s": round(target / ceiling_s, 1),
+        "ceiling_sentences": len(texts),
+        "batch1_ms_per_sentence": round(1000 * statistics.mean(single), 2),
+        "batch1_tokens_per_s": round(sum(length_bound(options, lengths[i]) for i in range(len(single))) / sum(single), 1),
+    }
+
+
+def bundle_with_beam(source: Path, beam: int, work: Path) -> Path:
+    """The same models with another beam size (a manifest beside links to the model files)."""
+    manifest = json.loads((source / bundle_mod.MANIFEST).read_text())
+    for entry in manifest["models"].values():
+        for options in entry.get("decoding", {}).values():
+            options["beam_size"] = beam
+    target = work / f"beam{beam}"
+    target.mkdir()
+    for child in source.iterdir():
+        if child.name != bundle_mod.MANIFEST:
+            (target / child.name).symlink_to(child.resolve())
+    (target / bundle_mod.MANIFEST).write_text(json.dumps(manifest))
+    return target
+
+
+def start_server(bundle: Path, threads: int) -> tuple[subprocess.Popen, int, int, float]:
+    start = time.perf_counter()
+    cmd = [sys.executable, "-m", "khulasa_server.app", "--bundle", str(bundle), "--listen", "127.0.0.1:0",
+           "--metrics-listen", "127.0.0.1:0", "--cache-size", "0", "--max-queue-tokens", "10000000",
+           "--max-inflight-per-client", "100000", "--workers", "128", "--intra-threads", str(threads),
+           "--no-verify-bundle"]
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
+    ports = {}
+    for line in proc.stderr:
+        for key in ("listening", "metrics"):
+            if f'"msg": "{key}"' in line:
+                ports[key] = int(re.search(r':(\d+)"', line.split('"address": ')[1]).group(1))
+        if len(ports) == 2:
+            break
+    import threading
+
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    from khulasa_client import Client
+
+    with Client(f"127.0.0.1:{ports['listening']}", timeout=60) as client:
+        while client.health() != "SERVING":
+            time.sleep(0.02)
+    return proc, ports["listening"], ports["metrics"], time.perf_counter() - start
+
+
+def target_tokens(metrics_port: int) -> float:
+    body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    return sum(float(m.group(1)) for m in re.finditer(r'khulasa_tokens_total\{direction="target",model="translator"\} (\S+)', body))
+
+
+def rss_peak_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
+
+
+async def drive(port: int, metrics_port: int, texts: list[str], concurrency: int, kind: str) -> dict:
+    async with AsyncClient(f"127.0.0.1:{port}", timeout=600, retry=RetryPolicy(max_attempts=1)) as client:
+        while await client.health() != "SERVING":
+            await asyncio.sleep(0.05)
+        gate = asyncio.Semaphore(concurrency)
+        latencies: list[float] = []
+
+        async def one(text: str) -> None:
+            async with gate:
+                t0 = time.perf_counter()
+                if kind == "sentences":
+                    await client.translate([text], source_language="ar")
+                else:
+                    await client.digest(text, source_language="ar")
+                latencies.append(time.perf_counter() - t0)
+
+        before = target_tokens(metrics_port)
+        start = time.perf_counter()
+        await asyncio.gather(*(one(t) for t in texts))
+        seconds = time.perf_counter() - start
+        tokens = target_tokens(metrics_port) - before
+    result = {
+        "concurrency": concurrency, "requests": len(texts), "seconds": round(seconds, 2),
+        "requests_per_s": round(len(texts) / seconds, 2), "target_tokens_per_s": round(tokens / seconds, 1),
+        "p50_ms": round(1000 * percentile(latencies, 50), 1), "p95_ms": round(1000 * percentile(latencies, 95), 1),
+        "p99_ms": round(1000 * percentile(latencies, 99), 1),
+    }
+    if kind == "articles":
+        result["articles_per_min"] = round(60 * len(texts) / seconds, 1)
+    return result
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for run in results["runs"]:
+        levels = [r["concurrency"] for r in run["sentences"]]
+        label = f"khulasa, beam {run['beam']}"
+        left.plot(levels, [r["target_tokens_per_s"] for r in run["sentences"]], marker="o", label=label)
+        left.axhline(run["raw"]["ceiling_tokens_per_s"], linestyle="--", linewidth=1,
+                     color=left.lines[-1].get_color(), label=f"raw CTranslate2 ceiling, beam {run['beam']}")
+        right.plot(levels, [r["p95_ms"] for r in run["sentences"]], marker="o", label=label)
+    left.set(xscale="log", xlabel="concurrent clients", ylabel="target tokens/s", title="Throughput (sentences)")
+    right.set(xscale="log", yscale="log", xlabel="concurrent clients", ylabel="p95 latency, ms", title="p95 latency (sentences)")
+    for axis in (left, right):
+        axis.set_xticks(levels, [str(x) for x in levels])
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    fig.suptitle(f"{results['bundle']} on {results['cores']} CPU cores ({results['date']})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True)
+    p.add_argument("--out", default=str(ROOT / "docs" / "bench" / "results.json"))
+    p.add_argument("--plot", default=str(ROOT / "docs" / "bench" / "throughput.png"))
+    p.add_argument("--concurrency", default="1,4,16,64")
+    p.add_argument("--beams", default="1,4")
+    p.add_argument("--sentences", type=int, default=192, help="sentence requests per concurrency level")
+    p.add_argument("--articles", type=int, default=12, help="article requests per concurrency level")
+    p.add_argument("--smoke", action="store_true", help="tiny counts, no plot: checks that the harness runs")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.concurrency, args.beams, args.sentences, args.articles, args.plot = "1,4", "1", 8, 2, ""
+    threads = os.cpu_count() or 1
+    source = bundle_mod.resolve(args.bundle)
+    entry = bundle_mod.load(source, verify_checksums=False).model_for("translate")
+    texts, articles = sentences_and_articles(args.sentences)
+    results = {"bundle": bundle_mod.load(source, verify_checksums=False).name, "cores": threads,
+               "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__,
+               "command": "python tests/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]), "runs": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for beam in [int(b) for b in args.beams.split(",")]:
+            run = {"beam": beam, "raw": raw_ctranslate2(entry, texts, beam, threads)}
+            proc, port, metrics_port, serving_s = start_server(bundle_with_beam(source, beam, Path(tmp)), threads)
+            run["seconds_to_serving"] = round(serving_s, 2)
+            try:
+                run["sentences"], run["articles"] = [], []
+                for c in [int(x) for x in args.concurrency.split(",")]:
+                    run["sentences"].append(asyncio.run(drive(port, metrics_port, texts, c, "sentences")))
+                    run["articles"].append(asyncio.run(drive(port, metrics_port, (articles * 8)[: args.articles], c, "articles")))
+                run["server_peak_rss_mb"] = round(rss_peak_mb(proc.pid), 1)
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=120)
+            by_c = {r["concurrency"]: r for r in run["sentences"]}
+            top = max(by_c)
+            run["ratios"] = {
+                f"khulasa_at_{top}_vs_ceiling": round(by_c[top]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3),
+                f"requests_per_s_{top}_vs_1": round(by_c[top]["requests_per_s"] / by_c[min(by_c)]["requests_per_s"], 2),
+                "overhead_ms_per_sentence_at_1": round(by_c[min(by_c)]["p50_ms"] - run["raw"]["batch1_ms_per_sentence"], 2),
+            }
+            if 16 in by_c:
+                run["ratios"]["khulasa_at_16_vs_ceiling"] = round(by_c[16]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3)
+                run["ratios"]["requests_per_s_16_vs_1"] = round(by_c[16]["requests_per_s"] / by_c[min(by_c)]["requests_per_s"], 2)
+            results["runs"].append(run)
+            print(json.dumps(run, indent=1), flush=True)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    if args.plot:
+        plot(results, Path(args.plot))
+    print(f"wrote {args.out}" + (f" and {args.plot}" if args.plot else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

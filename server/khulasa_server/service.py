@@ -173,6 +173,16 @@ def streaming(method: Callable) -> Callable:
         context.set_trailing_metadata((("x-request-id", request_id),))
         current.set(_scope(context))  # this thread serves this stream until it ends
         client = InFlight.client(context)
+        finished = threading.Event()
+
+        def on_termination() -> None:
+            # A client that cancels while the stream waits at a yield is never seen by the
+            # code below: gRPC just stops asking for messages. Account for it here.
+            if not finished.is_set():
+                finished.set()
+                _finish(method.__name__, request_id, start, grpc.StatusCode.CANCELLED)
+
+        context.add_callback(on_termination)
         try:
             self.inflight.enter(client)
             try:
@@ -180,8 +190,13 @@ def streaming(method: Callable) -> Callable:
             finally:
                 self.inflight.leave(client)
         except Exception as exc:
+            if finished.is_set():
+                return
+            finished.set()
             _abort(context, exc, method.__name__, request_id, start)
-        _finish(method.__name__, request_id, start, grpc.StatusCode.OK)
+        if not finished.is_set():
+            finished.set()
+            _finish(method.__name__, request_id, start, grpc.StatusCode.OK)
 
     return wrapper
 

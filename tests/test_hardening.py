@@ -217,3 +217,18 @@ def test_fuzzed_requests_get_a_proper_status(client, fields, rpc):
         assert exc.code == "INVALID_ARGUMENT", f"{exc.code}: {exc.message}"
         assert exc.message and exc.request_id
         COUNTS["invalid"] += 1
+
+
+def test_shutdown_reports_not_serving_while_draining(bundles):
+    server = start_server(bundles["tiny"], drain=1.5)
+    stopper = threading.Thread(target=server.stop)
+    with Client(f"127.0.0.1:{server.port}", timeout=10, retry=RetryPolicy(max_attempts=1)) as c:
+        assert c.health() == "SERVING"
+        stopper.start()
+        time.sleep(0.3)
+        assert c.health() == "NOT_SERVING"  # load balancers stop sending here
+        assert c.translate(["Hello"]).translations[0].text == "Hello"  # while calls still succeed
+        stopper.join(30)
+        with pytest.raises(ApiError) as info:
+            c.health()
+        assert info.value.code == "UNAVAILABLE"

@@ -102,8 +102,9 @@ class Server:
         self._metrics_server = server
         return server.server_port
 
-    def stop(self, grace: float | None = None) -> None:
-        self.health.enter_graceful_shutdown()
+    def stop(self, grace: float | None = None, drain: float | None = None) -> None:
+        self.health.enter_graceful_shutdown()  # NOT_SERVING from now on
+        time.sleep(self.settings.drain if drain is None else drain)  # still accepting calls meanwhile
         self.grpc.stop(self.settings.grace if grace is None else grace).wait()
         self.service.close()
         if self.service.pipeline is not None:

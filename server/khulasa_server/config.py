@@ -36,6 +36,7 @@ class Settings:
     max_inflight_per_client: int = 64
     verify_bundle: bool = True
     grace: float = 10.0
+    drain: float = 0.0
     log_level: str = "info"
     auth_token_file: str = ""
     tls_cert: str = ""
@@ -64,6 +65,8 @@ _HELP = {
     "max_inflight_per_client": "RPCs one client (bearer token, else address) may have in flight",
     "verify_bundle": "check every bundle file's sha256 before serving",
     "grace": "seconds in-flight requests get to finish on SIGTERM",
+    "drain": "seconds between health turning NOT_SERVING and refusing new calls on SIGTERM, "
+    "so load balancers stop sending first",
     "log_level": "debug, info, warning or error",
     "auth_token_file": "require 'authorization: Bearer TOKEN' with a token from this file (one per line; "
     "re-read on SIGHUP; health and reflection stay open)",

@@ -32,10 +32,10 @@ class Recorded(Seq2SeqEngine):
         self.gate = threading.Event()
         self.gate.set()
 
-    def run(self, task, texts):
+    def run(self, task, texts, notes=None):
         self.gate.wait(30)
         self.calls.append(list(texts))
-        return super().run(task, texts)
+        return super().run(task, texts, notes)
 
 
 @pytest.fixture

@@ -70,6 +70,7 @@ def _add_work(p: argparse.ArgumentParser, summary: bool) -> None:
     p.add_argument("--output", help="write to this file (JSONL for several inputs) instead of standard output")
     p.add_argument("--concurrency", type=int, default=4, help="inputs in flight at once (default: %(default)s)")
     p.add_argument("--source-language", default="", help="ar or en (default: detect)")
+    p.add_argument("--glossary", help="TSV file of 'arabic<TAB>english' terms the translation must use")
     if summary:
         p.add_argument("--max-sentences", type=int, default=0, help="summary length (default: the server's)")
         p.add_argument("--summary-method", choices=("model", "extractive"), default="",
@@ -113,14 +114,29 @@ def _client(args: argparse.Namespace) -> Client:
     )
 
 
+def _glossary(args: argparse.Namespace) -> dict[str, str]:
+    if not getattr(args, "glossary", None):
+        return {}
+    entries = {}
+    with open(args.glossary, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            source, sep, target = line.rstrip("\n").partition("\t")
+            if not sep:
+                raise UsageError(f"{args.glossary}:{n}: expected 'arabic<TAB>english'")
+            entries[source.strip()] = target.strip()
+    return entries
+
+
 def _call(client: Client, args: argparse.Namespace, item: Item):
     if args.command == "digest":
-        return client.digest(item.text, id=item.id, max_sentences=args.max_sentences,
-                             source_language=args.source_language, summary_method=args.summary_method)
+        return client.digest(item.text, id=item.id, max_sentences=args.max_sentences, source_language=args.source_language,
+                             summary_method=args.summary_method, glossary=args.terms)
     if args.command == "translate":
-        return client.translate([item.text], source_language=args.source_language)
+        return client.translate([item.text], source_language=args.source_language, glossary=args.terms)
     return client.summarize(item.text, max_sentences=args.max_sentences, source_language=args.source_language,
-                            summary_method=args.summary_method)
+                            summary_method=args.summary_method, glossary=args.terms)
 
 
 def _single(client: Client, args: argparse.Namespace, item: Item) -> int:
@@ -144,7 +160,8 @@ def _results(client: Client, args: argparse.Namespace, todo: list[Item]):
             for item in todo:
                 slots.acquire()
                 yield pb.DigestRequest(id=item.id, text=item.text, max_sentences=args.max_sentences,
-                                       source_language=args.source_language, summary_method=args.summary_method)
+                                       source_language=args.source_language, summary_method=args.summary_method,
+                                       glossary=args.terms)
 
         for response in client.digest_many(requests()):
             slots.release()
@@ -215,6 +232,7 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "info":
             sys.stdout.write(render(client.model_info(), "json"))
             return 0
+        args.terms = _glossary(args)
         if not is_batch(args.inputs) and not args.output_dir:
             return _single(client, args, next(collect(args.inputs, args.glob)))
         return _batch(client, args, list(collect(args.inputs, args.glob)))

@@ -54,26 +54,28 @@ class Client(ClientBase):
             except grpc.RpcError as exc:
                 stub, remaining = attempts.send(ApiError.from_rpc_error(exc))
 
-    def translate(self, texts: list[str], source_language: str = "", *, timeout: float | None = None) -> pb.TranslateResponse:
-        return self._unary("Translate", pb.TranslateRequest(texts=texts, source_language=source_language), timeout)
+    def translate(self, texts: list[str], source_language: str = "", *, glossary: dict[str, str] | None = None,
+                  timeout: float | None = None) -> pb.TranslateResponse:
+        request = pb.TranslateRequest(texts=texts, source_language=source_language, glossary=glossary or {})
+        return self._unary("Translate", request, timeout)
 
     def summarize(self, text: str, max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
-                  timeout: float | None = None) -> pb.SummarizeResponse:
+                  glossary: dict[str, str] | None = None, timeout: float | None = None) -> pb.SummarizeResponse:
         request = pb.SummarizeRequest(text=text, max_sentences=max_sentences, source_language=source_language,
-                                      summary_method=summary_method)
+                                      summary_method=summary_method, glossary=glossary or {})
         return self._unary("Summarize", request, timeout)
 
     def digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
-               timeout: float | None = None) -> pb.DigestResponse:
+               glossary: dict[str, str] | None = None, timeout: float | None = None) -> pb.DigestResponse:
         request = pb.DigestRequest(id=id, text=text, max_sentences=max_sentences, source_language=source_language,
-                                   summary_method=summary_method)
+                                   summary_method=summary_method, glossary=glossary or {})
         return self._unary("Digest", request, timeout)
 
     def stream_digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
-                      timeout: float | None = None) -> Iterator[pb.DigestEvent]:
+                      glossary: dict[str, str] | None = None, timeout: float | None = None) -> Iterator[pb.DigestEvent]:
         """Events as the server sends them. Retried only while nothing has arrived yet."""
         request = pb.DigestRequest(id=id, text=text, max_sentences=max_sentences, source_language=source_language,
-                                   summary_method=summary_method)
+                                   summary_method=summary_method, glossary=glossary or {})
         attempts = self._attempts(self._stubs, timeout)
         stub, remaining = next(attempts)
         while True:

@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import config, logs, metrics, security
+from . import config, glossary, logs, metrics, security
 from .engines import Runtime
 from .pipeline import Pipeline
 from .service import NewsDigestService
@@ -81,7 +81,8 @@ class Server:
         start = time.perf_counter()
         batching = dict(max_batch_tokens=s.max_batch_tokens, max_delay=s.batch_delay_ms / 1000,
                         max_queue_tokens=s.max_queue_tokens, cache_size=s.cache_size)
-        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, batching=batching)
+        terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
+        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, batching=batching, glossary=terms)
         metrics.MODEL_LOAD.set(time.perf_counter() - start)
         options = runtime.model_options()
         self.service.runtime_info = {"device": options["device"], "compute_type": options["compute_type"]}

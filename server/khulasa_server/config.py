@@ -39,6 +39,7 @@ class Settings:
     drain: float = 0.0
     log_level: str = "info"
     auth_token_file: str = ""
+    glossary_file: str = ""
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
@@ -70,6 +71,7 @@ _HELP = {
     "log_level": "debug, info, warning or error",
     "auth_token_file": "require 'authorization: Bearer TOKEN' with a token from this file (one per line; "
     "re-read on SIGHUP; health and reflection stay open)",
+    "glossary_file": "TSV of 'arabic<TAB>english' terms applied to every request",
     "tls_cert": "PEM certificate chain: serve TLS",
     "tls_key": "PEM private key of --tls-cert",
     "tls_client_ca": "PEM CA: require client certificates signed by it (mutual TLS)",

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import bundle as bundle_mod
-from . import extractive
+from . import extractive, glossary as glossary_mod
 from .attribution import attribute
 from .checks import cut_repetition, missing_names, missing_numbers
 from .engines import Engine, Runtime, load_engine
@@ -57,14 +57,16 @@ def _group(pieces: list[Piece], count, budget: int) -> list[Piece]:
 
 
 class Pipeline:
-    def __init__(self, bundle: bundle_mod.Bundle, translator: Engine, summarizer: Engine):
+    def __init__(self, bundle: bundle_mod.Bundle, translator: Engine, summarizer: Engine,
+                 glossary: dict[str, str] | None = None):
         self.bundle = bundle
         self.translator = translator
         self.summarizer = summarizer
+        self.glossary = glossary_mod.check(glossary or {})  # applies to every request
 
     @classmethod
     def load(cls, name_or_path: str | Path, runtime: Runtime | None = None, verify: bool = True,
-             batching: dict | None = None) -> "Pipeline":
+             batching: dict | None = None, glossary: dict[str, str] | None = None) -> "Pipeline":
         """batching: BatchingEngine options; with them, calls from concurrent requests share
         batches (a server wants this; a single-threaded bulk job does not need it)."""
         runtime = runtime or Runtime()
@@ -77,7 +79,7 @@ class Pipeline:
                 if batching is not None:
                     engine = BatchingEngine(engine, workers=runtime.inter_threads, **batching)
                 engines[name] = engine
-        return cls(loaded, engines[loaded.roles["translate"]], engines[loaded.roles["summarize"]])
+        return cls(loaded, engines[loaded.roles["translate"]], engines[loaded.roles["summarize"]], glossary)
 
     def close(self) -> None:
         for engine in {id(e): e for e in (self.translator, self.summarizer)}.values():
@@ -117,14 +119,19 @@ class Pipeline:
             pieces = _group(pieces, engine.count_tokens, engine.max_input_tokens)
         return pieces
 
-    def _translate(self, units: list[tuple[int, Piece]], timings: Timings) -> list[Segment]:
+    def terms(self, requested: dict[str, str] | None) -> dict[str, str]:
+        """The server's glossary with the request's entries over it."""
+        return {**self.glossary, **glossary_mod.check(dict(requested or {}))}
+
+    def _translate(self, units: list[tuple[int, Piece]], timings: Timings, glossary: dict[str, str]) -> list[Segment]:
         if not units:
             return []
+        terms = [glossary_mod.terms_in(glossary, piece.content) for _, piece in units]
         start = time.perf_counter()
-        outputs = self.translator.run("translate", [piece.content for _, piece in units])
+        outputs = self.translator.run("translate", [piece.content for _, piece in units], [glossary_mod.note(t) for t in terms])
         timings.translate_ms += _ms(start)
         segments = []
-        for (index, piece), out in zip(units, outputs):
+        for (index, piece), out, found in zip(units, outputs, terms):
             text, looped = cut_repetition(out.text)
             warnings = []
             if piece.split:
@@ -137,6 +144,7 @@ class Pipeline:
                 warnings.append("empty_output")
             warnings += [f"missing_number:{n}" for n in missing_numbers(piece.content, text)]
             warnings += [f"missing_name:{n}" for n in missing_names(piece.content, text)]
+            warnings += [f"missing_term:{t}" for t in glossary_mod.missing(found, text)]
             timings.source_tokens += self.translator.count_tokens(piece.content)
             timings.target_tokens += out.tokens
             segments.append(Segment(piece.content, text, out.score, index, warnings))
@@ -158,7 +166,8 @@ class Pipeline:
         ]
         return ParagraphResult(index, paragraph.text, paragraph.text, segments, paragraph.separator)
 
-    def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings) -> Iterator[ParagraphResult]:
+    def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings,
+                              glossary: dict[str, str]) -> Iterator[ParagraphResult]:
         """Translated paragraphs in order, in batches: the first paragraph alone (so a stream
         shows progress at once), then groups of about _STREAM_GROUP_TOKENS source tokens."""
         group: list[tuple[int, Paragraph]] = []
@@ -170,12 +179,13 @@ class Pipeline:
             units.extend((index, piece) for piece in pieces)
             tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
             if index == 0 or tokens >= _STREAM_GROUP_TOKENS or index == len(paragraphs) - 1:
-                yield from self._assemble(group, self._translate(units, timings))
+                yield from self._assemble(group, self._translate(units, timings, glossary))
                 group, units, tokens = [], [], 0
 
-    def translate(self, texts: list[str], source_language: str = "") -> list[TranslationResult]:
+    def translate(self, texts: list[str], source_language: str = "", glossary: dict[str, str] | None = None) -> list[TranslationResult]:
         """Each text translated independently; all their sentences share batches."""
         timings = Timings()
+        terms = self.terms(glossary)
         plans = []
         units: list[tuple[int, Piece]] = []
         for t, text in enumerate(texts):
@@ -187,7 +197,7 @@ class Pipeline:
                 for p, paragraph in enumerate(paragraphs):
                     units.extend((p, piece) for piece in self._pieces(paragraph))
             plans.append((text, language, paragraphs, offset, len(units)))
-        segments = self._translate(units, timings)
+        segments = self._translate(units, timings, terms)
         results = []
         for text, language, paragraphs, lo, hi in plans:
             if language != "ar":
@@ -280,13 +290,15 @@ class Pipeline:
         return language, paragraphs
 
     def summarize(
-        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = ""
+        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
+        glossary: dict[str, str] | None = None,
     ) -> SummaryResult:
         timings = Timings()
+        terms = self.terms(glossary)
         self.summary_method(summary_method)  # refuse a bad method before translating
         language, paragraphs = self._article(text, source_language)
         if language == "ar":
-            english = [p.translation for p in self._translate_paragraphs(paragraphs, timings)]
+            english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms)]
         else:
             english = [p.text for p in paragraphs]
         result = self.summarize_english(english, max_sentences, summary_method, timings)
@@ -294,15 +306,17 @@ class Pipeline:
         return result
 
     def iter_digest(
-        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = ""
+        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
+        glossary: dict[str, str] | None = None,
     ) -> Iterator[ParagraphResult | SummaryResult | Done]:
         """Paragraphs in order as they are translated, then the summary, then Done."""
         start = time.perf_counter()
         timings = Timings()
         self.summary_method(summary_method)
+        terms = self.terms(glossary)
         language, paragraphs = self._article(text, source_language)
         if language == "ar":
-            translated = self._translate_paragraphs(paragraphs, timings)
+            translated = self._translate_paragraphs(paragraphs, timings, terms)
         else:
             translated = (self._unchanged(i, p) for i, p in enumerate(paragraphs))
         english = []
@@ -316,12 +330,13 @@ class Pipeline:
         yield Done(language, timings)
 
     def digest(
-        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = ""
+        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
+        glossary: dict[str, str] | None = None,
     ) -> DigestResult:
         paragraphs: list[ParagraphResult] = []
         summary = SummaryResult("", [])
         done = None
-        for event in self.iter_digest(text, source_language, max_sentences, summary_method):
+        for event in self.iter_digest(text, source_language, max_sentences, summary_method, glossary):
             if isinstance(event, ParagraphResult):
                 paragraphs.append(event)
             elif isinstance(event, SummaryResult):

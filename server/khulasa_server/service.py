@@ -237,7 +237,8 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
     def _digest(self, request: pb.DigestRequest) -> Any:
         self._check_text(request.text, "text")
         return self._ready().digest(
-            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method
+            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method,
+            dict(request.glossary),
         )
 
     # -- RPCs ---------------------------------------------------------------------------
@@ -250,14 +251,15 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
             raise InvalidArgument("texts", f"texts holds {len(request.texts)} texts; the limit is {self.settings.max_texts} (max_texts)")
         for i, text in enumerate(request.texts):
             self._check_text(text, f"texts[{i}]")
-        results = self._ready().translate(list(request.texts), request.source_language)
+        results = self._ready().translate(list(request.texts), request.source_language, dict(request.glossary))
         return pb.TranslateResponse(translations=[convert.translation(t) for t in results])
 
     @unary
     def Summarize(self, request, context, request_id):
         self._check_text(request.text, "text")
         result = self._ready().summarize(
-            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method
+            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method,
+            dict(request.glossary),
         )
         return pb.SummarizeResponse(
             summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language
@@ -272,7 +274,8 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
         self._check_text(request.text, "text")
         pipeline = self._ready()
         events = pipeline.iter_digest(
-            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method
+            request.text, request.source_language, self._max_sentences(request.max_sentences), request.summary_method,
+            dict(request.glossary),
         )
         for event in events:
             if not context.is_active():  # the client left: translate nothing more

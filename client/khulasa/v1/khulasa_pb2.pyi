@@ -7,12 +7,21 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class TranslateRequest(_message.Message):
-    __slots__ = ("texts", "source_language")
+    __slots__ = ("texts", "source_language", "glossary")
+    class GlossaryEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TEXTS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    GLOSSARY_FIELD_NUMBER: _ClassVar[int]
     texts: _containers.RepeatedScalarFieldContainer[str]
     source_language: str
-    def __init__(self, texts: _Optional[_Iterable[str]] = ..., source_language: _Optional[str] = ...) -> None: ...
+    glossary: _containers.ScalarMap[str, str]
+    def __init__(self, texts: _Optional[_Iterable[str]] = ..., source_language: _Optional[str] = ..., glossary: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class TranslateResponse(_message.Message):
     __slots__ = ("translations",)
@@ -45,16 +54,25 @@ class Segment(_message.Message):
     def __init__(self, source: _Optional[str] = ..., translation: _Optional[str] = ..., score: _Optional[float] = ..., paragraph: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SummarizeRequest(_message.Message):
-    __slots__ = ("text", "max_sentences", "source_language", "summary_method")
+    __slots__ = ("text", "max_sentences", "source_language", "summary_method", "glossary")
+    class GlossaryEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     TEXT_FIELD_NUMBER: _ClassVar[int]
     MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_METHOD_FIELD_NUMBER: _ClassVar[int]
+    GLOSSARY_FIELD_NUMBER: _ClassVar[int]
     text: str
     max_sentences: int
     source_language: str
     summary_method: str
-    def __init__(self, text: _Optional[str] = ..., max_sentences: _Optional[int] = ..., source_language: _Optional[str] = ..., summary_method: _Optional[str] = ...) -> None: ...
+    glossary: _containers.ScalarMap[str, str]
+    def __init__(self, text: _Optional[str] = ..., max_sentences: _Optional[int] = ..., source_language: _Optional[str] = ..., summary_method: _Optional[str] = ..., glossary: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class SummarizeResponse(_message.Message):
     __slots__ = ("summary", "sentences", "detected_language")
@@ -75,18 +93,27 @@ class SummarySentence(_message.Message):
     def __init__(self, text: _Optional[str] = ..., paragraphs: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class DigestRequest(_message.Message):
-    __slots__ = ("id", "text", "source_language", "max_sentences", "summary_method")
+    __slots__ = ("id", "text", "source_language", "max_sentences", "summary_method", "glossary")
+    class GlossaryEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     SOURCE_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     MAX_SENTENCES_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_METHOD_FIELD_NUMBER: _ClassVar[int]
+    GLOSSARY_FIELD_NUMBER: _ClassVar[int]
     id: str
     text: str
     source_language: str
     max_sentences: int
     summary_method: str
-    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., source_language: _Optional[str] = ..., max_sentences: _Optional[int] = ..., summary_method: _Optional[str] = ...) -> None: ...
+    glossary: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., text: _Optional[str] = ..., source_language: _Optional[str] = ..., max_sentences: _Optional[int] = ..., summary_method: _Optional[str] = ..., glossary: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Paragraph(_message.Message):
     __slots__ = ("index", "source", "translation", "segments")

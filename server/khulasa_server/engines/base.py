@@ -60,7 +60,9 @@ class Engine(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def run(self, task: str, texts: list[str]) -> list[Output]: ...
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]: ...
+    # notes: per-text instructions (e.g. required term translations) for engines that take
+    # prompts; other engines ignore them
 
 
 def length_bound(options: dict[str, Any], source_tokens: int) -> int:

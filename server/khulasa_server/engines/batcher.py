@@ -30,6 +30,7 @@ class Overloaded(Exception):
 class _Job:
     task: str
     texts: list[str]
+    notes: list[str]
     tokens: int
     scope: RequestScope
     enqueued: float = field(default_factory=time.monotonic)
@@ -46,8 +47,8 @@ class LRUCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(task: str, text: str) -> bytes:
-        return hashlib.blake2b(f"{task}\0{text}".encode(), digest_size=16).digest()
+    def key(task: str, text: str, note: str = "") -> bytes:
+        return hashlib.blake2b(f"{task}\0{text}\0{note}".encode(), digest_size=16).digest()
 
     def get(self, key: bytes) -> Output | None:
         with self._lock:
@@ -100,23 +101,24 @@ class BatchingEngine:
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
-    def run(self, task: str, texts: list[str]) -> list[Output]:
-        keys = [LRUCache.key(task, t) for t in texts]
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]:
+        notes = notes or [""] * len(texts)
+        keys = [LRUCache.key(task, t, n) for t, n in zip(texts, notes)]
         results: list[Output | None] = [self.cache.get(k) for k in keys]
         missing = [i for i, r in enumerate(results) if r is None]
         metrics.CACHE.labels(result="hit").inc(len(texts) - len(missing))
         metrics.CACHE.labels(result="miss").inc(len(missing))
         if missing:
-            outputs = self._submit(task, [texts[i] for i in missing])
+            outputs = self._submit(task, [texts[i] for i in missing], [notes[i] for i in missing])
             for i, out in zip(missing, outputs):
                 results[i] = out
                 self.cache.put(keys[i], out)
         return results  # type: ignore[return-value]
 
-    def _submit(self, task: str, texts: list[str]) -> list[Output]:
+    def _submit(self, task: str, texts: list[str], notes: list[str]) -> list[Output]:
         scope = current.get()
         scope.check()
-        job = _Job(task, texts, sum(self.engine.count_tokens(t) for t in texts), scope)
+        job = _Job(task, texts, notes, sum(self.engine.count_tokens(t) for t in texts), scope)
         with self._cond:
             if self._queued_tokens and self._queued_tokens + job.tokens > self.max_queue_tokens:
                 metrics.REJECTED.inc()
@@ -183,9 +185,10 @@ class BatchingEngine:
             if not live:
                 continue
             texts = [t for job in live for t in job.texts]
+            notes = [n for job in live for n in job.notes]
             start = time.perf_counter()
             try:
-                outputs = self.engine.run(live[0].task, texts)
+                outputs = self.engine.run(live[0].task, texts, notes)
             except BaseException as exc:  # every waiting caller hears about it
                 for job in live:
                     job.error = exc

@@ -39,23 +39,26 @@ class GeneratorEngine:
     def count_tokens(self, text: str) -> int:
         return len(self._tok.encode(text))
 
-    def prompt(self, task: str, text: str) -> str:
+    def prompt(self, task: str, text: str, note: str = "") -> str:
         try:
             prompt = self.entry.prompts[task]
         except KeyError:
             raise BundleError(f"model '{self.entry.name}' has no prompt for task '{task}'") from None
         # str.replace, not str.format: articles contain braces.
         user = prompt["user"].replace("{text}", text)
+        if note:
+            user = f"{user}\n\n{note}"
         return CHAT_FORMATS[self.entry.chat_format].replace("{system}", prompt.get("system", "")).replace(
             "{user}", user
         )
 
-    def run(self, task: str, texts: list[str]) -> list[Output]:
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]:
         options = self.entry.decoding.get(task, {})
         lengths = [self.count_tokens(t) for t in texts]
         if any(n > self.max_input_tokens for n in lengths):
             raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {self.max_input_tokens}")
-        prompts = [self._tok.encode(self.prompt(task, t)) for t in texts]
+        notes = notes or [""] * len(texts)
+        prompts = [self._tok.encode(self.prompt(task, t, n)) for t, n in zip(texts, notes)]
         end_tokens = list(self.entry.end_tokens) or None
         pending = []
         for group in batches([len(p) for p in prompts], self._max_batch_tokens):

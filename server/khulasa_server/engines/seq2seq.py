@@ -28,7 +28,7 @@ class Seq2SeqEngine:
     def count_tokens(self, text: str) -> int:
         return len(self._source_tokens(text))
 
-    def run(self, task: str, texts: list[str]) -> list[Output]:
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]:
         options = self.entry.decoding.get(task, {})
         tokens = [self._source_tokens(t) for t in texts]
         lengths = [len(t) for t in tokens]

@@ -9,10 +9,11 @@ from pathlib import Path
 from . import bundle as bundle_mod
 from .errors import BundleError
 
+from .build.hub import PRESETS as HUB_PRESETS
 from .build.presets import QWEN_CODER
 
 TINY_KINDS = ("tiny", "tiny-llm", "bench-opus")
-KINDS = (QWEN_CODER, *TINY_KINDS)
+KINDS = (QWEN_CODER, *TINY_KINDS, *HUB_PRESETS)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -30,6 +31,10 @@ def _build(args: argparse.Namespace) -> int:
             from .build import tiny
 
             tiny.build(args.kind, out)
+        elif args.kind in HUB_PRESETS:
+            from .build import hub
+
+            hub.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
         else:
             from .build.presets import build_qwen_coder
 
@@ -95,7 +100,10 @@ def parser() -> argparse.ArgumentParser:
         "tiny: random-weight Marian translator + BART summarizer; tiny-llm: random-weight "
         "Qwen2-type model serving both roles. The tiny ones build offline in a second and produce "
         "nonsense text: they are for tests and for trying the API. bench-opus: random weights in "
-        "the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements.",
+        "the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements. "
+        "opus-mt-ar-en, opus-mt-tc-big-ar-en (+ distilbart-cnn-12-6 as summarizer) and "
+        "qwen2.5-1.5b-instruct: downloaded from the Hugging Face hub (needs internet, transformers "
+        "and torch) and converted with CTranslate2's Transformers converter.",
     )
     build.add_argument("kind", choices=KINDS)
     build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")

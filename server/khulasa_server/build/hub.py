@@ -1,0 +1,131 @@
+"""Presets for users with internet access: real models from the Hugging Face hub, converted
+with CTranslate2's own Transformers converter into a bundle. The same code converts local
+checkpoint directories, which is how the tests exercise it without a network."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from .. import bundle as bundle_mod
+from . import prompts
+from .staging import staged, tool_versions
+
+OFFLINE_HINT = "Offline, build the default bundle instead: khulasa-models build qwen2.5-coder-1.5b"
+
+PRESETS: dict[str, dict[str, str]] = {
+    "opus-mt-ar-en": {"translate": "Helsinki-NLP/opus-mt-ar-en", "summarize": "sshleifer/distilbart-cnn-12-6"},
+    "opus-mt-tc-big-ar-en": {"translate": "Helsinki-NLP/opus-mt-tc-big-ar-en", "summarize": "sshleifer/distilbart-cnn-12-6"},
+    "qwen2.5-1.5b-instruct": {"llm": "Qwen/Qwen2.5-1.5B-Instruct"},
+}
+LICENSES = {
+    "Helsinki-NLP/opus-mt-ar-en": "Apache-2.0",
+    "Helsinki-NLP/opus-mt-tc-big-ar-en": "CC-BY-4.0",
+    "sshleifer/distilbart-cnn-12-6": "Apache-2.0",
+    "Qwen/Qwen2.5-1.5B-Instruct": "Apache-2.0",
+}
+_FILES = ["*.json", "*.txt", "*.spm", "*.model", "*.safetensors", "*.bin"]
+
+
+class HubError(RuntimeError):
+    pass
+
+
+def download(repo_id: str, cache: Path) -> Path:
+    try:
+        from huggingface_hub import snapshot_download
+    except ImportError:
+        raise HubError(f"{repo_id}: hub presets need huggingface_hub, transformers and torch "
+                       f"(pip install transformers torch). {OFFLINE_HINT}") from None
+    try:
+        return Path(snapshot_download(repo_id, cache_dir=str(cache), allow_patterns=_FILES))
+    except Exception as exc:  # no network, no such repo, proxy refusal: all end the same way
+        raise HubError(f"could not download {repo_id} from the Hugging Face hub ({type(exc).__name__}: "
+                       f"{str(exc).splitlines()[0][:200]}). {OFFLINE_HINT}") from None
+
+
+def _convert(source: Path, out: Path, copy: list[str]) -> str:
+    import ctranslate2
+
+    try:
+        config = json.loads((source / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise HubError(f"{source}: not a Transformers checkpoint ({exc})") from None
+    present = [name for name in copy if (source / name).is_file()]
+    ctranslate2.converters.TransformersConverter(str(source), copy_files=present).convert(str(out), quantization="int8")
+    return config.get("model_type", "")
+
+
+def _bpe_tokenizer(source: Path, out: Path) -> None:
+    """tokenizer.json from the checkpoint, or built from GPT-2 style vocab.json + merges.txt."""
+    if (source / "tokenizer.json").is_file():
+        shutil.copyfile(source / "tokenizer.json", out / "tokenizer.json")
+        return
+    from tokenizers import ByteLevelBPETokenizer
+
+    ByteLevelBPETokenizer(str(source / "vocab.json"), str(source / "merges.txt")).save(str(out / "tokenizer.json"))
+
+
+def marian(source: Path, out: Path, repo: str) -> dict:
+    kind = _convert(source, out, ["source.spm", "target.spm"])
+    if kind != "marian":
+        raise HubError(f"{source}: expected a Marian model, got {kind!r}")
+    return {"path": out.name, "engine": "seq2seq", "family": "marian", "quantization": "int8", "source": repo,
+            "license": LICENSES.get(repo, ""), "tokenizer": {"kind": "sentencepiece", "source": "source.spm", "target": "target.spm"},
+            "source_suffix": ["</s>"], "max_input_tokens": 400,
+            "decoding": {"translate": {"beam_size": 2, "max_length_ratio": 2.0, "max_length_extra": 16}}}
+
+
+def bart(source: Path, out: Path, repo: str) -> dict:
+    kind = _convert(source, out, [])
+    if kind != "bart":
+        raise HubError(f"{source}: expected a BART model, got {kind!r}")
+    _bpe_tokenizer(source, out)
+    return {"path": out.name, "engine": "seq2seq", "family": "bart", "quantization": "int8", "source": repo,
+            "license": LICENSES.get(repo, ""), "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
+            "source_prefix": ["<s>"], "source_suffix": ["</s>"], "target_prefix": ["<s>"], "max_input_tokens": 1000,
+            "decoding": {"summarize": {"beam_size": 2, "max_decoding_length": 142, "min_decoding_length": 56,
+                                       "no_repeat_ngram_size": 3, "length_penalty": 2.0}}}
+
+
+def qwen2(source: Path, out: Path, repo: str) -> dict:
+    kind = _convert(source, out, [])
+    if kind != "qwen2":
+        raise HubError(f"{source}: expected a Qwen2 model, got {kind!r}")
+    _bpe_tokenizer(source, out)
+    return {"path": out.name, "engine": "generator", "family": "qwen2", "quantization": "int8", "source": repo,
+            "license": LICENSES.get(repo, ""), "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
+            "chat_format": "chatml", "end_tokens": ["<|im_end|>", "<|endoftext|>"], "max_input_tokens": 384,
+            "prompts": {"translate": prompts.TRANSLATE, "summarize": prompts.SUMMARIZE},
+            "decoding": {"translate": {"beam_size": 1, "max_length_ratio": 1.5, "max_length_extra": 32, "no_repeat_ngram_size": 6},
+                         "summarize": {"beam_size": 1, "max_decoding_length": 160, "repetition_penalty": 1.1}}}
+
+
+def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = None,
+          log: Callable[[str], None] = print) -> Path:
+    """sources: role → local checkpoint directory, instead of downloading (tests, air gaps)."""
+    repos = PRESETS[name]
+    sources = dict(sources or {})
+    for role, repo in repos.items():
+        if role not in sources:
+            log(f"downloading {repo}")
+            sources[role] = download(repo, home / "hub")
+    with staged(out) as work:
+        if "llm" in repos:
+            log("converting the instruction model (CTranslate2 int8)")
+            models = {"llm": qwen2(sources["llm"], work / "llm", repos["llm"])}
+            roles = {"translate": "llm", "summarize": "llm"}
+        else:
+            log("converting the translator and the summarizer (CTranslate2 int8)")
+            models = {"translator": marian(sources["translate"], work / "translator", repos["translate"]),
+                      "summarizer": bart(sources["summarize"], work / "summarizer", repos["summarize"])}
+            roles = {"translate": "translator", "summarize": "summarizer"}
+        bundle_mod.write_manifest(work, {
+            "name": name, "version": "1", "description": f"Hugging Face preset: {', '.join(repos.values())}",
+            "source": ", ".join(repos.values()), "license": ", ".join(sorted({LICENSES.get(r, '') for r in repos.values()})),
+            "languages": {"source": ["ar"], "target": "en"}, "models": models, "roles": roles,
+            "tools": tool_versions("transformers"),
+        })
+    return Path(out)

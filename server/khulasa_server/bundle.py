@@ -147,8 +147,8 @@ def load(name_or_path: str | Path, verify_checksums: bool = True) -> Bundle:
     manifest_path = root / MANIFEST
     if not manifest_path.is_file():
         raise BundleError(
-            f"no bundle at {root} ({MANIFEST} not found); build one with "
-            f"'khulasa-models build tiny --out DIR' or pass --bundle"
+            f"no bundle at {root} ({MANIFEST} not found); build it with 'khulasa-models build "
+            f"{root.name}' (make model builds the default), or pass --bundle DIR|NAME"
         )
     try:
         raw = json.loads(manifest_path.read_text(encoding="utf-8"))

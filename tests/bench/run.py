@@ -85,6 +85,45 @@ def raw_ctranslate2(entry, texts: list[str], beam: int, threads: int) -> dict:
     }
 
 
+def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> dict:
+    """Hugging Face transformers (fp32, CPU) on a MarianMTModel of the same shapes, fed the same
+    token-budget batches as the ceiling, outputs pinned to the same lengths."""
+    import torch
+    import transformers
+
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    config = json.loads((entry.path / "config.json").read_text())
+    vocab = len(json.loads((entry.path / "shared_vocabulary.json").read_text()))
+    model = transformers.MarianMTModel(transformers.MarianConfig(
+        vocab_size=vocab, d_model=512, encoder_layers=6, decoder_layers=6, encoder_attention_heads=8,
+        decoder_attention_heads=8, encoder_ffn_dim=2048, decoder_ffn_dim=2048, max_position_embeddings=512,
+        pad_token_id=vocab - 1, eos_token_id=2, decoder_start_token_id=vocab - 1, activation_function="swish",
+    )).eval()
+    tokenizer, _ = load_tokenizers(entry)
+    ids = {t: i for i, t in enumerate(json.loads((entry.path / "shared_vocabulary.json").read_text()))}
+    sequences = [[ids.get(t, 0) for t in tokenizer.encode(text)] + [ids[config.get("eos_token", "</s>")]] for text in texts]
+    options = dict(entry.decoding["translate"], beam_size=beam)
+    lengths = [len(s) for s in sequences]
+    generated = 0
+    start = time.perf_counter()
+    with torch.inference_mode():
+        for group in batches(lengths, 4096):
+            longest = max(lengths[i] for i in group)
+            bound = length_bound(options, longest)
+            batch = torch.full((len(group), longest), vocab - 1)
+            mask = torch.zeros((len(group), longest), dtype=torch.long)
+            for row, i in enumerate(group):
+                batch[row, : lengths[i]] = torch.tensor(sequences[i])
+                mask[row, : lengths[i]] = 1
+            model.generate(input_ids=batch, attention_mask=mask, num_beams=beam, do_sample=False,
+                           max_new_tokens=bound, min_new_tokens=bound)
+            generated += bound * len(group)
+    seconds = time.perf_counter() - start
+    return {"tokens_per_s": round(generated / seconds, 1), "sentences": len(texts), "torch": torch.__version__,
+            "transformers": transformers.__version__, "dtype": "float32"}
+
+
 def bundle_with_beam(source: Path, beam: int, work: Path) -> Path:
     """The same models with another beam size (a manifest beside links to the model files)."""
     manifest = json.loads((source / bundle_mod.MANIFEST).read_text())
@@ -178,8 +217,12 @@ def plot(results: dict, path: Path) -> None:
         levels = [r["concurrency"] for r in run["sentences"]]
         label = f"khulasa, beam {run['beam']}"
         left.plot(levels, [r["target_tokens_per_s"] for r in run["sentences"]], marker="o", label=label)
-        left.axhline(run["raw"]["ceiling_tokens_per_s"], linestyle="--", linewidth=1,
-                     color=left.lines[-1].get_color(), label=f"raw CTranslate2 ceiling, beam {run['beam']}")
+        color = left.lines[-1].get_color()
+        left.axhline(run["raw"]["ceiling_tokens_per_s"], linestyle="--", linewidth=1, color=color,
+                     label=f"raw CTranslate2 ceiling, beam {run['beam']}")
+        if "transformers" in run:
+            left.axhline(run["transformers"]["tokens_per_s"], linestyle=":", linewidth=1, color=color,
+                         label=f"transformers fp32 (batched), beam {run['beam']}")
         right.plot(levels, [r["p95_ms"] for r in run["sentences"]], marker="o", label=label)
     left.set(xscale="log", xlabel="concurrent clients", ylabel="target tokens/s", title="Throughput (sentences)")
     right.set(xscale="log", yscale="log", xlabel="concurrent clients", ylabel="p95 latency, ms", title="p95 latency (sentences)")
@@ -201,10 +244,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--beams", default="1,4")
     p.add_argument("--sentences", type=int, default=192, help="sentence requests per concurrency level")
     p.add_argument("--articles", type=int, default=12, help="article requests per concurrency level")
+    p.add_argument("--transformers", type=int, default=96,
+                   help="sentences for the Hugging Face transformers comparison (0: skip)")
     p.add_argument("--smoke", action="store_true", help="tiny counts, no plot: checks that the harness runs")
     args = p.parse_args(argv)
     if args.smoke:
         args.concurrency, args.beams, args.sentences, args.articles, args.plot = "1,4", "1", 8, 2, ""
+        args.transformers = 0
     threads = os.cpu_count() or 1
     source = bundle_mod.resolve(args.bundle)
     entry = bundle_mod.load(source, verify_checksums=False).model_for("translate")
@@ -215,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for beam in [int(b) for b in args.beams.split(",")]:
             run = {"beam": beam, "raw": raw_ctranslate2(entry, texts, beam, threads)}
+            if args.transformers:
+                run["transformers"] = transformers_generate(entry, texts[: args.transformers], beam, threads)
             proc, port, metrics_port, serving_s = start_server(bundle_with_beam(source, beam, Path(tmp)), threads)
             run["seconds_to_serving"] = round(serving_s, 2)
             try:
@@ -233,6 +281,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"requests_per_s_{top}_vs_1": round(by_c[top]["requests_per_s"] / by_c[min(by_c)]["requests_per_s"], 2),
                 "overhead_ms_per_sentence_at_1": round(by_c[min(by_c)]["p50_ms"] - run["raw"]["batch1_ms_per_sentence"], 2),
             }
+            if 16 in by_c and "transformers" in run:
+                run["ratios"]["khulasa_at_16_vs_transformers"] = round(by_c[16]["target_tokens_per_s"] / run["transformers"]["tokens_per_s"], 2)
             if 16 in by_c:
                 run["ratios"]["khulasa_at_16_vs_ceiling"] = round(by_c[16]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3)
                 run["ratios"]["requests_per_s_16_vs_1"] = round(by_c[16]["requests_per_s"] / by_c[min(by_c)]["requests_per_s"], 2)

@@ -46,16 +46,25 @@ def download(repo_id: str, cache: Path) -> Path:
                        f"{str(exc).splitlines()[0][:200]}). {OFFLINE_HINT}") from None
 
 
-def _convert(source: Path, out: Path, copy: list[str]) -> str:
+def _convert(source: Path, out: Path, model_type: str, copy: list[str] = ()) -> None:
+    """CTranslate2 int8 model of a checkpoint, refused before any work if it is not the
+    expected family."""
     import ctranslate2
 
     try:
         config = json.loads((source / "config.json").read_text())
     except (OSError, ValueError) as exc:
         raise HubError(f"{source}: not a Transformers checkpoint ({exc})") from None
+    if config.get("model_type") != model_type:
+        name = {"marian": "Marian", "bart": "BART", "qwen2": "Qwen2"}.get(model_type, model_type)
+        raise HubError(f"{source}: expected a {name} model, got {config.get('model_type')!r}")
     present = [name for name in copy if (source / name).is_file()]
     ctranslate2.converters.TransformersConverter(str(source), copy_files=present).convert(str(out), quantization="int8")
-    return config.get("model_type", "")
+
+
+def _seq2seq_entry(out: Path, repo: str, family: str, **rest) -> dict:
+    return {"path": out.name, "engine": "seq2seq", "family": family, "quantization": "int8", "source": repo,
+            "license": LICENSES.get(repo, ""), **rest}
 
 
 def _bpe_tokenizer(source: Path, out: Path) -> None:
@@ -69,38 +78,26 @@ def _bpe_tokenizer(source: Path, out: Path) -> None:
 
 
 def marian(source: Path, out: Path, repo: str) -> dict:
-    kind = _convert(source, out, ["source.spm", "target.spm"])
-    if kind != "marian":
-        raise HubError(f"{source}: expected a Marian model, got {kind!r}")
-    return {"path": out.name, "engine": "seq2seq", "family": "marian", "quantization": "int8", "source": repo,
-            "license": LICENSES.get(repo, ""), "tokenizer": {"kind": "sentencepiece", "source": "source.spm", "target": "target.spm"},
-            "source_suffix": ["</s>"], "max_input_tokens": 400,
-            "decoding": {"translate": {"beam_size": 2, "max_length_ratio": 2.0, "max_length_extra": 16}}}
+    _convert(source, out, "marian", ["source.spm", "target.spm"])
+    return _seq2seq_entry(out, repo, "marian",
+                          tokenizer={"kind": "sentencepiece", "source": "source.spm", "target": "target.spm"},
+                          source_suffix=["</s>"], max_input_tokens=400,
+                          decoding={"translate": {"beam_size": 2, "max_length_ratio": 2.0, "max_length_extra": 16}})
 
 
 def bart(source: Path, out: Path, repo: str) -> dict:
-    kind = _convert(source, out, [])
-    if kind != "bart":
-        raise HubError(f"{source}: expected a BART model, got {kind!r}")
+    _convert(source, out, "bart")
     _bpe_tokenizer(source, out)
-    return {"path": out.name, "engine": "seq2seq", "family": "bart", "quantization": "int8", "source": repo,
-            "license": LICENSES.get(repo, ""), "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
-            "source_prefix": ["<s>"], "source_suffix": ["</s>"], "target_prefix": ["<s>"], "max_input_tokens": 1000,
-            "decoding": {"summarize": {"beam_size": 2, "max_decoding_length": 142, "min_decoding_length": 56,
-                                       "no_repeat_ngram_size": 3, "length_penalty": 2.0}}}
+    return _seq2seq_entry(out, repo, "bart", tokenizer={"kind": "hf", "file": "tokenizer.json"},
+                          source_prefix=["<s>"], source_suffix=["</s>"], target_prefix=["<s>"], max_input_tokens=1000,
+                          decoding={"summarize": {"beam_size": 2, "max_decoding_length": 142, "min_decoding_length": 56,
+                                                  "no_repeat_ngram_size": 3, "length_penalty": 2.0}})
 
 
 def qwen2(source: Path, out: Path, repo: str) -> dict:
-    kind = _convert(source, out, [])
-    if kind != "qwen2":
-        raise HubError(f"{source}: expected a Qwen2 model, got {kind!r}")
+    _convert(source, out, "qwen2")
     _bpe_tokenizer(source, out)
-    return {"path": out.name, "engine": "generator", "family": "qwen2", "quantization": "int8", "source": repo,
-            "license": LICENSES.get(repo, ""), "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
-            "chat_format": "chatml", "end_tokens": ["<|im_end|>", "<|endoftext|>"], "max_input_tokens": 384,
-            "prompts": {"translate": prompts.TRANSLATE, "summarize": prompts.SUMMARIZE},
-            "decoding": {"translate": {"beam_size": 1, "max_length_ratio": 1.5, "max_length_extra": 32, "no_repeat_ngram_size": 6},
-                         "summarize": {"beam_size": 1, "max_decoding_length": 160, "repetition_penalty": 1.1}}}
+    return prompts.chatml_entry(repo, LICENSES.get(repo, ""))
 
 
 def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = None,

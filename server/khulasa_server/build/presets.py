@@ -33,26 +33,7 @@ def build_qwen_coder(out: Path, home: Path, log: Callable[[str], None] = print) 
     with staged(out) as work:
         log(f"converting {gguf_path.name} to CTranslate2 int8 (about a minute, ~8 GB of memory)")
         facts = gguf_qwen2.convert(gguf_path, work / "llm")
-        model = {
-            "path": "llm",
-            "engine": "generator",
-            "family": "qwen2",
-            "quantization": "int8",
-            "source": QWEN_CODER_SOURCE,
-            "license": "Apache-2.0",
-            "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
-            "chat_format": facts["chat_format"],
-            "end_tokens": ["<|im_end|>", "<|endoftext|>"],
-            # Paragraph-sized prompts: context helps, and Arabic costs ~2 tokens a word here.
-            "max_input_tokens": 384,
-            "prompts": {"translate": prompts.TRANSLATE, "summarize": prompts.SUMMARIZE},
-            "decoding": {
-                # Measured on the news set (docs/quality.md): greedy matches beam 2 at half the
-                # time; the 6-gram ban guards against loops at no significant cost.
-                "translate": {"beam_size": 1, "max_length_ratio": 1.5, "max_length_extra": 32, "no_repeat_ngram_size": 6},
-                "summarize": {"beam_size": 1, "max_decoding_length": 160, "repetition_penalty": 1.1},
-            },
-        }
+        model = prompts.chatml_entry(QWEN_CODER_SOURCE, "Apache-2.0", facts["chat_format"])
         manifest = {
             "name": QWEN_CODER,
             "version": "1",

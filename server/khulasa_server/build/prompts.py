@@ -1,4 +1,5 @@
-"""Default instruction prompts for LLM bundles. {text} is replaced by the source text."""
+"""Default instruction prompts and manifest entry for LLM bundles. {text} is replaced by the
+source text."""
 
 TRANSLATE = {
     "system": "You are a professional news translator. You translate Arabic news into clear, "
@@ -10,3 +11,27 @@ SUMMARIZE = {
     "user": "Summarize this news article in two or three English sentences. Use only facts "
     "from the article. Answer with the summary only.\n\n{text}",
 }
+
+
+def chatml_entry(source: str, license: str, chat_format: str = "chatml") -> dict:
+    """The manifest entry of a ChatML instruction model in `llm/` serving both roles."""
+    return {
+        "path": "llm",
+        "engine": "generator",
+        "family": "qwen2",
+        "quantization": "int8",
+        "source": source,
+        "license": license,
+        "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
+        "chat_format": chat_format,
+        "end_tokens": ["<|im_end|>", "<|endoftext|>"],
+        # Paragraph-sized prompts: context helps, and Arabic costs ~2 tokens a word here.
+        "max_input_tokens": 384,
+        "prompts": {"translate": TRANSLATE, "summarize": SUMMARIZE},
+        "decoding": {
+            # Measured on the news set (docs/quality.md): greedy matches beam 2 at half the
+            # time; the 6-gram ban guards against loops at no significant cost.
+            "translate": {"beam_size": 1, "max_length_ratio": 1.5, "max_length_extra": 32, "no_repeat_ngram_size": 6},
+            "summarize": {"beam_size": 1, "max_decoding_length": 160, "repetition_penalty": 1.1},
+        },
+    }

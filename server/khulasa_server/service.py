@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import error_details_pb2, status_pb2
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 

@@ -31,9 +31,11 @@ class Recorded(Seq2SeqEngine):
         self.calls: list[list[str]] = []
         self.gate = threading.Event()
         self.gate.set()
+        self.delay = 0.0
 
     def run(self, task, texts, notes=None):
         self.gate.wait(30)
+        time.sleep(self.delay)
         self.calls.append(list(texts))
         return super().run(task, texts, notes)
 
@@ -70,6 +72,29 @@ def test_concurrent_requests_share_batches_and_get_their_own_results(engine):
         batcher.close()
     assert results == [alone[t] for t in TEXTS]  # scattered back to the right caller
     assert len(engine.calls) < len(TEXTS) and max(len(c) for c in engine.calls) > 1
+
+
+def test_callers_that_come_back_together_keep_one_batch(engine):
+    """Closed-loop callers (each sends again when answered) return spread over more than
+    max_delay; the batcher waits for all of them rather than splitting their batch."""
+    engine.delay = 0.3  # a batch "decodes" for 0.3 s: the hold is 30 ms
+    batcher = BatchingEngine(engine, max_delay=0.002, cache_size=0)
+    rounds = 4
+
+    def caller(i: int) -> None:
+        for r in range(rounds):
+            batcher.run("translate", [f"{TEXTS[i]} {r}"])
+            time.sleep(0.002 * i)  # back 0-14 ms after the answer, like clients over a network
+
+    try:
+        _parallel(caller, list(range(len(TEXTS))))
+    finally:
+        batcher.close()
+    sizes = [len(c) for c in engine.calls]
+    assert sum(sizes) == rounds * len(TEXTS)
+    # Thread start-up may split the first round; after that every batch is whole (the last
+    # one holds whoever was left behind by that first split).
+    assert len(sizes) <= rounds + 1 and all(n == len(TEXTS) for n in sizes[1:-1]), sizes
 
 
 def test_cache_answers_repeats_without_the_model(engine):

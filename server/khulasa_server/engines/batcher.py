@@ -83,6 +83,9 @@ class BatchingEngine:
         self._queued_tokens = 0
         self._cond = threading.Condition()
         self._rate = 500.0  # tokens/s, updated from measured batches; only for retry hints
+        self._expected = 1 << 30  # jobs to gather; unknown at first: gather for max_delay
+        self._decoding = 0
+        self._last_seconds = 0.0
         self._closed = False
         self._threads = [threading.Thread(target=self._work, name=f"batcher-{self.entry.name}-{i}", daemon=True)
                          for i in range(max(1, workers))]
@@ -139,17 +142,37 @@ class BatchingEngine:
         assert job.outputs is not None
         return job.outputs
 
+    def _hold(self) -> float:
+        """How long the first job of a batch may wait for the callers of the previous batch.
+
+        Callers that each wait for their answer before sending again (a feed worker, a
+        load-balanced client pool) come back together a few milliseconds after a batch ends;
+        a fixed short delay then cuts their next batch in two (one early arrival alone, the
+        rest behind it), halving throughput. So while fewer jobs are queued than were in the
+        server when the last batch ended (that batch's plus those queued behind it), wait a
+        little longer: a tenth of the last batch's decoding time, at most HOLD_LIMIT, never
+        less than max_delay."""
+        return max(self.max_delay, min(self.HOLD_LIMIT, 0.1 * self._last_seconds))
+
+    HOLD_LIMIT = 0.05
+
     def _take(self) -> list[_Job]:
         """Jobs of one task for the next batch: wait for the first, then gather more until
-        the budget is full or max_delay has passed since the first arrived."""
+        the budget is full, as many jobs are queued as were in the server when the last batch
+        ended, or the hold time has passed since the first arrived."""
         with self._cond:
             while not self._queue and not self._closed:
                 self._cond.wait()
             if self._closed:
                 return []
             first = self._queue[0]
+            # Jobs that queued while the model was busy start their hold now, not on arrival.
+            deadline = max(first.enqueued, time.monotonic()) + self._hold()
             while self._queued_tokens < self.max_batch_tokens:
-                left = first.enqueued + self.max_delay - time.monotonic()
+                queued = sum(1 for job in self._queue if job.task == first.task)
+                if queued >= self._expected:
+                    break
+                left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
@@ -163,6 +186,7 @@ class BatchingEngine:
                 tokens += job.tokens
                 self._queue.remove(job)
             self._queued_tokens -= tokens
+            self._decoding += len(batch)
             metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
             return batch
 
@@ -171,40 +195,52 @@ class BatchingEngine:
             batch = self._take()
             if not batch:
                 return
-            live = []
-            for job in batch:
-                try:
-                    if job.abandoned:
-                        raise Cancelled("abandoned")
-                    job.scope.check()
-                    live.append(job)
-                except (Cancelled, DeadlineExceeded) as exc:
-                    metrics.DROPPED.inc()
-                    job.error = exc
-                    job.done.set()
-            if not live:
-                continue
-            texts = [t for job in live for t in job.texts]
-            notes = [n for job in live for n in job.notes]
             start = time.perf_counter()
             try:
-                outputs = self.engine.run(live[0].task, texts, notes)
-            except BaseException as exc:  # every waiting caller hears about it
-                for job in live:
-                    job.error = exc
+                self._decode(batch)
+            finally:
+                # Counted before any caller is released: one that is answered and sends again
+                # at once must not be counted twice (queued and still decoding).
+                with self._cond:
+                    self._expected = self._decoding + len(self._queue)
+                    self._decoding -= len(batch)
+                    self._last_seconds = time.perf_counter() - start
+                for job in batch:
                     job.done.set()
-                continue
-            seconds = time.perf_counter() - start
-            tokens = sum(job.tokens for job in live)
-            self._rate = 0.8 * self._rate + 0.2 * (tokens / max(seconds, 1e-3))
-            metrics.BATCH_TOKENS.labels(model=self.entry.name).observe(tokens)
-            metrics.TOKENS.labels(model=self.entry.name, direction="source").inc(tokens)
-            metrics.TOKENS.labels(model=self.entry.name, direction="target").inc(sum(o.tokens for o in outputs))
-            offset = 0
+
+    def _decode(self, batch: list[_Job]) -> None:
+        """Fills in each job's outputs or error; _work releases the callers."""
+        live = []
+        for job in batch:
+            try:
+                if job.abandoned:
+                    raise Cancelled("abandoned")
+                job.scope.check()
+                live.append(job)
+            except (Cancelled, DeadlineExceeded) as exc:
+                metrics.DROPPED.inc()
+                job.error = exc
+        if not live:
+            return
+        texts = [t for job in live for t in job.texts]
+        notes = [n for job in live for n in job.notes]
+        start = time.perf_counter()
+        try:
+            outputs = self.engine.run(live[0].task, texts, notes)
+        except BaseException as exc:  # every waiting caller hears about it
             for job in live:
-                job.outputs = outputs[offset:offset + len(job.texts)]
-                offset += len(job.texts)
-                job.done.set()
+                job.error = exc
+            return
+        seconds = time.perf_counter() - start
+        tokens = sum(job.tokens for job in live)
+        self._rate = 0.8 * self._rate + 0.2 * (tokens / max(seconds, 1e-3))
+        metrics.BATCH_TOKENS.labels(model=self.entry.name).observe(tokens)
+        metrics.TOKENS.labels(model=self.entry.name, direction="source").inc(tokens)
+        metrics.TOKENS.labels(model=self.entry.name, direction="target").inc(sum(o.tokens for o in outputs))
+        offset = 0
+        for job in live:
+            job.outputs = outputs[offset:offset + len(job.texts)]
+            offset += len(job.texts)
 
     def close(self) -> None:
         """Stop the workers (after the batch in hand) and wait for them, so the model is not

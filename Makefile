@@ -52,12 +52,16 @@ BENCH_BUNDLE ?= $${KHULASA_HOME:-$$HOME/.cache/khulasa}/bundles/bench-opus
 bench-bundle: install
 	$(BIN)/khulasa-models build bench-opus --out "$(BENCH_BUNDLE)"
 
+# argos-translate, the peer, lives in a virtualenv of its own (it pins stanza and pulls spacy).
+ARGOS_VENV ?= .venv-argos
 bench: bench-bundle
 	$(PY) -m pip install --quiet "matplotlib>=3.8"
-	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)"
+	test -x $(ARGOS_VENV)/bin/python || $(PYTHON) -m venv $(ARGOS_VENV)
+	$(ARGOS_VENV)/bin/pip install --quiet argostranslate==1.11.0 torch==2.13.0
+	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info client/*.egg-info server/*.egg-info
+	rm -rf $(VENV) $(ARGOS_VENV) .pytest_cache .hypothesis build *.egg-info client/*.egg-info server/*.egg-info

@@ -2,15 +2,21 @@
 
     make bench-bundle && make bench        # full run, writes docs/bench/results.json and .png
 
-For each beam size, in one run, on the same model and decoding options (outputs pinned to
-~1.1x the source length, since random weights never stop by themselves):
+For each beam size, in one run, on the same model and decoding options (every sentence's
+output pinned to ~1.1x its source length, since random weights never stop by themselves):
   - ceiling: raw CTranslate2 with ideal offline batching (every sentence known in advance,
     sorted by length, token-budget batches), in process, no RPC;
+  - batches of c: raw CTranslate2 on c sentences at a time in arrival order, the most that c
+    clients who each wait for their answer can get from any server;
   - batch-1: raw CTranslate2 one sentence at a time (what per-request serving costs);
+  - transformers: Hugging Face generate, fp32, fed the ceiling's batches (--transformers);
+  - argos-translate: the same model as a local argos package, c threads (--argos-python;
+    tests/bench/argos_peer.py says what is and is not argos there);
   - khulasa: a khulasa-server process, driven by 1, 4, 16 and 64 concurrent clients sending
-    single sentences, then whole articles (translation + summary).
+    single sentences, whole articles (Translate), then Digests (translation + summary).
 Reports target tokens/s, requests/s, articles/min, p50/p95/p99 latency, the server's peak RSS
-and its time to SERVING. Nothing here asserts a time; --smoke only checks that it runs.
+(after translation alone, then after digests) and its time to SERVING. Nothing here asserts a
+time; --smoke only checks that it runs.
 """
 
 from __future__ import annotations
@@ -54,7 +60,7 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(math.ceil(q / 100 * len(values))) - 1)] if values else 0.0
 
 
-def raw_ctranslate2(entry, texts: list[str], beam: int, threads: int) -> dict:
+def raw_ctranslate2(entry, texts: list[str], beam: int, threads: int, levels: list[int]) -> dict:
     tokenizer, _ = load_tokenizers(entry)
     tokens = [[*entry.source_prefix, *tokenizer.encode(t), *entry.source_suffix] for t in texts]
     options = dict(entry.decoding["translate"], beam_size=beam)
@@ -69,18 +75,34 @@ def raw_ctranslate2(entry, texts: list[str], beam: int, threads: int) -> dict:
 
     lengths = [len(t) for t in tokens]
     start = time.perf_counter()
-    target = sum(len(r.hypotheses[0]) for g in batches(lengths, 4096) for r in decode(g))
+    # Each output counts up to its own bound, as khulasa counts it (a batch decodes to its
+    # longest member's bound; the rest is padding, not output).
+    target = sum(len(r.hypotheses[0][:length_bound(options, lengths[i])])
+                 for g in batches(lengths, 4096) for i, r in zip(g, decode(g)))
     ceiling_s = time.perf_counter() - start
     single = []
     for i in range(min(len(texts), 32)):
         t0 = time.perf_counter()
         decode([i])
         single.append(time.perf_counter() - t0)
+    # c clients that each wait for their answer can never put more than c sentences in a batch:
+    # raw CTranslate2 on batches of c sentences in arrival order is the most any server can do.
+    closed_loop = {}
+    for c in levels:
+        if c > 1:
+            start = time.perf_counter()
+            produced = sum(len(r.hypotheses[0][:length_bound(options, lengths[i])])
+                           for first in range(0, len(texts), c)
+                           for i, r in zip(range(first, min(first + c, len(texts))),
+                                           decode(list(range(first, min(first + c, len(texts)))))))
+            closed_loop[str(c)] = round(produced / (time.perf_counter() - start), 1)
     return {
         "ceiling_tokens_per_s": round(target / ceiling_s, 1),
         "ceiling_sentences": len(texts),
         "batch1_ms_per_sentence": round(1000 * statistics.mean(single), 2),
+        "batch1_ms": [round(1000 * x, 2) for x in single],
         "batch1_tokens_per_s": round(sum(length_bound(options, lengths[i]) for i in range(len(single))) / sum(single), 1),
+        "batches_of_c_tokens_per_s": closed_loop,
     }
 
 
@@ -178,20 +200,20 @@ async def drive(port: int, metrics_port: int, texts: list[str], concurrency: int
         while await client.health() != "SERVING":
             await asyncio.sleep(0.05)
         gate = asyncio.Semaphore(concurrency)
-        latencies: list[float] = []
+        latencies = [0.0] * len(texts)
 
-        async def one(text: str) -> None:
+        async def one(i: int) -> None:
             async with gate:
                 t0 = time.perf_counter()
-                if kind == "sentences":
-                    await client.translate([text], source_language="ar")
+                if kind == "digests":
+                    await client.digest(texts[i], source_language="ar")
                 else:
-                    await client.digest(text, source_language="ar")
-                latencies.append(time.perf_counter() - t0)
+                    await client.translate([texts[i]], source_language="ar")
+                latencies[i] = time.perf_counter() - t0
 
         before = target_tokens(metrics_port)
         start = time.perf_counter()
-        await asyncio.gather(*(one(t) for t in texts))
+        await asyncio.gather(*(one(i) for i in range(len(texts))))
         seconds = time.perf_counter() - start
         tokens = target_tokens(metrics_port) - before
     result = {
@@ -200,9 +222,61 @@ async def drive(port: int, metrics_port: int, texts: list[str], concurrency: int
         "p50_ms": round(1000 * percentile(latencies, 50), 1), "p95_ms": round(1000 * percentile(latencies, 95), 1),
         "p99_ms": round(1000 * percentile(latencies, 99), 1),
     }
-    if kind == "articles":
+    if kind != "sentences":
         result["articles_per_min"] = round(60 * len(texts) / seconds, 1)
+    else:
+        result["latencies_ms"] = [round(1000 * x, 2) for x in latencies]
     return result
+
+
+def argos(python: str, entry, sentences: list[str], articles: list[str], beam: int, threads: int,
+          levels: list[int]) -> dict:
+    """argos-translate in its own virtualenv (tests/bench/argos_peer.py), each sentence's output
+    pinned to the same bound as in every other system here."""
+    options = entry.decoding["translate"]
+    assert "max_decoding_length" not in options, "the bench pins lengths by ratio"
+    job = {"model": str(entry.path), "spm": str(entry.path / entry.tokenizer["source"]), "beam": beam,
+           "threads": threads, "sentences": sentences, "articles": articles, "concurrency": levels,
+           "bound": {"ratio": float(options.get("max_length_ratio", 2.0)), "extra": int(options.get("max_length_extra", 10)),
+                     "suffix": len(entry.source_prefix) + len(entry.source_suffix)}}
+    done = subprocess.run([python, str(Path(__file__).with_name("argos_peer.py"))], input=json.dumps(job),
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"argos run failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ratios(run: dict) -> dict:
+    by_c = {r["concurrency"]: r for r in run["sentences"]}
+    one, top = by_c[min(by_c)], max(by_c)
+    # Same sentences, one at a time, through khulasa and through raw CTranslate2.
+    paired = [k - r for k, r in zip(one["latencies_ms"], run["raw"]["batch1_ms"])]
+    out = {
+        f"khulasa_at_{top}_vs_ceiling": round(by_c[top]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3),
+        f"requests_per_s_{top}_vs_1": round(by_c[top]["requests_per_s"] / one["requests_per_s"], 2),
+        "overhead_ms_per_sentence_at_1": round(statistics.median(paired), 2),
+    }
+    if 16 in by_c:
+        k16 = by_c[16]["target_tokens_per_s"]
+        out["khulasa_at_16_vs_ceiling"] = round(k16 / run["raw"]["ceiling_tokens_per_s"], 3)
+        if "16" in run["raw"]["batches_of_c_tokens_per_s"]:
+            out["khulasa_at_16_vs_batches_of_16"] = round(k16 / run["raw"]["batches_of_c_tokens_per_s"]["16"], 3)
+        out["requests_per_s_16_vs_1"] = round(by_c[16]["requests_per_s"] / one["requests_per_s"], 2)
+        if "transformers" in run:
+            out["khulasa_at_16_vs_transformers"] = round(k16 / run["transformers"]["tokens_per_s"], 2)
+        argos_16 = {r["concurrency"]: r for r in run.get("argos", {}).get("sentences", [])}.get(16)
+        if argos_16:
+            out["khulasa_at_16_vs_argos"] = round(k16 / argos_16["target_tokens_per_s"], 2)
+    articles = {r["concurrency"]: r for r in run["articles"]}.get(16)
+    if articles:  # whole articles: the same ratios, no target
+        a16 = articles["target_tokens_per_s"]
+        out["articles_at_16_vs_ceiling"] = round(a16 / run["raw"]["ceiling_tokens_per_s"], 3)
+        if "transformers" in run:
+            out["articles_at_16_vs_transformers"] = round(a16 / run["transformers"]["tokens_per_s"], 2)
+        argos_16 = {r["concurrency"]: r for r in run.get("argos", {}).get("articles", [])}.get(16)
+        if argos_16:
+            out["articles_at_16_vs_argos"] = round(a16 / argos_16["target_tokens_per_s"], 2)
+    return out
 
 
 def plot(results: dict, path: Path) -> None:
@@ -219,10 +293,20 @@ def plot(results: dict, path: Path) -> None:
         color = left.lines[-1].get_color()
         left.axhline(run["raw"]["ceiling_tokens_per_s"], linestyle="--", linewidth=1, color=color,
                      label=f"raw CTranslate2 ceiling, beam {run['beam']}")
+        bound = run["raw"]["batches_of_c_tokens_per_s"]
+        left.plot([int(c) for c in bound], list(bound.values()), marker="x", linestyle="none", color=color,
+                  label=f"raw CTranslate2, batches of c, beam {run['beam']}")
         if "transformers" in run:
             left.axhline(run["transformers"]["tokens_per_s"], linestyle=":", linewidth=1, color=color,
                          label=f"transformers fp32 (batched), beam {run['beam']}")
         right.plot(levels, [r["p95_ms"] for r in run["sentences"]], marker="o", label=label)
+        if "argos" in run:
+            peer = run["argos"]["sentences"]
+            name = f"argos-translate {run['argos']['argostranslate']}, beam {run['beam']}"
+            left.plot([r["concurrency"] for r in peer], [r["target_tokens_per_s"] for r in peer], marker="s",
+                      linestyle="-.", color=color, alpha=0.6, label=name)
+            right.plot([r["concurrency"] for r in peer], [r["p95_ms"] for r in peer], marker="s",
+                       linestyle="-.", color=color, alpha=0.6, label=name)
     left.set(xscale="log", xlabel="concurrent clients", ylabel="target tokens/s", title="Throughput (sentences)")
     right.set(xscale="log", yscale="log", xlabel="concurrent clients", ylabel="p95 latency, ms", title="p95 latency (sentences)")
     for axis in (left, right):
@@ -242,49 +326,55 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", default="1,4,16,64")
     p.add_argument("--beams", default="1,4")
     p.add_argument("--sentences", type=int, default=192, help="sentence requests per concurrency level")
-    p.add_argument("--articles", type=int, default=12, help="article requests per concurrency level")
+    p.add_argument("--articles", type=int, default=24, help="whole-article Translate requests per concurrency level")
+    p.add_argument("--digests", type=int, default=8, help="Digest requests (translation + summary) per level up to 16")
     p.add_argument("--transformers", type=int, default=96,
                    help="sentences for the Hugging Face transformers comparison (0: skip)")
+    p.add_argument("--argos-python", default="",
+                   help="python of a virtualenv with argostranslate (make bench makes one); empty: skip argos")
+    p.add_argument("--argos-sentences", type=int, default=32, help="sentence requests per level for argos")
+    p.add_argument("--argos-articles", type=int, default=8, help="article requests per level for argos")
     p.add_argument("--smoke", action="store_true", help="tiny counts, no plot: checks that the harness runs")
     args = p.parse_args(argv)
     if args.smoke:
-        args.concurrency, args.beams, args.sentences, args.articles, args.plot = "1,4", "1", 8, 2, ""
-        args.transformers = 0
+        args.concurrency, args.beams, args.sentences, args.articles, args.digests, args.plot = "1,4", "1", 8, 2, 2, ""
+        args.transformers, args.argos_python = 0, ""
+    levels = [int(x) for x in args.concurrency.split(",")]
     threads = os.cpu_count() or 1
     source = bundle_mod.resolve(args.bundle)
     entry = bundle_mod.load(source, verify_checksums=False).model_for("translate")
     texts, articles = sentences_and_articles(args.sentences)
+    article_texts = (articles * 8)[: args.articles]
+    digest_texts = (articles * 8)[: args.digests]
     results = {"bundle": bundle_mod.load(source, verify_checksums=False).name, "cores": threads,
                "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__,
                "command": "python tests/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         for beam in [int(b) for b in args.beams.split(",")]:
-            run = {"beam": beam, "raw": raw_ctranslate2(entry, texts, beam, threads)}
+            run = {"beam": beam, "raw": raw_ctranslate2(entry, texts, beam, threads, levels)}
             if args.transformers:
                 run["transformers"] = transformers_generate(entry, texts[: args.transformers], beam, threads)
+            if args.argos_python:
+                run["argos"] = argos(args.argos_python, entry, texts[: args.argos_sentences], article_texts[: args.argos_articles],
+                                     beam, threads, [c for c in levels if c <= 16])
             proc, port, metrics_port, serving_s = start_server(bundle_with_beam(source, beam, Path(tmp)), threads)
             run["seconds_to_serving"] = round(serving_s, 2)
             try:
-                run["sentences"], run["articles"] = [], []
-                for c in [int(x) for x in args.concurrency.split(",")]:
+                run["sentences"], run["articles"], run["digests"] = [], [], []
+                for c in levels:
                     run["sentences"].append(asyncio.run(drive(port, metrics_port, texts, c, "sentences")))
-                    run["articles"].append(asyncio.run(drive(port, metrics_port, (articles * 8)[: args.articles], c, "articles")))
+                    run["articles"].append(asyncio.run(drive(port, metrics_port, article_texts, c, "articles")))
+                run["server_peak_rss_mb_translation"] = round(rss_peak_mb(proc.pid), 1)
+                for c in [c for c in levels if c <= 16]:
+                    run["digests"].append(asyncio.run(drive(port, metrics_port, digest_texts, c, "digests")))
                 run["server_peak_rss_mb"] = round(rss_peak_mb(proc.pid), 1)
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=120)
-            by_c = {r["concurrency"]: r for r in run["sentences"]}
-            top = max(by_c)
-            run["ratios"] = {
-                f"khulasa_at_{top}_vs_ceiling": round(by_c[top]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3),
-                f"requests_per_s_{top}_vs_1": round(by_c[top]["requests_per_s"] / by_c[min(by_c)]["requests_per_s"], 2),
-                "overhead_ms_per_sentence_at_1": round(by_c[min(by_c)]["p50_ms"] - run["raw"]["batch1_ms_per_sentence"], 2),
-            }
-            if 16 in by_c and "transformers" in run:
-                run["ratios"]["khulasa_at_16_vs_transformers"] = round(by_c[16]["target_tokens_per_s"] / run["transformers"]["tokens_per_s"], 2)
-            if 16 in by_c:
-                run["ratios"]["khulasa_at_16_vs_ceiling"] = round(by_c[16]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3)
-                run["ratios"]["requests_per_s_16_vs_1"] = round(by_c[16]["requests_per_s"] / by_c[min(by_c)]["requests_per_s"], 2)
+            run["ratios"] = ratios(run)
+            for level in run["sentences"]:
+                del level["latencies_ms"]
+            del run["raw"]["batch1_ms"]
             results["runs"].append(run)
             print(json.dumps(run, indent=1), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -325,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--plot", default=str(ROOT / "docs" / "bench" / "throughput.png"))
     p.add_argument("--concurrency", default="1,4,16,64")
     p.add_argument("--beams", default="1,4")
-    p.add_argument("--sentences", type=int, default=192, help="sentence requests per concurrency level")
+    p.add_argument("--sentences", type=int, default=96, help="sentence requests per concurrency level")
     p.add_argument("--articles", type=int, default=24, help="whole-article Translate requests per concurrency level")
     p.add_argument("--digests", type=int, default=8, help="Digest requests (translation + summary) per level up to 16")
     p.add_argument("--transformers", type=int, default=96,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from khulasa_server.engines.base import batches, length_bound
+from khulasa_server.engines.base import batch_budget, batches, length_bound
 
 
 def test_length_bound_follows_input_length():
@@ -16,6 +16,13 @@ def test_batches_cover_every_index_once_and_respect_the_budget():
     assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
     for g in groups:
         assert max(lengths[i] for i in g) * len(g) <= 128 or len(g) == 1
+
+
+def test_beam_search_divides_the_batch_budget_by_the_beam():
+    assert batch_budget(4096, {}) == 4096
+    assert batch_budget(4096, {"beam_size": 1}) == 4096
+    assert batch_budget(4096, {"beam_size": 4}) == 1024
+    assert batch_budget(2, {"beam_size": 8}) == 1  # never zero: one input still makes a batch
 
 
 def test_random_weights_hit_the_length_bound_and_say_so(pipeline):

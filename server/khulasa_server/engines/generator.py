@@ -7,7 +7,7 @@ import ctranslate2
 
 from ..bundle import ModelEntry
 from ..errors import BundleError
-from .base import Output, Runtime, batches, finish, length_bound
+from .base import Output, Runtime, batch_budget, batches, finish, length_bound
 from .tokenizer import load_tokenizers
 
 CHAT_FORMATS = {
@@ -61,11 +61,12 @@ class GeneratorEngine:
         prompts = [self._tok.encode(self.prompt(task, t, n)) for t, n in zip(texts, notes)]
         end_tokens = list(self.entry.end_tokens) or None
         pending = []
-        for group in batches([len(p) for p in prompts], self._max_batch_tokens):
+        budget = batch_budget(self._max_batch_tokens, options)
+        for group in batches([len(p) for p in prompts], budget):
             bound = length_bound(options, max(lengths[i] for i in group))
             results = self._model.generate_batch(
                 [prompts[i] for i in group],
-                max_batch_size=self._max_batch_tokens,
+                max_batch_size=budget,
                 batch_type="tokens",
                 beam_size=int(options.get("beam_size", 1)),
                 length_penalty=float(options.get("length_penalty", 1.0)),

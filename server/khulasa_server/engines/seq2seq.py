@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctranslate2
 
 from ..bundle import ModelEntry
-from .base import Output, Runtime, batches, finish, length_bound
+from .base import Output, Runtime, batch_budget, batches, finish, length_bound
 from .tokenizer import load_tokenizers
 
 
@@ -39,12 +39,13 @@ class Seq2SeqEngine:
             raise ValueError(f"input of {max(too_long)} tokens exceeds the model's {self.max_input_tokens}")
         prefix = list(self.entry.target_prefix)
         pending = []
-        for group in batches(lengths, self._max_batch_tokens):
+        budget = batch_budget(self._max_batch_tokens, options)
+        for group in batches(lengths, budget):
             bound = length_bound(options, max(lengths[i] for i in group))
             results = self._model.translate_batch(
                 [tokens[i] for i in group],
                 target_prefix=[prefix] * len(group) if prefix else None,
-                max_batch_size=self._max_batch_tokens,
+                max_batch_size=budget,
                 batch_type="tokens",
                 beam_size=int(options.get("beam_size", 1)),
                 length_penalty=float(options.get("length_penalty", 1.0)),

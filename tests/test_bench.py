@@ -1,11 +1,17 @@
 """The benchmark harness runs end to end (a smoke: tiny bundle, few requests, no timing asserted)."""
 
 import json
+import math
 import sys
+import zipfile
+
+import ctranslate2
 
 from conftest import ROOT
+from khulasa_server import bundle
 
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
+import argos_peer  # noqa: E402
 import run as bench  # noqa: E402
 
 
@@ -17,4 +23,22 @@ def test_bench_smoke_writes_its_results(bundles, tmp_path):
     assert [r["concurrency"] for r in run["sentences"]] == [1, 4]
     assert all(r["target_tokens_per_s"] > 0 and r["p95_ms"] >= r["p50_ms"] for r in run["sentences"])
     assert run["raw"]["ceiling_tokens_per_s"] > 0 and run["server_peak_rss_mb"] > 0
-    assert run["articles"][0]["articles_per_min"] > 0 and "requests_per_s_4_vs_1" in run["ratios"]
+    assert run["articles"][0]["articles_per_min"] > 0 and run["digests"][0]["articles_per_min"] > 0
+    assert "requests_per_s_4_vs_1" in run["ratios"] and run["raw"]["batches_of_c_tokens_per_s"]["4"] > 0
+    assert run["raw"]["overhead_ms_median"] == run["ratios"]["overhead_ms_per_sentence_at_1"]
+
+
+def test_argos_harness_pins_each_sentence_and_packages_the_model(bundles, tmp_path):
+    """The parts of tests/bench/argos_peer.py that do not need argostranslate itself (that runs
+    in a virtualenv of its own under `make bench`)."""
+    entry = bundle.load(bundles["tiny"]).model_for("translate")
+    archive = argos_peer.build_package(entry.path, entry.path / entry.tokenizer["source"], tmp_path)
+    names = zipfile.ZipFile(archive).namelist()
+    assert {"translate-ar_en-bench/metadata.json", "translate-ar_en-bench/sentencepiece.model",
+            "translate-ar_en-bench/model/model.bin"} <= set(names)
+    pinned = argos_peer.Pinned(ctranslate2.Translator(str(entry.path)), ratio=1.1, extra=0, suffix=1)
+    sources = [["▁a"] * 3, ["▁a"] * 17]
+    results = pinned.translate_batch(sources, beam_size=2, max_batch_size=32, batch_type="tokens")
+    assert [len(r.hypotheses[0]) for r in results] == [math.ceil(1.1 * 4), math.ceil(1.1 * 18)]
+    assert pinned.tokens == math.ceil(1.1 * 4) + math.ceil(1.1 * 18)
+    assert argos_peer.Sentences().split_sentences("قال الوزير. هل جاء؟ نعم!") == ["قال الوزير.", "هل جاء؟", "نعم!"]

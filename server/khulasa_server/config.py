@@ -27,7 +27,7 @@ class Settings:
     max_queue_tokens: int = 65536
     cache_size: int = 10000
     metrics_listen: str = ""
-    workers: int = 32
+    workers: int = 128
     digest_many_concurrency: int = 4
     max_text_chars: int = 100_000
     max_texts: int = 64
@@ -57,7 +57,7 @@ _HELP = {
     "max_queue_tokens": "source tokens of work allowed to wait; past it, RESOURCE_EXHAUSTED with a retry hint",
     "cache_size": "translated sentences kept in the in-memory cache (0: none)",
     "metrics_listen": "HOST:PORT for Prometheus metrics over HTTP (off when empty)",
-    "workers": "gRPC handler threads",
+    "workers": "gRPC handler threads: how many requests are worked on at once, and so the largest batch",
     "digest_many_concurrency": "articles of one DigestMany stream processed at once",
     "max_text_chars": "longest accepted text, in characters",
     "max_texts": "most texts in one Translate request",

@@ -190,7 +190,7 @@ def start_server(bundle: Path, threads: int) -> tuple[subprocess.Popen, int, int
     start = time.perf_counter()
     cmd = [sys.executable, "-m", "khulasa_server.app", "--bundle", str(bundle), "--listen", "127.0.0.1:0",
            "--metrics-listen", "127.0.0.1:0", "--cache-size", "0", "--max-queue-tokens", "10000000",
-           "--max-inflight-per-client", "100000", "--workers", "128", "--intra-threads", str(threads),
+           "--max-inflight-per-client", "100000", "--intra-threads", str(threads),
            "--no-verify-bundle"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
     ports = {}

@@ -97,6 +97,27 @@ def test_callers_that_come_back_together_keep_one_batch(engine):
     assert len(sizes) <= rounds + 1 and all(n == len(TEXTS) for n in sizes[1:-1]), sizes
 
 
+def test_replicas_share_the_callers_evenly(engine):
+    """With two replicas (workers), closed-loop callers settle into two batches of half each,
+    decoded side by side, rather than one full batch and an idle replica."""
+    engine.delay = 0.3
+    batcher = BatchingEngine(engine, max_delay=0.002, cache_size=0, workers=2)
+    rounds = 5
+
+    def caller(i: int) -> None:
+        for r in range(rounds):
+            batcher.run("translate", [f"{TEXTS[i]} {r}"])
+            time.sleep(0.002 * (i % 4))
+
+    try:
+        _parallel(caller, list(range(len(TEXTS))))
+    finally:
+        batcher.close()
+    sizes = [len(c) for c in engine.calls]
+    assert sum(sizes) == rounds * len(TEXTS)
+    assert sizes[2:-2] and all(n == len(TEXTS) // 2 for n in sizes[2:-2]), sizes
+
+
 def test_cache_answers_repeats_without_the_model(engine):
     batcher = BatchingEngine(engine, max_delay=0.0)
     try:

@@ -130,7 +130,7 @@ class BatchingEngine:
             self._queue.append(job)
             self._queued_tokens += job.tokens
             metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
-            self._cond.notify()
+            self._cond.notify_all()  # every idle replica's worker may be gathering
         while not job.done.wait(0.05):
             try:
                 scope.check()
@@ -149,17 +149,17 @@ class BatchingEngine:
         load-balanced client pool) come back together a few milliseconds after a batch ends;
         a fixed short delay then cuts their next batch in two (one early arrival alone, the
         rest behind it), halving throughput. So while fewer jobs are queued than were in the
-        server when the last batch ended (that batch's plus those queued behind it), wait a
-        little longer: a tenth of the last batch's decoding time, at most HOLD_LIMIT, never
-        less than max_delay."""
+        server when the last batch ended (that batch's, those of batches on other replicas and
+        those queued), divided by the number of replicas, wait a little longer: a tenth of the
+        last batch's decoding time, at most HOLD_LIMIT, never less than max_delay."""
         return max(self.max_delay, min(self.HOLD_LIMIT, 0.1 * self._last_seconds))
 
     HOLD_LIMIT = 0.05
 
     def _take(self) -> list[_Job]:
         """Jobs of one task for the next batch: wait for the first, then gather more until
-        the budget is full, as many jobs are queued as were in the server when the last batch
-        ended, or the hold time has passed since the first arrived."""
+        the budget is full, this replica's share of the jobs in the server when the last batch
+        ended is queued, or the hold time has passed since the first arrived."""
         with self._cond:
             while not self._queue and not self._closed:
                 self._cond.wait()
@@ -177,10 +177,12 @@ class BatchingEngine:
                     break
                 self._cond.wait(left)
             batch, tokens = [], 0
+            # With several replicas, one takes its share and leaves the rest to the others.
+            share = self._expected if len(self._threads) > 1 else len(self._queue)
             for job in list(self._queue):
                 if job.task != first.task:
                     continue
-                if batch and tokens + job.tokens > self.max_batch_tokens:
+                if batch and (tokens + job.tokens > self.max_batch_tokens or len(batch) >= share):
                     break
                 batch.append(job)
                 tokens += job.tokens
@@ -202,7 +204,9 @@ class BatchingEngine:
                 # Counted before any caller is released: one that is answered and sends again
                 # at once must not be counted twice (queued and still decoding).
                 with self._cond:
-                    self._expected = self._decoding + len(self._queue)
+                    # Every replica gets its share: the callers in the server now, split evenly.
+                    waiting = self._decoding + len(self._queue)
+                    self._expected = -(-waiting // len(self._threads))
                     self._decoding -= len(batch)
                     self._last_seconds = time.perf_counter() - start
                 for job in batch:

@@ -29,6 +29,7 @@ class Recorded(Seq2SeqEngine):
     def __init__(self, entry):
         super().__init__(entry, Runtime())
         self.calls: list[list[str]] = []
+        self.threads: set[str] = set()
         self.gate = threading.Event()
         self.gate.set()
         self.delay = 0.0
@@ -37,6 +38,7 @@ class Recorded(Seq2SeqEngine):
         self.gate.wait(30)
         time.sleep(self.delay)
         self.calls.append(list(texts))
+        self.threads.add(threading.current_thread().name)
         return super().run(task, texts, notes)
 
 
@@ -102,7 +104,7 @@ def test_replicas_share_the_callers_evenly(engine):
     decoded side by side, rather than one full batch and an idle replica."""
     engine.delay = 0.3
     batcher = BatchingEngine(engine, max_delay=0.002, cache_size=0, workers=2)
-    rounds = 5
+    rounds = 8
 
     def caller(i: int) -> None:
         for r in range(rounds):
@@ -111,11 +113,14 @@ def test_replicas_share_the_callers_evenly(engine):
 
     try:
         _parallel(caller, list(range(len(TEXTS))))
+        # A worker that lost a race for the queue must go back to waiting, not end.
+        assert all(t.is_alive() for t in batcher._threads)
     finally:
         batcher.close()
     sizes = [len(c) for c in engine.calls]
-    assert sum(sizes) == rounds * len(TEXTS)
-    assert sizes[2:-2] and all(n == len(TEXTS) // 2 for n in sizes[2:-2]), sizes
+    assert sum(sizes) == rounds * len(TEXTS) and len(engine.threads) == 2
+    # The first rounds settle who goes with whom; then every batch is half the callers.
+    assert sizes[4:-2] and all(n == len(TEXTS) // 2 for n in sizes[4:-2]), sizes
 
 
 def test_cache_answers_repeats_without_the_model(engine):

@@ -63,38 +63,46 @@ def percentile(values: list[float], q: float) -> float:
 class RawCT2:
     """The bench translator in process, no RPC, every output pinned to its own bound."""
 
-    def __init__(self, entry, texts: list[str], beam: int, threads: int):
+    def __init__(self, entry, texts: list[str], beam: int, threads: int, replicas: int = 1):
         tokenizer, _ = load_tokenizers(entry)
         self.tokens = [[*entry.source_prefix, *tokenizer.encode(t), *entry.source_suffix] for t in texts]
         self.lengths = [len(t) for t in self.tokens]
         self.options = dict(entry.decoding["translate"], beam_size=beam)
         self.beam = beam
-        self.model = ctranslate2.Translator(str(entry.path), compute_type="int8", inter_threads=1, intra_threads=threads)
+        self.replicas = replicas
+        self.model = ctranslate2.Translator(str(entry.path), compute_type="int8", inter_threads=replicas,
+                                            intra_threads=max(1, threads // replicas))
 
-    def produced(self, group: list[int]) -> int:
-        """Decodes a batch; returns the output tokens, each output counted up to its own bound
-        as khulasa counts it (a batch decodes to its longest member's bound; the rest is
-        padding, not output)."""
-        bound = length_bound(self.options, max(self.lengths[i] for i in group))
-        results = self.model.translate_batch([self.tokens[i] for i in group], beam_size=self.beam,
-                                             max_decoding_length=bound, min_decoding_length=bound,
-                                             max_batch_size=4096, batch_type="tokens", max_input_length=0)
-        return sum(len(r.hypotheses[0][:length_bound(self.options, self.lengths[i])]) for i, r in zip(group, results))
+    def produced(self, *groups: list[int]) -> int:
+        """Decodes batches (side by side on the replicas); returns the output tokens, each
+        output counted up to its own bound as khulasa counts it (a batch decodes to its longest
+        member's bound; the rest is padding, not output)."""
+        pending = []
+        for group in groups:
+            bound = length_bound(self.options, max(self.lengths[i] for i in group))
+            pending.append((group, self.model.translate_batch(
+                [self.tokens[i] for i in group], beam_size=self.beam, max_decoding_length=bound,
+                min_decoding_length=bound, max_batch_size=4096, batch_type="tokens", max_input_length=0,
+                asynchronous=True)))
+        return sum(len(r.result().hypotheses[0][:length_bound(self.options, self.lengths[i])])
+                   for group, results in pending for i, r in zip(group, results))
 
     def rates(self, levels: list[int]) -> dict:
         # The best of three batch budgets: beam search prefers smaller batches than greedy.
         by_budget = {}
         for budget in (1024, 2048, 4096):
             start = time.perf_counter()
-            target = sum(self.produced(g) for g in batches(self.lengths, budget))
+            target = self.produced(*batches(self.lengths, budget))
             by_budget[str(budget)] = round(target / (time.perf_counter() - start), 1)
-        # c clients that each wait for their answer can never put more than c sentences in a
-        # batch: raw CTranslate2 on batches of c in arrival order is the most any server can do.
+        # c clients that each wait for their answer can never put more than c sentences in
+        # flight: raw CTranslate2 on batches of c in arrival order (c / replicas per replica,
+        # side by side) is the most any server can do.
         closed_loop = {}
         for c in (c for c in levels if c > 1):
+            size = -(-c // self.replicas)
             start = time.perf_counter()
-            produced = sum(self.produced(list(range(first, min(first + c, len(self.lengths)))))
-                           for first in range(0, len(self.lengths), c))
+            produced = self.produced(*(list(range(first, min(first + size, len(self.lengths))))
+                                       for first in range(0, len(self.lengths), size)))
             closed_loop[str(c)] = round(produced / (time.perf_counter() - start), 1)
         return {"ceiling_tokens_per_s": max(by_budget.values()), "ceiling_by_batch_tokens": by_budget,
                 "ceiling_sentences": len(self.lengths), "batches_of_c_tokens_per_s": closed_loop}
@@ -186,11 +194,12 @@ def bundle_with_beam(source: Path, beam: int, work: Path) -> Path:
     return target
 
 
-def start_server(bundle: Path, threads: int) -> tuple[subprocess.Popen, int, int, float]:
+def start_server(bundle: Path, threads: int, replicas: int = 1) -> tuple[subprocess.Popen, int, int, float]:
     start = time.perf_counter()
     cmd = [sys.executable, "-m", "khulasa_server.app", "--bundle", str(bundle), "--listen", "127.0.0.1:0",
            "--metrics-listen", "127.0.0.1:0", "--cache-size", "0", "--max-queue-tokens", "10000000",
-           "--max-inflight-per-client", "100000", "--intra-threads", str(threads),
+           "--max-inflight-per-client", "100000", "--inter-threads", str(replicas),
+           "--intra-threads", str(max(1, threads // replicas)),
            "--no-verify-bundle"]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
     ports = {}
@@ -338,7 +347,9 @@ def plot(results: dict, path: Path) -> None:
         axis.set_xticks(levels, [str(x) for x in levels])
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
-    fig.suptitle(f"{results['bundle']} on {results['cores']} CPU cores ({results['date']})", fontsize=9)
+    layout = results.get("replicas", 1)
+    layout = f"{layout} replicas x {max(1, results['cores'] // layout)} threads" if layout > 1 else "1 replica"
+    fig.suptitle(f"{results['bundle']} on {results['cores']} CPU cores, {layout} ({results['date']})", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
@@ -355,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--digests", type=int, default=8, help="Digest requests (translation + summary) per level up to 16")
     p.add_argument("--transformers", type=int, default=96,
                    help="sentences for the Hugging Face transformers comparison (0: skip)")
+    p.add_argument("--replicas", type=int, default=1,
+                   help="CTranslate2 replicas (inter_threads) for khulasa and raw CTranslate2; threads split among them")
     p.add_argument("--overhead-sentences", type=int, default=32,
                    help="sentences sent one at a time through raw CTranslate2 and khulasa in turn")
     p.add_argument("--argos-python", default="",
@@ -374,18 +387,18 @@ def main(argv: list[str] | None = None) -> int:
     article_texts = (articles * 8)[: args.articles]
     digest_texts = (articles * 8)[: args.digests]
     results = {"bundle": bundle_mod.load(source, verify_checksums=False).name, "cores": threads,
-               "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__,
+               "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__, "replicas": args.replicas,
                "command": "python tests/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         for beam in [int(b) for b in args.beams.split(",")]:
-            raw = RawCT2(entry, texts, beam, threads)
+            raw = RawCT2(entry, texts, beam, threads, args.replicas)
             run = {"beam": beam, "raw": raw.rates(levels)}
             if args.transformers:
                 run["transformers"] = transformers_generate(entry, texts[: args.transformers], beam, threads)
             if args.argos_python:
                 run["argos"] = argos(args.argos_python, entry, texts[: args.argos_sentences], article_texts[: args.argos_articles],
                                      beam, threads, [c for c in levels if c <= 16])
-            proc, port, metrics_port, serving_s = start_server(bundle_with_beam(source, beam, Path(tmp)), threads)
+            proc, port, metrics_port, serving_s = start_server(bundle_with_beam(source, beam, Path(tmp)), threads, args.replicas)
             run["seconds_to_serving"] = round(serving_s, 2)
             run["raw"].update(raw.overhead(port, texts, args.overhead_sentences))
             try:

@@ -161,36 +161,43 @@ class BatchingEngine:
         the budget is full, this replica's share of the jobs in the server when the last batch
         ended is queued, or the hold time has passed since the first arrived."""
         with self._cond:
-            while not self._queue and not self._closed:
-                self._cond.wait()
-            if self._closed:
-                return []
-            first = self._queue[0]
-            # Jobs that queued while the model was busy start their hold now, not on arrival.
-            deadline = max(first.enqueued, time.monotonic()) + self._hold()
-            while self._queued_tokens < self.max_batch_tokens:
-                queued = sum(1 for job in self._queue if job.task == first.task)
-                if queued >= self._expected:
-                    break
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                self._cond.wait(left)
-            batch, tokens = [], 0
-            # With several replicas, one takes its share and leaves the rest to the others.
-            share = self._expected if len(self._threads) > 1 else len(self._queue)
-            for job in list(self._queue):
-                if job.task != first.task:
-                    continue
-                if batch and (tokens + job.tokens > self.max_batch_tokens or len(batch) >= share):
-                    break
-                batch.append(job)
-                tokens += job.tokens
-                self._queue.remove(job)
-            self._queued_tokens -= tokens
-            self._decoding += len(batch)
-            metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
-            return batch
+            while True:
+                while not self._queue and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return []
+                first = self._queue[0]
+                # Jobs that queued while the model was busy start their hold now, not on arrival.
+                deadline = max(first.enqueued, time.monotonic()) + self._hold()
+                while self._queued_tokens < self.max_batch_tokens and self._queue and self._queue[0] is first:
+                    queued = sum(1 for job in self._queue if job.task == first.task)
+                    if queued >= self._expected:
+                        break
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        break
+                    self._cond.wait(left)
+                if self._queue and self._queue[0] is first:
+                    return self._pop(first.task)
+                # Another replica's worker took those jobs while this one waited: start over
+                # (an empty batch here would read as "closed" and end this worker).
+
+    def _pop(self, task: str) -> list[_Job]:
+        batch, tokens = [], 0
+        # With several replicas, one takes its share and leaves the rest to the others.
+        share = self._expected if len(self._threads) > 1 else len(self._queue)
+        for job in list(self._queue):
+            if job.task != task:
+                continue
+            if batch and (tokens + job.tokens > self.max_batch_tokens or len(batch) >= share):
+                break
+            batch.append(job)
+            tokens += job.tokens
+            self._queue.remove(job)
+        self._queued_tokens -= tokens
+        self._decoding += len(batch)
+        metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
+        return batch
 
     def _work(self) -> None:
         while True:

@@ -348,7 +348,8 @@ def plot(results: dict, path: Path) -> None:
         axis.grid(alpha=0.3)
         axis.legend(fontsize=7)
     layout = results.get("replicas", 1)
-    layout = f"{layout} replicas x {max(1, results['cores'] // layout)} threads" if layout > 1 else "1 replica"
+    threads = max(1, results["cores"] // layout)
+    layout = f"{layout} replicas x {threads} thread{'s' if threads > 1 else ''}" if layout > 1 else "1 replica"
     fig.suptitle(f"{results['bundle']} on {results['cores']} CPU cores, {layout} ({results['date']})", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

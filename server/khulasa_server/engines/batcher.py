@@ -71,6 +71,8 @@ class BatchingEngine:
     """An Engine that batches across callers. workers: threads feeding the model (one per
     CTranslate2 replica keeps every replica busy)."""
 
+    HOLD_LIMIT = 0.05  # seconds; see _hold
+
     def __init__(self, engine: Engine, *, max_batch_tokens: int = 4096, max_delay: float = 0.005,
                  max_queue_tokens: int = 65536, workers: int = 1, cache_size: int = 10000):
         self.engine = engine
@@ -153,8 +155,6 @@ class BatchingEngine:
         those queued), divided by the number of replicas, wait a little longer: a tenth of the
         last batch's decoding time, at most HOLD_LIMIT, never less than max_delay."""
         return max(self.max_delay, min(self.HOLD_LIMIT, 0.1 * self._last_seconds))
-
-    HOLD_LIMIT = 0.05
 
     def _take(self) -> list[_Job]:
         """Jobs of one task for the next batch: wait for the first, then gather more until

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,8 @@ from khulasa_server.build import tiny
 from khulasa_server.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT.parent / "shared" / "seeds" / "000_83ce3ce0af87be83.txt"
+ARTICLES = ROOT / "tests" / "data" / "articles"
+SAMPLE = ARTICLES / "politics_talks.txt"  # the main sample: quotes, a list, both digit forms, Latin names
 TEST_LIMITS = dict(max_text_chars=20_000, max_texts=8)
 
 
@@ -25,12 +25,17 @@ def bundles(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def seed_text() -> str:
-    if not SEED.is_file():
-        if os.environ.get("CI"):  # CI always has shared/ beside the checkout
-            pytest.fail(f"sample article not found at {SEED}")
-        pytest.skip(f"sample article not found at {SEED}")
-    return SEED.read_text(encoding="utf-8")
+def articles() -> dict[str, str]:
+    """The sample articles written for these tests, by file stem. A missing one fails, never skips."""
+    found = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))}
+    if SAMPLE.stem not in found or len(found) < 4:
+        pytest.fail(f"sample articles missing from {ARTICLES}: the suite runs from the repo alone")
+    return found
+
+
+@pytest.fixture(scope="session")
+def seed_text(articles) -> str:
+    return articles[SAMPLE.stem]
 
 
 def start_server(bundle: Path, load: bool = True, **overrides) -> Server:

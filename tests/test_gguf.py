@@ -43,7 +43,17 @@ def tiny_gguf(tmp_path_factory):
             p + "attn_output.weight": w(D, HEADS * head_dim),
             p + "ffn_gate.weight": w(FFN, D), p + "ffn_up.weight": w(FFN, D), p + "ffn_down.weight": w(D, FFN),
         })
-    path = root / "tiny.gguf"
+    path, dequantized = write_gguf(root / "tiny.gguf", weights, tokens, merges)
+    out = root / "ct2"
+    facts = gguf_qwen2.convert(path, out, quantization="float32")
+    return {"path": path, "out": out, "weights": dequantized, "tokens": tokens, "reference": reference, "facts": facts,
+            "raw": weights, "merges": merges, "root": root}
+
+
+def write_gguf(path, weights, tokens, merges, kinds=None):
+    """A qwen2 GGUF as llama.cpp's converter writes one: matrices quantized (Q8_0 unless
+    `kinds` names another type), vectors in float32. Returns the path and the weights as the
+    file holds them (dequantized)."""
     writer = gguf.GGUFWriter(str(path), "qwen2")
     writer.add_block_count(LAYERS)
     writer.add_context_length(256)
@@ -64,9 +74,10 @@ def tiny_gguf(tmp_path_factory):
     dequantized = {}
     for name, array in weights.items():
         if array.ndim == 2:  # matrices quantized as llama.cpp would
-            q = gguf.quants.quantize(array, gguf.GGMLQuantizationType.Q8_0)
-            writer.add_tensor(name, q, raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-            dequantized[name] = gguf.quants.dequantize(q, gguf.GGMLQuantizationType.Q8_0).reshape(array.shape)
+            kind = (kinds or {}).get(name, gguf.GGMLQuantizationType.Q8_0)
+            q = gguf.quants.quantize(array, kind)
+            writer.add_tensor(name, q, raw_dtype=kind)
+            dequantized[name] = gguf.quants.dequantize(q, kind).reshape(array.shape)
         else:
             writer.add_tensor(name, array)
             dequantized[name] = array
@@ -74,9 +85,7 @@ def tiny_gguf(tmp_path_factory):
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-    out = root / "ct2"
-    facts = gguf_qwen2.convert(path, out, quantization="float32")
-    return {"path": path, "out": out, "weights": dequantized, "tokens": tokens, "reference": reference, "facts": facts}
+    return path, dequantized
 
 
 def rms(x, g):
@@ -146,3 +155,43 @@ def test_facts_and_refusals(tiny_gguf, tmp_path):
         gguf_qwen2.convert(tmp_path / "missing.gguf", tmp_path / "out")
     with pytest.raises(FileExistsError):
         gguf_qwen2.convert(tiny_gguf["path"], tiny_gguf["out"])  # never writes into an existing model
+
+
+@pytest.fixture(scope="module")
+def tied_gguf(tiny_gguf):
+    """A tied model as the default one ships: one matrix for input embedding and output
+    projection, written twice, Q4_0 as embedding and Q8_0 as output."""
+    weights = dict(tiny_gguf["raw"], **{"output.weight": tiny_gguf["raw"]["token_embd.weight"]})
+    kinds = {"token_embd.weight": gguf.GGMLQuantizationType.Q4_0}
+    path, dequantized = write_gguf(tiny_gguf["root"] / "tied.gguf", weights, tiny_gguf["tokens"], tiny_gguf["merges"], kinds)
+    root = tiny_gguf["root"]
+    gguf_qwen2.convert(path, root / "tied-f32", quantization="float32")
+    gguf_qwen2.convert(path, root / "tied-int8", quantization="int8")
+    return {"path": path, "weights": dequantized}
+
+
+def test_tied_embedding_is_stored_once_from_its_more_precise_copy(tiny_gguf, tied_gguf):
+    root = tiny_gguf["root"]
+    matrix = len(tiny_gguf["tokens"]) * D * 4  # float32 bytes of the vocabulary matrix
+    untied = (tiny_gguf["out"] / "model.bin").stat().st_size
+    tied = (root / "tied-f32" / "model.bin").stat().st_size
+    assert untied - tied > 0.95 * matrix  # same shapes, one vocabulary matrix fewer
+    # Both ends read the Q8_0 copy: the reference runs with it as embedding and as output.
+    weights = dict(tied_gguf["weights"], **{"token_embd.weight": tied_gguf["weights"]["output.weight"]})
+    tok = Tokenizer.from_file(str(root / "tied-f32" / "tokenizer.json"))
+    tokens = tok.encode("قال المتحدث إن المحادثات ستستأنف في 12 مايو.", add_special_tokens=False).tokens
+    ids = [tiny_gguf["tokens"].index(t) for t in tokens]
+    want = qwen2_logits(weights, ids)
+    got = np.array(ctranslate2.Generator(str(root / "tied-f32"), compute_type="float32").forward_batch([tokens]))[0]
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
+    # int8: the shared matrix is loaded with its scale for both uses.
+    got8 = np.array(ctranslate2.Generator(str(root / "tied-int8"), compute_type="int8").forward_batch([tokens]))[0]
+    assert (got8.argmax(-1) == want.argmax(-1)).mean() > 0.9
+    assert np.corrcoef(got8.ravel(), want.ravel())[0, 1] > 0.99
+
+
+def test_untied_matrices_stay_two(tiny_gguf):
+    ckpt = gguf_qwen2.GGUFCheckpoint(tiny_gguf["path"])
+    embeddings, projection = gguf_qwen2.embedding_and_projection(ckpt)
+    np.testing.assert_array_equal(embeddings, tiny_gguf["weights"]["token_embd.weight"])
+    np.testing.assert_array_equal(projection, tiny_gguf["weights"]["output.weight"])

@@ -30,12 +30,40 @@ class GGUFCheckpoint:
         field = self.reader.fields.get(key)
         return field.contents() if field is not None else default
 
+    def bits_per_weight(self, name: str) -> float:
+        block, size = self._gguf.GGML_QUANT_SIZES[self.tensors[name].tensor_type]
+        return 8 * size / block
+
     def array(self, name: str) -> np.ndarray:
         """A tensor in float32, rows × columns as PyTorch would hold it."""
         tensor = self.tensors[name]
         data = self._gguf.quants.dequantize(tensor.data, tensor.tensor_type)
         shape = tuple(int(n) for n in reversed(tensor.shape))
         return np.ascontiguousarray(data.reshape(shape), dtype=np.float32)
+
+
+TIED_TOLERANCE = 0.5  # relative RMS difference; two unrelated matrices of equal scale differ by ~1.4
+
+
+def embedding_and_projection(ckpt: GGUFCheckpoint) -> tuple[np.ndarray, np.ndarray]:
+    """The input embedding and the output projection. Qwen2.5 up to 3B ties them (one matrix),
+    but GGUF files still carry both, each quantized on its own (Q4_K and Q6_K in the default
+    model: 7 % apart, the quantization noise). Given both as one array, CTranslate2 stores the
+    matrix once (spec.optimize aliases equal variables): 233 MB less on disk and in memory for
+    Qwen2.5-1.5B. The copy with more bits per weight serves both, so neither side loses
+    precision against the original matrix. Matrices that really differ stay two."""
+    embeddings = ckpt.array("token_embd.weight")
+    if "output.weight" not in ckpt.tensors:
+        return embeddings, embeddings
+    projection = ckpt.array("output.weight")
+    if projection.shape != embeddings.shape:
+        return embeddings, projection
+    difference = np.sqrt(np.mean((embeddings - projection) ** 2) / max(np.mean(projection**2), 1e-30))
+    if difference > TIED_TOLERANCE:
+        return embeddings, projection
+    if ckpt.bits_per_weight("output.weight") >= ckpt.bits_per_weight("token_embd.weight"):
+        return projection, projection
+    return embeddings, embeddings
 
 
 def qwen2_spec(ckpt: GGUFCheckpoint):
@@ -52,10 +80,10 @@ def qwen2_spec(ckpt: GGUFCheckpoint):
         rotary_base=float(ckpt.meta("qwen2.rope.freq_base", 10_000.0)),
     )
     decoder = spec.decoder
-    embeddings = ckpt.array("token_embd.weight")
+    embeddings, projection = embedding_and_projection(ckpt)
     decoder.embeddings.weight = embeddings
     decoder.layer_norm.gamma = ckpt.array("output_norm.weight")
-    decoder.projection.weight = ckpt.array("output.weight") if "output.weight" in ckpt.tensors else embeddings
+    decoder.projection.weight = projection
     for i, layer in enumerate(decoder.layer):
         p = f"blk.{i}."
         attention = layer.self_attention

@@ -86,3 +86,17 @@ def test_build_refuses_to_overwrite_and_leaves_no_debris(tmp_path):
     with pytest.raises(ValueError):
         tiny.build("nonsense", tmp_path / "y")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x"]
+
+
+def test_each_task_has_its_own_input_budget(bundles, tmp_path):
+    entry = bundle.load(bundles["tiny-llm"]).model_for("summarize")
+    assert entry.input_tokens("translate") == entry.max_input_tokens == 128
+    assert entry.input_tokens("summarize") == 512  # a whole article in one pass
+    assert bundle.load(bundles["tiny"]).model_for("translate").input_tokens("summarize") == 96  # none given: the default
+    copy = tmp_path / "b"
+    shutil.copytree(bundles["tiny-llm"], copy)
+    manifest = json.loads((copy / bundle.MANIFEST).read_text())
+    manifest["models"]["llm"]["max_input_tokens_by_task"] = {"summarize": "lots"}
+    (copy / bundle.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="models.llm: max_input_tokens_by_task must map task names to positive integers"):
+        bundle.load(copy, verify_checksums=False)

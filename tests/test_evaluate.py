@@ -47,3 +47,13 @@ def test_eval_command_runs_on_the_tiny_bundle(bundles, tmp_path, capsys):
     assert result["decoding"]["translator"]["translate"]["beam_size"] == 2
     assert "--set translate.beam_size=2" in result["command"]
     assert "| BLEU |" in capsys.readouterr().out
+
+
+def test_eval_can_set_a_task_input_budget(bundles, tmp_path):
+    """summarize.max_input_tokens=N: summarizing in chunks against summarizing in one pass."""
+    out = tmp_path / "result.json"
+    assert models_main(["eval", str(bundles["tiny-llm"]), "--data", str(DATA), "--limit", "1", "--methods", "model",
+                        "--set", "summarize.max_input_tokens=40", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["input_tokens"] == {"translate": 128, "summarize": 40}
+    assert "max_input_tokens" not in result["decoding"]["summarizer"].get("summarize", {})

@@ -52,9 +52,15 @@ class ModelEntry:
     chat_format: str = ""
     end_tokens: tuple[str, ...] = ()
     prompts: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Per-task input budgets over max_input_tokens (e.g. a whole article for "summarize").
+    max_input_tokens_by_task: dict[str, int] = field(default_factory=dict)
 
     def file(self, relative: str) -> Path:
         return self.path / relative
+
+    def input_tokens(self, task: str) -> int:
+        """The most source tokens one call of `task` takes."""
+        return int(self.max_input_tokens_by_task.get(task, self.max_input_tokens))
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,14 @@ def _model_entry(root: Path, name: str, raw: dict[str, Any]) -> ModelEntry:
         chat_format=raw.get("chat_format", ""),
         end_tokens=tuple(raw.get("end_tokens", ())),
         prompts=raw.get("prompts", {}),
+        max_input_tokens_by_task=_budgets(raw.get("max_input_tokens_by_task", {}), where),
     )
+
+
+def _budgets(raw: Any, where: str) -> dict[str, int]:
+    if not isinstance(raw, dict) or not all(isinstance(v, int) and v > 0 for v in raw.values()):
+        raise BundleError(f"{where}: max_input_tokens_by_task must map task names to positive integers")
+    return dict(raw)
 
 
 def verify(root: Path, expected: dict[str, str]) -> None:

@@ -54,7 +54,9 @@ def rouge(hypothesis: str, reference: str) -> dict[str, float]:
 
 
 def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
-    """TASK.KEY=VALUE decoding overrides (e.g. translate.beam_size=2) for experiments."""
+    """TASK.KEY=VALUE decoding overrides (e.g. translate.beam_size=2) for experiments;
+    TASK.max_input_tokens=N sets the task's input budget (e.g. to compare summarizing in
+    chunks with summarizing in one pass)."""
     for item in overrides:
         key, _, raw = item.partition("=")
         task, _, option = key.partition(".")
@@ -62,6 +64,9 @@ def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
             raise ValueError(f"override {item!r} is not TASK.KEY=VALUE")
         value: Any = json.loads(raw) if raw[0].isdigit() or raw in ("true", "false") else raw
         engine = pipeline.translator if task == "translate" else pipeline.summarizer
+        if option == "max_input_tokens":
+            engine.entry.max_input_tokens_by_task[task] = int(value)
+            continue
         engine.entry.decoding.setdefault(task, {})[option] = value
 
 
@@ -114,6 +119,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "translate_seconds": round(translate_seconds, 1),
         "summary": summaries,
         "decoding": {name: dict(e.entry.decoding) for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
+        "input_tokens": {task: e.entry.input_tokens(task) for task, e in (("translate", pipeline.translator), ("summarize", pipeline.summarizer))},
         "metric_signatures": {"bleu": bleu_metric.get_signature().format(), "chrf": chrf_metric.get_signature().format()},
         "examples": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h} for s, h in list(zip(sentences, hypotheses))[:5]],
     }

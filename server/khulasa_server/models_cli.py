@@ -10,7 +10,7 @@ from . import bundle as bundle_mod
 from .errors import BundleError
 
 from .build.hub import PRESETS as HUB_PRESETS
-from .build.presets import QWEN_CODER
+from .build.presets import QWEN_CODER, QWEN_CODER_VERSION
 
 TINY_KINDS = ("tiny", "tiny-llm", "bench-opus")
 KINDS = (QWEN_CODER, *TINY_KINDS, *HUB_PRESETS)
@@ -20,11 +20,14 @@ def _build(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else bundle_mod.khulasa_home() / "bundles" / args.kind
     if (out / bundle_mod.MANIFEST).is_file():
         try:
-            bundle_mod.load(out)
+            existing = bundle_mod.load(out)
         except BundleError as exc:
             print(f"khulasa-models: {out} exists but is not a valid bundle: {exc}", file=sys.stderr)
             return 1
         print(f"{args.kind}: already built at {out}")
+        if args.kind == QWEN_CODER and existing.version != QWEN_CODER_VERSION:
+            print(f"{args.kind}: that is version {existing.version or '?'}; this khulasa builds version "
+                  f"{QWEN_CODER_VERSION} (smaller and faster): remove {out} and build again to get it")
         return 0
     try:
         if args.kind in TINY_KINDS:

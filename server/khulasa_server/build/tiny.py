@@ -118,6 +118,7 @@ def _build_qwen2(out: Path) -> dict:
         "chat_format": "chatml",
         "end_tokens": ["<|im_end|>", "<|endoftext|>"],
         "max_input_tokens": 128,
+        "max_input_tokens_by_task": {"summarize": 512},
         "prompts": {"translate": prompts.TRANSLATE, "summarize": prompts.SUMMARIZE},
         "decoding": {
             "translate": {"max_length_ratio": 1.5, "max_length_extra": 16, "repetition_penalty": 1.1},

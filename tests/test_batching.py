@@ -34,12 +34,12 @@ class Recorded(Seq2SeqEngine):
         self.gate.set()
         self.delay = 0.0
 
-    def run(self, task, texts, notes=None):
+    def run(self, task, texts, notes=None, sentences=None):
         self.gate.wait(30)
         time.sleep(self.delay)
         self.calls.append(list(texts))
         self.threads.add(threading.current_thread().name)
-        return super().run(task, texts, notes)
+        return super().run(task, texts, notes, sentences)
 
 
 @pytest.fixture

@@ -38,3 +38,52 @@ def test_long_english_article_is_summarized_in_rounds(pipeline):
     assert pipeline.summarizer.count_tokens(article) > 2 * pipeline.summarizer.max_input_tokens
     summary = pipeline.summarize(article, max_sentences=3)
     assert summary.detected_language == "en" and 1 <= len(summary.sentences) <= 3
+
+
+class Spy:
+    """An engine that records what the pipeline asks of it, then runs the real one."""
+
+    def __init__(self, engine):
+        self.engine, self.calls = engine, []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def run(self, task, texts, notes=None, sentences=None):
+        self.calls.append({"task": task, "texts": list(texts), "sentences": sentences})
+        return self.engine.run(task, texts, notes, sentences)
+
+
+@pytest.fixture(scope="module")
+def llm_pipeline(bundles):
+    return Pipeline.load(bundles["tiny-llm"])
+
+
+def test_an_article_that_fits_is_summarized_in_one_pass(llm_pipeline):
+    pipeline = llm_pipeline
+    entry = pipeline.summarizer.entry
+    assert entry.input_tokens("summarize") > entry.input_tokens("translate")  # the bundle's own budgets
+    paragraph = " ".join(f"Sentence {i} reports on the economy and the elections." for i in range(6))
+    article = "\n\n".join([paragraph] * 2)
+    assert entry.input_tokens("translate") < pipeline.summarizer.count_tokens(article) < entry.input_tokens("summarize")
+    spy = pipeline.summarizer = Spy(pipeline.summarizer)
+    try:
+        pipeline.summarize(article, max_sentences=2)
+    finally:
+        pipeline.summarizer = spy.engine
+    [call] = spy.calls  # one pass, not chunks and then a summary of their summaries
+    assert len(call["texts"]) == 1 and call["sentences"] == [2]  # and it may stop after 2 sentences
+
+
+def test_digest_translates_the_article_in_one_call_and_a_stream_starts_alone(llm_pipeline, seed_text):
+    pipeline = llm_pipeline
+    spy = pipeline.translator = Spy(pipeline.translator)
+    try:
+        result = pipeline.digest(seed_text, summary_method="extractive")
+        [call] = spy.calls  # every piece of every paragraph
+        assert len(call["texts"]) == sum(len(p.segments) for p in result.paragraphs) > len(result.paragraphs)
+        spy.calls.clear()
+        list(pipeline.iter_digest(seed_text, summary_method="extractive"))
+        assert len(spy.calls[0]["texts"]) == 1 and len(spy.calls) >= 2  # the stream shows paragraph 0 first
+    finally:
+        pipeline.translator = spy.engine

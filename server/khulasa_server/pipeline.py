@@ -33,7 +33,7 @@ from .results import (
 )
 from .text.detect import SUPPORTED, detect
 from .text.normalize import normalize
-from .text.segment import Paragraph, Piece, segment, split_paragraphs, split_sentences
+from .text.segment import Paragraph, Piece, segment, sentences_of, split_paragraphs, split_sentences
 
 DEFAULT_SUMMARY_SENTENCES = 3
 SUMMARY_METHODS = ("model", "extractive")
@@ -114,9 +114,10 @@ class Pipeline:
 
     def _pieces(self, paragraph: Paragraph) -> list[Piece]:
         engine = self.translator
-        pieces = segment(paragraph.text, engine.count_tokens, engine.max_input_tokens)
+        budget = engine.entry.input_tokens("translate")
+        pieces = segment(paragraph.text, engine.count_tokens, budget)
         if engine.unit == "paragraph":
-            pieces = _group(pieces, engine.count_tokens, engine.max_input_tokens)
+            pieces = _group(pieces, engine.count_tokens, budget)
         return pieces
 
     def terms(self, requested: dict[str, str] | None) -> dict[str, str]:
@@ -167,9 +168,11 @@ class Pipeline:
         return ParagraphResult(index, paragraph.text, paragraph.text, segments, paragraph.separator)
 
     def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings,
-                              glossary: dict[str, str]) -> Iterator[ParagraphResult]:
-        """Translated paragraphs in order, in batches: the first paragraph alone (so a stream
-        shows progress at once), then groups of about _STREAM_GROUP_TOKENS source tokens."""
+                              glossary: dict[str, str], stream: bool = True) -> Iterator[ParagraphResult]:
+        """Translated paragraphs in order. stream: in batches, the first paragraph alone (so a
+        stream shows progress at once), then groups of about _STREAM_GROUP_TOKENS source tokens;
+        otherwise all in one call (the engine splits it as its budget requires): for an LLM a
+        decoding step costs about as much for one paragraph as for ten."""
         group: list[tuple[int, Paragraph]] = []
         units: list[tuple[int, Piece]] = []
         tokens = 0
@@ -178,7 +181,8 @@ class Pipeline:
             group.append((index, paragraph))
             units.extend((index, piece) for piece in pieces)
             tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
-            if index == 0 or tokens >= _STREAM_GROUP_TOKENS or index == len(paragraphs) - 1:
+            last = index == len(paragraphs) - 1
+            if last or (stream and (index == 0 or tokens >= _STREAM_GROUP_TOKENS)):
                 yield from self._assemble(group, self._translate(units, timings, glossary))
                 group, units, tokens = [], [], 0
 
@@ -213,9 +217,10 @@ class Pipeline:
     # -- summary -------------------------------------------------------------------------
 
     def _chunks(self, texts: list[str]) -> list[str]:
-        """English texts packed into chunks within the summarizer's input budget."""
+        """English texts packed into chunks within the summarizer's input budget (one chunk,
+        and so one pass, when the article fits)."""
         engine = self.summarizer
-        budget = engine.max_input_tokens
+        budget = engine.entry.input_tokens("summarize")
         chunks: list[str] = []
         current = ""
         for text in texts:
@@ -233,14 +238,17 @@ class Pipeline:
             chunks.append(current)
         return chunks
 
-    def _reduce(self, texts: list[str], timings: Timings) -> str:
+    def _reduce(self, texts: list[str], timings: Timings, max_sentences: int = 0) -> str:
         """One summary of texts too long for the summarizer: summarize chunks, then the
-        summaries, until one chunk remains."""
+        summaries, until one chunk remains. The last pass may stop after max_sentences
+        sentences (0: no limit): the caller keeps no more, and the rest would be decoded for
+        nothing."""
         start = time.perf_counter()
         try:
             chunks = self._chunks(texts)
             while True:
-                outputs = [o.text for o in self.summarizer.run("summarize", chunks) if o.text]
+                limit = [max_sentences] if len(chunks) == 1 else None
+                outputs = [o.text for o in self.summarizer.run("summarize", chunks, sentences=limit) if o.text]
                 if len(chunks) == 1:
                     return outputs[0] if outputs else ""
                 shorter = self._chunks(outputs)
@@ -271,10 +279,8 @@ class Pipeline:
             picked = extractive.summarize(english, max_sentences)
             timings.summarize_ms += _ms(start)
             return SummaryResult(" ".join(s for s, _ in picked), [SummarySentence(s, [i]) for s, i in picked])
-        summary = normalize(self._reduce(english, timings))
-        sentences = [
-            s.strip() for p in split_paragraphs(summary) for s in split_sentences(p.text) if s.strip()
-        ][:max_sentences]
+        summary = normalize(self._reduce(english, timings, max_sentences))
+        sentences = sentences_of(summary)[:max_sentences]
         return SummaryResult(
             " ".join(sentences), [SummarySentence(s, attribute(s, english)) for s in sentences]
         )
@@ -298,7 +304,7 @@ class Pipeline:
         self.summary_method(summary_method)  # refuse a bad method before translating
         language, paragraphs = self._article(text, source_language)
         if language == "ar":
-            english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms)]
+            english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms, stream=False)]
         else:
             english = [p.text for p in paragraphs]
         result = self.summarize_english(english, max_sentences, summary_method, timings)
@@ -307,16 +313,17 @@ class Pipeline:
 
     def iter_digest(
         self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
-        glossary: dict[str, str] | None = None,
+        glossary: dict[str, str] | None = None, stream: bool = True,
     ) -> Iterator[ParagraphResult | SummaryResult | Done]:
-        """Paragraphs in order as they are translated, then the summary, then Done."""
+        """Paragraphs in order as they are translated, then the summary, then Done. stream=False
+        trades the early first paragraph for one batch (digest() wants the whole anyway)."""
         start = time.perf_counter()
         timings = Timings()
         self.summary_method(summary_method)
         terms = self.terms(glossary)
         language, paragraphs = self._article(text, source_language)
         if language == "ar":
-            translated = self._translate_paragraphs(paragraphs, timings, terms)
+            translated = self._translate_paragraphs(paragraphs, timings, terms, stream)
         else:
             translated = (self._unchanged(i, p) for i, p in enumerate(paragraphs))
         english = []
@@ -336,7 +343,7 @@ class Pipeline:
         paragraphs: list[ParagraphResult] = []
         summary = SummaryResult("", [])
         done = None
-        for event in self.iter_digest(text, source_language, max_sentences, summary_method, glossary):
+        for event in self.iter_digest(text, source_language, max_sentences, summary_method, glossary, stream=False):
             if isinstance(event, ParagraphResult):
                 paragraphs.append(event)
             elif isinstance(event, SummaryResult):

@@ -60,9 +60,11 @@ class Engine(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]: ...
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
+            sentences: list[int] | None = None) -> list[Output]: ...
     # notes: per-text instructions (e.g. required term translations) for engines that take
-    # prompts; other engines ignore them
+    # prompts; other engines ignore them. sentences: per text, stop decoding once that many
+    # sentences are complete (0: no limit); engines may ignore it, callers cut anyway.
 
 
 def length_bound(options: dict[str, Any], source_tokens: int) -> int:

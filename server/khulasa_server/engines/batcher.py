@@ -31,6 +31,7 @@ class _Job:
     task: str
     texts: list[str]
     notes: list[str]
+    sentences: list[int]
     tokens: int
     scope: RequestScope
     enqueued: float = field(default_factory=time.monotonic)
@@ -47,8 +48,8 @@ class LRUCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(task: str, text: str, note: str = "") -> bytes:
-        return hashlib.blake2b(f"{task}\0{text}\0{note}".encode(), digest_size=16).digest()
+    def key(task: str, text: str, note: str = "", sentences: int = 0) -> bytes:
+        return hashlib.blake2b(f"{task}\0{text}\0{note}\0{sentences}".encode(), digest_size=16).digest()
 
     def get(self, key: bytes) -> Output | None:
         with self._lock:
@@ -106,24 +107,27 @@ class BatchingEngine:
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]:
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
+            sentences: list[int] | None = None) -> list[Output]:
         notes = notes or [""] * len(texts)
-        keys = [LRUCache.key(task, t, n) for t, n in zip(texts, notes)]
+        sentences = sentences or [0] * len(texts)
+        keys = [LRUCache.key(task, t, n, s) for t, n, s in zip(texts, notes, sentences)]
         results: list[Output | None] = [self.cache.get(k) for k in keys]
         missing = [i for i, r in enumerate(results) if r is None]
         metrics.CACHE.labels(result="hit").inc(len(texts) - len(missing))
         metrics.CACHE.labels(result="miss").inc(len(missing))
         if missing:
-            outputs = self._submit(task, [texts[i] for i in missing], [notes[i] for i in missing])
+            outputs = self._submit(task, [texts[i] for i in missing], [notes[i] for i in missing],
+                                   [sentences[i] for i in missing])
             for i, out in zip(missing, outputs):
                 results[i] = out
                 self.cache.put(keys[i], out)
         return results  # type: ignore[return-value]
 
-    def _submit(self, task: str, texts: list[str], notes: list[str]) -> list[Output]:
+    def _submit(self, task: str, texts: list[str], notes: list[str], sentences: list[int]) -> list[Output]:
         scope = current.get()
         scope.check()
-        job = _Job(task, texts, notes, sum(self.engine.count_tokens(t) for t in texts), scope)
+        job = _Job(task, texts, notes, sentences, sum(self.engine.count_tokens(t) for t in texts), scope)
         with self._cond:
             if self._queued_tokens and self._queued_tokens + job.tokens > self.max_queue_tokens:
                 metrics.REJECTED.inc()
@@ -235,9 +239,10 @@ class BatchingEngine:
             return
         texts = [t for job in live for t in job.texts]
         notes = [n for job in live for n in job.notes]
+        sentences = [s for job in live for s in job.sentences]
         start = time.perf_counter()
         try:
-            outputs = self.engine.run(live[0].task, texts, notes)
+            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None)
         except BaseException as exc:  # every waiting caller hears about it
             for job in live:
                 job.error = exc

@@ -1,13 +1,31 @@
 """Instruction-tuned decoder LLMs on ctranslate2.Generator (Qwen2, Llama, Gemma), prompted per
-task with the model's chat format."""
+task with the model's chat format.
+
+How a batch is decoded, and why (docs/bench/llm.md has the profile):
+  - On CPU, CTranslate2's int8 GEMM (oneDNN) repacks every weight matrix on every call, so one
+    decoding step costs about the same for 1 prompt as for 10: batch as much as possible.
+  - Prompts of one call are forwarded at once only up to the shortest one's length; the rest
+    of each longer prompt is fed one token per decoding step. So prompts are grouped by length
+    (prompt_groups) rather than all put in one call.
+  - The system prompt and the instruction are the same for every text of a task: they are
+    given as CTranslate2's static_prompt, computed once and cached.
+  - Each output stops at its own length bound, not at the longest one's in its batch, and a
+    summary once it has as many sentences as the caller keeps.
+"""
 
 from __future__ import annotations
+
+import atexit
+import weakref
+from typing import Callable
 
 import ctranslate2
 
 from ..bundle import ModelEntry
 from ..errors import BundleError
-from .base import Output, Runtime, batch_budget, batches, finish, length_bound
+from ..text.normalize import normalize, strip_controls
+from ..text.segment import sentences_of
+from .base import Output, Runtime, batch_budget, finish, length_bound
 from .tokenizer import load_tokenizers
 
 CHAT_FORMATS = {
@@ -17,6 +35,66 @@ CHAT_FORMATS = {
         "<|im_start|>assistant\n"
     ),
 }
+# Output tokens per source token, to plan batches only (English from Arabic: ~0.65 on the
+# sample article); it never bounds an output.
+EXPECTED_OUTPUT_RATIO = 0.7
+# Extra cost of one more prompt in a decoding step, relative to the step's fixed cost (the
+# weight repacking): measured on 2 cores, see docs/bench/llm.md.
+ROW_COST = 0.03
+
+
+def render_prompt(entry: ModelEntry, task: str, text: str, note: str = "") -> str:
+    """The chat prompt of `task` for `text`, with an optional note (e.g. required terms)."""
+    try:
+        prompt = entry.prompts[task]
+    except KeyError:
+        raise BundleError(f"model '{entry.name}' has no prompt for task '{task}'") from None
+    # str.replace, not str.format: articles contain braces.
+    user = prompt["user"].replace("{text}", text)
+    if note:
+        user = f"{user}\n\n{note}"
+    return CHAT_FORMATS[entry.chat_format].replace("{system}", prompt.get("system", "")).replace("{user}", user)
+
+
+def prompt_groups(lengths: list[int], outputs: list[int], max_tokens: int, row_cost: float = ROW_COST) -> list[list[int]]:
+    """Indexes split into CTranslate2 calls so as to minimise the expected decoding work.
+
+    A call takes max(length + output) - min(length) decoding steps over its members (longer
+    prompts are fed token by token past the shortest), each step costing about 1 + row_cost
+    per member. Groups are runs of the length-sorted order; a group's padded size stays within
+    max_tokens. Exact dynamic programming over the split points (n^2, n = texts in the call)."""
+    order = sorted(range(len(lengths)), key=lambda i: (lengths[i], outputs[i]))
+    n = len(order)
+    best = [0.0] + [float("inf")] * n  # best[j]: least cost of order[:j]
+    cut = [0] * (n + 1)
+    for j in range(1, n + 1):
+        longest = lengths[order[j - 1]]
+        reach = 0  # max(length + output) over order[i:j]
+        for i in range(j - 1, -1, -1):
+            if i < j - 1 and longest * (j - i) > max_tokens:
+                break
+            k = order[i]
+            reach = max(reach, lengths[k] + outputs[k])
+            cost = best[i] + (reach - lengths[k]) * (1 + row_cost * (j - i))
+            if cost < best[j]:
+                best[j], cut[j] = cost, i
+    groups = []
+    while n > 0:
+        groups.append(order[cut[n]:n])
+        n = cut[n]
+    return groups[::-1]
+
+
+# CTranslate2 keeps the last decoding callback (a Python function) in its worker thread; freed
+# during interpreter shutdown, without the GIL, it aborts the process ("terminate called
+# without an active exception"). So every model is released before shutdown.
+_LIVE: "weakref.WeakSet[GeneratorEngine]" = weakref.WeakSet()
+
+
+@atexit.register
+def _release_models() -> None:
+    for engine in list(_LIVE):
+        engine._model = None
 
 
 class GeneratorEngine:
@@ -31,6 +109,8 @@ class GeneratorEngine:
         self._tok, _ = load_tokenizers(entry)
         self._model = ctranslate2.Generator(str(entry.path), **runtime.model_options())
         self._max_batch_tokens = runtime.max_batch_tokens
+        self._static: dict[str, list[str]] = {}
+        _LIVE.add(self)
 
     @property
     def max_input_tokens(self) -> int:
@@ -40,49 +120,87 @@ class GeneratorEngine:
         return len(self._tok.encode(text))
 
     def prompt(self, task: str, text: str, note: str = "") -> str:
-        try:
-            prompt = self.entry.prompts[task]
-        except KeyError:
-            raise BundleError(f"model '{self.entry.name}' has no prompt for task '{task}'") from None
-        # str.replace, not str.format: articles contain braces.
-        user = prompt["user"].replace("{text}", text)
-        if note:
-            user = f"{user}\n\n{note}"
-        return CHAT_FORMATS[self.entry.chat_format].replace("{system}", prompt.get("system", "")).replace(
-            "{user}", user
-        )
+        return render_prompt(self.entry, task, text, note)
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]:
+    def static_prompt(self, task: str) -> list[str]:
+        """The tokens every prompt of `task` starts with: the chat turn up to the text."""
+        if task not in self._static:
+            marker = "\x00"
+            head = self.prompt(task, marker).split(marker)[0]
+            self._static[task] = self._tok.encode(head) if marker not in head else []
+        return self._static[task]
+
+    def _split(self, task: str, prompt: list[str]) -> tuple[list[str], list[str]]:
+        """(shared prefix, rest) of a tokenized prompt; no prefix where tokenization across
+        the boundary differs, so the model always sees exactly the prompt's tokens."""
+        static = self.static_prompt(task)
+        if static and len(prompt) > len(static) and prompt[: len(static)] == static:
+            return static, prompt[len(static):]
+        return [], prompt
+
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
+            sentences: list[int] | None = None) -> list[Output]:
         options = self.entry.decoding.get(task, {})
+        budget_in = self.entry.input_tokens(task)
         lengths = [self.count_tokens(t) for t in texts]
-        if any(n > self.max_input_tokens for n in lengths):
-            raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {self.max_input_tokens}")
+        if any(n > budget_in for n in lengths):
+            raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {budget_in} for {task}")
         notes = notes or [""] * len(texts)
-        prompts = [self._tok.encode(self.prompt(task, t, n)) for t, n in zip(texts, notes)]
+        sentences = sentences or [0] * len(texts)
+        split = [self._split(task, self._tok.encode(self.prompt(task, t, n))) for t, n in zip(texts, notes)]
+        bounds = [length_bound(options, n) for n in lengths]
+        expected = [min(b, round(EXPECTED_OUTPUT_RATIO * n) + 1) for b, n in zip(bounds, lengths)]
         end_tokens = list(self.entry.end_tokens) or None
         pending = []
         budget = batch_budget(self._max_batch_tokens, options)
-        for group in batches([len(p) for p in prompts], budget):
-            bound = length_bound(options, max(lengths[i] for i in group))
+        groups = prompt_groups([len(s) + len(r) for s, r in split], expected, budget)
+        for group in groups:
+            static = split[group[0]][0]
+            if any(split[i][0] != static for i in group):  # a prompt that could not share
+                static = []
+            inputs = [split[i][1] if static else split[i][0] + split[i][1] for i in group]
+            own = [bounds[i] for i in group]
+            greedy = int(options.get("beam_size", 1)) == 1
             results = self._model.generate_batch(
-                [prompts[i] for i in group],
-                max_batch_size=budget,
-                batch_type="tokens",
+                inputs,
+                static_prompt=static or None,
+                max_batch_size=0,  # the group is the batch: CTranslate2 must not split it again
                 beam_size=int(options.get("beam_size", 1)),
                 length_penalty=float(options.get("length_penalty", 1.0)),
                 repetition_penalty=float(options.get("repetition_penalty", 1.0)),
                 no_repeat_ngram_size=int(options.get("no_repeat_ngram_size", 0)),
-                max_length=bound,
+                max_length=max(own),
                 end_token=end_tokens,
                 include_prompt_in_result=False,
                 return_scores=True,
                 asynchronous=True,
+                callback=_stopper(own, [sentences[i] for i in group], self._tok.decode) if greedy else None,
             )
             pending.append((group, results))
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
         for group, results in pending:
             for i, result in zip(group, results):
                 result = result.result()
-                bound = length_bound(options, lengths[i])
-                outputs[i] = finish(result.sequences[0], result.scores, bound, self._tok.decode)
+                outputs[i] = finish(result.sequences[0], result.scores, bounds[i], self._tok.decode)
         return outputs
+
+
+def _stopper(bounds: list[int], sentences: list[int], decode: Callable[[list[str]], str]):
+    """A greedy-search callback that ends each batch member at its own length bound (the call's
+    max_length is the longest member's, so a short text that loops stops early), or once
+    `sentences` of its sentences are complete (0: never): the first ones are then settled
+    (text/segment.sentences_of), and no more are kept."""
+    produced: list[list[str]] = [[] for _ in bounds]
+
+    def callback(step) -> bool:
+        tokens = produced[step.batch_id]
+        tokens.append(step.token)
+        if len(tokens) >= bounds[step.batch_id]:
+            return True
+        limit = sentences[step.batch_id]
+        try:
+            return bool(limit) and len(sentences_of(normalize(strip_controls(decode(tokens))))) > limit
+        except Exception:  # noqa: BLE001 - an error must not escape into CTranslate2's thread
+            return False
+
+    return callback

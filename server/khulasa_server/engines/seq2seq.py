@@ -28,15 +28,17 @@ class Seq2SeqEngine:
     def count_tokens(self, text: str) -> int:
         return len(self._source_tokens(text))
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]:
+    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
+            sentences: list[int] | None = None) -> list[Output]:
         options = self.entry.decoding.get(task, {})
         tokens = [self._source_tokens(t) for t in texts]
         lengths = [len(t) for t in tokens]
-        too_long = [n for n in lengths if n > self.max_input_tokens]
+        limit = self.entry.input_tokens(task)
+        too_long = [n for n in lengths if n > limit]
         if too_long:
             # The pipeline splits text to fit; reaching this is a bug, and CTranslate2 would
             # otherwise truncate silently.
-            raise ValueError(f"input of {max(too_long)} tokens exceeds the model's {self.max_input_tokens}")
+            raise ValueError(f"input of {max(too_long)} tokens exceeds the model's {limit} for {task}")
         prefix = list(self.entry.target_prefix)
         pending = []
         budget = batch_budget(self._max_batch_tokens, options)

@@ -82,6 +82,13 @@ def split_sentences(paragraph: str) -> list[str]:
     return _merge_blank(pieces)
 
 
+def sentences_of(text: str) -> list[str]:
+    """A text's sentences, paragraph by paragraph, stripped (a summary is cut to these). Text
+    appended later never changes any but the last one (the boundaries before it are settled by
+    what follows them), which lets a decoder stop once enough sentences are complete."""
+    return [s.strip() for p in split_paragraphs(text) for s in split_sentences(p.text) if s.strip()]
+
+
 def _merge_blank(pieces: list[str]) -> list[str]:
     """Attach whitespace- or punctuation-only pieces to a neighbour."""
     merged: list[str] = []

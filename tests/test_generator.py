@@ -1,0 +1,135 @@
+"""How the LLM engine decodes a batch (tiny-llm, real CTranslate2): the shared system prompt,
+groups by prompt length, each output's own bound, and stopping a summary once it has enough
+sentences."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from khulasa_server import bundle
+from khulasa_server.engines.base import Runtime, length_bound
+from khulasa_server.engines.generator import GeneratorEngine, _stopper, prompt_groups
+from khulasa_server.text.normalize import normalize
+from khulasa_server.text.segment import sentences_of
+
+TEXTS = ["قال الوزير إن المحادثات ستستأنف.", "ارتفعت أسعار النفط في الأسواق العالمية أمس بعد إعلان خفض الإنتاج.",
+         "فاز المنتخب.", "أعلنت وزارة المالية أن معدل التضخم تراجع إلى 3.2% في شهر مارس، وقال المتحدث إن الحكومة ستواصل دعم الأسعار."]
+
+
+class Recorder:
+    """The engine's ctranslate2.Generator, recording each generate_batch call and its results."""
+
+    def __init__(self, model):
+        self.model, self.calls = model, []
+
+    def generate_batch(self, inputs, **options):
+        results = [r.result() for r in self.model.generate_batch(inputs, **options)]
+        self.calls.append({"inputs": inputs, "options": options, "results": results})
+        return [SimpleNamespace(result=lambda r=r: r) for r in results]
+
+
+@pytest.fixture(scope="module")
+def engine(bundles):
+    return GeneratorEngine(bundle.load(bundles["tiny-llm"]).model_for("translate"), Runtime())
+
+
+@pytest.fixture
+def recorded(engine):
+    model = engine._model
+    engine._model = Recorder(model)
+    yield engine
+    engine._model = model
+
+
+def test_shared_system_prompt_gives_the_same_tokens_as_the_full_prompt(recorded):
+    engine = recorded
+    options = engine.entry.decoding["translate"]
+    for text, note in [(TEXTS[1], ""), (TEXTS[3], "Use these translations: المالية = Finance")]:
+        [out] = engine.run("translate", [text], [note])
+        [call] = engine._model.calls[-1:]
+        static = call["options"]["static_prompt"]
+        assert static and static == engine.static_prompt("translate")  # the prefix was shared
+        full = engine._tok.encode(engine.prompt("translate", text, note))
+        assert static + call["inputs"][0] == full  # and the model saw exactly the prompt's tokens
+        [alone] = engine._model.model.generate_batch(
+            [full], max_length=length_bound(options, engine.count_tokens(text)), include_prompt_in_result=False,
+            end_token=list(engine.entry.end_tokens), repetition_penalty=float(options["repetition_penalty"]))
+        assert call["results"][0].sequences[0] == alone.sequences[0]
+
+
+def test_each_output_stops_at_its_own_bound(recorded):
+    engine = recorded
+    texts = ["قال الوزير إن المحادثات ستستأنف الأسبوع المقبل.",
+             "قال الوزير إن المحادثات ستستأنف الأسبوع المقبل في العاصمة بعد توقف دام شهرين."]
+    options = engine.entry.decoding["translate"]
+    bounds = [length_bound(options, engine.count_tokens(t)) for t in texts]
+    assert bounds[0] < bounds[1]
+    engine.run("translate", texts)
+    [call] = engine._model.calls  # close lengths: one call, decoded up to the longer bound
+    assert call["options"]["max_length"] == bounds[1] and call["options"]["max_batch_size"] == 0
+    short, long = sorted(call["results"], key=lambda r: len(r.sequences[0]))
+    assert len(long.sequences[0]) == bounds[1]  # random weights run to their bound
+    assert len(short.sequences[0]) <= bounds[0]  # the other stopped at its own
+
+
+def test_one_call_when_lengths_are_close_and_split_when_far(recorded):
+    engine = recorded
+    engine.run("translate", [TEXTS[1], TEXTS[1].replace("أمس", "اليوم")])
+    assert len(engine._model.calls) == 1 and len(engine._model.calls[0]["inputs"]) == 2
+    engine._model.calls.clear()
+    engine.run("translate", [TEXTS[2], TEXTS[3] + " " + TEXTS[3]])
+    assert len(engine._model.calls) == 2  # the short prompt is not fed token by token behind the long one
+
+
+def test_prompt_groups_plan():
+    lengths = [60, 140, 150, 145, 62, 138]
+    outputs = [10, 80, 90, 85, 12, 78]
+    groups = prompt_groups(lengths, outputs, 4096)
+    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
+    assert sorted(map(sorted, groups)) == [[0, 4], [1, 2, 3, 5]]
+    # Within the padded budget: no group over it unless it has one member.
+    for g in prompt_groups(lengths, outputs, 300):
+        assert max(lengths[i] for i in g) * len(g) <= 300 or len(g) == 1
+    # Equal prompts always share a call; with no cost per member, any split costs more steps.
+    assert prompt_groups([100] * 6, [50] * 6, 4096) == [list(range(6))]
+    assert len(prompt_groups([100, 110, 120], [50, 50, 50], 4096, row_cost=0.0)) == 1
+
+
+def test_summary_stops_once_enough_sentences_are_complete(recorded):
+    engine = recorded
+    engine.run("summarize", ["The talks resume in May. Prices rose."], sentences=[1])
+    assert engine._model.calls[-1]["options"]["callback"] is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sentences=st.lists(st.sampled_from([
+        "The minister said talks resume.", "Prices rose 3.2% in March!", "Dr. Smith met the U.S. envoy.",
+        'He said: "We will win."', "Is it over?", "J. K. Rowling wrote it.", "Shares fell...", "(Reuters) Oil rose.",
+        "It cost 4.5 billion.", "\nA new paragraph starts.", "e.g. this one.", "”", "...",
+    ]), min_size=1, max_size=7),
+    cuts=st.lists(st.integers(1, 6), min_size=1, max_size=200),
+    limit=st.integers(1, 4),
+)
+def test_a_stopped_summary_keeps_the_same_first_sentences(sentences, cuts, limit):
+    """Wherever decoding stops, the sentences the pipeline keeps are those of the whole text."""
+    text = " ".join(sentences)
+    tokens, at = [], 0
+    for n in cuts * (len(text) // len(cuts) + 1):
+        if at >= len(text):
+            break
+        tokens.append(text[at:at + n])
+        at += n
+    stop = _stopper([10_000], [limit], "".join)
+    fed = 0
+    for fed, token in enumerate(tokens, 1):
+        if stop(SimpleNamespace(batch_id=0, token=token)):
+            break
+    prefix, whole = normalize("".join(tokens[:fed])), normalize(text)  # the pipeline normalizes a summary
+    assert sentences_of(prefix)[:limit] == sentences_of(whole)[:limit]
+    if fed < len(tokens):  # it stopped early: enough sentences were there
+        assert len(sentences_of(prefix)) > limit

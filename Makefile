@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test model serve eval gguf-check bench-bundle bench clean
+.PHONY: install proto test model serve eval gguf-check bench-bundle bench bench-llm clean
 
 install: $(VENV)/.installed
 
@@ -60,8 +60,31 @@ bench: bench-bundle
 	$(ARGOS_VENV)/bin/pip install --quiet argostranslate==1.11.0 torch==2.13.0
 	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python
 
+# The default LLM path against llama.cpp on the same GGUF (same prompts, output bounds and
+# threads; greedy), and against this code as it was before its speed work (LLM_BEFORE, exported
+# from git, on the bundle that code builds): digest latency, throughput of 4 articles at once,
+# peak memory. Results and plot in docs/bench/llm.json and llm.png. Not part of `make test`
+# (which runs a smoke of the same harness). llama-cpp-python is built from source (minutes).
+LLAMA_VENV ?= .venv-llama
+HOME_DIR := $${KHULASA_HOME:-$$HOME/.cache/khulasa}
+LLM_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)
+LLM_BEFORE ?= 7eeedc4
+LLM_BEFORE_SRC ?= build/bench-llm-before
+LLM_BEFORE_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)-before
+bench-llm: model
+	$(PY) -m pip install --quiet "matplotlib>=3.8"
+	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
+	$(LLAMA_VENV)/bin/python -c "import llama_cpp" 2>/dev/null || CMAKE_ARGS="-DGGML_NATIVE=ON" \
+		$(LLAMA_VENV)/bin/pip install --quiet --no-binary llama-cpp-python llama-cpp-python==0.3.36
+	rm -rf $(LLM_BEFORE_SRC) && mkdir -p $(LLM_BEFORE_SRC)
+	git archive $(LLM_BEFORE) server client | tar -x -C $(LLM_BEFORE_SRC)
+	test -f "$(LLM_BEFORE_BUNDLE)/khulasa.json" || PYTHONPATH=$(LLM_BEFORE_SRC)/server:$(LLM_BEFORE_SRC)/client \
+		$(PY) -m khulasa_server.models_cli build $(BUNDLE) --out "$(LLM_BEFORE_BUNDLE)"
+	$(PY) tests/bench/llm.py --bundle "$(LLM_BUNDLE)" --baseline-src $(LLM_BEFORE_SRC) \
+		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python
+
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)
 
 clean:
-	rm -rf $(VENV) $(ARGOS_VENV) .pytest_cache .hypothesis build *.egg-info client/*.egg-info server/*.egg-info
+	rm -rf $(VENV) $(ARGOS_VENV) $(LLAMA_VENV) .pytest_cache .hypothesis build *.egg-info client/*.egg-info server/*.egg-info

@@ -1,0 +1,291 @@
+"""The default LLM path against the peer users would pick instead: khulasa against llama.cpp.
+
+    make bench-llm        # writes docs/bench/llm.json and docs/bench/llm.png
+
+In one run, systems interleaved round by round (this machine's noise is 10-15 %):
+  - khulasa: a khulasa-server process on --bundle, Digest over gRPC (its cache off);
+  - khulasa before: the same, with the code at --baseline-src (a copy of an earlier commit,
+    which `make bench-llm` exports) on --baseline-bundle (that code's conversion of the GGUF);
+  - llama.cpp: llama-cpp-python on the GGUF the bundle is converted from, same prompts (as
+    token ids), same output bounds, same thread count, greedy (tests/bench/llama_peer.py says
+    what is and is not llama.cpp there).
+Measured for each: the first of --articles digested alone (translation, summary and total
+seconds, translation target tokens/s), then all of them at once (wall seconds, articles/min),
+and the peak RSS of the process that holds the model (VmHWM, after the concurrent digests).
+Nothing here asserts a time; --smoke only checks that the harness runs (tests/test_bench_llm.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import ctranslate2
+from tokenizers import Tokenizer
+
+from khulasa_client import AsyncClient, RetryPolicy
+from khulasa_server import bundle as bundle_mod
+from khulasa_server.engines.base import length_bound
+from khulasa_server.engines.generator import render_prompt
+from khulasa_server.text.normalize import normalize
+from khulasa_server.text.segment import split_paragraphs
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run import rss_peak_mb, start_server  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTICLES = ROOT / "tests" / "data" / "articles"
+DEFAULT_ARTICLES = [ARTICLES / n for n in ("politics_talks.txt", "economy_prices.txt", "mixed_quotes.txt", "sport_final.txt")]
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024
+
+
+class Khulasa:
+    """A khulasa-server process; src: a source tree of another version (None: this one)."""
+
+    def __init__(self, name: str, bundle: Path, threads: int, src: Path | None = None):
+        env = {"PYTHONPATH": os.pathsep.join([str(src / "server"), str(src / "client")])} if src else None
+        self.name = name
+        self.proc, self.port, _, self.serving_s = start_server(bundle, threads, env=env)
+        self.serving_rss_mb = round(rss_mb(self.proc.pid), 1)
+
+    async def _digests(self, texts: list[str]) -> tuple[float, list]:
+        async with AsyncClient(f"127.0.0.1:{self.port}", timeout=3600, retry=RetryPolicy(max_attempts=1)) as client:
+            start = time.perf_counter()
+            responses = await asyncio.gather(*(client.digest(t, source_language="ar") for t in texts))
+            return time.perf_counter() - start, responses
+
+    def warm(self) -> None:
+        async def one():
+            async with AsyncClient(f"127.0.0.1:{self.port}", timeout=3600, retry=RetryPolicy(max_attempts=1)) as client:
+                await client.translate(["قال الوزير إن المحادثات ستستأنف."], source_language="ar")
+        asyncio.run(one())
+
+    def single(self, text: str) -> dict:
+        seconds, [response] = asyncio.run(self._digests([text]))
+        t = response.timings
+        return {"total_s": round(seconds, 2), "translate_s": round(t.translate_ms / 1000, 2),
+                "summary_s": round(t.summarize_ms / 1000, 2), "translate_tokens": t.target_tokens,
+                "translate_tokens_per_s": round(t.target_tokens / max(t.translate_ms / 1000, 1e-9), 1),
+                "summary": response.summary}
+
+    def many(self, texts: list[str]) -> dict:
+        seconds, responses = asyncio.run(self._digests(texts))
+        tokens = sum(r.timings.target_tokens for r in responses)
+        return {"seconds": round(seconds, 2), "articles_per_min": round(60 * len(texts) / seconds, 2),
+                "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / seconds, 1)}
+
+    def peak_rss_mb(self) -> float:
+        return round(rss_peak_mb(self.proc.pid), 1)
+
+    def close(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=120)
+
+
+def peer_article(entry, tok: Tokenizer, text: str) -> dict:
+    """An article as llama_peer.py takes it: each paragraph's translate prompt as khulasa
+    builds it, in token ids, and the output bound khulasa gives that paragraph."""
+    options = entry.decoding["translate"]
+    paragraphs = [p.text for p in split_paragraphs(normalize(text))]
+    prompts = [tok.encode(render_prompt(entry, "translate", p), add_special_tokens=False).ids for p in paragraphs]
+    bounds = [length_bound(options, len(tok.encode(p, add_special_tokens=False).ids)) for p in paragraphs]
+    return {"paragraphs": prompts, "bounds": bounds}
+
+
+class Llama:
+    """tests/bench/llama_peer.py in the llama-cpp-python virtualenv, fed khulasa's prompts."""
+
+    def __init__(self, python: str, gguf: Path, entry, threads: int):
+        self.name = "llama.cpp"
+        self.entry = entry
+        self.tok = Tokenizer.from_file(str(entry.file(entry.tokenizer["file"])))
+        self.proc = subprocess.Popen([python, str(Path(__file__).with_name("llama_peer.py"))], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        n_ctx = entry.input_tokens("summarize") + 1024
+        self.info = self._ask({"gguf": str(gguf), "threads": threads, "n_ctx": n_ctx})
+        self.serving_s, self.serving_rss_mb = self.info["load_s"], self.info["peak_rss_mb"]
+        self.last_peak = self.info["peak_rss_mb"]
+
+    def _ask(self, message: dict) -> dict:
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"llama.cpp peer exited with {self.proc.wait()}")
+        return json.loads(line)
+
+    def _job(self, texts: list[str]) -> dict:
+        summarize = self.entry.decoding["summarize"]
+        reply = self._ask({
+            "articles": [peer_article(self.entry, self.tok, t) for t in texts],
+            "translate": {"repeat_penalty": float(self.entry.decoding["translate"].get("repetition_penalty", 1.0))},
+            "summarize": {"template": render_prompt(self.entry, "summarize", "{text}"),
+                          "repeat_penalty": float(summarize.get("repetition_penalty", 1.0)),
+                          "max_tokens": int(summarize["max_decoding_length"])},
+        })
+        self.last_peak = reply["peak_rss_mb"]
+        return reply
+
+    def warm(self) -> None:
+        self._job(["قال الوزير إن المحادثات ستستأنف."])
+
+    def single(self, text: str) -> dict:
+        [a] = self._job([text])["articles"]
+        return {"total_s": a["total_s"], "translate_s": a["translate_s"], "summary_s": a["summary_s"],
+                "translate_tokens": a["translate_tokens"],
+                "translate_tokens_per_s": round(a["translate_tokens"] / max(a["translate_s"], 1e-9), 1),
+                "summary_tokens": a["summary_tokens"], "summary_prompt_tokens": a["summary_prompt_tokens"],
+                "summary": a["summary"]}
+
+    def many(self, texts: list[str]) -> dict:
+        reply = self._job(texts)
+        tokens = sum(a["translate_tokens"] for a in reply["articles"])
+        return {"seconds": reply["seconds"], "articles_per_min": round(60 * len(texts) / reply["seconds"], 2),
+                "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / reply["seconds"], 1)}
+
+    def peak_rss_mb(self) -> float:
+        return self.last_peak
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def median(rows: list[dict], key: str) -> float:
+    return round(statistics.median(r[key] for r in rows), 2)
+
+
+def summarize_runs(result: dict) -> dict:
+    """Medians over rounds, and the goals' ratios."""
+    out = {}
+    for name, system in result["systems"].items():
+        out[name] = {"single_total_s": median(system["single"], "total_s"),
+                     "single_translate_s": median(system["single"], "translate_s"),
+                     "single_summary_s": median(system["single"], "summary_s"),
+                     "single_translate_tokens_per_s": median(system["single"], "translate_tokens_per_s"),
+                     "many_seconds": median(system["many"], "seconds"),
+                     "many_articles_per_min": median(system["many"], "articles_per_min"),
+                     "peak_rss_mb": system["peak_rss_mb"], "serving_rss_mb": system["serving_rss_mb"]}
+    ratios = {}
+    new = out["khulasa"]
+    if "khulasa before" in out:
+        before = out["khulasa before"]
+        ratios["single_latency_vs_before"] = round(new["single_total_s"] / before["single_total_s"], 3)
+        ratios["many_throughput_vs_before"] = round(new["many_articles_per_min"] / before["many_articles_per_min"], 3)
+    if "llama.cpp" in out:
+        peer = out["llama.cpp"]
+        ratios["single_latency_vs_llama_cpp"] = round(new["single_total_s"] / peer["single_total_s"], 3)
+        ratios["many_throughput_vs_llama_cpp"] = round(new["many_articles_per_min"] / peer["many_articles_per_min"], 3)
+    out["ratios"] = ratios
+    return out
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    medians = result["medians"]
+    names = [n for n in result["systems"]]
+    colors = {"khulasa": "tab:blue", "khulasa before": "tab:gray", "llama.cpp": "tab:orange"}
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 4.2))
+    translate = [medians[n]["single_translate_s"] for n in names]
+    summary = [medians[n]["single_total_s"] - medians[n]["single_translate_s"] for n in names]
+    left.bar(names, translate, color=[colors.get(n, "tab:green") for n in names], label="translation")
+    left.bar(names, summary, bottom=translate, color=[colors.get(n, "tab:green") for n in names], alpha=0.45,
+             label="summary (and the rest)")
+    left.set(ylabel="seconds", title=f"One article digested alone ({result['article_paragraphs']} paragraphs)")
+    left.legend(fontsize=8)
+    middle.bar(names, [medians[n]["many_articles_per_min"] for n in names], color=[colors.get(n, "tab:green") for n in names])
+    middle.set(ylabel="articles per minute", title=f"{len(result['articles'])} articles at once")
+    right.bar(names, [medians[n]["peak_rss_mb"] for n in names], color=[colors.get(n, "tab:green") for n in names])
+    right.set(ylabel="MB", title=f"Peak RSS ({len(result['articles'])} articles at once)")
+    for axis in (left, middle, right):
+        axis.grid(axis="y", alpha=0.3)
+        axis.tick_params(axis="x", labelsize=8)
+    fig.suptitle(f"{result['bundle']} on {result['cores']} CPU cores, {result['threads']} threads each, "
+                 f"median of {result['rounds']} rounds ({result['date']})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", required=True, help="the khulasa bundle (an LLM bundle: one generator model)")
+    p.add_argument("--baseline-src", default="", help="source tree of the earlier version (with server/ and client/)")
+    p.add_argument("--baseline-bundle", default="", help="bundle for the earlier version (default: --bundle)")
+    p.add_argument("--llama-python", default="", help="python of a virtualenv with llama-cpp-python; empty: skip")
+    p.add_argument("--gguf", default="", help="the GGUF for llama.cpp (default: the bundle's, under $KHULASA_HOME/downloads)")
+    p.add_argument("--articles", nargs="+", default=[str(a) for a in DEFAULT_ARTICLES],
+                   help="article files: the first is digested alone, all of them at once")
+    p.add_argument("--rounds", type=int, default=2, help="measurements of each system, interleaved")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of every system")
+    p.add_argument("--out", default=str(ROOT / "docs" / "bench" / "llm.json"))
+    p.add_argument("--plot", default=str(ROOT / "docs" / "bench" / "llm.png"))
+    p.add_argument("--smoke", action="store_true", help="one round, no plot: checks that the harness runs")
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.rounds, args.plot = 1, ""
+    bundle_path = bundle_mod.resolve(args.bundle)
+    bundle = bundle_mod.load(bundle_path, verify_checksums=False)
+    entry = bundle.model_for("translate")
+    if entry.engine != "generator":
+        raise SystemExit(f"{bundle_path}: bench-llm measures LLM bundles (engine generator), not {entry.engine}")
+    texts = [Path(a).read_text(encoding="utf-8") for a in args.articles]
+    result = {"bundle": bundle.name, "bundle_version": bundle.version, "cores": os.cpu_count(), "threads": args.threads,
+              "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__, "rounds": args.rounds,
+              "articles": [Path(a).name for a in args.articles],
+              "article_paragraphs": len(split_paragraphs(normalize(texts[0]))),
+              "command": "python tests/bench/llm.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "load_average_at_start": os.getloadavg()[0], "systems": {}}
+    systems = [Khulasa("khulasa", bundle_path, args.threads)]
+    try:
+        if args.baseline_src:
+            baseline = bundle_mod.resolve(args.baseline_bundle) if args.baseline_bundle else bundle_path
+            systems.append(Khulasa("khulasa before", baseline, args.threads, Path(args.baseline_src)))
+        if args.llama_python:
+            gguf = Path(args.gguf) if args.gguf else bundle_mod.khulasa_home() / "downloads" / bundle.name / bundle.manifest["gguf"]["file"]
+            systems.append(Llama(args.llama_python, gguf, entry, args.threads))
+        for system in systems:
+            system.warm()
+            result["systems"][system.name] = {"seconds_to_serving": round(system.serving_s, 2),
+                                              "serving_rss_mb": system.serving_rss_mb, "single": [], "many": []}
+        for kind in ("single", "many"):
+            for r in range(args.rounds):
+                for system in systems[r % len(systems):] + systems[: r % len(systems)]:  # a different one first each round
+                    row = system.single(texts[0]) if kind == "single" else system.many(texts)
+                    row["load_average"] = round(os.getloadavg()[0], 2)
+                    result["systems"][system.name][kind].append(row)
+                    print(json.dumps({"system": system.name, kind: row}, ensure_ascii=False)[:400], flush=True)
+        for system in systems:
+            result["systems"][system.name]["peak_rss_mb"] = system.peak_rss_mb()
+    finally:
+        for system in systems:
+            system.close()
+    result["load_average_at_end"] = os.getloadavg()[0]
+    result["medians"] = summarize_runs(result)
+    print(json.dumps(result["medians"], indent=1))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    if args.plot:
+        plot(result, Path(args.plot))
+    print(f"wrote {args.out}" + (f" and {args.plot}" if args.plot else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""The LLM benchmark harness runs end to end (a smoke: tiny-llm, one round, no llama.cpp, no
+timing asserted); the earlier version is this same source tree, through the same path."""
+
+import json
+import sys
+
+from tokenizers import Tokenizer
+
+from conftest import ROOT, SAMPLE
+from khulasa_server import bundle
+from khulasa_server.engines.base import length_bound
+from khulasa_server.engines.generator import render_prompt
+
+sys.path.insert(0, str(ROOT / "tests" / "bench"))
+import llm as bench_llm  # noqa: E402
+
+
+def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
+    out = tmp_path / "llm.json"
+    assert bench_llm.main(["--bundle", str(bundles["tiny-llm"]), "--baseline-src", str(ROOT), "--smoke",
+                           "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["systems"]) == {"khulasa", "khulasa before"} and result["article_paragraphs"] == 11
+    for name, system in result["systems"].items():
+        [single] = system["single"]
+        assert single["total_s"] >= single["translate_s"] > 0 and single["translate_tokens"] > 0
+        [many] = system["many"]
+        assert many["articles_per_min"] > 0 and system["peak_rss_mb"] >= system["serving_rss_mb"] > 0
+    assert set(result["medians"]["ratios"]) == {"single_latency_vs_before", "many_throughput_vs_before"}
+
+
+def test_llama_peer_gets_khulasas_prompts_and_bounds(bundles):
+    entry = bundle.load(bundles["tiny-llm"]).model_for("translate")
+    tok = Tokenizer.from_file(str(entry.file(entry.tokenizer["file"])))
+    article = bench_llm.peer_article(entry, tok, SAMPLE.read_text(encoding="utf-8"))
+    assert len(article["paragraphs"]) == len(article["bounds"]) == 11
+    first = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
+    assert tok.decode(article["paragraphs"][0], skip_special_tokens=False) == render_prompt(entry, "translate", first)
+    assert article["bounds"][0] == length_bound(entry.decoding["translate"], len(tok.encode(first, add_special_tokens=False).ids))

@@ -6,6 +6,10 @@ Loads the default model's GGUF with transformers (dequantized, float32) and conv
 file with khulasa_server.build.gguf_qwen2 at float32 (so only the conversion differs, not the
 int8 quantization), then compares on a few chat prompts: token ids from both tokenizers,
 next-token logits at every position, and 24 greedy tokens. Writes a JSON report.
+The GGUF carries Qwen2.5's tied embedding twice (Q4_K as embedding, Q6_K as output); the
+conversion keeps one copy for both (gguf_qwen2.embedding_and_projection), so the Transformers
+model gets the same tying before the comparison, and the report also says how far the
+untied Transformers model is from it.
 Not part of `make test`: it needs the 1.1 GB GGUF and ~16 GB of memory.
 """
 
@@ -40,6 +44,19 @@ def chat(text: str) -> str:
             f"{p['user'].replace('{text}', text)}<|im_end|>\n<|im_start|>assistant\n")
 
 
+def tie(model, gguf_file: Path) -> None:
+    """The Transformers model with the embedding/projection copy the conversion keeps."""
+    ckpt = gguf_qwen2.GGUFCheckpoint(gguf_file)
+    embeddings, projection = gguf_qwen2.embedding_and_projection(ckpt)
+    if embeddings is not projection:
+        return
+    head, table = model.lm_head.weight, model.model.embed_tokens.weight
+    if np.array_equal(projection, head.detach().numpy()):
+        table.data.copy_(head.data)
+    else:
+        head.data.copy_(table.data)
+
+
 def main(gguf_path: str, report_path: str) -> int:
     gguf_file = Path(gguf_path)
     texts = [chat(a) for a in ARTICLES]
@@ -49,6 +66,12 @@ def main(gguf_path: str, report_path: str) -> int:
         str(gguf_file.parent), gguf_file=gguf_file.name, dtype=torch.float32
     )
     model.eval()
+    untied = []
+    with torch.no_grad():
+        for text in texts:
+            ids = hf_tok(text, add_special_tokens=False).input_ids
+            untied.append(model(torch.tensor([ids])).logits[0].numpy())
+        tie(model, gguf_file)
     hf = []
     with torch.no_grad():
         for text in texts:
@@ -66,7 +89,7 @@ def main(gguf_path: str, report_path: str) -> int:
         tok = Tokenizer.from_file(str(out / "tokenizer.json"))
         generator = ctranslate2.Generator(str(out), compute_type="float32")
         rows = []
-        for text, (hf_ids, hf_logits, hf_greedy) in zip(texts, hf):
+        for text, (hf_ids, hf_logits, hf_greedy), hf_untied in zip(texts, hf, untied):
             encoding = tok.encode(text, add_special_tokens=False)
             logits = np.array(generator.forward_batch([encoding.tokens]))[0]
             result = generator.generate_batch([encoding.tokens], max_length=GREEDY_TOKENS, include_prompt_in_result=False)
@@ -78,6 +101,8 @@ def main(gguf_path: str, report_path: str) -> int:
                 "max_abs_logit_diff": float(np.abs(logits - hf_logits).max()) if same_ids else None,
                 "argmax_agreement": float((logits.argmax(-1) == hf_logits.argmax(-1)).mean()) if same_ids else None,
                 "greedy_equal": greedy == hf_greedy[: len(greedy)],
+                "max_abs_logit_diff_to_untied": float(np.abs(logits - hf_untied).max()) if same_ids else None,
+                "argmax_agreement_with_untied": float((logits.argmax(-1) == hf_untied.argmax(-1)).mean()) if same_ids else None,
                 "greedy_text": tok.decode(greedy),
             })
     report = {

@@ -104,6 +104,8 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
             key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")
         }
         summaries[method]["seconds"] = round(time.perf_counter() - start, 1)
+        # Per article, in the set's order: lets two runs be compared article by article.
+        summaries[method]["rougeL_per_article"] = [round(s["rougeL"], 1) for s in scores]
 
     return {
         "bundle": pipeline.bundle.name,

@@ -5,7 +5,8 @@ once, then answers jobs, one JSON line each on stdin, with one JSON line each on
   {"articles": [{"paragraphs": [[token ids of each paragraph's translate prompt]],
                  "bounds": [max new tokens of each]}],
    "translate": {"repeat_penalty": 1.0},
-   "summarize": {"template": "<|im_start|>system...{text}...", "repeat_penalty": 1.1, "max_tokens": 160}}
+   "summarize": {"template": "<|im_start|>system...{text}...", "repeat_penalty": 1.1, "max_tokens": 160,
+                 "sentences": 3}}
   -> {"seconds": wall time of the job, "articles": [{"translate_s", "summary_s", "total_s",
       "translate_tokens", "summary_tokens", "summary_prompt_tokens", "english"}], "peak_rss_mb"}
 
@@ -17,7 +18,9 @@ What is llama.cpp here and what is not:
     paragraphs go one after the other and articles "at once" are served in turn, as its
     server does; it reuses the KV cache of the longest common prefix of consecutive prompts
     (the system prompt), as khulasa's static prompt does;
-  - its summary reads its own English: the paragraphs joined as khulasa joins them, in one pass;
+  - its summary reads its own English: the paragraphs joined as khulasa joins them, in one pass,
+    and stops, as khulasa's does, once it has one sentence more than the digest keeps (the same
+    rule: khulasa_server.text.segment.sentences_of, imported from the repository);
   - khulasa's 6-gram ban has no llama.cpp counterpart; its repetition penalty maps to
     repeat_penalty (llama.cpp applies it to the last 64 tokens, CTranslate2 to all).
 """
@@ -28,6 +31,11 @@ import json
 import re
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "server"))  # pure-Python text rules only
+from khulasa_server.text.normalize import normalize  # noqa: E402
+from khulasa_server.text.segment import sentences_of  # noqa: E402
 
 
 def peak_rss_mb() -> float:
@@ -35,9 +43,19 @@ def peak_rss_mb() -> float:
         return int(re.search(r"VmHWM:\s+(\d+)", f.read()).group(1)) / 1024
 
 
-def complete(llm, prompt: list[int], max_tokens: int, repeat_penalty: float) -> tuple[str, int, int]:
+def complete(llm, prompt: list[int], max_tokens: int, repeat_penalty: float, sentences: int = 0) -> tuple[str, int, int]:
+    stopping = None
+    if sentences:
+        import llama_cpp
+
+        def enough(ids, _logits) -> bool:
+            text = llm.detokenize(list(ids[len(prompt):])).decode("utf-8", errors="replace")
+            return len(sentences_of(normalize(text))) > sentences
+
+        stopping = llama_cpp.StoppingCriteriaList([enough])
     out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, top_k=1, top_p=1.0, min_p=0.0,
-                                repeat_penalty=repeat_penalty, stop=["<|im_end|>", "<|endoftext|>"])
+                                repeat_penalty=repeat_penalty, stop=["<|im_end|>", "<|endoftext|>"],
+                                stopping_criteria=stopping)
     usage = out["usage"]
     return out["choices"][0]["text"].strip(), usage["completion_tokens"], usage["prompt_tokens"]
 
@@ -53,7 +71,7 @@ def digest(llm, article: dict, job: dict) -> dict:
     summary = job["summarize"]
     prompt = summary["template"].replace("{text}", "\n".join(english))
     text, summary_tokens, prompt_tokens = complete(llm, llm.tokenize(prompt.encode(), add_bos=False, special=True),
-                                                   summary["max_tokens"], summary["repeat_penalty"])
+                                                   summary["max_tokens"], summary["repeat_penalty"], summary["sentences"])
     done = time.perf_counter()
     return {"translate_s": round(translated - start, 2), "summary_s": round(done - translated, 2),
             "total_s": round(done - start, 2), "translate_tokens": produced, "summary_tokens": summary_tokens,

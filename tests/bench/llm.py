@@ -36,6 +36,7 @@ from khulasa_client import AsyncClient, RetryPolicy
 from khulasa_server import bundle as bundle_mod
 from khulasa_server.engines.base import length_bound
 from khulasa_server.engines.generator import render_prompt
+from khulasa_server.pipeline import DEFAULT_SUMMARY_SENTENCES
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
 
@@ -134,7 +135,7 @@ class Llama:
             "translate": {"repeat_penalty": float(self.entry.decoding["translate"].get("repetition_penalty", 1.0))},
             "summarize": {"template": render_prompt(self.entry, "summarize", "{text}"),
                           "repeat_penalty": float(summarize.get("repetition_penalty", 1.0)),
-                          "max_tokens": int(summarize["max_decoding_length"])},
+                          "max_tokens": int(summarize["max_decoding_length"]), "sentences": DEFAULT_SUMMARY_SENTENCES},
         })
         self.last_peak = reply["peak_rss_mb"]
         return reply
@@ -246,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if entry.engine != "generator":
         raise SystemExit(f"{bundle_path}: bench-llm measures LLM bundles (engine generator), not {entry.engine}")
     texts = [Path(a).read_text(encoding="utf-8") for a in args.articles]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers and the peer on the way out
     result = {"bundle": bundle.name, "bundle_version": bundle.version, "cores": os.cpu_count(), "threads": args.threads,
               "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__, "rounds": args.rounds,
               "articles": [Path(a).name for a in args.articles],

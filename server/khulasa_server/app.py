@@ -44,6 +44,11 @@ class Server:
         )
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.port = 0
+        self.http = None
+        if settings.http_listen:  # same process, same servicer and pipeline
+            from .http import HttpServer
+
+            self.http = HttpServer(self.service, self.auth, settings)
 
     def _set_health(self, status) -> None:
         for name in ("", SERVICE_NAME):
@@ -67,6 +72,12 @@ class Server:
         self.port = port
         host = self.settings.listen.rsplit(":", 1)[0]
         log.info("listening", extra={"address": f"{host}:{port}"})
+        if self.http:
+            http_port = self.http.start()
+            log.info("listening (HTTP)", extra={"address": f"{s.http_listen.rsplit(':', 1)[0]}:{http_port}"})
+            if not security.is_loopback(s.http_listen) and not (s.tls_cert and self.auth):
+                log.warning("HTTP ON A NON-LOOPBACK ADDRESS WITHOUT TLS AND TOKEN AUTH: anyone who can reach %s "
+                            "can use this server", s.http_listen)
         return port
 
     def load(self) -> None:
@@ -105,8 +116,14 @@ class Server:
 
     def stop(self, grace: float | None = None, drain: float | None = None) -> None:
         self.health.enter_graceful_shutdown()  # NOT_SERVING from now on
+        if self.http:
+            self.http.drain()
         time.sleep(self.settings.drain if drain is None else drain)  # still accepting calls meanwhile
-        self.grpc.stop(self.settings.grace if grace is None else grace).wait()
+        grace = self.settings.grace if grace is None else grace
+        stopped = self.grpc.stop(grace)
+        if self.http:
+            self.http.stop(grace)
+        stopped.wait()
         self.service.close()
         if self.service.pipeline is not None:
             self.service.pipeline.close()

@@ -27,6 +27,8 @@ class Settings:
     max_queue_tokens: int = 65536
     cache_size: int = 10000
     metrics_listen: str = ""
+    http_listen: str = ""
+    http_timeout: float = 600.0
     workers: int = 128
     digest_many_concurrency: int = 4
     max_text_chars: int = 100_000
@@ -57,6 +59,9 @@ _HELP = {
     "max_queue_tokens": "source tokens of work allowed to wait; past it, RESOURCE_EXHAUSTED with a retry hint",
     "cache_size": "translated sentences kept in the in-memory cache (0: none)",
     "metrics_listen": "HOST:PORT for Prometheus metrics over HTTP (off when empty)",
+    "http_listen": "HOST:PORT for the HTTP API (LibreTranslate-compatible and /v1 JSON) and the reading page "
+    "at / (off when empty)",
+    "http_timeout": "seconds an HTTP request may take (a client's X-Request-Timeout header can only shorten it)",
     "workers": "gRPC handler threads: how many requests are worked on at once, and so the largest batch",
     "digest_many_concurrency": "articles of one DigestMany stream processed at once",
     "max_text_chars": "longest accepted text, in characters",
@@ -146,6 +151,10 @@ def validate(s: Settings) -> None:
         raise ValueError(f"device: expected auto, cpu or cuda, got {s.device!r}")
     if ":" not in s.listen:
         raise ValueError(f"listen: expected HOST:PORT, got {s.listen!r}")
+    if s.http_listen and ":" not in s.http_listen:
+        raise ValueError(f"http_listen: expected HOST:PORT, got {s.http_listen!r}")
+    if not s.http_timeout > 0:
+        raise ValueError("http_timeout: must be more than 0")
     if bool(s.tls_cert) != bool(s.tls_key):
         raise ValueError("tls_cert and tls_key go together")
     if s.tls_client_ca and not s.tls_cert:

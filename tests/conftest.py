@@ -49,7 +49,7 @@ def start_server(bundle: Path, load: bool = True, **overrides) -> Server:
 
 @pytest.fixture(scope="session")
 def server(bundles):
-    s = start_server(bundles["tiny"])
+    s = start_server(bundles["tiny"], http_listen="127.0.0.1:0")  # gRPC and HTTP, one pipeline
     yield s
     s.stop(0)
 

@@ -6,15 +6,24 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test model serve eval gguf-check bench-bundle bench clean
+.PHONY: install node-deps proto test model serve eval gguf-check bench-bundle bench clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[server,test]"
 	touch $@
+
+# The Node.js interop tests' packages (@grpc/grpc-js, @grpc/proto-loader, libretranslate), from
+# the lock file. Without npm, the tests that need them skip (and fail in CI, where .ci/run installs it).
+NODE_DIR := tests/node
+node-deps: $(NODE_DIR)/node_modules/.package-lock.json
+
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Node.js interop tests will skip"; fi
 
 # Stubs are committed so that `pip install` works without the tools; regenerate after
 # editing the .proto (tests/test_proto.py fails when they are stale).

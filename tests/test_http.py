@@ -291,6 +291,7 @@ def test_token_auth_like_libretranslate_and_like_grpc(bundles, tmp_path):
         assert (wrong.status, wrong.body) == (403, {"error": "Invalid API key"})
         assert call(port, "POST", "/translate", json={**body, "api_key": "alpha"}).status == 200
         assert call(port, "POST", "/translate", form={**body, "api_key": "alpha"}).status == 200
+        assert call(port, "POST", "/translate", json={**body, "apiKey": "alpha"}).status == 200
         assert call(port, "POST", "/translate", json=body, headers={"Authorization": "Bearer alpha"}).status == 200
         assert call(port, "POST", "/detect", json={"q": SHORT}).status == 400
         unauthorized = call(port, "POST", "/v1/translate", json={"texts": [SHORT]})

@@ -31,8 +31,9 @@ lt_endpoint = endpoint(_front, _shape)
 
 
 def _authorize(front: Front, request: Request, values: dict) -> str:
-    """LibreTranslate's answers: no key 400 (it asks for one), a wrong key 403."""
-    token = front.bearer(request, values.get("api_key"))
+    """LibreTranslate's answers: no key 400 (it asks for one), a wrong key 403. `apiKey` is
+    what the `libretranslate` npm client sends."""
+    token = front.bearer(request, values.get("api_key") or values.get("apiKey"))
     if front.auth is not None and not token:
         raise HttpError(400, "Please contact the server operator to get an API key")
     if not front.allows(token):

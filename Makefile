@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install node-deps proto test model serve eval gguf-check bench-bundle bench clean
+.PHONY: install node-deps proto test model serve eval gguf-check bench-bundle bench bench-http clean
 
 install: $(VENV)/.installed node-deps
 
@@ -68,6 +68,10 @@ bench: bench-bundle
 	test -x $(ARGOS_VENV)/bin/python || $(PYTHON) -m venv $(ARGOS_VENV)
 	$(ARGOS_VENV)/bin/pip install --quiet argostranslate==1.11.0 torch==2.13.0
 	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python
+
+# The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds).
+bench-http: bench-bundle
+	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)"
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)

@@ -455,3 +455,22 @@ def test_request_bodies_over_the_message_limit_are_refused(bundles):
         assert call(port, "POST", "/translate", json={"q": "Hello", "source": "en", "target": "en"}).status == 200
     finally:
         server.stop(0, drain=0)
+
+
+def test_responses_are_not_held_back_by_nagle(server):
+    """A response is written in two parts (head, body); without TCP_NODELAY the second waits
+    for the client's delayed ACK, +40 ms on every kept-alive request."""
+    import http.client
+    import socket
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.http.port, timeout=30)
+    try:
+        conn.request("GET", "/healthz")
+        conn.getresponse().read()
+        connections = list(server.http._server.server_state.connections)
+        assert connections
+        for protocol in connections:
+            sock = protocol.transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+    finally:
+        conn.close()

@@ -474,3 +474,38 @@ def test_responses_are_not_held_back_by_nagle(server):
             assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
     finally:
         conn.close()
+
+
+def test_the_server_command_serves_http_with_the_flag(bundles):
+    """`khulasa-server --http-listen HOST:PORT`, as an operator runs it; a bad value is one line and exit 2."""
+    import os
+    import signal
+    import subprocess
+
+    from test_cli import BIN
+
+    bad = subprocess.run([str(BIN / "khulasa-server"), "--bundle", str(bundles["tiny"]), "--http-listen", "8080"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip() == "khulasa-server: http_listen: expected HOST:PORT, got '8080'"
+    proc = subprocess.Popen([str(BIN / "khulasa-server"), "--bundle", str(bundles["tiny"]), "--listen", "127.0.0.1:0",
+                             "--http-listen", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
+    try:
+        port = None
+        for line in proc.stderr:
+            found = re.search(r'"msg": "listening \(HTTP\)", "address": "127\.0\.0\.1:(\d+)"', line)
+            if found:
+                port = int(found.group(1))
+                break
+        assert port, "the server never said where HTTP listens"
+        threading.Thread(target=proc.stderr.read, daemon=True).start()
+        deadline = time.monotonic() + 60
+        while call(port, "GET", "/readyz").status != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert call(port, "POST", "/translate", form={"q": SHORT, "source": "ar", "target": "en"}).status == 200
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -136,7 +136,7 @@ def test_summary_links_lead_to_their_paragraphs_and_exports_work(page, seed_text
     assert "Summary" in copied and data["paragraphs"][0]["translation"] in copied
 
 
-def test_several_txt_files_and_a_phone_width(browser, server, articles, tmp_path):
+def test_several_txt_files_and_a_phone_width(browser, server, tmp_path):
     context = browser.new_context(viewport={"width": 420, "height": 900})
     page = context.new_page()
     try:

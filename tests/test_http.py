@@ -388,41 +388,39 @@ def test_a_deadline_stops_the_work(roomy, seed_text):
     done = _settled(pipeline, roomy) - start
     assert done < 0.5 * whole, f"{done} of {whole} source tokens decoded after the deadline"
     bad = call(port, "POST", "/v1/digest", json={"text": SHORT}, headers={"X-Request-Timeout": "soon"})
-    assert bad.status == 400 and "X-Request-Timeout" in bad.error.replace("x-request-timeout", "X-Request-Timeout")
+    assert (bad.status, bad.error) == (400, "x-request-timeout must be a number of seconds, got 'soon'")
 
 
-def test_a_client_that_leaves_a_stream_stops_the_work(roomy, seed_text):
+def _send_long_article(roomy, seed_text, tag: int, path: str):
+    """Sends an article too long to finish quickly; returns the open connection, its source
+    tokens in all, and the token count before it."""
     import http.client
     import json
 
-    pipeline, port = roomy.service.pipeline, roomy.http.port
-    text = _unique_article(seed_text, 2)
+    pipeline = roomy.service.pipeline
+    text = _unique_article(seed_text, tag)
     whole = sum(pipeline.translator.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
     start = _settled(pipeline, roomy)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", "/v1/digest/stream", body=json.dumps({"text": text}).encode(),
-                 headers={"Content-Type": "application/json"})
+    conn = http.client.HTTPConnection("127.0.0.1", roomy.http.port, timeout=60)
+    conn.request("POST", path, body=json.dumps({"text": text}).encode(), headers={"Content-Type": "application/json"})
+    return conn, whole, start
+
+
+def test_a_client_that_leaves_a_stream_stops_the_work(roomy, seed_text):
+    conn, whole, start = _send_long_article(roomy, seed_text, 2, "/v1/digest/stream")
     response = conn.getresponse()
     assert response.status == 200
     assert response.readline().startswith(b"event: paragraph")
     conn.sock.shutdown(2)  # the reader goes away mid-stream
     conn.close()
-    done = _settled(pipeline, roomy) - start
+    done = _settled(roomy.service.pipeline, roomy) - start
     assert done < 0.5 * whole, f"{done} of {whole} source tokens decoded after the client left"
-    assert call(port, "POST", "/translate", json={"q": SHORT, "source": "ar", "target": "en"}).status == 200
+    assert call(roomy.http.port, "POST", "/translate", json={"q": SHORT, "source": "ar", "target": "en"}).status == 200
 
 
 def test_a_client_that_leaves_a_unary_call_stops_the_work(roomy, seed_text):
-    import http.client
-    import json
-
-    pipeline, port = roomy.service.pipeline, roomy.http.port
-    text = _unique_article(seed_text, 3)
-    whole = sum(pipeline.translator.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
-    start = _settled(pipeline, roomy)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("POST", "/v1/digest", body=json.dumps({"text": text}).encode(),
-                 headers={"Content-Type": "application/json"})
+    conn, whole, start = _send_long_article(roomy, seed_text, 3, "/v1/digest")
+    pipeline = roomy.service.pipeline
     deadline = time.monotonic() + 30
     while _source_tokens(pipeline) == start:  # wait until the model has started on it
         assert time.monotonic() < deadline

@@ -14,7 +14,7 @@ from playwright import sync_api as playwright
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
 
-from conftest import ARTICLES
+from conftest import ARTICLES, start_server
 
 
 def _chromium() -> str:
@@ -210,3 +210,25 @@ def test_text_contrast_meets_wcag_aa(page, seed_text):
                      ".summary h3", ".sentence", ".flag-text", ".flag-where", ".flag-count", ".timings", ".columns span"):
         ratios = page.evaluate(CONTRAST, selector)
         assert ratios and min(ratios) >= 4.5, (selector, ratios)
+
+
+def test_the_page_asks_for_the_key_when_the_server_requires_one(browser, bundles, tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("s3cret\n")
+    server = start_server(bundles["tiny"], http_listen="127.0.0.1:0", auth_token_file=str(tokens))
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.http.port}/")
+        page.wait_for_selector("#api-key", state="visible")
+        page.fill("#article", "ارتفعت أسعار النفط اليوم.")
+        page.click("#go")
+        alert = page.wait_for_selector(".digest .error[role=alert]")
+        assert "HTTP 401" in alert.inner_text() and "bearer token" in alert.inner_text()
+        page.fill("#api-key", "s3cret")
+        page.click("#go")
+        _wait_done(page)
+        assert page.locator(".digest").nth(1).locator(".pair").count() == 1
+    finally:
+        context.close()
+        server.stop(0, drain=0)

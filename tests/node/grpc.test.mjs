@@ -2,7 +2,7 @@
 // time by @grpc/proto-loader (lowerCamelCase field names). Every RPC of khulasa.v1.NewsDigest,
 // against a real server on the tiny bundle (random weights: the English is noise, so these
 // check names, types and behaviour, not wording). KHULASA_GRPC=host:port names the server.
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -165,4 +165,4 @@ test("GetModelInfo: the bundle, its models, languages and limits", async () => {
   assert.equal(info.device, "cpu");
 });
 
-test.after(() => client.close());
+after(() => client.close());

@@ -56,3 +56,5 @@ def test_http_overhead_smoke_writes_its_results(bundles, tmp_path):
             assert level[mode]["requests_per_s"] > 0 and level[mode]["p95_ms"] >= level[mode]["p50_ms"]
         assert level["libretranslate_vs_grpc"]["throughput"] > 0
     assert results["paired_at_1_client"]["pairs"] == 4
+    front = results["front_end_only"]
+    assert [level["source_language"] for level in front] == ["en", "en"] and front[1]["grpc"]["requests_per_s"] > 0

@@ -365,7 +365,7 @@ def roomy(bundles):
 def _settled(pipeline, server) -> float:
     """Source tokens decoded so far, once nothing of this client is in flight and the count is still."""
     deadline = time.monotonic() + 30
-    while server.service.inflight._counts:
+    while server.http.front.active:
         assert time.monotonic() < deadline, "the request was never released"
         time.sleep(0.05)
     while True:

@@ -7,7 +7,9 @@ last is answered), over gRPC (Translate), over HTTP /v1/translate (the proto's J
 HTTP /translate (LibreTranslate's JSON). The three are interleaved round by round, so that all
 see the same machine state (it is shared, and its noise is 10-15 %); each round uses sentences
 no other round used (the sentence cache is off anyway). At 1 client the per-request difference
-is also measured in pairs: one sentence over gRPC, the next over HTTP, alternately. Reports
+is also measured in pairs: one sentence over gRPC, the next over HTTP, alternately. Then the
+front ends alone: English sentences with source "en" come back unchanged without a model call,
+so their cost is all transport, parsing, validation and the pipeline's plumbing. Reports
 medians over rounds and the ratios HTTP / gRPC. Nothing here asserts a time.
 """
 
@@ -61,8 +63,8 @@ def start(bundle: str, threads: int) -> tuple[subprocess.Popen, dict[str, int]]:
 class Caller:
     """One client of one kind: a gRPC channel or a kept-alive HTTP connection."""
 
-    def __init__(self, mode: str, ports: dict[str, int]):
-        self.mode = mode
+    def __init__(self, mode: str, ports: dict[str, int], source: str = "ar"):
+        self.mode, self.source = mode, source
         if mode == "grpc":
             self.client = Client(f"127.0.0.1:{ports['grpc']}", timeout=600)
         else:
@@ -70,10 +72,10 @@ class Caller:
 
     def __call__(self, text: str) -> None:
         if self.mode == "grpc":
-            self.client.translate([text], source_language="ar")
+            self.client.translate([text], source_language=self.source)
             return
-        path, body = (("/v1/translate", {"texts": [text], "sourceLanguage": "ar"}) if self.mode == "http_v1"
-                      else ("/translate", {"q": text, "source": "ar", "target": "en"}))
+        path, body = (("/v1/translate", {"texts": [text], "sourceLanguage": self.source}) if self.mode == "http_v1"
+                      else ("/translate", {"q": text, "source": self.source, "target": "en"}))
         self.conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
         response = self.conn.getresponse()
         payload = response.read()
@@ -84,8 +86,8 @@ class Caller:
         (self.client if self.mode == "grpc" else self.conn).close()
 
 
-def drive(mode: str, ports: dict[str, int], texts: list[str], concurrency: int) -> dict:
-    callers = [Caller(mode, ports) for _ in range(concurrency)]
+def drive(mode: str, ports: dict[str, int], texts: list[str], concurrency: int, source: str = "ar") -> dict:
+    callers = [Caller(mode, ports, source) for _ in range(concurrency)]
     for caller, text in zip(callers, itertools.cycle(texts[:1])):
         caller(text)  # connect and warm up outside the timing
     latencies: list[float] = []
@@ -137,12 +139,29 @@ def paired(ports: dict[str, int], texts: list[str]) -> dict:
             "http_minus_grpc_ms_p90": round(1000 * percentile(differences, 90), 2)}
 
 
+def level(ports: dict[str, int], concurrency: int, count: int, rounds: int, take, source: str) -> dict:
+    """Every mode `rounds` times at one concurrency, interleaved; medians and ratios."""
+    runs: dict[str, list[dict]] = {m: [] for m in MODES}
+    for r in range(rounds):
+        for mode in MODES[r % len(MODES):] + MODES[: r % len(MODES)]:  # who goes first rotates
+            runs[mode].append(drive(mode, ports, take(count + 1), concurrency, source))
+    result = {"concurrency": concurrency, "source_language": source, "requests_per_round": count, "rounds": rounds}
+    for mode, measured in runs.items():
+        result[mode] = {k: round(statistics.median(run[k] for run in measured), 2) for k in measured[0]}
+    rate = "target_tokens_per_s" if source == "ar" else "requests_per_s"
+    for mode in MODES[1:]:
+        result[f"{mode}_vs_grpc"] = {"throughput": round(result[mode][rate] / result["grpc"][rate], 3),
+                                     "p50_latency": round(result[mode]["p50_ms"] / result["grpc"]["p50_ms"], 3)}
+    print(json.dumps(result), flush=True)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bundle", required=True)
     p.add_argument("--out", default=str(ROOT / "docs" / "bench" / "http-overhead.json"))
     p.add_argument("--concurrency", default="1,16")
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every mode per level")
+    p.add_argument("--rounds", type=int, default=5, help="interleaved rounds of every mode per level")
     p.add_argument("--requests", default="24,96", help="sentence requests per round, per level")
     p.add_argument("--pairs", type=int, default=32, help="gRPC/HTTP pairs at 1 client")
     p.add_argument("--smoke", action="store_true", help="tiny counts: checks that the harness runs")
@@ -159,26 +178,17 @@ def main(argv: list[str] | None = None) -> int:
     proc, ports = start(args.bundle, threads)
     results = {"bundle": Path(args.bundle).name, "cores": threads, "date": time.strftime("%Y-%m-%d"),
                "command": "python tests/bench/http_overhead.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-               "levels": []}
+               }
     try:
         drive("grpc", ports, take(9), 2)  # warm the model and both front ends
         results["paired_at_1_client"] = paired(ports, take(2 * args.pairs + 2))
-        for concurrency, count in zip(levels, counts):
-            rounds: dict[str, list[dict]] = {m: [] for m in MODES}
-            for r in range(args.rounds):
-                order = MODES[r % len(MODES):] + MODES[: r % len(MODES)]  # who goes first rotates
-                for mode in order:
-                    rounds[mode].append(drive(mode, ports, take(count + 1), concurrency))
-            level = {"concurrency": concurrency, "requests_per_round": count, "rounds": args.rounds}
-            for mode, runs in rounds.items():
-                level[mode] = {k: round(statistics.median(run[k] for run in runs), 2) for k in runs[0]}
-            for mode in MODES[1:]:
-                level[f"{mode}_vs_grpc"] = {
-                    "throughput": round(level[mode]["target_tokens_per_s"] / level["grpc"]["target_tokens_per_s"], 3),
-                    "p50_latency": round(level[mode]["p50_ms"] / level["grpc"]["p50_ms"], 3),
-                }
-            results["levels"].append(level)
-            print(json.dumps(level), flush=True)
+        results["levels"] = [level(ports, concurrency, count, args.rounds, take, "ar")
+                             for concurrency, count in zip(levels, counts)]
+        english = [f"The minister said on Monday that the talks would go on, case {i}." for i in range(100_000)]
+        plain = iter(english)
+        results["front_end_only"] = [
+            level(ports, concurrency, count * 8, args.rounds, lambda n: [next(plain) for _ in range(n)], "en")
+            for concurrency, count in zip(levels, counts)]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)

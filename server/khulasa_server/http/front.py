@@ -61,9 +61,26 @@ class Front:
         self.pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="http")
         self.ready = True  # /readyz, with the models loaded
         self.closing = False  # set on shutdown: new work is refused
+        self.active = 0  # calls holding a client's in-flight allowance (read by tests)
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def pipeline(self):
+        """The loaded pipeline, or Unavailable (503) while the models load."""
+        return self.service._ready()
+
+    @property
+    def loaded(self) -> bool:
+        return self.service.pipeline is not None
+
+    def _enter(self, client: str) -> None:
+        self.service.inflight.enter(client)  # TooManyInFlight past max_inflight_per_client
+        self.active += 1
+
+    def _leave(self, client: str) -> None:
+        self.active -= 1
+        self.service.inflight.leave(client)
 
     # -- who is calling ------------------------------------------------------------------
 
@@ -152,13 +169,13 @@ class Front:
         gone = threading.Event()
         scope = self._scope(request, gone)
         client = self.client(request, token)
-        self.service.inflight.enter(client)
+        self._enter(client)
         watcher = asyncio.create_task(self._watch(request, gone))
         try:
             return await asyncio.get_running_loop().run_in_executor(self.pool, self._in_scope, scope, work)
         finally:
             watcher.cancel()
-            self.service.inflight.leave(client)
+            self._leave(client)
 
     async def stream(self, request: Request, token: str, events: Iterator[T]) -> tuple[T, AsyncIterator[T]]:
         """The first item of a blocking iterator (so that its errors can still become an
@@ -176,11 +193,11 @@ class Front:
         def step():
             return next(events, end)
 
-        self.service.inflight.enter(client)
+        self._enter(client)
         try:
             first = await loop.run_in_executor(self.pool, self._in_scope, scope, step)
         except BaseException:
-            self.service.inflight.leave(client)
+            self._leave(client)
             events_close(events)
             raise
 
@@ -196,7 +213,7 @@ class Front:
                     yield item
             finally:
                 gone.set()
-                self.service.inflight.leave(client)
+                self._leave(client)
                 if pending is not None and not pending.done():
                     pending.add_done_callback(lambda _: events_close(events))
                 else:

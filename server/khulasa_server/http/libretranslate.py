@@ -74,7 +74,7 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
         raise HttpError(400, f"Invalid request: request ({len(texts)}) exceeds text limit ({front.settings.max_texts})")
     for i, text in enumerate(texts):
         check_text(front, text, f"q[{i}]" if batch else "q")
-    pipeline = front.service._ready()
+    pipeline = front.pipeline()
     if source != "auto" and source not in pipeline.languages:
         raise HttpError(400, f"{source} is not supported")
     if target != pipeline.bundle.target_language:
@@ -125,7 +125,7 @@ async def detect_language(request: Request, request_id: str) -> JSONResponse:
 
 @lt_endpoint
 async def languages(request: Request, request_id: str) -> JSONResponse:
-    pipeline = _front(request).service._ready()
+    pipeline = _front(request).pipeline()
     target = pipeline.bundle.target_language
     return JSONResponse([
         {"code": code, "name": NAMES.get(code, code), "targets": [target] if code != target else []}
@@ -136,7 +136,7 @@ async def languages(request: Request, request_id: str) -> JSONResponse:
 @lt_endpoint
 async def frontend_settings(request: Request, request_id: str) -> JSONResponse:
     front = _front(request)
-    pipeline = front.service.pipeline
+    pipeline = front.pipeline() if front.loaded else None
     source = pipeline.bundle.source_languages[0] if pipeline else "ar"
     target = pipeline.bundle.target_language if pipeline else "en"
     return JSONResponse({

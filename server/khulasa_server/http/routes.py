@@ -53,7 +53,7 @@ async def _request(request: Request, message_type):
 async def translate(request: Request, request_id: str) -> JSONResponse:
     front, token, message = await _request(request, pb.TranslateRequest)
     check_translate(front, message)
-    pipeline = front.service._ready()
+    pipeline = front.pipeline()
     results = await front.call(request, token, lambda: pipeline.translate(
         list(message.texts), message.source_language, dict(message.glossary)))
     return JSONResponse(to_json(pb.TranslateResponse(translations=[convert.translation(t) for t in results])))
@@ -64,7 +64,7 @@ async def summarize(request: Request, request_id: str) -> JSONResponse:
     front, token, message = await _request(request, pb.SummarizeRequest)
     check_text(front, message.text, "text")
     count = max_sentences(front, message.max_sentences)
-    pipeline = front.service._ready()
+    pipeline = front.pipeline()
     result = await front.call(request, token, lambda: pipeline.summarize(
         message.text, message.source_language, count, message.summary_method, dict(message.glossary)))
     return JSONResponse(to_json(pb.SummarizeResponse(
@@ -81,7 +81,7 @@ def _digest_args(front: Front, message: pb.DigestRequest) -> tuple:
 async def digest(request: Request, request_id: str) -> JSONResponse:
     front, token, message = await _request(request, pb.DigestRequest)
     args = _digest_args(front, message)
-    pipeline = front.service._ready()
+    pipeline = front.pipeline()
     result = await front.call(request, token, lambda: pipeline.digest(*args))
     return JSONResponse(to_json(convert.digest(message.id, result)))
 
@@ -96,7 +96,7 @@ async def stream_digest(request: Request, request_id: str) -> Response:
     DigestEvent in the JSON mapping; a failure after the first event is `event: error`."""
     front, token, message = await _request(request, pb.DigestRequest)
     args = _digest_args(front, message)
-    pipeline = front.service._ready()
+    pipeline = front.pipeline()
     first, rest = await front.stream(request, token, pipeline.iter_digest(*args))
 
     def encode(event) -> bytes:
@@ -123,7 +123,7 @@ async def healthz(request: Request) -> JSONResponse:
 async def readyz(request: Request) -> JSONResponse:
     """Ready once the models are loaded, and until shutdown starts (as gRPC health)."""
     front = _front(request)
-    ready = front.service.pipeline is not None and front.ready
+    ready = front.loaded and front.ready
     return JSONResponse({"status": "SERVING" if ready else "NOT_SERVING"}, status_code=200 if ready else 503)
 
 

@@ -102,7 +102,7 @@ def test_failed_items_leave_an_error_file_and_are_retried(server, tmp_path):
     assert json.loads((out / "latin1.error.json").read_text())["error"]["message"].endswith("not UTF-8 text")
     (folder / "empty.txt").write_text(TEXTS[1], encoding="utf-8")
     second = khulasa(*args)
-    assert "retrying 2 id(s) that failed in an earlier run: empty, latin1" in second.stderr
+    assert "retrying 2 ids that failed in an earlier run: empty, latin1" in second.stderr
     assert "1 done, 1 failed, 1 skipped" in second.stderr
     assert (out / "empty.md").is_file() and not (out / "empty.error.json").exists()
 

@@ -60,7 +60,7 @@ def test_jsonl_in_and_out_with_a_bad_record(server, tmp_path):
     assert sorted(errors) == sorted(["empty", "x", f"{feed}:5"])
     assert errors["empty"] == {"code": "INVALID_ARGUMENT", "message": "text is empty"}
     rerun = khulasa("--server", f"127.0.0.1:{server.port}", "digest", str(feed), "--output", str(results))
-    assert "retrying 3 id(s) that failed in an earlier run" in rerun.stderr
+    assert "retrying 3 ids that failed in an earlier run" in rerun.stderr
     assert "0 done, 3 failed, 2 skipped" in rerun.stderr and len(results.read_text().splitlines()) == 5
 
 

@@ -29,6 +29,10 @@ class UsageError(Exception):
     pass
 
 
+def _ids(n: int) -> str:
+    return f"{n} id" if n == 1 else f"{n} ids"
+
+
 def _listed(names: list[str], limit: int = 8) -> str:
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
@@ -59,7 +63,7 @@ def _refuse_repeated_ids(items: list[Item]) -> None:
     repeated = [f"{id} ({', '.join(places)})" for id, places in where.items() if len(places) > 1]
     if repeated:
         raise UsageError(
-            f"{len(repeated)} id(s) given to more than one input, and each id names one result: {_listed(repeated)}. "
+            f"{_ids(len(repeated))} given to more than one input, and each id names one result: {_listed(repeated)}. "
             "Give every input its own id (distinct file names, or distinct \"id\" in JSONL); nothing was sent"
         )
 
@@ -141,7 +145,7 @@ def run(client: Client, args: argparse.Namespace, items: list[Item]) -> int:
 
     sink.begin([item.id for item in pending])
     if retried:
-        print(f"khulasa: retrying {len(retried)} id(s) that failed in an earlier run: {_listed(retried)}", file=sys.stderr)
+        print(f"khulasa: retrying {_ids(len(retried))} that failed in an earlier run: {_listed(retried)}", file=sys.stderr)
     progress = Progress(len(pending))
     todo = []
     for item in pending:

@@ -97,15 +97,15 @@ class Connection:
         return module.secure_channel(target, credentials, options=self.options())
 
 
-_HAS_PORT = re.compile(r"(:\d+|\]:\d+)$")
+_PORT = re.compile(r":\d+$")
 
 
 def _address_with_port(address: str) -> str:
-    if not address or _HAS_PORT.search(address) and (address.startswith("[") or address.count(":") == 1):
-        return address
-    if address.count(":") > 1 and not address.startswith("["):  # a bare IPv6 address
+    if address.startswith("["):  # [IPv6] or [IPv6]:port
+        return address if re.search(r"\]:\d+$", address) else f"{address}:{DEFAULT_PORT}"
+    if address.count(":") > 1:  # a bare IPv6 address: no port can be told apart
         return f"[{address}]:{DEFAULT_PORT}"
-    return f"{address}:{DEFAULT_PORT}"
+    return address if _PORT.search(address) or not address else f"{address}:{DEFAULT_PORT}"
 
 
 def with_port(target: str) -> str:

@@ -60,10 +60,10 @@ def _jsonl(path: Path) -> Iterator[Item]:
                        error=f"{where}: needs a \"text\" string", where=where)
             continue
         id = str(record.get("id") or where)
-        problem = _unicode_problem(id) and f"{where}: id has a {_unicode_problem(id)}"
-        problem = problem or (_unicode_problem(record["text"]) and f"{where}: text has a {_unicode_problem(record['text'])}")
-        if problem:
-            yield Item(_printable(id), error=problem, where=where)
+        problems = [f"{where}: {name} has a {problem}" for name, value in (("id", id), ("text", record["text"]))
+                    if (problem := _unicode_problem(value))]
+        if problems:
+            yield Item(_printable(id), error=problems[0], where=where)
         else:
             yield Item(id, record["text"], where=where)
 

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from importlib import metadata
 
 import pytest
@@ -18,7 +17,7 @@ from khulasa_client import Client, __version__
 from khulasa_client.connection import Connection
 from khulasa_server.config import Settings
 
-from test_cli import BIN, _start, khulasa
+from test_cli import BIN, _start, khulasa, wait_serving
 from test_client import certs, secure_server  # noqa: F401  (fixtures)
 
 VERSION = metadata.version("khulasa")
@@ -69,10 +68,7 @@ def test_version_everywhere(bundles):
     proc, port = _start("--bundle", str(bundles["tiny"]))
     try:
         with Client(f"127.0.0.1:{port}", timeout=30) as c:
-            deadline = time.monotonic() + 30
-            while c.health() != "SERVING":
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_serving(c)
             assert c.model_info().server_version == VERSION
         assert json.loads(khulasa("--server", f"127.0.0.1:{port}", "info").stdout)["server_version"] == VERSION
     finally:

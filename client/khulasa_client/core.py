@@ -58,6 +58,8 @@ class DigestResult:
             self.error = ApiError(code, response.error.message, id=response.id)
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "response":  # copy and pickle probe before __init__ ran
+            raise AttributeError(name)
         return getattr(self.response, name)
 
     def __repr__(self) -> str:

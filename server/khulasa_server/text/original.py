@@ -8,7 +8,7 @@ normalization reports."""
 from __future__ import annotations
 
 from ..results import ParagraphResult
-from .normalize import normalize_with_offsets
+from .normalize import normalize_with_offsets, strip_controls
 from .segment import Paragraph
 
 
@@ -19,8 +19,9 @@ class Original:
         self._starts: tuple[list[Paragraph], list[int]] | None = None
 
     def span(self, start: int, end: int) -> str:
-        """The original characters behind normalized[start:end], without surrounding whitespace."""
-        return self.text[self._positions[start]:self._positions[end]].strip()
+        """The original characters behind normalized[start:end], without surrounding whitespace
+        or control characters (never part of news text; they could drive a reader's terminal)."""
+        return strip_controls(self.text[self._positions[start]:self._positions[end]]).strip()
 
     def starts(self, paragraphs: list[Paragraph]) -> list[int]:
         """Where each paragraph of split_paragraphs(self.normalized) starts in the normalized text."""

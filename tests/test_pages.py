@@ -50,11 +50,11 @@ EXPLAINED = [
 def test_flags_are_shown_in_text_markdown_and_html():
     response = _response()
     text = render(response, "text")
-    assert "Check: 6 flags to check" in text and all(f"- {line}" in text for line in EXPLAINED)
+    assert "Check (6 flags)\n===============" in text and all(f"- {line}" in text for line in EXPLAINED)
     assert "split_long_sentence" not in text  # informational, not something to check
-    assert text.index("Summary") < text.index("Check:") < text.index("Translation")
+    assert text.index("Summary") < text.index("Check (") < text.index("Translation")
     markdown = render(response, "markdown", "sample")
-    assert "## Check: 6 flags to check" in markdown and "**¶2** ⚑" in markdown
+    assert "## Check (6 flags)" in markdown and "**¶2** ⚑" in markdown
     assert "⚑ *number ١٢ not found in the English*" in markdown
     page = render(response, "html", "sample")
     assert "<strong>⚑ 6 flags to check</strong>" in page
@@ -76,7 +76,7 @@ def test_flags_of_a_real_digest_are_visible(server):
                               stdin="قال الوزير إن ٩٥٪ من التذاكر بيعت أمس.").stdout)
     warnings = [w for p in data["paragraphs"] for s in p["segments"] for w in s["warnings"]]
     assert "missing_number:95" in warnings  # random weights never write 95
-    assert "number ٩٥ not found in the English" in run.stdout and "Check:" in run.stdout
+    assert "number ٩٥ not found in the English" in run.stdout and "Check (" in run.stdout
 
 
 def test_every_summary_sentence_links_to_a_paragraph(client, llm_client, seed_text):

@@ -41,7 +41,7 @@ def _check(flags: list[Flag], heading: str) -> list[str]:
     """The flags section that opens text and markdown output (nothing when there is no flag)."""
     if not flags:
         return []
-    title = f"Check: {flags_mod.count(flags)}"
+    title = f"Check ({len(flags)} flag{'s' if len(flags) != 1 else ''})"
     head = [f"{heading} {title}"] if heading else [title, "=" * len(title)]
     return [*head, "", *(f"- ¶{f.paragraph + 1}: {f.explanation}{flags_mod.times(n)}" for f, n in flags_mod.grouped(flags)), ""]
 

@@ -11,9 +11,6 @@ import pytest
 from PIL import Image, ImageStat
 from playwright import sync_api as playwright
 
-from khulasa_server.text.normalize import normalize
-from khulasa_server.text.segment import split_paragraphs
-
 from conftest import ARTICLES, start_server
 
 
@@ -68,7 +65,7 @@ def _not_blank(path, rtl_right: bool = True) -> None:
 
 
 def test_paste_an_article_and_read_it(page, seed_text, tmp_path):
-    paragraphs = [p.text for p in split_paragraphs(normalize(seed_text))]
+    paragraphs = [line.strip() for line in seed_text.splitlines() if line.strip()]  # shown as sent
     assert page.title().startswith("khulasa")
     page.fill("#article", seed_text)
     page.click("#go")

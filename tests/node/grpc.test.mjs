@@ -163,6 +163,7 @@ test("GetModelInfo: the bundle, its models, languages and limits", async () => {
     assert.ok(Number.isInteger(info.limits[key]) && info.limits[key] > 0, key);
   }
   assert.equal(info.device, "cpu");
+  assert.match(info.serverVersion, /^\d+\.\d+/);
 });
 
 after(() => client.close());

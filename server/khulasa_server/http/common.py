@@ -68,6 +68,11 @@ async def params(request: Request) -> dict:
     return values
 
 
+async def alive(request: Request) -> JSONResponse:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
 def error_response(error: HttpError, request_id: str, body: dict | None = None) -> JSONResponse:
     headers = {"x-request-id": request_id, **error.headers}
     return JSONResponse(body or {"error": error.message}, status_code=error.status, headers=headers)

@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from ..text.detect import confidence, detect, has_arabic
 from ..text.normalize import normalize
-from .common import endpoint, params
+from .common import alive, endpoint, params
 from .front import Front, HttpError
 from .htmltext import translate_html, visible_text
 from .validation import check_text
@@ -154,14 +154,10 @@ async def frontend_settings(request: Request, request_id: str) -> JSONResponse:
     })
 
 
-async def health(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
 ROUTES = [
     Route("/translate", translate, methods=["POST"]),
     Route("/detect", detect_language, methods=["POST"]),
     Route("/languages", languages, methods=["GET"]),
     Route("/frontend/settings", frontend_settings, methods=["GET"]),
-    Route("/health", health, methods=["GET"]),
+    Route("/health", alive, methods=["GET"]),  # LibreTranslate's name for /healthz
 ]

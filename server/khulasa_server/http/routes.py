@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import convert
-from .common import endpoint, json_body, parse_message, to_json
+from .common import alive, endpoint, json_body, parse_message, to_json
 from .front import Front, HttpError
 from .validation import check_text, check_translate, max_sentences
 
@@ -116,10 +116,6 @@ async def stream_digest(request: Request, request_id: str) -> Response:
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-async def healthz(request: Request) -> JSONResponse:
-    return JSONResponse({"status": "ok"})
-
-
 async def readyz(request: Request) -> JSONResponse:
     """Ready once the models are loaded, and until shutdown starts (as gRPC health)."""
     front = _front(request)
@@ -144,7 +140,7 @@ ROUTES = [
     Route("/v1/summarize", summarize, methods=["POST"]),
     Route("/v1/digest", digest, methods=["POST"]),
     Route("/v1/digest/stream", stream_digest, methods=["POST"]),
-    Route("/healthz", healthz, methods=["GET"]),
+    Route("/healthz", alive, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),
     Route("/", page, methods=["GET"]),

@@ -54,6 +54,6 @@ def test_node_clients_grpc_and_libretranslate(server):
     assert files == ["grpc.test.mjs", "libretranslate.test.mjs"]
     env = {**os.environ, "KHULASA_GRPC": f"127.0.0.1:{server.port}",
            "KHULASA_HTTP": f"http://127.0.0.1:{server.http.port}"}
-    run = subprocess.run([node, "--test", *files], cwd=NODE_TESTS, env=env, capture_output=True, text=True, timeout=300)
+    run = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=NODE_TESTS, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "# fail 0" in run.stdout and "# pass 12" in run.stdout, run.stdout[-2000:]

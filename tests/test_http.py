@@ -507,3 +507,16 @@ def test_the_server_command_serves_http_with_the_flag(bundles):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_an_unexpected_failure_is_500_with_the_request_id_and_nothing_else(port, server, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("secret detail")
+
+    monkeypatch.setattr(server.service.pipeline, "translate", broken)
+    reply = call(port, "POST", "/translate", json={"q": SHORT, "source": "ar", "target": "en"},
+                 headers={"X-Request-Id": "req-42"})
+    assert (reply.status, reply.body) == (500, {"error": "internal error (request id req-42)"})
+    assert reply.headers["x-request-id"] == "req-42"
+    v1 = call(port, "POST", "/v1/translate", json={"texts": [SHORT]})
+    assert v1.status == 500 and v1.body["code"] == "INTERNAL" and "secret" not in v1.error

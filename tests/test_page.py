@@ -133,7 +133,7 @@ def test_summary_links_lead_to_their_paragraphs_and_exports_work(page, seed_text
     assert "Summary" in copied and data["paragraphs"][0]["translation"] in copied
 
 
-def test_several_txt_files_and_a_phone_width(browser, server, tmp_path):
+def test_several_txt_files_chosen_or_dropped_at_a_phone_width(browser, server, tmp_path):
     context = browser.new_context(viewport={"width": 420, "height": 900})
     page = context.new_page()
     try:
@@ -147,6 +147,14 @@ def test_several_txt_files_and_a_phone_width(browser, server, tmp_path):
         assert page.evaluate("document.documentElement.scrollWidth") <= 420
         pair = page.locator(".pair").first
         assert pair.locator(".ar").bounding_box()["y"] < pair.locator(".en").bounding_box()["y"]
+        # Dropping files on the text area does the same.
+        page.evaluate("""(texts) => {
+            const data = new DataTransfer();
+            texts.forEach(([name, text]) => data.items.add(new File([text], name, { type: "text/plain" })));
+            document.querySelector("#article").dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true }));
+        }""", [[f.name, f.read_text(encoding="utf-8")] for f in files])
+        _wait_done(page, 4)
+        assert page.locator(".digest .digest-title").all_inner_texts() == [f.name for f in files] * 2
         shot = tmp_path / "page-420.png"
         page.screenshot(path=str(shot), full_page=True)
         _not_blank(shot)

@@ -226,6 +226,14 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
                 f"(max_text_chars). Split the text or raise the server's limit.",
             )
 
+    def _check_texts(self, texts) -> None:
+        if not texts:
+            raise InvalidArgument("texts", "texts must hold at least one text")
+        if len(texts) > self.settings.max_texts:
+            raise InvalidArgument("texts", f"texts holds {len(texts)} texts; the limit is {self.settings.max_texts} (max_texts)")
+        for i, text in enumerate(texts):
+            self._check_text(text, f"texts[{i}]")
+
     def _max_sentences(self, value: int) -> int:
         if value == 0:
             return DEFAULT_SUMMARY_SENTENCES
@@ -245,12 +253,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
 
     @unary
     def Translate(self, request, context, request_id):
-        if not request.texts:
-            raise InvalidArgument("texts", "texts must hold at least one text")
-        if len(request.texts) > self.settings.max_texts:
-            raise InvalidArgument("texts", f"texts holds {len(request.texts)} texts; the limit is {self.settings.max_texts} (max_texts)")
-        for i, text in enumerate(request.texts):
-            self._check_text(text, f"texts[{i}]")
+        self._check_texts(request.texts)
         results = self._ready().translate(list(request.texts), request.source_language, dict(request.glossary))
         return pb.TranslateResponse(translations=[convert.translation(t) for t in results])
 

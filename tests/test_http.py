@@ -474,9 +474,32 @@ def test_responses_are_not_held_back_by_nagle(server):
         conn.close()
 
 
-def test_the_server_command_serves_http_with_the_flag(bundles):
-    """`khulasa-server --http-listen HOST:PORT`, as an operator runs it; a bad value is one line and exit 2."""
+def _server_process(*args: str):
+    """khulasa-server as an operator runs it, with HTTP; returns (process, HTTP port) once ready."""
     import os
+    import subprocess
+
+    from test_cli import BIN
+
+    proc = subprocess.Popen([str(BIN / "khulasa-server"), "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", *args],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
+    port = None
+    for line in proc.stderr:
+        found = re.search(r'"msg": "listening \(HTTP\)", "address": "127\.0\.0\.1:(\d+)"', line)
+        if found:
+            port = int(found.group(1))
+            break
+    assert port, f"the server exited with {proc.wait()} before listening"
+    threading.Thread(target=proc.stderr.read, daemon=True).start()
+    deadline = time.monotonic() + 60
+    while call(port, "GET", "/readyz").status != 200:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return proc, port
+
+
+def test_the_server_command_serves_http_with_the_flag(bundles):
+    """`khulasa-server --http-listen HOST:PORT`; a bad value is one line and exit 2."""
     import signal
     import subprocess
 
@@ -485,25 +508,31 @@ def test_the_server_command_serves_http_with_the_flag(bundles):
     bad = subprocess.run([str(BIN / "khulasa-server"), "--bundle", str(bundles["tiny"]), "--http-listen", "8080"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip() == "khulasa-server: http_listen: expected HOST:PORT, got '8080'"
-    proc = subprocess.Popen([str(BIN / "khulasa-server"), "--bundle", str(bundles["tiny"]), "--listen", "127.0.0.1:0",
-                             "--http-listen", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
+    proc, port = _server_process("--bundle", str(bundles["tiny"]))
     try:
-        port = None
-        for line in proc.stderr:
-            found = re.search(r'"msg": "listening \(HTTP\)", "address": "127\.0\.0\.1:(\d+)"', line)
-            if found:
-                port = int(found.group(1))
-                break
-        assert port, "the server never said where HTTP listens"
-        threading.Thread(target=proc.stderr.read, daemon=True).start()
-        deadline = time.monotonic() + 60
-        while call(port, "GET", "/readyz").status != 200:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
         assert call(port, "POST", "/translate", form={"q": SHORT, "source": "ar", "target": "en"}).status == 200
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_sigterm_lets_the_http_request_in_flight_finish(bundles, seed_text):
+    import signal
+
+    proc, port = _server_process("--bundle", str(bundles["tiny"]), "--grace", "60", "--batch-delay-ms", "800")
+    try:
+        replies: list = []
+        worker = threading.Thread(target=lambda: replies.append(call(port, "POST", "/v1/digest", json={"text": seed_text})))
+        worker.start()
+        time.sleep(0.3)  # the request waits in the batcher for its batch delay
+        proc.send_signal(signal.SIGTERM)
+        worker.join(60)
+        assert replies and replies[0].status == 200 and len(replies[0].body["paragraphs"]) == 11
+        assert proc.wait(60) == 0
+        with pytest.raises(OSError):
+            call(port, "GET", "/healthz", timeout=5)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -158,7 +158,7 @@ def test_translate_errors_as_libretranslate_returns_them(port, server):
     for reply, status, message in cases:
         assert (reply.status, reply.body) == (status, {"error": message})
     persian = post(q="این یک متن فارسی است که کیفیت دارد", source="auto", target="en")
-    assert persian.status == 400 and "Persian" in persian.error
+    assert persian.status == 400 and persian.error.startswith("q: detected Persian or Urdu ('fa')")
     missing = call(port, "GET", "/nowhere")
     assert (missing.status, missing.body) == (404, {"error": "Not Found"})
 

@@ -82,11 +82,12 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
     requested = "" if source == "auto" else source
 
     def work() -> tuple[list[str], list[str], list[str]]:
+        # Each text's language first, so that a refusal names q (the pipeline would say texts[i]).
+        seen = [normalize(visible_text(t) if text_format == "html" else t) for t in texts]
+        languages = [pipeline.language(s, requested, f"q[{i}]" if batch else "q") for i, s in enumerate(seen)]
         if text_format == "text":
             results = pipeline.translate(texts, requested)
-            return [r.text for r in results], [r.detected_language for r in results], texts
-        seen = [normalize(visible_text(t)) for t in texts]
-        languages = [pipeline.language(s, requested, f"q[{i}]" if batch else "q") for i, s in enumerate(seen)]
+            return [r.text for r in results], [r.detected_language for r in results], seen
         out = translate_html(
             texts,
             lambda i, node: languages[i] == "ar" and has_arabic(node),

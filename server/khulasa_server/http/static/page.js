@@ -12,16 +12,28 @@ const FLAGS = {
   missing_term: (v) => `The glossary term “${v}” is not translated as the glossary requires.`,
   repetition_cut: () => "The model repeated itself and the repetition was cut: the sentence may be incomplete.",
   output_length_limit: () => "The translation stopped at its length limit: the end of the sentence may be missing.",
-  split_long_sentence: () => "A very long sentence was cut into pieces to fit the model: check where they join.",
   empty_output: () => "The model gave no English for this sentence.",
+  split_long_sentence: () => "A very long sentence was cut into pieces to fit the model and joined back; nothing was left out.",
 };
+// Notes, not flags: nothing is missing (the CLI's pages leave them out; here they are shown, quietly).
+const NOTES = new Set(["split_long_sentence"]);
 
-function explain(code) {
+// Flags carry ASCII digits ("12"); show a number as the article wrote it ("١٢").
+function asWritten(number, source) {
+  const arabic = number.replace(/[0-9.,]/g, (c) => "٠١٢٣٤٥٦٧٨٩٫٬"["0123456789.,".indexOf(c)]);
+  const eastern = number.replace(/[0-9]/g, (c) => "۰۱۲۳۴۵۶۷۸۹"[Number(c)]);
+  return [number, arabic, eastern].find((form) => source.includes(form)) || number;
+}
+
+function explain(code, source = "") {
   const at = code.indexOf(":");
-  const [name, value] = at < 0 ? [code, ""] : [code.slice(0, at), code.slice(at + 1)];
+  const [name, raw] = at < 0 ? [code, ""] : [code.slice(0, at), code.slice(at + 1)];
+  const value = name === "missing_number" ? asWritten(raw, source) : raw;
   const describe = FLAGS[name];
   return describe ? describe(value) : `Note from the server: ${code}`;
 }
+
+const isNote = (code) => NOTES.has(code.split(":")[0]);
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -79,19 +91,21 @@ class ArticleView {
   addParagraph(p) {
     this.paragraphs.push(p);
     const flags = p.segments.flatMap((s, k) => s.warnings.map((w) => ({ segment: k, code: w, source: s.source })));
+    const real = flags.filter((f) => !isNote(f.code));
     const english = el("div", { class: "en", lang: "en" });
     p.segments.forEach((s, k) => {
       if (!s.translation) return;
-      const span = el("span", { class: s.warnings.length ? "seg flagged" : "seg", text: s.translation });
-      if (s.warnings.length) {
+      const own = s.warnings.filter((w) => !isNote(w));
+      const span = el("span", { class: own.length ? "seg flagged" : "seg", text: s.translation });
+      if (own.length) {
         span.setAttribute("aria-describedby", `${this.pairId(p.index)}-flags`);
-        span.title = s.warnings.map(explain).join("\n");
+        span.title = own.map((w) => explain(w, s.source)).join("\n");
       }
       english.append(span, " ");
     });
     if (!english.textContent.trim()) english.textContent = p.translation;
     const number = el("span", { class: "num", "aria-hidden": "true", text: String(p.index + 1) });
-    const item = el("li", { class: flags.length ? "pair has-flags" : "pair", id: this.pairId(p.index), tabindex: "-1",
+    const item = el("li", { class: real.length ? "pair has-flags" : "pair", id: this.pairId(p.index), tabindex: "-1",
       "aria-label": `Paragraph ${p.index + 1}` },
       number,
       el("div", { class: "ar", dir: "rtl", lang: "ar", text: p.source }),
@@ -104,12 +118,14 @@ class ArticleView {
         groups.get(f.code).push(f.source);
       }
       const list = el("ul", { class: "flags", id: `${this.pairId(p.index)}-flags`, "aria-label": `Checks for paragraph ${p.index + 1}` });
-      for (const [code, sources] of groups) {
+      const ordered = [...groups].sort(([a], [b]) => isNote(a) - isNote(b)); // flags first, then notes
+      for (const [code, sources] of ordered) {
         const quote = sources[0].length > 60 ? `${sources[0].slice(0, 60)}…` : sources[0];
         const many = sources.length > 1 ? ` (${sources.length} sentences)` : "";
-        list.append(el("li", { class: `flag flag-${code.split(":")[0]}`, "data-code": code },
-          el("span", { class: "flag-icon", "aria-hidden": "true", text: "!" }),
-          el("span", { class: "flag-text", text: explain(code) + many }),
+        const note = isNote(code);
+        list.append(el("li", { class: `${note ? "flag note" : "flag"} flag-${code.split(":")[0]}`, "data-code": code },
+          el("span", { class: "flag-icon", "aria-hidden": "true", text: note ? "i" : "!" }),
+          el("span", { class: "flag-text", text: explain(code, sources[0]) + many }),
           el("span", { class: "flag-where", dir: "rtl", lang: "ar", text: quote })));
       }
       item.append(list);
@@ -158,7 +174,7 @@ class ArticleView {
 
   finish(done) {
     this.done = done;
-    const flagged = this.paragraphs.filter((p) => p.segments.some((s) => s.warnings.length)).length;
+    const flagged = this.paragraphs.filter((p) => p.segments.some((s) => s.warnings.some((w) => !isNote(w)))).length;
     const count = $(".flag-count", this.root);
     count.hidden = false;
     count.textContent = flagged
@@ -200,7 +216,8 @@ class ArticleView {
     const summary = this.summary.sentences.map((s) =>
       `<li>${esc(s.text)} ${s.paragraphs.map((i) => `<a href="#p${i}">¶${i + 1}</a>`).join(" ")}</li>`).join("");
     const pairs = this.paragraphs.map((p) => {
-      const flags = p.segments.flatMap((s) => s.warnings).map((w) => `<li>${esc(explain(w))}</li>`).join("");
+      const flags = p.segments.flatMap((s) => s.warnings.filter((w) => !isNote(w)).map((w) => explain(w, s.source)))
+        .map((text) => `<li>${esc(text)}</li>`).join("");
       return `<section class="pair" id="p${p.index}"><p dir="rtl" lang="ar">${esc(p.source)}</p>` +
         `<p lang="en">${esc(p.translation)}</p>${flags ? `<ul class="flags">${flags}</ul>` : ""}</section>`;
     }).join("\n");

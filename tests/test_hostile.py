@@ -486,7 +486,7 @@ def test_special_tokens_in_an_article_are_plain_text_for_seq2seq(pipeline):
 # -- 8. Arabic paragraphs in an article detected as English --------------------------------------
 
 
-def test_every_arabic_paragraph_is_translated_whatever_the_text_is_detected_as(client, articles):
+def test_every_arabic_paragraph_is_translated_whatever_the_text_is_detected_as(client, sample_articles):
     quote = ('"We will keep the borders open for every family that needs shelter, and we will ask our partners '
              'in Europe and the Gulf to share the cost of this effort over the coming months," the minister said '
              'at https://www.example.org/press/2024/statement-on-refugees.')
@@ -499,7 +499,7 @@ def test_every_arabic_paragraph_is_translated_whatever_the_text_is_detected_as(c
         assert response.paragraphs[i].translation == quote
         assert all(s.score == 0 and not s.warnings for s in response.paragraphs[i].segments)
     # The sample article: its English quote is kept, its Arabic paragraphs are translated.
-    mixed = client.digest(articles["mixed_quotes"])
+    mixed = client.digest(sample_articles["mixed_quotes"])
     english = [p for p in mixed.paragraphs if p.source.startswith('"Extreme heat')]
     assert len(english) == 1 and english[0].translation == english[0].source
     assert sum(p.translation != p.source for p in mixed.paragraphs) == len(mixed.paragraphs) - 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from khulasa.v1 import khulasa_pb2 as pb
 
+from . import __version__
 from . import results as r
 
 
@@ -85,4 +86,5 @@ def model_info(pipeline, limits, runtime_info: dict[str, str]) -> pb.ModelInfo:
         device=runtime_info.get("device", ""),
         compute_type=runtime_info.get("compute_type", ""),
         default_summary_method=b.summary_method,
+        server_version=__version__,
     )

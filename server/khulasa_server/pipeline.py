@@ -38,6 +38,7 @@ from .results import (
 from .scope import checked, checkpoint
 from .text.detect import SUPPORTED, detect, has_arabic
 from .text.normalize import normalize
+from .text.original import Original
 from .text.segment import Paragraph, Piece, fit_budget, segment, split_paragraphs, split_sentences
 
 DEFAULT_SUMMARY_SENTENCES = 3
@@ -218,24 +219,25 @@ class Pipeline:
         units: list[tuple[int, Piece]] = []
         for t, text in enumerate(texts):
             checkpoint()
-            normalized = normalize(text)
-            language = self.language(normalized, source_language, f"texts[{t}]")
-            paragraphs = split_paragraphs(normalized)
+            original = Original(text)
+            language = self.language(original.normalized, source_language, f"texts[{t}]")
+            paragraphs = split_paragraphs(original.normalized)
             chosen = self._to_translate(paragraphs, source_language)
             offset = len(units)
             for p, paragraph in enumerate(paragraphs):
                 if chosen[p]:
                     units.extend((p, piece) for piece in self._pieces(paragraph))
-            plans.append((text, "ar" if any(chosen) else language, paragraphs, chosen, offset, len(units)))
+            plans.append((original, "ar" if any(chosen) else language, paragraphs, chosen, offset, len(units)))
         segments = self._translate(units, timings, terms)
         results = []
-        for text, language, paragraphs, chosen, lo, hi in plans:
+        for original, language, paragraphs, chosen, lo, hi in plans:
             if not any(chosen):
-                own = [s for i, p in enumerate(paragraphs) for s in self._unchanged(i, p).segments]
-                results.append(TranslationResult(text, language, own))
+                unchanged = original.restore([self._unchanged(i, p) for i, p in enumerate(paragraphs)], paragraphs, True)
+                results.append(TranslationResult(original.text, language, [s for p in unchanged for s in p.segments]))
                 continue
             translated = iter(self._assemble([(i, p) for i, p in enumerate(paragraphs) if chosen[i]], segments[lo:hi]))
-            assembled = [next(translated) if chosen[i] else self._unchanged(i, p) for i, p in enumerate(paragraphs)]
+            assembled = [original.restore([next(translated) if chosen[i] else self._unchanged(i, p)], paragraphs,
+                                          unchanged=not chosen[i])[0] for i, p in enumerate(paragraphs)]
             joined = "".join(p.translation + p.separator for p in assembled)
             results.append(TranslationResult(joined, language, [s for p in assembled for s in p.segments]))
         return results
@@ -320,16 +322,16 @@ class Pipeline:
 
     # -- articles ------------------------------------------------------------------------
 
-    def _article(self, text: str, source_language: str) -> tuple[str, list[Paragraph], list[bool]]:
-        """The language to report, the paragraphs, and which of them to translate."""
-        normalized = normalize(text)
+    def _article(self, text: str, source_language: str) -> tuple[str, list[Paragraph], list[bool], Original]:
+        """The language to report, the paragraphs, which of them to translate, and the text as sent."""
+        original = Original(text)
         checkpoint()
-        language = self.language(normalized, source_language, "text")
-        paragraphs = split_paragraphs(normalized)
+        language = self.language(original.normalized, source_language, "text")
+        paragraphs = split_paragraphs(original.normalized)
         if not paragraphs:
             raise InvalidArgument("text", "text has no content after removing invisible characters")
         chosen = self._to_translate(paragraphs, source_language)
-        return ("ar" if any(chosen) else language), paragraphs, chosen
+        return ("ar" if any(chosen) else language), paragraphs, chosen, original
 
     def summarize(
         self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
@@ -338,7 +340,7 @@ class Pipeline:
         timings = Timings()
         terms = self.terms(glossary)
         self.summary_method(summary_method)  # refuse a bad method before translating
-        language, paragraphs, chosen = self._article(text, source_language)
+        language, paragraphs, chosen, _ = self._article(text, source_language)
         english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms, chosen)]
         result = self.summarize_english(english, max_sentences, summary_method, timings)
         result.detected_language = language
@@ -353,10 +355,11 @@ class Pipeline:
         timings = Timings()
         self.summary_method(summary_method)
         terms = self.terms(glossary)
-        language, paragraphs, chosen = self._article(text, source_language)
+        language, paragraphs, chosen, original = self._article(text, source_language)
         translated = self._translate_paragraphs(paragraphs, timings, terms, chosen)
         english = []
         for result in translated:
+            original.restore([result], paragraphs, unchanged=not chosen[result.index])  # readers see the text as sent
             english.append(result.translation)
             yield result
         summary = self.summarize_english(english, max_sentences, summary_method, timings)

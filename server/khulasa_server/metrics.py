@@ -14,6 +14,8 @@ TOKENS = Counter("khulasa_tokens_total", "tokens decoded (source in, target out)
 CACHE = Counter("khulasa_cache_total", "sentence cache lookups", ["result"])
 REJECTED = Counter("khulasa_rejected_total", "requests refused because the queue was full")
 DROPPED = Counter("khulasa_dropped_total", "queued work dropped: its caller cancelled or its deadline passed")
+DIGEST_MANY_HELD = Gauge("khulasa_digest_many_answers_held",
+                         "DigestMany answers done and waiting for their client to take them")
 MODEL_LOAD = Gauge("khulasa_model_load_seconds", "time to load the bundle")
 HTTP_REQUESTS = Counter("khulasa_http_requests_total", "HTTP requests by route and status", ["route", "status"])
 HTTP_LATENCY = Histogram("khulasa_http_request_seconds", "HTTP request latency, to the end of the body", ["route"],

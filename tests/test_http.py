@@ -507,7 +507,8 @@ def test_the_server_command_serves_http_with_the_flag(bundles):
 
     bad = subprocess.run([str(BIN / "khulasa-server"), "--bundle", str(bundles["tiny"]), "--http-listen", "8080"],
                          capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and bad.stderr.strip() == "khulasa-server: http_listen: expected HOST:PORT, got '8080'"
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("khulasa-server: http_listen: expected HOST:PORT")
+    assert len(bad.stderr.strip().splitlines()) == 1
     proc, port = _server_process("--bundle", str(bundles["tiny"]))
     try:
         assert call(port, "POST", "/translate", form={"q": SHORT, "source": "ar", "target": "en"}).status == 200

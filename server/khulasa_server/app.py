@@ -34,8 +34,8 @@ class Server:
         self.health = health.HealthServicer()
         self.auth = security.TokenAuth(settings.auth_token_file) if settings.auth_token_file else None
         limit = settings.max_message_bytes
-        chain = [interceptors.Observe(limit), self.auth, interceptors.ClientLimit(settings.max_inflight_per_client),
-                 interceptors.Decode(limit)]
+        self.client_limit = interceptors.ClientLimit(settings.max_inflight_per_client)  # HTTP shares it
+        chain = [interceptors.Observe(limit), self.auth, self.client_limit, interceptors.Decode(limit)]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             interceptors=[i for i in chain if i is not None],
@@ -57,7 +57,7 @@ class Server:
         if settings.http_listen:  # same process, same servicer and pipeline
             from .http import HttpServer
 
-            self.http = HttpServer(self.service, self.auth, settings)
+            self.http = HttpServer(self.service, self.auth, self.client_limit, settings)
 
     def _set_health(self, status) -> None:
         for name in ("", SERVICE_NAME):

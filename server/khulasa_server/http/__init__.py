@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from ..config import Settings
+from ..interceptors import ClientLimit
 from ..security import TokenAuth
 from ..service import NewsDigestService
 from . import libretranslate, routes
@@ -68,8 +69,8 @@ def _bind(listen: str) -> socket.socket:
 
 
 class HttpServer:
-    def __init__(self, service: NewsDigestService, auth: TokenAuth | None, settings: Settings):
-        self.front = Front(service, auth, settings)
+    def __init__(self, service: NewsDigestService, auth: TokenAuth | None, limit: ClientLimit, settings: Settings):
+        self.front = Front(service, auth, limit, settings)
         self.settings = settings
         self.port = 0
         self._server: uvicorn.Server | None = None

@@ -90,7 +90,7 @@ def endpoint(front_of: Callable[[Request], object], shape: Callable[[HttpError],
             try:
                 response = await handler(request, request_id)
             except Exception as exc:  # every failure becomes an answer; the server keeps serving
-                error = front.failure(exc, f"HTTP {request.url.path}", request_id)
+                error = front.failure(exc, request_id)
                 return error_response(error, request_id, shape(error) if shape else None)
             response.headers["x-request-id"] = request_id
             return response

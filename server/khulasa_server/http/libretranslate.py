@@ -8,12 +8,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .. import requests
 from ..text.detect import confidence, detect, has_arabic
 from ..text.normalize import normalize
 from .common import alive, endpoint, params
 from .front import Front, HttpError
 from .htmltext import translate_html, visible_text
-from .validation import check_text
 
 NAMES = {"ar": "Arabic", "en": "English"}
 
@@ -73,7 +73,7 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
     if batch and len(texts) > front.settings.max_texts:
         raise HttpError(400, f"Invalid request: request ({len(texts)}) exceeds text limit ({front.settings.max_texts})")
     for i, text in enumerate(texts):
-        check_text(front, text, f"q[{i}]" if batch else "q")
+        requests.text(text, f"q[{i}]" if batch else "q", front.settings)
     pipeline = front.pipeline()
     if source != "auto" and source not in pipeline.languages:
         raise HttpError(400, f"{source} is not supported")
@@ -95,7 +95,7 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
         )
         return out, languages, seen
 
-    translated, languages, seen = await front.call(request, token, work)
+    translated, languages, seen = await front.call(request, token, request_id, work)
     result: dict = {"translatedText": translated if batch else translated[0]}
     if source == "auto":
         detected = [_detected(s, lang) for s, lang in zip(seen, languages)]
@@ -116,7 +116,7 @@ async def detect_language(request: Request, request_id: str) -> JSONResponse:
         raise HttpError(400, "Invalid request: missing q parameter")
     if not isinstance(q, str):
         raise HttpError(400, "Invalid request: q must be a string")
-    check_text(front, q, "q")
+    requests.text(q, "q", front.settings)
     text = normalize(q)
     language = detect(text)
     if language not in ("ar", "en", "und"):

@@ -13,10 +13,9 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import convert
+from .. import convert, requests
 from .common import alive, endpoint, json_body, parse_message, to_json
 from .front import Front, HttpError
-from .validation import check_text, check_translate, max_sentences
 
 STATIC = Path(__file__).parent / "static"
 
@@ -28,7 +27,7 @@ def _front(request: Request) -> Front:
 def _shape(error: HttpError) -> dict:
     body = {"error": error.message}
     if error.code is not None:
-        body["code"] = error.code.name
+        body["code"] = error.code
     return body
 
 
@@ -39,7 +38,7 @@ def _authorize(front: Front, request: Request) -> str:
     token = front.bearer(request)
     if not front.allows(token):
         raise HttpError(401, "missing or invalid bearer token (Authorization: Bearer TOKEN)",
-                        {"WWW-Authenticate": 'Bearer realm="khulasa"'})
+                        {"WWW-Authenticate": 'Bearer realm="khulasa"'}, "UNAUTHENTICATED")
     return token
 
 
@@ -52,37 +51,37 @@ async def _request(request: Request, message_type):
 @v1_endpoint
 async def translate(request: Request, request_id: str) -> JSONResponse:
     front, token, message = await _request(request, pb.TranslateRequest)
-    check_translate(front, message)
+    settings = front.settings
+    requests.texts(message.texts, settings)  # the same checks, in the same order, as the servicer's
+    glossary = requests.glossary(dict(message.glossary))
     pipeline = front.pipeline()
-    results = await front.call(request, token, lambda: pipeline.translate(
-        list(message.texts), message.source_language, dict(message.glossary)))
+    results = await front.call(request, token, request_id, lambda: pipeline.translate(
+        list(message.texts), message.source_language, glossary))
     return JSONResponse(to_json(pb.TranslateResponse(translations=[convert.translation(t) for t in results])))
+
+
+def _article_args(front: Front, message) -> tuple:
+    requests.text(message.text, "text", front.settings)
+    count = requests.max_sentences(message.max_sentences, front.settings)
+    return message.text, message.source_language, count, message.summary_method, requests.glossary(dict(message.glossary))
 
 
 @v1_endpoint
 async def summarize(request: Request, request_id: str) -> JSONResponse:
     front, token, message = await _request(request, pb.SummarizeRequest)
-    check_text(front, message.text, "text")
-    count = max_sentences(front, message.max_sentences)
+    args = _article_args(front, message)
     pipeline = front.pipeline()
-    result = await front.call(request, token, lambda: pipeline.summarize(
-        message.text, message.source_language, count, message.summary_method, dict(message.glossary)))
+    result = await front.call(request, token, request_id, lambda: pipeline.summarize(*args))
     return JSONResponse(to_json(pb.SummarizeResponse(
         summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language)))
-
-
-def _digest_args(front: Front, message: pb.DigestRequest) -> tuple:
-    check_text(front, message.text, "text")
-    count = max_sentences(front, message.max_sentences)
-    return message.text, message.source_language, count, message.summary_method, dict(message.glossary)
 
 
 @v1_endpoint
 async def digest(request: Request, request_id: str) -> JSONResponse:
     front, token, message = await _request(request, pb.DigestRequest)
-    args = _digest_args(front, message)
+    args = _article_args(front, message)
     pipeline = front.pipeline()
-    result = await front.call(request, token, lambda: pipeline.digest(*args))
+    result = await front.call(request, token, request_id, lambda: pipeline.digest(*args))
     return JSONResponse(to_json(convert.digest(message.id, result)))
 
 
@@ -95,9 +94,9 @@ async def stream_digest(request: Request, request_id: str) -> Response:
     """StreamDigest over server-sent events: `event: paragraph|summary|done`, each `data:` a
     DigestEvent in the JSON mapping; a failure after the first event is `event: error`."""
     front, token, message = await _request(request, pb.DigestRequest)
-    args = _digest_args(front, message)
+    args = _article_args(front, message)
     pipeline = front.pipeline()
-    first, rest = await front.stream(request, token, pipeline.iter_digest(*args))
+    first, rest = await front.stream(request, token, request_id, pipeline.iter_digest(*args))
 
     def encode(event) -> bytes:
         proto = convert.event(message.id, event)
@@ -109,7 +108,7 @@ async def stream_digest(request: Request, request_id: str) -> Response:
             async for event in rest:
                 yield encode(event)
         except Exception as exc:
-            error = front.failure(exc, "HTTP /v1/digest/stream", request_id)
+            error = front.failure(exc, request_id)
             yield _sse("error", _shape(error))
 
     return StreamingResponse(body(), media_type="text/event-stream",

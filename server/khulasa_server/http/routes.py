@@ -66,22 +66,25 @@ def _article_args(front: Front, message) -> tuple:
     return message.text, message.source_language, count, message.summary_method, requests.glossary(dict(message.glossary))
 
 
+async def _article(request: Request, request_id: str, message_type, method: str):
+    """An article call (Summarize, Digest): its request, checked as the servicer checks it,
+    and the pipeline's result."""
+    front, token, message = await _request(request, message_type)
+    args = _article_args(front, message)
+    work = getattr(front.pipeline(), method)
+    return message, await front.call(request, token, request_id, lambda: work(*args))
+
+
 @v1_endpoint
 async def summarize(request: Request, request_id: str) -> JSONResponse:
-    front, token, message = await _request(request, pb.SummarizeRequest)
-    args = _article_args(front, message)
-    pipeline = front.pipeline()
-    result = await front.call(request, token, request_id, lambda: pipeline.summarize(*args))
+    _, result = await _article(request, request_id, pb.SummarizeRequest, "summarize")
     return JSONResponse(to_json(pb.SummarizeResponse(
         summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language)))
 
 
 @v1_endpoint
 async def digest(request: Request, request_id: str) -> JSONResponse:
-    front, token, message = await _request(request, pb.DigestRequest)
-    args = _article_args(front, message)
-    pipeline = front.pipeline()
-    result = await front.call(request, token, request_id, lambda: pipeline.digest(*args))
+    message, result = await _article(request, request_id, pb.DigestRequest, "digest")
     return JSONResponse(to_json(convert.digest(message.id, result)))
 
 

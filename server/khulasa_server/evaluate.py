@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from .checks import number_found, source_numbers
+from .names.repair import NAME_FLAGS
 from .pipeline import Pipeline
+from .text.normalize import normalize
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -65,13 +67,36 @@ def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
         engine.entry.decoding.setdefault(task, {})[option] = value
 
 
+def name_flag_scores(entities: list[list[str]], hypotheses: list[str], warnings: list[list[str]]) -> dict[str, Any]:
+    """How well the name flags (missing_name, unverified_name) point at sentences whose English
+    lost a listed name, sentence by sentence: precision = flagged sentences that did lose one,
+    recall = sentences that lost one and were flagged."""
+    lost = [any(e.lower() not in h.lower() for e in ents) for ents, h in zip(entities, hypotheses)]
+    flagged = [any(w.startswith(NAME_FLAGS) for w in ws) for ws in warnings]
+    both = sum(a and b for a, b in zip(lost, flagged))
+    return {
+        "flagged_sentences": sum(flagged),
+        "sentences_losing_a_name": sum(lost),
+        "precision": round(100 * both / sum(flagged), 1) if any(flagged) else None,
+        "recall": round(100 * both / sum(lost), 1) if any(lost) else None,
+    }
+
+
+def _found(entities: list[str], text: str) -> int:
+    return sum(e.lower() in text.lower() for e in entities)
+
+
 def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[str], max_sentences: int = 2) -> dict[str, Any]:
     import sacrebleu
 
     sentences = [s for a in articles for s in a["sentences"]]
+    repairs = pipeline.name_repairs
+    before = (repairs.tried, repairs.kept, repairs.seconds)
+    repairs.record = []
     start = time.perf_counter()
-    hypotheses = [r.text for r in pipeline.translate([s["ar"] for s in sentences], source_language="ar")]
+    translations = pipeline.translate([s["ar"] for s in sentences], source_language="ar")
     translate_seconds = time.perf_counter() - start
+    hypotheses = [r.text for r in translations]
     references = [s["en"] for s in sentences]
     bleu_metric, chrf_metric = sacrebleu.BLEU(), sacrebleu.CHRF()
     bleu = bleu_metric.corpus_score(hypotheses, [references])
@@ -81,6 +106,21 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
     entities = [(e, h) for s, h in zip(sentences, hypotheses) for e in s.get("entities", [])]
     numbers_found = sum(number_found(n, h) for n, h in numbers)
     entities_found = sum(e.lower() in h.lower() for e, h in entities)
+    warnings = [[w for seg in r.segments for w in seg.warnings] for r in translations]
+    flags = name_flag_scores([s.get("entities", []) for s in sentences], hypotheses, warnings)
+
+    by_source = {normalize(s["ar"]): s for s in sentences}
+    log, repairs.record = repairs.record, None
+    kept = [(by_source.get(src, {}).get("entities", []), first, second) for src, first, second, better in log if better]
+    repair = {
+        "segments": len(sentences),
+        "tried": repairs.tried - before[0],
+        "kept": repairs.kept - before[1],
+        "seconds": round(repairs.seconds - before[2], 1),
+        "names_fixed": sum(max(0, _found(e, second) - _found(e, first)) for e, first, second in kept),
+        "names_lost": sum(max(0, _found(e, first) - _found(e, second)) for e, first, second in kept),
+        "examples": [{"ar": src, "first": first, "repaired": second, "kept": better} for src, first, second, better in log[:8]],
+    }
 
     summaries: dict[str, Any] = {}
     offset = 0
@@ -112,10 +152,13 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "numbers": len(numbers),
         "entities": len(entities),
         "translate_seconds": round(translate_seconds, 1),
+        "name_flags": flags,
+        "name_repair": repair,
         "summary": summaries,
         "decoding": {name: dict(e.entry.decoding) for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
         "metric_signatures": {"bleu": bleu_metric.get_signature().format(), "chrf": chrf_metric.get_signature().format()},
-        "examples": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h} for s, h in list(zip(sentences, hypotheses))[:5]],
+        "outputs": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h, "warnings": w}
+                    for s, h, w in zip(sentences, hypotheses, warnings)],
     }
 
 

@@ -34,20 +34,22 @@ def find(text: str, gazetteer: gazetteer_mod.Gazetteer | None = None) -> Names:
     return Names(tuple(places), tuple(others))
 
 
-def terms(names: Names) -> list[tuple[str, str]]:
-    """Prompt terms: each unambiguous gazetteer name with its English."""
+def terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """Prompt terms: each unambiguous gazetteer name with its English (names in `skip`, the
+    request's glossary, are left to it)."""
     out = {}
     for hit in names.places:
-        if not hit.ambiguous:
+        if not hit.ambiguous and not any(hit.text in term or term in hit.text for term in skip or ()):
             out.setdefault(hit.text, hit.english[0])
     return list(out.items())
 
 
-def repair_terms(names: Names) -> list[tuple[str, str]]:
+def repair_terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """Terms for a second decoding: the gazetteer names and a romanization of every other name."""
-    out = dict(terms(names))
+    out = dict(terms(names, skip))
     for candidate in names.others:
-        out.setdefault(candidate.text, romanize(candidate.text))
+        if not any(candidate.text in term or term in candidate.text for term in skip or ()):
+            out.setdefault(candidate.text, romanize(candidate.text))
     return list(out.items())
 
 

@@ -49,10 +49,12 @@ class Hit:
 
 
 def _key(name: str) -> tuple[bool, str]:
-    words = arabic.fold(name).split()
+    """(has the article, folded name without it). The article is read before folding: ألمانيا
+    folds to المانيا but has none."""
+    words = arabic.strip_diacritics(name).split()
     if words[0][:2] == "ال" and len(words[0]) > 3:
-        return True, " ".join([words[0][2:], *words[1:]])
-    return False, " ".join(words)
+        return True, arabic.fold(" ".join([words[0][2:], *words[1:]]))
+    return False, arabic.fold(" ".join(words))
 
 
 class Gazetteer:

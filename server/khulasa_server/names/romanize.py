@@ -42,6 +42,7 @@ _EN_CLASS = [
 ]
 _EN_PATTERN = re.compile("|".join(re.escape(k) for k, _ in _EN_CLASS))
 _EN_MAP = dict(_EN_CLASS)
+_ARTICLE = re.compile(r"^(?:[Aa][lnrstdz]|[Ee]l|[Aa]sh)[-’']")
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:['’-][A-Za-z\u00c0-\u024f]+)*")
 
 
@@ -162,7 +163,7 @@ def kept(arabic_word: str, english: str) -> bool:
     target = arabic_skeleton(stem(arabic_word))
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
-    capitalized = [w for w in english_words(english) if w[:1].isupper()]
-    skeletons = [english_skeleton(re.sub(r"^(?:[Aa][lI]|[Ee]l)[-’']", "", w)) for w in capitalized]
+    cores = [_ARTICLE.sub("", w) for w in english_words(english)]  # al-Safadi → Safadi
+    skeletons = [english_skeleton(w) for w in cores if w[:1].isupper()]
     pairs = [a + b for a, b in zip(skeletons, skeletons[1:])]
     return any(_near(target, _collapse(s)) for s in skeletons + pairs if s)

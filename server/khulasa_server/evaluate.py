@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from . import names
 from .checks import number_found, source_numbers
 from .names.repair import NAME_FLAGS
 from .pipeline import Pipeline
@@ -79,6 +80,34 @@ def name_flag_scores(entities: list[list[str]], hypotheses: list[str], warnings:
         "sentences_losing_a_name": sum(lost),
         "precision": round(100 * both / sum(flagged), 1) if any(flagged) else None,
         "recall": round(100 * both / sum(lost), 1) if any(lost) else None,
+    }
+
+
+def name_finder_scores(sentences: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the name finder sees in the sources, against the listed names (no model needed):
+    listed names covered by a gazetteer hit or a candidate, and candidates that are a listed
+    name (matched by consonant skeleton, so Shoukry is شكري)."""
+    covered = listed = candidates_total = candidates_listed = places_total = places_listed = 0
+    for s in sentences:
+        found = names.find(normalize(s["ar"]))
+        entities = s.get("entities", [])
+        joined = " ".join(entities)
+        places = [h for h in found.places if names.place_kept(h, joined)]
+        others = [c for c in found.others if names.other_kept(c, joined)]
+        places_total += len(found.places)
+        places_listed += len(places)
+        candidates_total += len(found.others)
+        candidates_listed += len(others)
+        for entity in entities:
+            listed += 1
+            covered += any(names.place_kept(h, entity) for h in found.places) or any(names.other_kept(c, entity) for c in found.others)
+    return {
+        "listed_names": listed,
+        "covered": round(100 * covered / max(1, listed), 1),
+        "gazetteer_hits": places_total,
+        "gazetteer_hits_listed": round(100 * places_listed / max(1, places_total), 1),
+        "candidates": candidates_total,
+        "candidates_listed": round(100 * candidates_listed / max(1, candidates_total), 1),
     }
 
 
@@ -153,6 +182,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "entities": len(entities),
         "translate_seconds": round(translate_seconds, 1),
         "name_flags": flags,
+        "name_finder": name_finder_scores(sentences),
         "name_repair": repair,
         "summary": summaries,
         "decoding": {name: dict(e.entry.decoding) for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},

@@ -31,8 +31,8 @@ ARAB_COUNTRIES = frozenset(
 # Everyday words that GeoNames also lists as names of large cities: المدينة "the city"
 # (Medina), العين "the eye" (Al Ain), الجزيرة "the island" and the broadcaster (an Algiers
 # form), بورصة "stock exchange" (Bursa), بحري "naval", ربك "your lord", رشيد (a first name),
-# كسل "laziness", أنفا "above-mentioned".
-EVERYDAY_WORDS = frozenset({"المدينه", "العين", "الجزيره", "بورصه", "بحري", "ربك", "رشيد", "كسل", "انفا"})
+# كسل "laziness", أنفا "above-mentioned"; and one CLDR country: مالي is Mali and "financial".
+EVERYDAY_WORDS = frozenset({"المدينه", "العين", "الجزيره", "بورصه", "بحري", "ربك", "رشيد", "كسل", "انفا", "مالي"})
 # Arabic locales whose month names differ from the Egyptian/Gulf ones (كانون الثاني, جانفي …)
 MONTH_LOCALES = ("ar", "ar_LB", "ar_SY", "ar_IQ", "ar_JO", "ar_MA", "ar_TN", "ar_DZ")
 HEADER = """\
@@ -150,7 +150,7 @@ def build() -> str:
     for arabic, english, kind, source in rows:
         arabic, english = _clean(arabic), _latin(english)
         key = (fold(arabic), english.casefold(), kind)
-        if not is_arabic_form(arabic) or not english or key in seen:
+        if not is_arabic_form(arabic) or not english or key in seen or fold(arabic) in EVERYDAY_WORDS:
             continue
         seen.add(key)
         lines.append(f"{arabic}\t{english}\t{kind}\t{source}")

@@ -30,7 +30,7 @@ TITLES = _forms(
     "القائد الجنرال العقيد اللواء العميد المبعوث المبعوثة الكاتب الكاتبة الصحفي الصحفية المحلل "
     "المحللة الخبير الخبيرة الباحث الباحثة البابا الإمام المفوض المفوضة المنسق المنسقة المدعي "
     "القاضي القاضية الزعيم العاهل نظيره نظيرته نظيرها مراسل مراسلة الفنان الفنانة المخرج المغني "
-    "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير"
+    "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب"
 )
 # Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
 HEADS = _forms("مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز "
@@ -50,7 +50,10 @@ STOP = _forms(
 )
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
 FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف)$")
-MAX_NAME_WORDS = 3
+MAX_NAME_WORDS = 3  # not counting joiners (أحمد بن سعيد آل مكتوم)
+# Verbal nouns of the patterns تفعيل, استفعال, افتعال follow a subject where a name would
+# (أعلنت ناسا تأجيل المهمة); no name has these shapes.
+VERBAL_NOUN = re.compile("^(?:ت..ي.|است..ا.|ا.ت.ا.)$")
 
 
 @dataclass(frozen=True)
@@ -82,35 +85,49 @@ def _foreign(word: str) -> bool:
     return bool(match) and (match.group() not in ("وف", "وفا") or len(folded) >= 6)
 
 
-def _name_from(words: list[re.Match[str]], i: int, text: str, first_may_have_article: bool) -> list[int]:
-    """Indexes of the name words starting at word i (empty if none)."""
+def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:
+    """Indexes of the name words starting at word i (empty if none). After a verb of saying the
+    first word may be a family name with the article (ودعا الصفدي); after a title a plain first
+    name may be followed by one with the article (أمين الناصر, فاطمة الزهراء عمور)."""
     taken: list[int] = []
-    for j in range(i, min(len(words), i + MAX_NAME_WORDS)):
+    plain = 0
+    for j in range(i, min(len(words), i + 2 * MAX_NAME_WORDS)):
         if j > i and not re.fullmatch(r"\s+", text[words[j - 1].end():words[j].start()]):
             break  # punctuation ends a name
         word = words[j].group()
         folded = _light(word)
-        if folded in STOP or folded in TITLES or folded in SAYING or len(folded) < 2:
+        if folded in STOP or folded in TITLES or folded in SAYING or len(folded) < 2 or VERBAL_NOUN.match(arabic.fold(word)):
             break
+        if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل":
+            break  # a clitic + article word (بالإفراج) is no name
+        joiner = folded in JOINERS
         if j == i:
-            if _has_article(word) and not (first_may_have_article and folded[-1:] in "يى"):
-                break
-            if folded[:1] in "بلك" and folded[1:3] == "ال":
+            if _has_article(word) and (after_title or folded[-1:] not in "يى"):
                 break
         else:
             previous = _light(words[j - 1].group())
-            if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل":
-                break  # a clitic + article word (بالإفراج) is no name's continuation
-            plain_first = not _has_article(words[i].group())
             if _has_article(word) and not (folded[-1:] in "يى" or previous in JOINERS
-                                           or len(taken) == 1 and plain_first and folded[-1:] not in "ةه"):
+                                           or after_title and len(taken) == 1 and not _has_article(words[i].group())
+                                           and folded[-1:] not in "ةه"):
                 break
-            if not _has_article(word) and len(taken) == 2 and previous not in JOINERS and not _has_article(words[j - 1].group()):
+            if not joiner and not _has_article(word) and plain >= 2 and previous not in JOINERS \
+                    and not _has_article(words[j - 1].group()):
                 break  # a third plain word (محمد صلاح هدفين) is rarely part of the name
+        if not joiner:
+            plain += 1
+            if plain > MAX_NAME_WORDS:
+                break
         taken.append(j)
     while taken and _light(words[taken[-1]].group()) in JOINERS:
         taken.pop()
     return taken
+
+
+def _complement(word: str) -> bool:
+    """A word of a title's complement: الخارجية, المصري, مجلس, لمنظمة, للأونروا."""
+    folded = _light(word)
+    return (_has_article(word) or folded in HEADS or folded[:1] == "ل" and folded[1:] in HEADS
+            or folded[:2] == "لل" or folded[:1] == "ل" and folded[1:3] == "ال")
 
 
 def find(text: str, known: list[tuple[int, int]] = ()) -> list[Candidate]:
@@ -124,15 +141,15 @@ def find(text: str, known: list[tuple[int, int]] = ()) -> list[Candidate]:
         if bare in TITLES:
             j = i + 1
             # skip the title's complement: ال-words (الخارجية المصري) and head nouns (مجلس النواب)
-            while j < len(words) and (_has_article(words[j].group()) or _light(words[j].group()) in HEADS):
+            while j < len(words) and _complement(words[j].group()):
                 j += 1
             if j < len(words) and j - i <= 4:
-                name = _name_from(words, j, text, first_may_have_article=False)
+                name = _name_from(words, j, text, after_title=True)
         elif bare in SAYING and i + 1 < len(words):
             j = i + 1
             if _light(words[j].group()) in HEADS:  # أعلنت شركة أرامكو: the name follows the noun
                 j += 1
-            name = _name_from(words, j, text, first_may_have_article=j == i + 1) if j < len(words) else []
+            name = _name_from(words, j, text, after_title=False) if j < len(words) else []
         elif _foreign(words[i].group()):
             name = [i]
         if name:

@@ -60,10 +60,16 @@ def arabic_skeleton(word: str) -> str:
     return _collapse("".join(_AR_CLASS.get(c, "") for c in fold(word)))
 
 
-def english_skeleton(word: str) -> str:
+def english_skeleton(word: str, ch: str = "S") -> str:
+    """Consonant classes of an English word; `ch` is read as S (Chad) or K (Hochstein)."""
     word = ascii_fold(word).lower()
     c_soft = re.sub(r"c(?=[eiy])", "s", word)
-    return _collapse("".join(_EN_MAP[m.group()] for m in _EN_PATTERN.finditer(c_soft)))
+    mapping = {**_EN_MAP, "ch": ch}
+    return _collapse("".join(mapping[m.group()] for m in _EN_PATTERN.finditer(c_soft)))
+
+
+def english_skeletons(word: str) -> set[str]:
+    return {english_skeleton(word), english_skeleton(word, "K")}
 
 
 def stem(word: str) -> str:
@@ -164,6 +170,7 @@ def kept(arabic_word: str, english: str) -> bool:
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
     cores = [_ARTICLE.sub("", w) for w in english_words(english)]  # al-Safadi → Safadi
-    skeletons = [english_skeleton(w) for w in cores if w[:1].isupper()]
-    pairs = [a + b for a, b in zip(skeletons, skeletons[1:])]
-    return any(_near(target, _collapse(s)) for s in skeletons + pairs if s)
+    variants = [english_skeletons(w) for w in cores if w[:1].isupper()]
+    singles = [s for v in variants for s in v]
+    pairs = [a + b for v, w in zip(variants, variants[1:]) for a in v for b in w]
+    return any(_near(target, _collapse(s)) for s in singles + pairs if s)

@@ -33,6 +33,7 @@ def test_gazetteer_does_not_take_ordinary_words_for_names():
     assert places("زار المدينة القديمة") == []  # "the city", listed by GeoNames for Medina
     assert places("عقبة أمام الاتفاق") == []  # Aqaba is العقبة; bare عقبة is "obstacle"
     assert places("مارس الضغط على الحكومة") == []  # "he exerted", not March
+    assert places("قدم البنك دعما ماليا ودعم مالي") == []  # مالي is "financial" far more often than Mali
     assert places("في مارس الماضي") == [("مارس", ("March",))]
     assert places("ارتفع في 12 مارس") == [("مارس", ("March",))]
     assert not compatible("أمان", "امان") and compatible("امان", "أمان") and compatible("القاهره", "القاهرة")
@@ -88,6 +89,9 @@ def test_arabic_splits_and_fold():
     ("وقالت الحكومة إن الأسعار سترتفع.", []),
     ("فشل البرلمان في انتخاب رئيس جديد للجمهورية.", []),
     ("سجل النجم المصري محمد صلاح هدفين في المباراة.", ["محمد صلاح"]),  # not "محمد صلاح هدفين"
+    ("وقال الأمين العام للجامعة العربية أحمد أبو الغيط إن القمة ستعقد.", ["أحمد أبو الغيط"]),  # ل + complement
+    ("وصل الشيخ محمد بن راشد آل مكتوم إلى المعرض.", ["محمد بن راشد آل مكتوم"]),  # joiners do not count
+    ("أعلنت شركة تسلا تأجيل إطلاق السيارة.", ["تسلا"]),  # a verbal noun (تفعيل) ends the name
 ])
 def test_candidate_names(text, expected):
     assert [c.text for c in candidates.find(normalize(text))] == expected

@@ -111,13 +111,35 @@ def name_finder_scores(sentences: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def translation_scores(sentences: list[dict[str, Any]], hypotheses: list[str]) -> dict[str, Any]:
+    """BLEU, chrF, numbers kept and names kept of one English output per sentence."""
+    import sacrebleu
+
+    references = [s["en"] for s in sentences]
+    bleu_metric, chrf_metric = sacrebleu.BLEU(), sacrebleu.CHRF()
+    bleu = bleu_metric.corpus_score(hypotheses, [references])
+    chrf = chrf_metric.corpus_score(hypotheses, [references])
+    numbers = [(n, h) for s, h in zip(sentences, hypotheses) for n in source_numbers(s["ar"])]
+    entities = [(e, h) for s, h in zip(sentences, hypotheses) for e in s.get("entities", [])]
+    numbers_found = sum(number_found(n, h) for n, h in numbers)
+    entities_found = sum(e.lower() in h.lower() for e, h in entities)
+    return {
+        "bleu": round(bleu.score, 1),
+        "chrf": round(chrf.score, 1),
+        "number_recall": round(100 * numbers_found / max(1, len(numbers)), 1),
+        "entity_recall": round(100 * entities_found / max(1, len(entities)), 1),
+        "faithfulness": round(100 * (numbers_found + entities_found) / max(1, len(numbers) + len(entities)), 1),
+        "numbers": len(numbers),
+        "entities": len(entities),
+        "metric_signatures": {"bleu": bleu_metric.get_signature().format(), "chrf": chrf_metric.get_signature().format()},
+    }
+
+
 def _found(entities: list[str], text: str) -> int:
     return sum(e.lower() in text.lower() for e in entities)
 
 
 def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[str], max_sentences: int = 2) -> dict[str, Any]:
-    import sacrebleu
-
     sentences = [s for a in articles for s in a["sentences"]]
     repairs = pipeline.name_repairs
     before = (repairs.tried, repairs.kept, repairs.seconds)
@@ -126,29 +148,27 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
     translations = pipeline.translate([s["ar"] for s in sentences], source_language="ar")
     translate_seconds = time.perf_counter() - start
     hypotheses = [r.text for r in translations]
-    references = [s["en"] for s in sentences]
-    bleu_metric, chrf_metric = sacrebleu.BLEU(), sacrebleu.CHRF()
-    bleu = bleu_metric.corpus_score(hypotheses, [references])
-    chrf = chrf_metric.corpus_score(hypotheses, [references])
-
-    numbers = [(n, h) for s, h in zip(sentences, hypotheses) for n in source_numbers(s["ar"])]
-    entities = [(e, h) for s, h in zip(sentences, hypotheses) for e in s.get("entities", [])]
-    numbers_found = sum(number_found(n, h) for n, h in numbers)
-    entities_found = sum(e.lower() in h.lower() for e, h in entities)
+    quality = translation_scores(sentences, hypotheses)
     warnings = [[w for seg in r.segments for w in seg.warnings] for r in translations]
     flags = name_flag_scores([s.get("entities", []) for s in sentences], hypotheses, warnings)
 
-    by_source = {normalize(s["ar"]): s for s in sentences}
     log, repairs.record = repairs.record, None
-    kept = [(by_source.get(src, {}).get("entities", []), first, second) for src, first, second, better in log if better]
+    kept = {src: (first, second) for src, first, second, better in log if better}
+    # The first decoding of every sentence, as it was before any repair replaced it: the same
+    # run without the repair (the first pass does not depend on it).
+    first_pass = [kept.get(normalize(s["ar"]), (h,))[0] for s, h in zip(sentences, hypotheses)]
+    by_source = {normalize(s["ar"]): s.get("entities", []) for s in sentences}
     repair = {
         "segments": len(sentences),
         "tried": repairs.tried - before[0],
         "kept": repairs.kept - before[1],
         "seconds": round(repairs.seconds - before[2], 1),
-        "names_fixed": sum(max(0, _found(e, second) - _found(e, first)) for e, first, second in kept),
-        "names_lost": sum(max(0, _found(e, first) - _found(e, second)) for e, first, second in kept),
-        "examples": [{"ar": src, "first": first, "repaired": second, "kept": better} for src, first, second, better in log[:8]],
+        "names_fixed": sum(max(0, _found(by_source.get(src, []), second) - _found(by_source.get(src, []), first))
+                           for src, (first, second) in kept.items()),
+        "names_lost": sum(max(0, _found(by_source.get(src, []), first) - _found(by_source.get(src, []), second))
+                          for src, (first, second) in kept.items()),
+        "without_repair": translation_scores(sentences, first_pass),
+        "examples": [{"ar": src, "first": first, "repaired": second, "kept": better} for src, first, second, better in log],
     }
 
     summaries: dict[str, Any] = {}
@@ -173,20 +193,13 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "bundle": pipeline.bundle.name,
         "articles": len(articles),
         "sentences": len(sentences),
-        "bleu": round(bleu.score, 1),
-        "chrf": round(chrf.score, 1),
-        "number_recall": round(100 * numbers_found / max(1, len(numbers)), 1),
-        "entity_recall": round(100 * entities_found / max(1, len(entities)), 1),
-        "faithfulness": round(100 * (numbers_found + entities_found) / max(1, len(numbers) + len(entities)), 1),
-        "numbers": len(numbers),
-        "entities": len(entities),
+        **quality,
         "translate_seconds": round(translate_seconds, 1),
         "name_flags": flags,
         "name_finder": name_finder_scores(sentences),
         "name_repair": repair,
         "summary": summaries,
         "decoding": {name: dict(e.entry.decoding) for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
-        "metric_signatures": {"bleu": bleu_metric.get_signature().format(), "chrf": chrf_metric.get_signature().format()},
         "outputs": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h, "warnings": w}
                     for s, h, w in zip(sentences, hypotheses, warnings)],
     }

@@ -45,7 +45,12 @@ def test_name_flag_scores():
         ["in Cairo", "the spokesman", "in Muscat", "nothing"],
         [[], ["unverified_name:بيسكوف"], [], ["missing_name:Paris"]],
     )
-    assert scores == {"flagged_sentences": 2, "sentences_losing_a_name": 2, "precision": 50.0, "recall": 50.0}
+    assert scores == {"flagged_sentences": 2,
+                      "exact": {"sentences_losing_a_name": 2, "precision": 50.0, "recall": 50.0},
+                      "any_spelling": {"sentences_losing_a_name": 2, "precision": 50.0, "recall": 50.0}}
+    spelled = evaluate.name_flag_scores([["Shoukry"], ["Shoukry"]], ["Shakari said", "Sherry said"], [[], ["unverified_name:شكري"]])
+    assert spelled["exact"]["recall"] == 50.0 and spelled["any_spelling"] == {
+        "sentences_losing_a_name": 1, "precision": 100.0, "recall": 100.0}
 
 
 def test_eval_command_runs_on_the_tiny_bundle(bundles, tmp_path, capsys):
@@ -62,7 +67,7 @@ def test_eval_command_runs_on_the_tiny_bundle(bundles, tmp_path, capsys):
         assert set(result["summary"]) == {"model", "extractive"}
         assert result["decoding"]["translator"]["translate"]["beam_size"] == 2
         # noise loses every name, and the flags say so
-        assert result["name_flags"]["flagged_sentences"] > 0 and result["name_flags"]["precision"] == 100.0
+        assert result["name_flags"]["flagged_sentences"] > 0 and result["name_flags"]["exact"]["precision"] == 100.0
         assert result["name_repair"]["tried"] == 0  # a seq2seq bundle is not re-prompted
         assert len(result["outputs"]) == 10 and all("warnings" in o for o in result["outputs"])
     assert report["sets"][0]["numbers"] > 0

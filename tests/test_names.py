@@ -194,3 +194,10 @@ def test_repair_prompt_names_every_name_and_differs_from_the_first():
     assert "الإسكندرية = Alexandria" in note and f"ديمتري بيسكوف = {romanize('ديمتري بيسكوف')}" in note
     # greedy decoding of an unchanged prompt would only repeat the first output
     assert note != glossary.note(names.repair_terms(found))
+
+
+def test_readers_get_the_name_flags_explained():
+    from khulasa_client import flags
+
+    assert flags.explain("unverified_name", "شكري") == "name “شكري” of the Arabic not found in the English in any spelling"
+    assert flags.explain("missing_name", "Amman / Oman") == "name “Amman / Oman” not found in the English"

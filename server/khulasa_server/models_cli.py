@@ -63,6 +63,7 @@ def _eval(args: argparse.Namespace) -> int:
     import json
 
     from . import evaluate
+    from .engines import Runtime
     from .pipeline import Pipeline
 
     try:
@@ -71,7 +72,7 @@ def _eval(args: argparse.Namespace) -> int:
         print("khulasa-models: eval needs sacrebleu: pip install 'khulasa[eval]'", file=sys.stderr)
         return 2
     try:
-        pipeline = Pipeline.load(args.bundle)
+        pipeline = Pipeline.load(args.bundle, runtime=Runtime(max_batch_tokens=args.max_batch_tokens))
         evaluate.apply_overrides(pipeline, args.set)
     except (BundleError, ValueError) as exc:
         print(f"khulasa-models: {exc}", file=sys.stderr)
@@ -83,7 +84,8 @@ def _eval(args: argparse.Namespace) -> int:
         result = evaluate.evaluate(pipeline, evaluate.load_set(path, args.limit), args.methods.split(","), args.max_sentences)
         results.append({"data": str(path), **result})
     options = ([f"--data {d}" for d in args.data] + [f"--set {x}" for x in args.set]
-               + (["--no-repair"] if args.no_repair else []) + ([f"--limit {args.limit}"] if args.limit else []))
+               + (["--no-repair"] if args.no_repair else []) + ([f"--limit {args.limit}"] if args.limit else [])
+               + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else []))
     out = {"bundle": pipeline.bundle.name, "command": " ".join(["khulasa-models eval", args.bundle, *options]), "sets": results}
     text = json.dumps(out, indent=2, ensure_ascii=False)
     if args.out:
@@ -144,6 +146,8 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--set", action="append", default=[], metavar="TASK.KEY=VALUE",
                     help="decoding override for the run, e.g. translate.beam_size=2 (repeatable)")
     ev.add_argument("--no-repair", action="store_true", help="do not decode name-flagged segments again")
+    ev.add_argument("--max-batch-tokens", type=int, default=4096,
+                    help="source tokens per decoding batch (default: %(default)s); outputs depend slightly on batching")
     ev.add_argument("--label", default="", help="row label in the printed table")
     ev.add_argument("--out", help="write the JSON result here")
     ev.set_defaults(run=_eval)

@@ -53,7 +53,8 @@ def repair_terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple
     return list(out.items())
 
 
-def _english_name_kept(name: str, english: str) -> bool:
+def english_name_kept(name: str, english: str) -> bool:
+    """Whether an English name is in an English text: as written, or every word of it by consonant skeleton."""
     if ascii_fold(name).casefold() in ascii_fold(english).casefold():
         return True
     words = [w for w in english_words(name) if w.lower() not in ("al", "el", "city", "of", "the")]
@@ -64,7 +65,7 @@ def _english_name_kept(name: str, english: str) -> bool:
 def place_kept(hit: gazetteer_mod.Hit, english: str) -> bool:
     """A gazetteer name is kept when one of its English names is in the output, or a
     capitalized word there has the consonants of the Arabic (Hodeidah for الحديدة)."""
-    return any(_english_name_kept(name, english) for name in hit.english) or kept(hit.text.split()[-1], english)
+    return any(english_name_kept(name, english) for name in hit.english) or kept(hit.text.split()[-1], english)
 
 
 def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:

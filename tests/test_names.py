@@ -201,3 +201,21 @@ def test_readers_get_the_name_flags_explained():
 
     assert flags.explain("unverified_name", "شكري") == "name “شكري” of the Arabic not found in the English in any spelling"
     assert flags.explain("missing_name", "Amman / Oman") == "name “Amman / Oman” not found in the English"
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_ARABIC_TEXT = st.text(alphabet=st.sampled_from(list("ابتثجحخدذرسشصضطظعغفقكلمنهويةىأإآؤئء الو ،.؟0123456789-")), max_size=80)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_ARABIC_TEXT, st.text(max_size=60))
+def test_name_checks_never_fail_on_any_text(arabic, english):
+    text = normalize(arabic)
+    found = names.find(text)
+    for hit in found.places:
+        assert text[hit.start:hit.end] == hit.text and hit.english
+    for candidate in found.others:
+        assert text[candidate.start:candidate.end] == candidate.text
+    assert all(w.startswith(("missing_name:", "unverified_name:")) for w in names.check(found, english))
+    romanize(arabic)

@@ -219,3 +219,26 @@ def test_name_checks_never_fail_on_any_text(arabic, english):
         assert text[candidate.start:candidate.end] == candidate.text
     assert all(w.startswith(("missing_name:", "unverified_name:")) for w in names.check(found, english))
     romanize(arabic)
+
+
+def test_first_prompt_carries_no_name_terms_unless_asked(llm_server):
+    """By default the names go into the prompt only when a flagged segment is decoded again
+    (measured: terms in every first prompt cost chrF); name_terms_first puts them in the first."""
+    from khulasa_server import glossary
+    from khulasa_server.engines.batcher import LRUCache
+    from khulasa_server.names import repair
+
+    pipeline = llm_server.service.pipeline
+    cache = pipeline.translator.cache
+    text = "وصل الوزير إلى الإسكندرية يوم السبت."
+    found = names.find(normalize(text))
+    plain, with_terms = (LRUCache.key("translate", text, note) for note in ("", glossary.note(names.terms(found))))
+    repaired = LRUCache.key("translate", text, repair.note(names.repair_terms(found)))
+    pipeline.translate([text])
+    assert cache.get(plain) and cache.get(repaired) and not cache.get(with_terms)
+    pipeline.name_terms_first = True
+    try:
+        pipeline.translate([text])
+    finally:
+        pipeline.name_terms_first = False
+    assert cache.get(with_terms)

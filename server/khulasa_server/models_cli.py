@@ -78,13 +78,14 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"khulasa-models: {exc}", file=sys.stderr)
         return 1
     pipeline.repair_names = not args.no_repair
+    pipeline.name_terms_first = args.name_terms_first
     data = args.data or list(DEFAULT_SETS)
     results = []
     for path in data:
         result = evaluate.evaluate(pipeline, evaluate.load_set(path, args.limit), args.methods.split(","), args.max_sentences)
         results.append({"data": str(path), **result})
     options = ([f"--data {d}" for d in args.data] + [f"--set {x}" for x in args.set]
-               + (["--no-repair"] if args.no_repair else []) + ([f"--limit {args.limit}"] if args.limit else [])
+               + (["--no-repair"] if args.no_repair else []) + (["--name-terms-first"] if args.name_terms_first else []) + ([f"--limit {args.limit}"] if args.limit else [])
                + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else []))
     out = {"bundle": pipeline.bundle.name, "command": " ".join(["khulasa-models eval", args.bundle, *options]), "sets": results}
     text = json.dumps(out, indent=2, ensure_ascii=False)
@@ -146,6 +147,8 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--set", action="append", default=[], metavar="TASK.KEY=VALUE",
                     help="decoding override for the run, e.g. translate.beam_size=2 (repeatable)")
     ev.add_argument("--no-repair", action="store_true", help="do not decode name-flagged segments again")
+    ev.add_argument("--name-terms-first", action="store_true",
+                    help="give gazetteer names as terms in every first prompt, not only when decoding a flagged segment again")
     ev.add_argument("--max-batch-tokens", type=int, default=4096,
                     help="source tokens per decoding batch (default: %(default)s); outputs depend slightly on batching")
     ev.add_argument("--label", default="", help="row label in the printed table")

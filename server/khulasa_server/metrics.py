@@ -17,6 +17,7 @@ DROPPED = Counter("khulasa_dropped_total", "queued work dropped: its caller canc
 DIGEST_MANY_HELD = Gauge("khulasa_digest_many_answers_held",
                          "DigestMany answers done and waiting for their client to take them")
 MODEL_LOAD = Gauge("khulasa_model_load_seconds", "time to load the bundle")
+NAME_REPAIRS = Counter("khulasa_name_repairs_total", "segments decoded again for a flagged name (tried), and repairs kept", ["result"])
 HTTP_REQUESTS = Counter("khulasa_http_requests_total", "HTTP requests by route and status", ["route", "status"])
 HTTP_LATENCY = Histogram("khulasa_http_request_seconds", "HTTP request latency, to the end of the body", ["route"],
                          buckets=SECONDS)

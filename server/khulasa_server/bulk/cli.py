@@ -144,7 +144,9 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
     # Each block of --batch-size records is one read task, one actor call and one output part.
     dataset = ray.data.read_datasource(source, num_cpus=0, concurrency=1).map_batches(
         Digester,
-        compute=ActorPoolStrategy(size=args.replicas),
+        # Two blocks at once per actor, on its one pool of --in-flight threads: the next block's
+        # articles start as the last ones of the previous block finish.
+        compute=ActorPoolStrategy(size=args.replicas, max_concurrent_calls_per_actor=2),
         num_cpus=args.threads_per_replica,
         batch_size=None,  # a whole block per call
         batch_format="pyarrow",

@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
+import socket
 import sys
 import time
 
@@ -76,11 +78,24 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(f"--source-language must be ar or en, got {args.source_language!r}")
 
 
+def _probe(address: str, timeout: float = 10.0) -> None:
+    """Refuse a HOST:PORT nothing answers on at once: Ray itself would keep retrying for minutes."""
+    host, _, port = address.rpartition(":")
+    if "://" in address or not port.isdigit():
+        return  # ray://… (Ray Client) or "auto": Ray's own checks apply
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise UsageError(f"cannot reach the Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
 def _ray(address: str, cpus_needed: int):
     """Connect to the cluster, or start a local one; refuse a local one too small."""
     import ray
 
     options = dict(logging_level=logging.WARNING, include_dashboard=False)
+    if address:
+        _probe(address)
     try:
         if address:
             ray.init(address=address, **options)
@@ -99,6 +114,18 @@ def _ray(address: str, cpus_needed: int):
     return ray
 
 
+def _bundle(args: argparse.Namespace) -> str:
+    """The bundle's path, its manifest checked here (each actor verifies the checksums where it
+    runs). Joining a cluster, the driver may not hold the bundle itself: then the name is
+    passed on as given and each node resolves it."""
+    try:
+        return str(bundle_mod.load(args.bundle, verify_checksums=False).path)
+    except BundleError as exc:
+        if args.address and not bundle_mod.resolve(args.bundle).exists():
+            return args.bundle
+        raise UsageError(str(exc)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     _check(args)
     if not args.address:
@@ -109,10 +136,7 @@ def run(args: argparse.Namespace) -> int:
     from .sink import Output
 
     blocks = sources.plan(args.inputs, args.batch_size)
-    try:
-        bundle = bundle_mod.load(args.bundle, verify_checksums=False)  # each actor verifies checksums
-    except BundleError as exc:
-        raise UsageError(str(exc)) from None
+    bundle = _bundle(args)
     try:
         terms = glossary_mod.load_file(args.glossary) if args.glossary else None
     except (OSError, ValueError, InvalidArgument) as exc:
@@ -124,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
 
     ray = _ray(args.address, args.replicas * args.threads_per_replica)
     try:
-        return _execute(ray, args, blocks, str(bundle.path), terms, output, done_ids)
+        return _execute(ray, args, blocks, bundle, terms, output, done_ids)
     finally:
         ray.shutdown()
 
@@ -156,7 +180,10 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
             source_language=args.source_language, glossary=terms, max_text_chars=args.max_text_chars,
         ),
     )
-    dataset.write_datasink(sink, ray_remote_args={"num_cpus": 0}, concurrency=1)
+    try:
+        dataset.write_datasink(sink, ray_remote_args={"num_cpus": 0}, concurrency=1)
+    except Exception as exc:  # e.g. an actor that cannot load the bundle on its node
+        raise JobFailed(_root_cause(exc)) from None
     seconds = time.time() - started
     counts = totals(sink.returns)
 
@@ -185,6 +212,22 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
     return 1 if counts["failed"] or duplicates else 0
 
 
+class JobFailed(Exception):
+    """The Ray job stopped (not a record's failure: those are in their rows)."""
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost error Ray reports, in one line: Ray wraps an actor's exception in its own
+    (with the traceback as text), so the last "SomeError: message" line of the chain is it."""
+    texts = []
+    while exc is not None and len(texts) < 10:
+        texts.append(f"{type(exc).__name__}: {exc}")
+        exc = exc.__cause__ or exc.__context__
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for text in texts for line in text.splitlines()]
+    errors = [l for l in lines if re.match(r"^[\w.]+(Error|Exception): \S", l)]
+    return errors[-1] if errors else lines[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -192,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
+    except JobFailed as exc:
+        print(f"{PROG}: the job failed: {exc}; rerun the same command to resume", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130

@@ -209,9 +209,16 @@ def test_two_node_cluster_on_loopback_shares_the_work(ray_env, bundles, sample_a
     assert len(by_node) == 2 and min(by_node.values()) > 0, by_node
     assert "articles by node:" in result.stderr
 
+    # A bundle the nodes do not have: the driver (joining a cluster, it need not hold the
+    # bundle) starts the job, the actors cannot load it, and the job stops with one line.
+    missing = bulk(sessions, env, feed, "--bundle", "no-such-bundle", "--output", tmp_path / "out2",
+                   "--replicas", 2, "--address", f"127.0.0.2:{port}")
+    assert missing.returncode == 1, missing.stderr[-3000:]
+    assert last_line(missing.stderr).startswith("khulasa-bulk: the job failed: khulasa_server.errors.BundleError: no bundle at")
+
 
 @pytest.mark.parametrize("case", ["missing input", "no columns", "no bundle", "output is a file", "replicas 0",
-                                  "other format", "bad glossary", "unknown kind"])
+                                  "other format", "bad glossary", "unknown kind", "no cluster there"])
 def test_operator_mistakes_get_one_line_and_exit_2(case, bundles, tmp_path, ray_env):
     env, sessions = ray_env
     feed = write_jsonl(tmp_path / "feed.jsonl", ['{"id": "a", "text": "نص"}'])
@@ -238,6 +245,9 @@ def test_operator_mistakes_get_one_line_and_exit_2(case, bundles, tmp_path, ray_
         (tmp_path / "g.tsv").write_text("no tab here\n")
         args += ["--glossary", tmp_path / "g.tsv"]
         expected = "--glossary"
+    elif case == "no cluster there":
+        args += ["--address", f"127.0.0.1:{free_port()}"]
+        expected = "cannot reach the Ray cluster at 127.0.0.1:"
     elif case == "unknown kind":
         (tmp_path / "x.csv").write_text("id,text\n")
         args[0], expected = tmp_path / "x.csv", "expected a .jsonl or .parquet file"
@@ -258,3 +268,55 @@ def test_more_cpus_than_a_local_ray_has_is_refused(bundles, tmp_path, ray_env):
     assert last_line(result.stderr) == (f"khulasa-bulk: the Ray cluster has {cpus} CPUs; "
                                         f"--replicas × --threads-per-replica needs {cpus + 1}")
     assert "Traceback" not in result.stderr
+
+
+# -- the readers, without Ray ------------------------------------------------------------
+
+
+def test_inputs_are_cut_into_blocks_and_read_as_the_cli_names_them(tmp_path):
+    from khulasa_server.bulk import sources
+
+    feed = tmp_path / "feed.jsonl"
+    feed.write_bytes(b'{"id": "a", "text": "one"}\n\n{"text": "no id"}\n{bad\n{"id": 7, "text": "last, no newline"}')
+    folder = tmp_path / "dir"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "x.txt").write_text("نص", encoding="utf-8")
+    (folder / "sub" / "y.txt").write_bytes(b"\xff\xfe not utf-8")
+    (folder / "skip.md").write_text("not an article")
+    pq.write_table(pa.table({"id": ["p0", None, "p2"], "text": ["a", "b", None]}), tmp_path / "t.parquet", row_group_size=2)
+
+    blocks = sources.plan([str(feed), str(folder), str(tmp_path / "t.parquet")], rows=2)
+    assert [(b.kind, b.line, b.count) for b in blocks if b.kind == "jsonl"] == [("jsonl", 1, 2), ("jsonl", 3, 2), ("jsonl", 5, 1)]
+    assert [b.ids for b in blocks if b.kind == "text"] == [("sub/y", "x")]
+    assert [(b.group, b.offset, b.count) for b in blocks if b.kind == "parquet"] == [(0, 0, 2), (1, 0, 1)]
+
+    rows = [r for b in blocks for r in sources.read(b, frozenset({"x"})).to_pylist()]
+    by_id = {r["id"]: r for r in rows}
+    assert by_id["a"] == {"id": "a", "text": "one", "error": "", "skipped": False}
+    assert by_id[f"{feed}:3"]["text"] == "no id"  # no id: FILE:LINE, as the CLI names it
+    assert "not JSON" in by_id[f"{feed}:4"]["error"]
+    assert by_id["7"]["text"] == "last, no newline"
+    assert by_id["x"]["skipped"] and by_id["x"]["text"] == ""  # already written: counted, not read
+    assert "not UTF-8" in by_id["sub/y"]["error"]
+    assert by_id["p0"]["text"] == "a" and by_id[f"{tmp_path / 't.parquet'}:row 1"]["text"] == "b"
+    assert by_id["p2"]["error"].endswith("text is missing")
+    assert len(rows) == 4 + 2 + 3  # every record, none twice; the blank line is no record
+
+
+def test_the_digester_gives_every_record_a_row(bundles):
+    from khulasa_server.bulk.digester import OUTPUT, SKIPPED, Digester
+
+    digester = Digester(str(bundles["tiny"]), threads=1, in_flight=2, max_text_chars=500)
+    batch = pa.table({"id": ["ok", "empty", "long", "unread", "done"],
+                      "text": ["أعلنت الحكومة خطة جديدة.", " ", "خبر " * 200, "", ""],
+                      "error": ["", "", "", "feed.jsonl:4: not JSON", ""],
+                      "skipped": [False, False, False, False, True]})
+    out = digester(batch)
+    assert out.schema.names == [*OUTPUT.names, SKIPPED]
+    rows = {r["id"]: r for r in out.to_pylist()}
+    assert list(rows) == ["ok", "empty", "long", "unread", "done"]
+    assert rows["ok"]["error"] == "" and rows["ok"]["translation"] and rows["ok"]["detected_language"] == "ar"
+    assert rows["empty"]["error"] == "text is empty"
+    assert "the limit is 500" in rows["long"]["error"]
+    assert rows["unread"]["error"] == "feed.jsonl:4: not JSON"
+    assert rows["done"][SKIPPED] and not rows["ok"][SKIPPED]

@@ -119,7 +119,7 @@ def _bundle(args: argparse.Namespace) -> str:
     runs). Joining a cluster, the driver may not hold the bundle itself: then the name is
     passed on as given and each node resolves it."""
     try:
-        return str(bundle_mod.load(args.bundle, verify_checksums=False).path)
+        return str(bundle_mod.load(args.bundle, verify_checksums=False).path.resolve())
     except BundleError as exc:
         if args.address and not bundle_mod.resolve(args.bundle).exists():
             return args.bundle

@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test model serve eval gguf-check bench-bundle bench clean
+.PHONY: install proto test model serve eval gguf-check bench-bundle bench bench-bulk clean
 
 install: $(VENV)/.installed
 
@@ -59,6 +59,14 @@ bench: bench-bundle
 	test -x $(ARGOS_VENV)/bin/python || $(PYTHON) -m venv $(ARGOS_VENV)
 	$(ARGOS_VENV)/bin/pip install --quiet argostranslate==1.11.0 torch==2.13.0
 	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python
+
+# Bulk: khulasa-bulk on Ray (1 and 2 replicas) against the gRPC server driven by
+# `khulasa digest DIR --concurrency N`, on the same articles; CPU share of Ray itself.
+# Results and plot: docs/bench/bulk.json, docs/bench/bulk.png. Not part of `make test`.
+BULK_ARTICLES ?= 16
+bench-bulk: bench-bundle
+	$(PY) -m pip install --quiet "matplotlib>=3.8"
+	$(PY) tests/bench/bulk.py --bundle "$(BENCH_BUNDLE)" --articles $(BULK_ARTICLES)
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)

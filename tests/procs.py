@@ -91,3 +91,17 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str, every: 
             return value
         time.sleep(every)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_serving(target: str, timeout: float) -> None:
+    """Until a khulasa server's health says SERVING (it listens before its bundle is loaded)."""
+    from khulasa_client import Client
+
+    with Client(target, timeout=2) as client:
+        def serving() -> bool:
+            try:
+                return client.health() == "SERVING"
+            except Exception:  # not listening yet
+                return False
+
+        wait_for(serving, timeout, f"{target} SERVING", every=0.1)

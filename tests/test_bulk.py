@@ -176,7 +176,7 @@ def test_an_actor_killed_mid_run_loses_nothing(ray_env, bundles, sample_articles
     parts_then = len(_parts(out))
     os.kill(victim, signal.SIGKILL)
     assert job.wait(timeout=240) == 0, (tmp_path / "job.err").read_text()[-3000:]
-    assert parts_then < 25, "the actor was killed after the work was done"
+    assert parts_then < len(_parts(out)), "the actor was killed after the work was done"
     ids = read_output(out).column("id").to_pylist()
     assert len(ids) == 200 and sorted(ids) == [r["id"] for r in good]
     stderr = (tmp_path / "job.err").read_text()

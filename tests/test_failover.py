@@ -17,7 +17,7 @@ import pytest
 
 import khulasa_client.client as client_module
 from khulasa_client import Client
-from procs import Sessions, free_port, wait_for
+from procs import Sessions, free_port, wait_for, wait_serving
 
 SERVER = str(Path(sys.executable).parent / "khulasa-server")
 CLIENTS = 16
@@ -45,13 +45,7 @@ class Replica:
         )
 
     def wait_serving(self) -> None:
-        with Client(self.target, timeout=2) as c:
-            def serving():
-                try:
-                    return c.health() == "SERVING"
-                except Exception:
-                    return False
-            wait_for(serving, 60, f"replica {self.n} SERVING", every=0.1)
+        wait_serving(self.target, 60)
 
     def answered(self, life: str = "*") -> int:
         """Digest calls this replica answered OK, from its JSON logs (they outlive a SIGKILL)."""

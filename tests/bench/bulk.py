@@ -37,9 +37,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from procs import Sessions, cmdline, free_port, kill_sessions, session_pids  # noqa: E402
+from procs import Sessions, cmdline, free_port, session_pids, wait_serving  # noqa: E402
 
-from khulasa_client import Client  # noqa: E402
 from khulasa_server.evaluate import load_set  # noqa: E402
 
 BIN = Path(sys.executable).parent
@@ -109,17 +108,7 @@ def run_grpc(bundle: Path, articles: Path, work: Path, replicas: int, threads: i
                                  "--inter-threads", str(replicas), "--intra-threads", str(threads),
                                  "--digest-many-concurrency", str(in_flight), "--log-level", "warning"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        with Client(f"127.0.0.1:{port}", timeout=120) as client:
-            deadline = time.monotonic() + 120
-            while True:
-                try:
-                    if client.health() == "SERVING":
-                        break
-                except Exception:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not become SERVING")
-                time.sleep(0.1)
+        wait_serving(f"127.0.0.1:{port}", 120)
         out = work / "grpc.jsonl"
         before = load()
         start = time.perf_counter()

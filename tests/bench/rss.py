@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from procs import Sessions, free_port  # noqa: E402
+from procs import Sessions, free_port, wait_serving  # noqa: E402
 
 from khulasa_client import Client  # noqa: E402
 
@@ -47,14 +47,8 @@ def main() -> int:
         server = sessions.popen([str(Path(sys.executable).parent / "khulasa-server"), "--bundle", args.bundle,
                                  "--listen", f"127.0.0.1:{port}", "--intra-threads", str(args.threads)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_serving(f"127.0.0.1:{port}", 600)
         with Client(f"127.0.0.1:{port}", timeout=3600) as client:
-            while True:
-                try:
-                    if client.health() == "SERVING":
-                        break
-                except Exception:
-                    pass
-                time.sleep(0.2)
             serving_s = time.perf_counter() - start
             serving_mb = status_mb(server.pid, "VmRSS")
             with ThreadPoolExecutor(args.clients) as pool:

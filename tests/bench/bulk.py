@@ -9,9 +9,9 @@ so that no two articles share a cached sentence) is digested, in turns, by
     server's --digest-many-concurrency raised to N);
   - ray R×T: `khulasa-bulk DIR --replicas R --threads-per-replica T` on a local Ray, N articles
     in flight in all (N/R per replica).
-Articles/min counts from the first request to the last answer (gRPC: the CLI's run with the
-server already SERVING; Ray: the job's own figure, Ray and the actors already started), and,
-for Ray, also over the whole command (Ray's start and the bundle loads included). CPU: every
+Articles/min: gRPC over the CLI's run, the server already SERVING; Ray over the job as
+khulasa-bulk reports it (Ray already started, the actors' bundle loads included), and also over
+the whole command (Ray's start included). CPU: every
 process of each run is sampled from /proc; for Ray, the share of CPU time spent outside the
 Digester actors (driver, GCS, raylet, agents, read and write tasks) is what Ray itself costs;
 for gRPC, the share spent outside the server (the CLI). The load average before each run is

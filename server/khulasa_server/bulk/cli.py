@@ -165,7 +165,8 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
     sink = PartSink(output)
     # Reading and writing take no CPU slot (the slots are the actors') and run one task at a
     # time each: they are light, and every concurrent task would be a Python process more.
-    # Each block of --batch-size records is one read task, one actor call and one output part.
+    # Each block of --batch-size records is one read task, one actor call and one output part
+    # (Ray cuts blocks further when there are fewer of them than it wants in parallel).
     dataset = ray.data.read_datasource(source, num_cpus=0, concurrency=1).map_batches(
         Digester,
         # Two blocks at once per actor, on its one pool of --in-flight threads: the next block's

@@ -14,7 +14,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import config, glossary, logs, metrics, security
+from . import __version__, config, glossary, logs, metrics, security
 from .engines import Runtime
 from .pipeline import Pipeline
 from .service import NewsDigestService
@@ -66,7 +66,7 @@ class Server:
         self.grpc.start()
         self.port = port
         host = self.settings.listen.rsplit(":", 1)[0]
-        log.info("listening", extra={"address": f"{host}:{port}"})
+        log.info("listening", extra={"address": f"{host}:{port}", "version": __version__})
         return port
 
     def load(self) -> None:

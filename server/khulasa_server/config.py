@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from . import __version__
+
 DEFAULT_BUNDLE = "qwen2.5-coder-1.5b"
 
 
@@ -49,7 +51,7 @@ _HELP = {
     "bundle": "bundle directory, or a bundle name under $KHULASA_HOME/bundles",
     "listen": "HOST:PORT to serve on (port 0 picks a free port)",
     "device": "auto, cpu or cuda",
-    "compute_type": "CTranslate2 compute type; default: int8 on CPU, int8_float16 on a GPU",
+    "compute_type": "CTranslate2 compute type; 'default': int8 on CPU, int8_float16 on a GPU",
     "inter_threads": "parallel model replicas (CTranslate2 inter_threads)",
     "intra_threads": "threads per replica; 0: cores / inter_threads",
     "max_batch_tokens": "largest padded batch handed to CTranslate2, in tokens",
@@ -106,14 +108,25 @@ def parser() -> argparse.ArgumentParser:
         epilog="Every flag can also be set as KHULASA_<NAME> (e.g. KHULASA_LISTEN) or in the "
         "TOML file given by --config / KHULASA_CONFIG (keys as the flag names, with _).",
     )
-    p.add_argument("--config", help="TOML settings file")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--config", help="TOML settings file (default: $KHULASA_CONFIG, else none)")
+    defaults = Settings()
     for name, kind in _types().items():
         flag = "--" + name.replace("_", "-")
+        # The parser's own default stays None so that file and environment can be told from a
+        # flag; the help shows the built-in value.
+        help = f"{_HELP[name]} (default: {_shown(getattr(defaults, name))})".replace("%", "%%")
         if kind is bool:
-            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction, help=_HELP[name])
+            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction, help=help)
         else:
-            p.add_argument(flag, dest=name, default=None, type=kind, help=_HELP[name])
+            p.add_argument(flag, dest=name, default=None, type=kind, help=help)
     return p
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if value != "" else "none"
 
 
 def load(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Settings:

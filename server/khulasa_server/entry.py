@@ -10,6 +10,11 @@ SERVER_PACKAGES = ("ctranslate2", "sentencepiece", "tokenizers", "numpy", "grpc_
 
 
 def _check(prog: str) -> None:
+    if sys.argv[1:] == ["--version"]:  # answerable without the server's packages
+        from khulasa import __version__
+
+        print(f"{prog} {__version__}")
+        sys.exit(0)
     missing = [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
         print(f"{prog}: needs the server packages ({', '.join(missing)} missing): pip install 'khulasa[server]'",

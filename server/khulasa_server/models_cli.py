@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import bundle as bundle_mod
+from . import __version__, bundle as bundle_mod
 from .errors import BundleError
 
 from .build.hub import PRESETS as HUB_PRESETS
@@ -90,6 +90,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="khulasa-models", description="Build and verify khulasa model bundles.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     build = sub.add_parser(
         "build",

@@ -33,6 +33,7 @@ from .results import (
 )
 from .text.detect import SUPPORTED, detect
 from .text.normalize import normalize
+from .text.original import Original
 from .text.segment import Paragraph, Piece, segment, split_paragraphs, split_sentences
 
 DEFAULT_SUMMARY_SENTENCES = 3
@@ -189,25 +190,24 @@ class Pipeline:
         plans = []
         units: list[tuple[int, Piece]] = []
         for t, text in enumerate(texts):
-            normalized = normalize(text)
-            language = self.language(normalized, source_language, f"texts[{t}]")
-            paragraphs = split_paragraphs(normalized)
+            original = Original(text)
+            language = self.language(original.normalized, source_language, f"texts[{t}]")
+            paragraphs = split_paragraphs(original.normalized)
             offset = len(units)
             if language == "ar":
                 for p, paragraph in enumerate(paragraphs):
                     units.extend((p, piece) for piece in self._pieces(paragraph))
-            plans.append((text, language, paragraphs, offset, len(units)))
+            plans.append((original, language, paragraphs, offset, len(units)))
         segments = self._translate(units, timings, terms)
         results = []
-        for text, language, paragraphs, lo, hi in plans:
+        for original, language, paragraphs, lo, hi in plans:
             if language != "ar":
-                own = [s for i, p in enumerate(paragraphs) for s in self._unchanged(i, p).segments]
-                results.append(TranslationResult(text, language, own))
+                unchanged = original.restore([self._unchanged(i, p) for i, p in enumerate(paragraphs)], paragraphs, True)
+                results.append(TranslationResult(original.text, language, [s for p in unchanged for s in p.segments]))
                 continue
-            own = segments[lo:hi]
-            assembled = self._assemble(list(enumerate(paragraphs)), own)
+            assembled = original.restore(self._assemble(list(enumerate(paragraphs)), segments[lo:hi]), paragraphs)
             joined = "".join(p.translation + p.separator for p in assembled)
-            results.append(TranslationResult(joined, language, own))
+            results.append(TranslationResult(joined, language, [s for p in assembled for s in p.segments]))
         return results
 
     # -- summary -------------------------------------------------------------------------
@@ -281,13 +281,13 @@ class Pipeline:
 
     # -- articles ------------------------------------------------------------------------
 
-    def _article(self, text: str, source_language: str) -> tuple[str, list[Paragraph]]:
-        normalized = normalize(text)
-        language = self.language(normalized, source_language, "text")
-        paragraphs = split_paragraphs(normalized)
+    def _article(self, text: str, source_language: str) -> tuple[str, list[Paragraph], Original]:
+        original = Original(text)
+        language = self.language(original.normalized, source_language, "text")
+        paragraphs = split_paragraphs(original.normalized)
         if not paragraphs:
             raise InvalidArgument("text", "text has no content after removing invisible characters")
-        return language, paragraphs
+        return language, paragraphs, original
 
     def summarize(
         self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
@@ -296,7 +296,7 @@ class Pipeline:
         timings = Timings()
         terms = self.terms(glossary)
         self.summary_method(summary_method)  # refuse a bad method before translating
-        language, paragraphs = self._article(text, source_language)
+        language, paragraphs, _ = self._article(text, source_language)
         if language == "ar":
             english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms)]
         else:
@@ -314,13 +314,14 @@ class Pipeline:
         timings = Timings()
         self.summary_method(summary_method)
         terms = self.terms(glossary)
-        language, paragraphs = self._article(text, source_language)
+        language, paragraphs, original = self._article(text, source_language)
         if language == "ar":
             translated = self._translate_paragraphs(paragraphs, timings, terms)
         else:
             translated = (self._unchanged(i, p) for i, p in enumerate(paragraphs))
         english = []
         for result in translated:
+            original.restore([result], paragraphs, unchanged=language != "ar")  # readers see the text as sent
             english.append(result.translation)
             yield result
         summary = self.summarize_english(english, max_sentences, summary_method, timings)

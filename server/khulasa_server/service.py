@@ -18,7 +18,7 @@ from google.rpc import error_details_pb2, status_pb2
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
-from . import convert, metrics
+from . import __version__, convert, metrics
 from .config import Settings
 from .engines.batcher import Overloaded
 from .errors import InvalidArgument
@@ -362,6 +362,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
             device=self.runtime_info.get("device", ""),
             compute_type=self.runtime_info.get("compute_type", ""),
             default_summary_method=b.summary_method,
+            server_version=__version__,
         )
 
     def close(self) -> None:

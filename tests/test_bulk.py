@@ -277,7 +277,8 @@ def test_inputs_are_cut_into_blocks_and_read_as_the_cli_names_them(tmp_path):
     from khulasa_server.bulk import sources
 
     feed = tmp_path / "feed.jsonl"
-    feed.write_bytes(b'{"id": "a", "text": "one"}\n\n{"text": "no id"}\n{bad\n{"id": 7, "text": "last, no newline"}')
+    feed.write_bytes(b'{"id": "a", "text": "one"}\n\n{"text": "no id"}\n{bad\n{"id": "s", "text": "\\ud800"}\n'
+                     b'{"id": 7, "text": "last, no newline"}')
     folder = tmp_path / "dir"
     (folder / "sub").mkdir(parents=True)
     (folder / "x.txt").write_text("نص", encoding="utf-8")
@@ -286,7 +287,7 @@ def test_inputs_are_cut_into_blocks_and_read_as_the_cli_names_them(tmp_path):
     pq.write_table(pa.table({"id": ["p0", None, "p2"], "text": ["a", "b", None]}), tmp_path / "t.parquet", row_group_size=2)
 
     blocks = sources.plan([str(feed), str(folder), str(tmp_path / "t.parquet")], rows=2)
-    assert [(b.kind, b.line, b.count) for b in blocks if b.kind == "jsonl"] == [("jsonl", 1, 2), ("jsonl", 3, 2), ("jsonl", 5, 1)]
+    assert [(b.kind, b.line, b.count) for b in blocks if b.kind == "jsonl"] == [("jsonl", 1, 2), ("jsonl", 3, 2), ("jsonl", 5, 2)]
     assert [b.ids for b in blocks if b.kind == "text"] == [("sub/y", "x")]
     assert [(b.group, b.offset, b.count) for b in blocks if b.kind == "parquet"] == [(0, 0, 2), (1, 0, 1)]
 
@@ -296,11 +297,12 @@ def test_inputs_are_cut_into_blocks_and_read_as_the_cli_names_them(tmp_path):
     assert by_id[f"{feed}:3"]["text"] == "no id"  # no id: FILE:LINE, as the CLI names it
     assert "not JSON" in by_id[f"{feed}:4"]["error"]
     assert by_id["7"]["text"] == "last, no newline"
+    assert "not valid Unicode" in by_id["s"]["error"]
     assert by_id["x"]["skipped"] and by_id["x"]["text"] == ""  # already written: counted, not read
     assert "not UTF-8" in by_id["sub/y"]["error"]
     assert by_id["p0"]["text"] == "a" and by_id[f"{tmp_path / 't.parquet'}:row 1"]["text"] == "b"
     assert by_id["p2"]["error"].endswith("text is missing")
-    assert len(rows) == 4 + 2 + 3  # every record, none twice; the blank line is no record
+    assert len(rows) == 5 + 2 + 3  # every record, none twice; the blank line is no record
 
 
 def test_the_digester_gives_every_record_a_row(bundles):

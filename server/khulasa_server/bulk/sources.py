@@ -203,6 +203,10 @@ def read(block: Block, done: frozenset[str]) -> pa.Table:
     records = _text_files(block, done) if block.kind == "text" else (_jsonl if block.kind == "jsonl" else _parquet)(block)
     columns: dict[str, list] = {name: [] for name in ROW.names}
     for id, text, error in records:
+        for name, value in (("id", id), ("text", text)):
+            if not _is_unicode(value):  # JSON's "\\ud800" escapes give lone surrogates
+                id, text, error = _printable(id), "", f"{id!a}: {name} is not valid Unicode text (a lone surrogate)"
+                break
         skipped = id in done
         for name, value in zip(ROW.names, (id, "" if skipped else text, "" if skipped else error, skipped)):
             columns[name].append(value)
@@ -222,6 +226,18 @@ def _done(ref) -> frozenset[str]:
         _DONE.clear()
         _DONE[key] = frozenset(ray.get(ref))
     return _DONE[key]
+
+
+def _is_unicode(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _printable(id: str) -> str:
+    return id.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class ArticleSource(Datasource):

@@ -32,9 +32,19 @@ def test_persian_is_refused_with_the_field(pipeline):
     assert info.value.field == "texts[1]" and "Persian" in info.value.message
 
 
-def test_long_english_article_is_summarized_in_rounds(pipeline):
+def test_long_english_article_is_summarized_in_rounds(pipeline, monkeypatch):
     paragraph = " ".join(f"Sentence number {i} reports on the economy and the elections." for i in range(40))
     article = "\n\n".join([paragraph] * 3)
     assert pipeline.summarizer.count_tokens(article) > 2 * pipeline.summarizer.max_input_tokens
+    rounds: list[int] = []
+    summarize = pipeline.summarizer.run
+
+    def counted(task, texts, notes=None):  # the real summarizer; each call is one round
+        rounds.append(len(texts))
+        return summarize(task, texts, notes)
+
+    monkeypatch.setattr(pipeline.summarizer, "run", counted)
     summary = pipeline.summarize(article, max_sentences=3)
     assert summary.detected_language == "en" and 1 <= len(summary.sentences) <= 3
+    # Several chunks summarized first, then their summaries: more than one round.
+    assert len(rounds) >= 2 and rounds[0] > 1, rounds

@@ -14,4 +14,6 @@ TOKENS = Counter("khulasa_tokens_total", "tokens decoded (source in, target out)
 CACHE = Counter("khulasa_cache_total", "sentence cache lookups", ["result"])
 REJECTED = Counter("khulasa_rejected_total", "requests refused because the queue was full")
 DROPPED = Counter("khulasa_dropped_total", "queued work dropped: its caller cancelled or its deadline passed")
+DIGEST_MANY_HELD = Gauge("khulasa_digest_many_answers_held",
+                         "DigestMany answers done and waiting for their client to take them")
 MODEL_LOAD = Gauge("khulasa_model_load_seconds", "time to load the bundle")

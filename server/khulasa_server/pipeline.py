@@ -6,6 +6,10 @@
 
 Nothing is truncated: over-long sentences are cut into pieces that are translated and joined
 back, and every cut or length-bounded output is reported in the segment's warnings.
+
+Every stage checks the request's scope (scope.py) as it goes, through the token counter that
+segmentation and chunking call in their loops and between paragraphs, texts and summary
+rounds, so work stops soon after its caller has gone.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from .attribution import attribute
 from .checks import cut_repetition, missing_names, missing_numbers
 from .engines import Engine, Runtime, load_engine
 from .engines.batcher import BatchingEngine
-from .errors import InvalidArgument
+from .errors import InvalidArgument, echo
 from .results import (
     DigestResult,
     Done,
@@ -31,15 +35,19 @@ from .results import (
     Timings,
     TranslationResult,
 )
-from .text.detect import SUPPORTED, detect
+from .scope import checked, checkpoint
+from .text.detect import SUPPORTED, detect, has_arabic
 from .text.normalize import normalize
 from .text.original import Original
-from .text.segment import Paragraph, Piece, segment, split_paragraphs, split_sentences
+from .text.segment import Paragraph, Piece, fit_budget, segment, split_paragraphs, split_sentences
 
 DEFAULT_SUMMARY_SENTENCES = 3
 SUMMARY_METHODS = ("model", "extractive")
 _LANGUAGE_NAMES = {"fa": "Persian or Urdu", "latn": "a Latin-script language other than English", "other": "a script other than Arabic or Latin"}
 _STREAM_GROUP_TOKENS = 2048  # source tokens per streamed batch after the first paragraph
+# Summary sentences are cut at this many summarizer tokens (marked " …"): a model that never
+# ends a sentence, or rounds that stop shrinking, must not return a summary longer than the article.
+SUMMARY_SENTENCE_TOKENS = 80
 
 
 def _ms(start: float) -> float:
@@ -98,7 +106,7 @@ class Pipeline:
             if code not in self.languages:
                 raise InvalidArgument(
                     "source_language",
-                    f"source_language '{requested}' is not supported; supported: {', '.join(self.languages)} "
+                    f"source_language '{echo(requested)}' is not supported; supported: {', '.join(self.languages)} "
                     f"(or empty to detect)",
                 )
             return code
@@ -113,11 +121,23 @@ class Pipeline:
 
     # -- translation ---------------------------------------------------------------------
 
+    @staticmethod
+    def _to_translate(paragraphs: list[Paragraph], requested: str) -> list[bool]:
+        """Which paragraphs go to the translator: all when the caller said "ar", none when it
+        said "en", else each paragraph detected as Arabic (so an Arabic article's English
+        quote is kept as it is, and a text detected as English has its Arabic paragraphs
+        translated all the same)."""
+        code = requested.strip().lower()
+        if code:
+            return [code == "ar"] * len(paragraphs)
+        return [detect(p.text) == "ar" for p in paragraphs]
+
     def _pieces(self, paragraph: Paragraph) -> list[Piece]:
         engine = self.translator
-        pieces = segment(paragraph.text, engine.count_tokens, engine.max_input_tokens)
+        count = checked(engine.count_tokens)
+        pieces = segment(paragraph.text, count, engine.max_input_tokens)
         if engine.unit == "paragraph":
-            pieces = _group(pieces, engine.count_tokens, engine.max_input_tokens)
+            pieces = _group(pieces, count, engine.max_input_tokens)
         return pieces
 
     def terms(self, requested: dict[str, str] | None) -> dict[str, str]:
@@ -125,6 +145,7 @@ class Pipeline:
         return {**self.glossary, **glossary_mod.check(dict(requested or {}))}
 
     def _translate(self, units: list[tuple[int, Piece]], timings: Timings, glossary: dict[str, str]) -> list[Segment]:
+        checkpoint()
         if not units:
             return []
         terms = [glossary_mod.terms_in(glossary, piece.content) for _, piece in units]
@@ -162,25 +183,32 @@ class Pipeline:
 
     @staticmethod
     def _unchanged(index: int, paragraph: Paragraph) -> ParagraphResult:
+        """A paragraph returned as it is; a sentence of it in Arabic script says so
+        ("untranslated_arabic"): the caller forced "en", or the paragraph was not detected as Arabic."""
         segments = [
-            Segment(s.strip(), s.strip(), 0.0, index) for s in split_sentences(paragraph.text) if s.strip()
+            Segment(s.strip(), s.strip(), 0.0, index, ["untranslated_arabic"] if has_arabic(s) else [])
+            for s in split_sentences(paragraph.text) if s.strip()
         ]
         return ParagraphResult(index, paragraph.text, paragraph.text, segments, paragraph.separator)
 
     def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings,
-                              glossary: dict[str, str]) -> Iterator[ParagraphResult]:
-        """Translated paragraphs in order, in batches: the first paragraph alone (so a stream
-        shows progress at once), then groups of about _STREAM_GROUP_TOKENS source tokens."""
-        group: list[tuple[int, Paragraph]] = []
+                              glossary: dict[str, str], chosen: list[bool]) -> Iterator[ParagraphResult]:
+        """Paragraphs in order, the chosen ones translated, in batches: the first paragraph
+        alone (so a stream shows progress at once), then groups of about _STREAM_GROUP_TOKENS
+        source tokens."""
+        group: list[tuple[int, Paragraph, bool]] = []
         units: list[tuple[int, Piece]] = []
         tokens = 0
         for index, paragraph in enumerate(paragraphs):
-            pieces = self._pieces(paragraph)
-            group.append((index, paragraph))
-            units.extend((index, piece) for piece in pieces)
-            tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
+            group.append((index, paragraph, chosen[index]))
+            if chosen[index]:
+                pieces = self._pieces(paragraph)
+                units.extend((index, piece) for piece in pieces)
+                tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
             if index == 0 or tokens >= _STREAM_GROUP_TOKENS or index == len(paragraphs) - 1:
-                yield from self._assemble(group, self._translate(units, timings, glossary))
+                translated = iter(self._assemble([(i, p) for i, p, t in group if t], self._translate(units, timings, glossary)))
+                for i, p, t in group:
+                    yield next(translated) if t else self._unchanged(i, p)
                 group, units, tokens = [], [], 0
 
     def translate(self, texts: list[str], source_language: str = "", glossary: dict[str, str] | None = None) -> list[TranslationResult]:
@@ -190,22 +218,26 @@ class Pipeline:
         plans = []
         units: list[tuple[int, Piece]] = []
         for t, text in enumerate(texts):
+            checkpoint()
             original = Original(text)
             language = self.language(original.normalized, source_language, f"texts[{t}]")
             paragraphs = split_paragraphs(original.normalized)
+            chosen = self._to_translate(paragraphs, source_language)
             offset = len(units)
-            if language == "ar":
-                for p, paragraph in enumerate(paragraphs):
+            for p, paragraph in enumerate(paragraphs):
+                if chosen[p]:
                     units.extend((p, piece) for piece in self._pieces(paragraph))
-            plans.append((original, language, paragraphs, offset, len(units)))
+            plans.append((original, "ar" if any(chosen) else language, paragraphs, chosen, offset, len(units)))
         segments = self._translate(units, timings, terms)
         results = []
-        for original, language, paragraphs, lo, hi in plans:
-            if language != "ar":
+        for original, language, paragraphs, chosen, lo, hi in plans:
+            if not any(chosen):
                 unchanged = original.restore([self._unchanged(i, p) for i, p in enumerate(paragraphs)], paragraphs, True)
                 results.append(TranslationResult(original.text, language, [s for p in unchanged for s in p.segments]))
                 continue
-            assembled = original.restore(self._assemble(list(enumerate(paragraphs)), segments[lo:hi]), paragraphs)
+            translated = iter(self._assemble([(i, p) for i, p in enumerate(paragraphs) if chosen[i]], segments[lo:hi]))
+            assembled = [original.restore([next(translated) if chosen[i] else self._unchanged(i, p)], paragraphs,
+                                          unchanged=not chosen[i])[0] for i, p in enumerate(paragraphs)]
             joined = "".join(p.translation + p.separator for p in assembled)
             results.append(TranslationResult(joined, language, [s for p in assembled for s in p.segments]))
         return results
@@ -215,16 +247,17 @@ class Pipeline:
     def _chunks(self, texts: list[str]) -> list[str]:
         """English texts packed into chunks within the summarizer's input budget."""
         engine = self.summarizer
+        count = checked(engine.count_tokens)
         budget = engine.max_input_tokens
         chunks: list[str] = []
         current = ""
         for text in texts:
             for paragraph in split_paragraphs(text):
-                for n, piece in enumerate(segment(paragraph.text, engine.count_tokens, budget)):
+                for n, piece in enumerate(segment(paragraph.text, count, budget)):
                     content = piece.content
                     joiner = "\n" if n == 0 else " "
                     candidate = f"{current}{joiner}{content}" if current else content
-                    if engine.count_tokens(candidate) <= budget:
+                    if count(candidate) <= budget:
                         current = candidate
                     else:
                         chunks.append(current)
@@ -240,6 +273,7 @@ class Pipeline:
         try:
             chunks = self._chunks(texts)
             while True:
+                checkpoint()
                 outputs = [o.text for o in self.summarizer.run("summarize", chunks) if o.text]
                 if len(chunks) == 1:
                     return outputs[0] if outputs else ""
@@ -254,7 +288,7 @@ class Pipeline:
         method = requested.strip().lower() or self.bundle.summary_method
         if method not in SUMMARY_METHODS:
             raise InvalidArgument(
-                "summary_method", f"summary_method '{requested}' is not one of {', '.join(SUMMARY_METHODS)} (or empty for the bundle's default)"
+                "summary_method", f"summary_method '{echo(requested)}' is not one of {', '.join(SUMMARY_METHODS)} (or empty for the bundle's default)"
             )
         return method
 
@@ -273,21 +307,31 @@ class Pipeline:
             return SummaryResult(" ".join(s for s, _ in picked), [SummarySentence(s, [i]) for s, i in picked])
         summary = normalize(self._reduce(english, timings))
         sentences = [
-            s.strip() for p in split_paragraphs(summary) for s in split_sentences(p.text) if s.strip()
+            self._bounded(s.strip()) for p in split_paragraphs(summary) for s in split_sentences(p.text) if s.strip()
         ][:max_sentences]
         return SummaryResult(
             " ".join(sentences), [SummarySentence(s, attribute(s, english)) for s in sentences]
         )
 
+    def _bounded(self, sentence: str) -> str:
+        count = checked(self.summarizer.count_tokens)
+        if count(sentence) <= SUMMARY_SENTENCE_TOKENS:
+            return sentence
+        budget = SUMMARY_SENTENCE_TOKENS - count(" …")
+        return fit_budget(sentence, count, budget)[0].rstrip() + " …"
+
     # -- articles ------------------------------------------------------------------------
 
-    def _article(self, text: str, source_language: str) -> tuple[str, list[Paragraph], Original]:
+    def _article(self, text: str, source_language: str) -> tuple[str, list[Paragraph], list[bool], Original]:
+        """The language to report, the paragraphs, which of them to translate, and the text as sent."""
         original = Original(text)
+        checkpoint()
         language = self.language(original.normalized, source_language, "text")
         paragraphs = split_paragraphs(original.normalized)
         if not paragraphs:
             raise InvalidArgument("text", "text has no content after removing invisible characters")
-        return language, paragraphs, original
+        chosen = self._to_translate(paragraphs, source_language)
+        return ("ar" if any(chosen) else language), paragraphs, chosen, original
 
     def summarize(
         self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
@@ -296,11 +340,8 @@ class Pipeline:
         timings = Timings()
         terms = self.terms(glossary)
         self.summary_method(summary_method)  # refuse a bad method before translating
-        language, paragraphs, _ = self._article(text, source_language)
-        if language == "ar":
-            english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms)]
-        else:
-            english = [p.text for p in paragraphs]
+        language, paragraphs, chosen, _ = self._article(text, source_language)
+        english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms, chosen)]
         result = self.summarize_english(english, max_sentences, summary_method, timings)
         result.detected_language = language
         return result
@@ -314,14 +355,11 @@ class Pipeline:
         timings = Timings()
         self.summary_method(summary_method)
         terms = self.terms(glossary)
-        language, paragraphs, original = self._article(text, source_language)
-        if language == "ar":
-            translated = self._translate_paragraphs(paragraphs, timings, terms)
-        else:
-            translated = (self._unchanged(i, p) for i, p in enumerate(paragraphs))
+        language, paragraphs, chosen, original = self._article(text, source_language)
+        translated = self._translate_paragraphs(paragraphs, timings, terms, chosen)
         english = []
         for result in translated:
-            original.restore([result], paragraphs, unchanged=language != "ar")  # readers see the text as sent
+            original.restore([result], paragraphs, unchanged=not chosen[result.index])  # readers see the text as sent
             english.append(result.translation)
             yield result
         summary = self.summarize_english(english, max_sentences, summary_method, timings)

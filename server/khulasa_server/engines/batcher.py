@@ -5,6 +5,8 @@ CTranslate2 runs a batch of sentences several times faster than the same sentenc
 Requests whose caller went away or whose deadline passed leave the queue without being
 decoded. The queue is bounded in tokens: past the bound, callers get Overloaded with a
 retry hint instead of unbounded memory. A content-keyed LRU cache answers repeated sentences.
+When a batch fails, its members are decoded again one caller at a time, so one bad input fails
+only its own request.
 """
 
 from __future__ import annotations
@@ -16,14 +18,11 @@ import time
 from dataclasses import dataclass, field
 
 from .. import metrics
+from ..errors import Overloaded
 from ..scope import Cancelled, DeadlineExceeded, RequestScope, current
 from .base import Engine, Output
 
-
-class Overloaded(Exception):
-    def __init__(self, queued: int, limit: int, retry_after: float):
-        super().__init__(f"the server's queue holds {queued} tokens of work, its limit is {limit} (max_queue_tokens); retry in {retry_after:.1f} s")
-        self.queued, self.limit, self.retry_after = queued, limit, retry_after
+__all__ = ["BatchingEngine", "LRUCache", "Overloaded"]
 
 
 @dataclass
@@ -238,6 +237,12 @@ class BatchingEngine:
         start = time.perf_counter()
         try:
             outputs = self.engine.run(live[0].task, texts, notes)
+        except Exception as exc:
+            if len(live) > 1:  # one bad input must not fail every request that shared the batch
+                self._decode_each(live)
+                return
+            live[0].error = exc
+            return
         except BaseException as exc:  # every waiting caller hears about it
             for job in live:
                 job.error = exc
@@ -252,6 +257,13 @@ class BatchingEngine:
         for job in live:
             job.outputs = outputs[offset:offset + len(job.texts)]
             offset += len(job.texts)
+
+    def _decode_each(self, jobs: list[_Job]) -> None:
+        for job in jobs:
+            try:
+                job.outputs = self.engine.run(job.task, job.texts, job.notes)
+            except Exception as exc:
+                job.error = exc
 
     def close(self) -> None:
         """Stop the workers (after the batch in hand) and wait for them, so the model is not

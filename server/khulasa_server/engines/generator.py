@@ -39,7 +39,10 @@ class GeneratorEngine:
     def count_tokens(self, text: str) -> int:
         return len(self._tok.encode(text))
 
-    def prompt(self, task: str, text: str, note: str = "") -> str:
+    def _parts(self, task: str, text: str, note: str) -> list[tuple[str, bool]]:
+        """(text, is_markup) pieces of a prompt. The chat format and the bundle's system prompt
+        are markup; the user turn (the article and the glossary note) is plain text, so chat
+        markers written in an article stay characters and cannot end the turn."""
         try:
             prompt = self.entry.prompts[task]
         except KeyError:
@@ -48,9 +51,15 @@ class GeneratorEngine:
         user = prompt["user"].replace("{text}", text)
         if note:
             user = f"{user}\n\n{note}"
-        return CHAT_FORMATS[self.entry.chat_format].replace("{system}", prompt.get("system", "")).replace(
-            "{user}", user
-        )
+        head, tail = CHAT_FORMATS[self.entry.chat_format].split("{user}")
+        return [(head.replace("{system}", prompt.get("system", "")), True), (user, False), (tail, True)]
+
+    def prompt(self, task: str, text: str, note: str = "") -> str:
+        return "".join(part for part, _ in self._parts(task, text, note))
+
+    def prompt_tokens(self, task: str, text: str, note: str = "") -> list[str]:
+        return [token for part, markup in self._parts(task, text, note)
+                for token in (self._tok.encode_markup(part) if markup else self._tok.encode(part))]
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None) -> list[Output]:
         options = self.entry.decoding.get(task, {})
@@ -58,7 +67,7 @@ class GeneratorEngine:
         if any(n > self.max_input_tokens for n in lengths):
             raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {self.max_input_tokens}")
         notes = notes or [""] * len(texts)
-        prompts = [self._tok.encode(self.prompt(task, t, n)) for t, n in zip(texts, notes)]
+        prompts = [self.prompt_tokens(task, t, n) for t, n in zip(texts, notes)]
         end_tokens = list(self.entry.end_tokens) or None
         pending = []
         budget = batch_budget(self._max_batch_tokens, options)

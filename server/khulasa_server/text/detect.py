@@ -29,6 +29,11 @@ _OTHER_WORDS = frozenset(
 ) - _ENGLISH_WORDS
 
 
+def has_arabic(text: str) -> bool:
+    """Whether text holds any Arabic-script character."""
+    return _ARABIC.search(text) is not None
+
+
 def _letter_count(text: str) -> int:
     return sum(1 for c in text if c.isalpha())
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import khulasa_client.client as client_module
+import khulasa_client.core as client_module  # where the retry policy is applied
 from khulasa_client import Client
 from procs import Sessions, free_port, wait_for, wait_serving
 

@@ -30,7 +30,8 @@ test: install
 model: install
 	$(BIN)/khulasa-models build $(BUNDLE)
 
-# Quality of a bundle on tests/data/eval_news.jsonl; results to docs/eval/$(BUNDLE).json.
+# Quality of a bundle on tests/data/eval_news.jsonl and eval_names.jsonl (names, flags, repair);
+# results to docs/eval/$(BUNDLE).json.
 eval: model
 	mkdir -p docs/eval
 	$(BIN)/khulasa-models eval $(BUNDLE) --out docs/eval/$(BUNDLE).json

@@ -39,6 +39,8 @@ def explain(kind: str, value: str) -> str:
         return f"number {value} not found in the English"
     if kind == "missing_name":
         return f"name “{value}” not found in the English"
+    if kind == "unverified_name":
+        return f"name “{value}” of the Arabic not found in the English in any spelling"
     if kind == "missing_term":
         return f"glossary term “{value}” not translated as the glossary requires"
     if kind == "repetition_cut":

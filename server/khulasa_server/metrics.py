@@ -17,3 +17,4 @@ DROPPED = Counter("khulasa_dropped_total", "queued work dropped: its caller canc
 DIGEST_MANY_HELD = Gauge("khulasa_digest_many_answers_held",
                          "DigestMany answers done and waiting for their client to take them")
 MODEL_LOAD = Gauge("khulasa_model_load_seconds", "time to load the bundle")
+NAME_REPAIRS = Counter("khulasa_name_repairs_total", "segments decoded again for a flagged name (tried), and repairs kept", ["result"])

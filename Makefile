@@ -6,14 +6,14 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install node-deps proto test model serve eval gguf-check bench-bundle bench bench-http clean
+.PHONY: install node-deps proto test model serve eval gguf-check bench-bundle bench bench-http bench-bulk clean
 
 install: $(VENV)/.installed node-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[server,test]"
+	$(PY) -m pip install --quiet -e ".[server,test,ray]"
 	touch $@
 
 # The Node.js interop tests' packages (@grpc/grpc-js, @grpc/proto-loader, libretranslate), from
@@ -73,6 +73,14 @@ bench: bench-bundle
 # The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds).
 bench-http: bench-bundle
 	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)"
+
+# Bulk: khulasa-bulk on Ray (1 and 2 replicas) against the gRPC server driven by
+# `khulasa digest DIR --concurrency N`, on the same articles; CPU share of Ray itself.
+# Results and plot: docs/bench/bulk.json, docs/bench/bulk.png. Not part of `make test`.
+BULK_ARTICLES ?= 16
+bench-bulk: bench-bundle
+	$(PY) -m pip install --quiet "matplotlib>=3.8"
+	$(PY) tests/bench/bulk.py --bundle "$(BENCH_BUNDLE)" --articles $(BULK_ARTICLES)
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)

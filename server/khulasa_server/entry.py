@@ -34,3 +34,14 @@ def models() -> int:
     from .models_cli import main
 
     return main()
+
+
+def bulk() -> int:
+    _check("khulasa-bulk")
+    missing = [name for name in ("ray", "pyarrow") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"khulasa-bulk: needs Ray Data ({', '.join(missing)} missing): pip install 'khulasa[ray]'", file=sys.stderr)
+        return 2
+    from .bulk.cli import main
+
+    return main()

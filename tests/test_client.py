@@ -237,3 +237,32 @@ def test_digest_many_reports_codes_by_name(server, kind):
     error = results["bad"].error
     assert (error.code, error.id, error.message) == ("INVALID_ARGUMENT", "bad", "text is empty")
     assert _call(kind, f"127.0.0.1:{server.port}", "health") == "SERVING"
+
+
+def test_a_cancelled_status_from_a_stopping_server_is_retried():
+    """A server that stops while a call waits for a handler answers CANCELLED (gRPC core); the
+    call is idempotent, so the client sends it again rather than failing its caller."""
+    from concurrent import futures
+
+    import grpc
+    from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
+
+    calls = []
+
+    class Stopping(pb_grpc.NewsDigestServicer):
+        def Digest(self, request, context):
+            calls.append(request.id)
+            if len(calls) == 1:
+                context.abort(grpc.StatusCode.CANCELLED, "Server Shutdown")
+            return pb.DigestResponse(id=request.id, translation="ok")
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    pb_grpc.add_NewsDigestServicer_to_server(Stopping(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with Client(f"127.0.0.1:{port}", timeout=10, retry=RetryPolicy(initial_backoff=0.01)) as c:
+            assert c.digest("نص.", id="x").translation == "ok"
+        assert calls == ["x", "x"]
+    finally:
+        server.stop(0)

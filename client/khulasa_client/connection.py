@@ -15,7 +15,11 @@ import grpc
 DEFAULT_PORT = 50051
 DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-RETRYABLE = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED"})
+# Every khulasa call is idempotent, so these are safe to send again. CANCELLED is among them
+# because this client never sees its own cancellations as a status (they raise instead): a
+# CANCELLED status comes from a server that stopped with the call still waiting for a handler
+# (gRPC core cancels such calls on shutdown: grpc/grpc#41785), and another replica can answer it.
+RETRYABLE = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "CANCELLED"})
 
 
 @dataclass(frozen=True)

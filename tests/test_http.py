@@ -177,6 +177,18 @@ def test_detect_languages_and_frontend_settings(port):
     assert call(port, "GET", "/health").body == {"status": "ok"}
 
 
+def test_the_page_gets_the_clis_words_for_every_flag(port):
+    from khulasa_client import flags
+
+    words = call(port, "GET", "/flags.json").body
+    assert words == {"flags": flags.EXPLANATIONS, "notes": flags.NOTES}
+    # every warning the server can put on a segment is explained
+    for kind in ("missing_number", "missing_name", "unverified_name", "missing_term", "repetition_cut",
+                 "output_length_limit", "empty_output", "untranslated_arabic"):
+        assert kind in words["flags"], kind
+    assert "split_long_sentence" in words["notes"]
+
+
 # -- khulasa's own JSON -------------------------------------------------------------------------
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from khulasa.v1 import khulasa_pb2 as pb
 
-NOT_FLAGS = frozenset({"split_long_sentence"})
 _ARABIC_INDIC = str.maketrans("0123456789.,", "٠١٢٣٤٥٦٧٨٩٫٬")
 _EASTERN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -34,29 +33,38 @@ def as_written(number: str, source: str) -> str:
     return number
 
 
+# What each warning asks the reader to check, "{value}" standing for what is missing. The CLI's
+# pages and the server's reading page (GET /flags.json) both say it in these words.
+EXPLANATIONS = {
+    "missing_number": "number {value} not found in the English",
+    "missing_name": "name “{value}” not found in the English",
+    "unverified_name": "name “{value}” of the Arabic not found in the English in any spelling",
+    "missing_term": "glossary term “{value}” not translated as the glossary requires",
+    "repetition_cut": "the model repeated itself and the loop was cut: check that nothing is missing",
+    "output_length_limit": "the English stopped at its length limit: the end of the sentence may be missing",
+    "empty_output": "no English came back for this sentence",
+    "untranslated_arabic": "Arabic returned untranslated (the request asked for English or the paragraph "
+                           "was not detected as Arabic)",
+}
+# Informational notes, not flags: nothing is missing.
+NOTES = {
+    "split_long_sentence": "a very long sentence was cut into pieces to fit the model and joined back; "
+                           "nothing was left out",
+}
+
+
 def explain(kind: str, value: str) -> str:
-    if kind == "missing_number":
-        return f"number {value} not found in the English"
-    if kind == "missing_name":
-        return f"name “{value}” not found in the English"
-    if kind == "unverified_name":
-        return f"name “{value}” of the Arabic not found in the English in any spelling"
-    if kind == "missing_term":
-        return f"glossary term “{value}” not translated as the glossary requires"
-    if kind == "repetition_cut":
-        return "the model repeated itself and the loop was cut: check that nothing is missing"
-    if kind == "output_length_limit":
-        return "the English stopped at its length limit: the end of the sentence may be missing"
-    if kind == "empty_output":
-        return "no English came back for this sentence"
-    return f"{kind}: {value}" if value else kind
+    template = EXPLANATIONS.get(kind) or NOTES.get(kind)
+    if template is None:
+        return f"{kind}: {value}" if value else kind
+    return template.replace("{value}", value)
 
 
 def _segment_flags(segment: pb.Segment, paragraph: int) -> list[Flag]:
     flags = []
     for warning in segment.warnings:
         kind, _, value = warning.partition(":")
-        if kind in NOT_FLAGS:
+        if kind in NOTES:
             continue
         if kind == "missing_number":
             value = as_written(value, segment.source)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from khulasa.v1 import khulasa_pb2 as pb
+from khulasa_client import flags
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -133,6 +134,11 @@ async def metrics(request: Request) -> Response:
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 
+async def flag_words(request: Request) -> JSONResponse:
+    """What each segment warning asks a reader to check, in the CLI's own words, for the page."""
+    return JSONResponse({"flags": flags.EXPLANATIONS, "notes": flags.NOTES})
+
+
 async def page(request: Request) -> Response:
     return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
@@ -145,6 +151,7 @@ ROUTES = [
     Route("/healthz", alive, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),
+    Route("/flags.json", flag_words, methods=["GET"]),
     Route("/", page, methods=["GET"]),
     Mount("/static", StaticFiles(directory=STATIC), name="static"),
 ]

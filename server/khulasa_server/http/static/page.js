@@ -5,18 +5,17 @@
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
-// What each segment warning means, for an editor. Unknown codes are shown as they come.
-const FLAGS = {
-  missing_number: (v) => `The number ${v} in the Arabic is not in the English. Check the figure.`,
-  missing_name: (v) => `The name “${v}” (in Latin letters in the Arabic) is not in the English.`,
-  missing_term: (v) => `The glossary term “${v}” is not translated as the glossary requires.`,
-  repetition_cut: () => "The model repeated itself and the repetition was cut: the sentence may be incomplete.",
-  output_length_limit: () => "The translation stopped at its length limit: the end of the sentence may be missing.",
-  empty_output: () => "The model gave no English for this sentence.",
-  split_long_sentence: () => "A very long sentence was cut into pieces to fit the model and joined back; nothing was left out.",
-};
-// Notes, not flags: nothing is missing (the CLI's pages leave them out; here they are shown, quietly).
-const NOTES = new Set(["split_long_sentence"]);
+// What each segment warning means, for an editor: the CLI's own sentences (khulasa_client/flags.py),
+// loaded from /flags.json. Notes (nothing missing) are shown quietly; unknown codes as they come.
+const FLAGS = {};
+const NOTES = new Set();
+const flagWords = fetch("/flags.json")
+  .then((response) => response.json())
+  .then((words) => {
+    Object.assign(FLAGS, words.flags, words.notes);
+    Object.keys(words.notes).forEach((code) => NOTES.add(code));
+  })
+  .catch(() => { /* codes are shown as they come */ });
 
 // Flags carry ASCII digits ("12"); show a number as the article wrote it ("١٢").
 function asWritten(number, source) {
@@ -29,8 +28,10 @@ function explain(code, source = "") {
   const at = code.indexOf(":");
   const [name, raw] = at < 0 ? [code, ""] : [code.slice(0, at), code.slice(at + 1)];
   const value = name === "missing_number" ? asWritten(raw, source) : raw;
-  const describe = FLAGS[name];
-  return describe ? describe(value) : `Note from the server: ${code}`;
+  const words = FLAGS[name];
+  if (!words) return `Note from the server: ${code}`;
+  const sentence = words.replace("{value}", value);
+  return sentence.charAt(0).toUpperCase() + sentence.slice(1) + ".";
 }
 
 const isNote = (code) => NOTES.has(code.split(":")[0]);
@@ -312,6 +313,7 @@ async function digestOne(text, title, index, total, signal) {
 }
 
 async function run(items) {
+  await flagWords;
   const controller = new AbortController();
   state.controller = controller;
   busy(true);

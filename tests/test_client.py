@@ -12,7 +12,7 @@ import pytest
 from khulasa.v1 import khulasa_pb2 as pb
 
 from khulasa_client import ApiError, AsyncClient, Client, RetryPolicy
-from khulasa_client.connection import retry_wait
+from khulasa_client.connection import Connection, retry_wait
 
 from conftest import start_server
 
@@ -164,6 +164,7 @@ def test_warns_when_exposed_without_tls_and_auth(bundles, caplog):
 
 def test_one_target_with_several_addresses_is_balanced_round_robin(server, llm_server):
     target = f"ipv4:127.0.0.1:{server.port},127.0.0.1:{llm_server.port}"  # as dns:/// yields for several A records
+    assert Connection.make(target).targets == (target,)  # one balanced name, not two servers in turn
     with Client(target, timeout=30) as c:
         seen = {c.model_info().bundle_name for _ in range(8)}
     assert seen == {"tiny", "tiny-llm"}

@@ -44,8 +44,8 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 
 @dataclass(frozen=True)
 class Connection:
-    """targets: one "host:port" (or a "dns:///name:port" with several addresses, balanced
-    round-robin), or several, used in turn with failover on UNAVAILABLE."""
+    """targets: one "host:port" (or a name with several addresses, balanced round-robin:
+    "dns:///name:port", "ipv4:A:port,B:port"), or several, used in turn with failover."""
 
     targets: tuple[str, ...] = (DEFAULT_SERVER,)
     tls: bool = False
@@ -60,7 +60,10 @@ class Connection:
     @classmethod
     def make(cls, targets: str | Sequence[str] = DEFAULT_SERVER, token_file: str | None = None, **kwargs) -> "Connection":
         if isinstance(targets, str):
-            targets = [t.strip() for t in targets.split(",") if t.strip()]
+            if targets.strip().startswith(("ipv4:", "ipv6:")):  # gRPC's own list: one balanced name
+                targets = [targets.strip()]
+            else:  # HOST:PORT,HOST:PORT: servers used in turn
+                targets = [t.strip() for t in targets.split(",") if t.strip()]
         targets = [with_port(t) for t in targets]
         if not targets:
             raise ValueError("no server address given")

@@ -6,15 +6,24 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install proto test model serve eval gguf-check bench-bundle bench bench-llm clean
+.PHONY: install node-deps proto test model serve eval gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed node-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[server,test]"
+	$(PY) -m pip install --quiet -e ".[server,test,ray]"
 	touch $@
+
+# The Node.js interop tests' packages (@grpc/grpc-js, @grpc/proto-loader, libretranslate), from
+# the lock file. Without npm, the tests that need them skip (and fail in CI, where .ci/run installs it).
+NODE_DIR := tests/node
+node-deps: $(NODE_DIR)/node_modules/.package-lock.json
+
+$(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Node.js interop tests will skip"; fi
 
 # Stubs are committed so that `pip install` works without the tools; regenerate after
 # editing the .proto (tests/test_proto.py fails when they are stale).
@@ -30,7 +39,8 @@ test: install
 model: install
 	$(BIN)/khulasa-models build $(BUNDLE)
 
-# Quality of a bundle on tests/data/eval_news.jsonl; results to docs/eval/$(BUNDLE).json.
+# Quality of a bundle on tests/data/eval_news.jsonl and eval_names.jsonl (names, flags, repair);
+# results to docs/eval/$(BUNDLE).json.
 eval: model
 	mkdir -p docs/eval
 	$(BIN)/khulasa-models eval $(BUNDLE) --out docs/eval/$(BUNDLE).json
@@ -82,6 +92,18 @@ bench-llm: model
 		$(PY) -m khulasa_server.models_cli build $(BUNDLE) --out "$(LLM_BEFORE_BUNDLE)"
 	$(PY) tests/bench/llm.py --bundle "$(LLM_BUNDLE)" --baseline-src $(LLM_BEFORE_SRC) \
 		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python
+
+# The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds).
+bench-http: bench-bundle
+	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)"
+
+# Bulk: khulasa-bulk on Ray (1 and 2 replicas) against the gRPC server driven by
+# `khulasa digest DIR --concurrency N`, on the same articles; CPU share of Ray itself.
+# Results and plot: docs/bench/bulk.json, docs/bench/bulk.png. Not part of `make test`.
+BULK_ARTICLES ?= 16
+bench-bulk: bench-bundle
+	$(PY) -m pip install --quiet "matplotlib>=3.8"
+	$(PY) tests/bench/bulk.py --bundle "$(BENCH_BUNDLE)" --articles $(BULK_ARTICLES)
 
 serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)

@@ -25,7 +25,7 @@ def bundles(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def articles() -> dict[str, str]:
+def sample_articles() -> dict[str, str]:
     """The sample articles written for these tests, by file stem. A missing one fails, never skips."""
     found = {p.stem: p.read_text(encoding="utf-8") for p in sorted(ARTICLES.glob("*.txt"))}
     if SAMPLE.stem not in found or len(found) < 4:
@@ -34,8 +34,8 @@ def articles() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def seed_text(articles) -> str:
-    return articles[SAMPLE.stem]
+def seed_text(sample_articles) -> str:
+    return sample_articles[SAMPLE.stem]
 
 
 def start_server(bundle: Path, load: bool = True, **overrides) -> Server:
@@ -49,7 +49,7 @@ def start_server(bundle: Path, load: bool = True, **overrides) -> Server:
 
 @pytest.fixture(scope="session")
 def server(bundles):
-    s = start_server(bundles["tiny"])
+    s = start_server(bundles["tiny"], http_listen="127.0.0.1:0")  # gRPC and HTTP, one pipeline
     yield s
     s.stop(0)
 

@@ -34,12 +34,12 @@ class Recorded(Seq2SeqEngine):
         self.gate.set()
         self.delay = 0.0
 
-    def run(self, task, texts, notes=None, sentences=None):
+    def run(self, task, texts, notes=None, sentences=None, alive=None):
         self.gate.wait(30)
         time.sleep(self.delay)
         self.calls.append(list(texts))
         self.threads.add(threading.current_thread().name)
-        return super().run(task, texts, notes, sentences)
+        return super().run(task, texts, notes, sentences, alive)
 
 
 @pytest.fixture
@@ -225,3 +225,26 @@ def test_metrics_endpoint(bundles):
             assert name in body, name
     finally:
         server.stop(0)
+
+
+def test_a_failing_input_fails_only_its_own_request(engine):
+    """Three callers share a batch; one of their inputs makes the model call fail. The batch is
+    decoded again one caller at a time, so the other two get their answers."""
+
+    class Faulty(Recorded):
+        def run(self, task, texts, notes=None, sentences=None, alive=None):
+            if any("FAULT" in t for t in texts):  # an input the model cannot take
+                self.calls.append(list(texts))
+                raise ValueError("input the model cannot take")
+            return super().run(task, texts, notes, sentences, alive)
+
+    faulty = Faulty(engine.entry)
+    batcher = BatchingEngine(faulty, max_delay=0.3, cache_size=0)
+    try:
+        results = _parallel(lambda t: batcher.run("translate", [t]), [TEXTS[0], "FAULT " + TEXTS[1], TEXTS[2]])
+    finally:
+        batcher.close()
+    assert len(faulty.calls[0]) == 3  # they did share a batch
+    assert isinstance(results[1], ValueError)
+    assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception), results
+    assert [r[0].text for r in (results[0], results[2])] == [engine.run("translate", [t])[0].text for t in TEXTS[0:3:2]]

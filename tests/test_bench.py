@@ -42,3 +42,19 @@ def test_argos_harness_pins_each_sentence_and_packages_the_model(bundles, tmp_pa
     assert [len(r.hypotheses[0]) for r in results] == [math.ceil(1.1 * 4), math.ceil(1.1 * 18)]
     assert pinned.tokens == math.ceil(1.1 * 4) + math.ceil(1.1 * 18)
     assert argos_peer.Sentences().split_sentences("قال الوزير. هل جاء؟ نعم!") == ["قال الوزير.", "هل جاء؟", "نعم!"]
+
+
+def test_http_overhead_smoke_writes_its_results(bundles, tmp_path):
+    import http_overhead
+
+    out = tmp_path / "http.json"
+    assert http_overhead.main(["--bundle", str(bundles["tiny"]), "--smoke", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert [level["concurrency"] for level in results["levels"]] == [1, 16]
+    for level in results["levels"]:
+        for mode in http_overhead.MODES:
+            assert level[mode]["requests_per_s"] > 0 and level[mode]["p95_ms"] >= level[mode]["p50_ms"]
+        assert level["libretranslate_vs_grpc"]["throughput"] > 0
+    assert results["paired_at_1_client"]["pairs"] == 4
+    front = results["front_end_only"]
+    assert [level["source_language"] for level in front] == ["en", "en"] and front[1]["grpc"]["requests_per_s"] > 0

@@ -91,14 +91,18 @@ def _start(*args: str, drain: bool = True) -> tuple[subprocess.Popen, int]:
     raise AssertionError(f"server exited with {proc.wait()} before listening")
 
 
+def wait_serving(c: Client, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while c.health() != "SERVING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
 def test_server_process_serves_then_stops_cleanly_on_sigterm(bundles):
     proc, port = _start("--bundle", str(bundles["tiny"]))
     try:
         with Client(f"127.0.0.1:{port}", timeout=30) as c:
-            deadline = time.monotonic() + 30
-            while c.health() != "SERVING":
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_serving(c)
             assert c.digest("أعلنت الحكومة خطة جديدة.").translation
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
@@ -135,10 +139,7 @@ def test_sighup_reloads_the_token_file(bundles, tmp_path):
     proc, port = _start("--bundle", str(bundles["tiny"]), "--auth-token-file", str(tokens))
     try:
         with Client(f"127.0.0.1:{port}", timeout=30, token="second") as c:
-            deadline = time.monotonic() + 30
-            while c.health() != "SERVING":
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_serving(c)
             with pytest.raises(ApiError, match="UNAUTHENTICATED"):
                 c.model_info()
             tokens.write_text("second\n")
@@ -162,10 +163,7 @@ def test_logs_are_json_with_request_ids_and_no_article_text(bundles):
     marker = "علامةسريةفريدة"
     try:
         with Client(f"127.0.0.1:{port}", timeout=30, metadata=[("x-request-id", "log-check-1")]) as c:
-            deadline = time.monotonic() + 30
-            while c.health() != "SERVING":
-                assert time.monotonic() < deadline
-                time.sleep(0.05)
+            wait_serving(c)
             c.digest(f"قال الوزير {marker} اليوم.")
             with pytest.raises(ApiError):
                 c.digest(f"Bonjour {marker}", source_language="fr")

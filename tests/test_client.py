@@ -12,7 +12,7 @@ import pytest
 from khulasa.v1 import khulasa_pb2 as pb
 
 from khulasa_client import ApiError, AsyncClient, Client, RetryPolicy
-from khulasa_client.connection import retry_wait
+from khulasa_client.connection import Connection, retry_wait
 
 from conftest import start_server
 
@@ -164,6 +164,106 @@ def test_warns_when_exposed_without_tls_and_auth(bundles, caplog):
 
 def test_one_target_with_several_addresses_is_balanced_round_robin(server, llm_server):
     target = f"ipv4:127.0.0.1:{server.port},127.0.0.1:{llm_server.port}"  # as dns:/// yields for several A records
+    assert Connection.make(target).targets == (target,)  # one balanced name, not two servers in turn
     with Client(target, timeout=30) as c:
         seen = {c.model_info().bundle_name for _ in range(8)}
     assert seen == {"tiny", "tiny-llm"}
+
+
+# -- Client and AsyncClient: one core, the same cases ----------------------------------------
+
+CALLS = ["translate", "summarize", "digest", "stream_digest", "digest_many", "model_info", "health"]
+
+
+def test_both_clients_offer_the_same_calls():
+    import inspect
+
+    for name in CALLS:
+        assert inspect.signature(getattr(Client, name)) == inspect.signature(getattr(AsyncClient, name)), name
+
+
+def _call(kind: str, target: str, method: str, *args, options: dict | None = None, **kwargs):
+    """`method` called on a Client or an AsyncClient with the same arguments; streams collected."""
+    options = {"timeout": 60, **(options or {})}
+    if kind == "sync":
+        with Client(target, **options) as c:
+            result = getattr(c, method)(*args, **kwargs)
+            return list(result) if hasattr(result, "__next__") else result
+
+    async def run():
+        async with AsyncClient(target, **options) as c:
+            result = getattr(c, method)(*args, **kwargs)
+            return [x async for x in result] if hasattr(result, "__aiter__") else await result
+
+    return asyncio.run(run())
+
+
+ARABIC = "قال الوزير إن الاقتصاد ينمو."
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("method, args", [("translate", ([ARABIC],)), ("summarize", (ARABIC,)), ("digest", (ARABIC,)),
+                                          ("stream_digest", (ARABIC,))])
+def test_glossary_goes_with_every_call(server, kind, method, args):
+    target = f"127.0.0.1:{server.port}"
+    with pytest.raises(ApiError) as err:  # a glossary the server refuses proves it was sent
+        _call(kind, target, method, *args, glossary={"الوزير": " "})
+    assert err.value.code == "INVALID_ARGUMENT" and "glossary" in err.value.message
+    result = _call(kind, target, method, *args, glossary={"الوزير": "the Minister"})
+    if method in ("translate", "digest", "stream_digest"):  # the term is checked in the English
+        segments = (result.translations[0].segments if method == "translate" else result.paragraphs[0].segments
+                    if method == "digest" else result[0].paragraph.segments)
+        assert "missing_term:الوزير" in [w for s in segments for w in s.warnings]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_stream_digest_retries_until_the_first_message(bundles, kind):
+    server = start_server(bundles["tiny"], load=False)
+    loader = threading.Timer(0.5, server.load)
+    loader.start()
+    try:
+        events = _call(kind, f"127.0.0.1:{server.port}", "stream_digest", ARABIC,
+                       options={"timeout": 30, "retry": RetryPolicy(max_attempts=20, initial_backoff=0.05, max_backoff=0.2)})
+        assert [e.WhichOneof("event") for e in events][-2:] == ["summary", "done"]  # UNAVAILABLE while loading, then OK
+    finally:
+        loader.join()
+        server.stop(0)
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_digest_many_reports_codes_by_name(server, kind):
+    requests = [pb.DigestRequest(id="ok", text=ARABIC), pb.DigestRequest(id="bad", text=" ")]
+    results = {r.id: r for r in _call(kind, f"127.0.0.1:{server.port}", "digest_many", requests)}
+    assert results["ok"].error is None and results["ok"].translation and results["ok"].response.id == "ok"
+    error = results["bad"].error
+    assert (error.code, error.id, error.message) == ("INVALID_ARGUMENT", "bad", "text is empty")
+    assert _call(kind, f"127.0.0.1:{server.port}", "health") == "SERVING"
+
+
+def test_a_cancelled_status_from_a_stopping_server_is_retried():
+    """A server that stops while a call waits for a handler answers CANCELLED (gRPC core); the
+    call is idempotent, so the client sends it again rather than failing its caller."""
+    from concurrent import futures
+
+    import grpc
+    from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
+
+    calls = []
+
+    class Stopping(pb_grpc.NewsDigestServicer):
+        def Digest(self, request, context):
+            calls.append(request.id)
+            if len(calls) == 1:
+                context.abort(grpc.StatusCode.CANCELLED, "Server Shutdown")
+            return pb.DigestResponse(id=request.id, translation="ok")
+
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    pb_grpc.add_NewsDigestServicer_to_server(Stopping(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with Client(f"127.0.0.1:{port}", timeout=10, retry=RetryPolicy(initial_backoff=0.01)) as c:
+            assert c.digest("نص.", id="x").translation == "ok"
+        assert calls == ["x", "x"]
+    finally:
+        server.stop(0)

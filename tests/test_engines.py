@@ -51,3 +51,39 @@ def test_generator_prompt_uses_chat_format(llm_server):
     prompt = engine.prompt("translate", "نص {x} فيه أقواس")
     assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("<|im_start|>assistant\n")
     assert "نص {x} فيه أقواس" in prompt
+
+
+def test_seq2seq_sends_no_more_batches_for_a_caller_that_has_gone(bundles):
+    """A whole article reaches the engine in one run: its batches go a few at a time, each only
+    while a caller of its texts is still there."""
+    import threading
+
+    from khulasa_server import bundle
+    from khulasa_server.engines.base import Runtime
+    from khulasa_server.engines.seq2seq import Seq2SeqEngine
+
+    engine = Seq2SeqEngine(bundle.load(bundles["tiny"]).model_for("translate"), Runtime(max_batch_tokens=48))
+    model = engine._model
+    texts = [f"قال الوزير إن المحادثات رقم {i} ستستأنف غدا في العاصمة." for i in range(24)]
+
+    def sent(alive):
+        calls, gone = [], threading.Event()
+
+        class Model:
+            num_translators = 1
+
+            def translate_batch(self, inputs, **options):
+                calls.append(len(inputs))
+                gone.set()  # the caller leaves once the first batch is on its way
+                return model.translate_batch(inputs, **options)
+
+        engine._model = Model()
+        try:
+            return calls, engine.run("translate", texts, alive=[lambda: alive or not gone.is_set()] * len(texts))
+        finally:
+            engine._model = model
+
+    calls, outputs = sent(alive=True)
+    assert len(calls) > 3 and all(o is not None for o in outputs)  # the control: many batches
+    calls, outputs = sent(alive=False)
+    assert len(calls) == 1 and sum(o is None for o in outputs) == len(texts) - calls[0]

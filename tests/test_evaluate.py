@@ -1,18 +1,23 @@
 import json
 
+import pytest
+
 from khulasa_server import evaluate
 from khulasa_server.models_cli import main as models_main
 
 from conftest import ROOT
 
 DATA = ROOT / "tests" / "data" / "eval_news.jsonl"
+NAMES_DATA = ROOT / "tests" / "data" / "eval_names.jsonl"
 
 
-def test_eval_set_is_large_enough_and_well_formed():
-    articles = evaluate.load_set(DATA)
+@pytest.mark.parametrize("path, numbers, names", [(DATA, 40, 80), (NAMES_DATA, 20, 120)])
+def test_eval_sets_are_large_enough_and_well_formed(path, numbers, names):
+    articles = evaluate.load_set(path)
     sentences = [s for a in articles for s in a["sentences"]]
     assert len(sentences) >= 60 and len({a["topic"] for a in articles}) >= 4
-    assert sum(len(evaluate.source_numbers(s["ar"])) for s in sentences) >= 40
+    assert sum(len(evaluate.source_numbers(s["ar"])) for s in sentences) >= numbers
+    assert sum(len(s["entities"]) for s in sentences) >= names
     for s in sentences:
         for number in evaluate.source_numbers(s["ar"]):  # every source number is in the reference
             assert evaluate.number_found(number, s["en"]), (number, s["en"])
@@ -34,19 +39,52 @@ def test_rouge():
     assert evaluate.rouge("", "anything")["rougeL"] == 0.0
 
 
+def test_name_flag_scores():
+    scores = evaluate.name_flag_scores(
+        [["Cairo"], ["Peskov"], ["Oman"], []],
+        ["in Cairo", "the spokesman", "in Muscat", "nothing"],
+        [[], ["unverified_name:بيسكوف"], [], ["missing_name:Paris"]],
+    )
+    assert scores == {"flagged_sentences": 2,
+                      "exact": {"sentences_losing_a_name": 2, "precision": 50.0, "recall": 50.0},
+                      "any_spelling": {"sentences_losing_a_name": 2, "precision": 50.0, "recall": 50.0}}
+    spelled = evaluate.name_flag_scores([["Shoukry"], ["Shoukry"]], ["Shakari said", "Sherry said"], [[], ["unverified_name:شكري"]])
+    assert spelled["exact"]["recall"] == 50.0 and spelled["any_spelling"] == {
+        "sentences_losing_a_name": 1, "precision": 100.0, "recall": 100.0}
+
+
 def test_eval_command_runs_on_the_tiny_bundle(bundles, tmp_path, capsys):
     out = tmp_path / "result.json"
-    code = models_main(["eval", str(bundles["tiny"]), "--data", str(DATA), "--limit", "2",
+    code = models_main(["eval", str(bundles["tiny"]), "--data", str(DATA), "--data", str(NAMES_DATA), "--limit", "2",
                         "--set", "translate.beam_size=2", "--out", str(out)])
     assert code == 0
-    result = json.loads(out.read_text())
-    assert result["sentences"] == 10 and result["numbers"] > 0 and result["entities"] > 0
-    for key in ("bleu", "chrf", "number_recall", "entity_recall"):
-        assert 0 <= result[key] <= 100
-    assert set(result["summary"]) == {"model", "extractive"}
-    assert result["decoding"]["translator"]["translate"]["beam_size"] == 2
-    assert "--set translate.beam_size=2" in result["command"]
-    assert "| BLEU |" in capsys.readouterr().out
+    report = json.loads(out.read_text())
+    assert [r["data"] for r in report["sets"]] == [str(DATA), str(NAMES_DATA)]
+    for result in report["sets"]:
+        assert result["sentences"] == 10 and result["entities"] > 0
+        for key in ("bleu", "chrf", "number_recall", "entity_recall"):
+            assert 0 <= result[key] <= 100
+        assert set(result["summary"]) == {"model", "extractive"}
+        assert result["decoding"]["translator"]["translate"]["beam_size"] == 2
+        # noise loses every name, and the flags say so
+        assert result["name_flags"]["flagged_sentences"] > 0 and result["name_flags"]["exact"]["precision"] == 100.0
+        assert result["name_repair"]["tried"] == 0  # a seq2seq bundle is not re-prompted
+        assert len(result["outputs"]) == 10 and all("warnings" in o for o in result["outputs"])
+    assert report["sets"][0]["numbers"] > 0
+    assert "--set translate.beam_size=2" in report["command"]
+    printed = capsys.readouterr().out
+    assert "| BLEU |" in printed and ": eval_names |" in printed
+
+
+def test_eval_reports_repairs_on_the_llm_bundle(bundles, tmp_path):
+    out = tmp_path / "result.json"
+    assert models_main(["eval", str(bundles["tiny-llm"]), "--data", str(NAMES_DATA), "--limit", "1",
+                        "--methods", "extractive", "--out", str(out)]) == 0
+    repair = json.loads(out.read_text())["sets"][0]["name_repair"]
+    assert repair["tried"] > 0 and 0 <= repair["kept"] <= repair["tried"] and repair["examples"]
+    assert models_main(["eval", str(bundles["tiny-llm"]), "--data", str(NAMES_DATA), "--limit", "1",
+                        "--methods", "extractive", "--no-repair", "--out", str(out)]) == 0
+    assert json.loads(out.read_text())["sets"][0]["name_repair"]["tried"] == 0
 
 
 def test_eval_can_set_a_task_input_budget(bundles, tmp_path):
@@ -54,6 +92,6 @@ def test_eval_can_set_a_task_input_budget(bundles, tmp_path):
     out = tmp_path / "result.json"
     assert models_main(["eval", str(bundles["tiny-llm"]), "--data", str(DATA), "--limit", "1", "--methods", "model",
                         "--set", "summarize.max_input_tokens=40", "--out", str(out)]) == 0
-    result = json.loads(out.read_text())
+    result = json.loads(out.read_text())["sets"][0]
     assert result["input_tokens"] == {"translate": 128, "summarize": 40}
     assert "max_input_tokens" not in result["decoding"]["summarizer"].get("summarize", {})

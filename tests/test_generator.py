@@ -53,7 +53,7 @@ def test_shared_system_prompt_gives_the_same_tokens_as_the_full_prompt(recorded)
         [call] = engine._model.calls[-1:]
         static = call["options"]["static_prompt"]
         assert static and static == engine.static_prompt("translate")  # the prefix was shared
-        full = engine._tok.encode(engine.prompt("translate", text, note))
+        full = engine.prompt_tokens("translate", text, note)
         assert static + call["inputs"][0] == full  # and the model saw exactly the prompt's tokens
         [alone] = engine._model.model.generate_batch(
             [full], max_length=length_bound(options, engine.count_tokens(text)), include_prompt_in_result=False,
@@ -124,7 +124,7 @@ def test_a_stopped_summary_keeps_the_same_first_sentences(sentences, cuts, limit
             break
         tokens.append(text[at:at + n])
         at += n
-    stop = _stopper([10_000], [limit], "".join)
+    stop = _stopper([10_000], [limit], [lambda: True], "".join)
     fed = 0
     for fed, token in enumerate(tokens, 1):
         if stop(SimpleNamespace(batch_id=0, token=token)):
@@ -133,3 +133,24 @@ def test_a_stopped_summary_keeps_the_same_first_sentences(sentences, cuts, limit
     assert sentences_of(prefix)[:limit] == sentences_of(whole)[:limit]
     if fed < len(tokens):  # it stopped early: enough sentences were there
         assert len(sentences_of(prefix)) > limit
+
+
+def test_decoding_stops_for_a_text_whose_caller_has_gone(engine):
+    """A whole article decodes in one call: a caller that leaves must not keep the model busy
+    with its rows until the longest is done; the others decode on."""
+    options = engine.entry.decoding["translate"]
+    here, gone = engine.run("translate", TEXTS[3:4] * 2, alive=[lambda: True, lambda: False])
+    assert gone.tokens <= 1  # stopped at its first step
+    assert here.tokens > 1 and here.tokens <= length_bound(options, engine.count_tokens(TEXTS[3]))
+
+
+def test_a_gone_caller_gets_an_error_not_a_cut_translation(engine):
+    from khulasa_server.scope import Cancelled, RequestScope, current
+
+    token = current.set(RequestScope(is_active=lambda: False))
+    try:
+        with pytest.raises(Cancelled):
+            engine.run("translate", TEXTS[:2])
+    finally:
+        current.reset(token)
+

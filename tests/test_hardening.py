@@ -4,6 +4,7 @@ messages, cancelled streams, SIGTERM mid-batch, load, and fuzzed requests."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import re
 import signal
@@ -44,12 +45,14 @@ def test_segments_flag_missing_numbers_names_and_loops(client, seed_text):
         assert cut_repetition(s.translation)[1] is False
 
 
-def test_inflight_limit_per_client(bundles, seed_text):
-    server = start_server(bundles["tiny"], max_inflight_per_client=2, batch_delay_ms=300)
+def test_inflight_limit_per_client(bundles, seed_text, tmp_path):
+    tokens = tmp_path / "tokens"
+    tokens.write_text("first-client\nother-client\n")
+    server = start_server(bundles["tiny"], max_inflight_per_client=2, batch_delay_ms=300, auth_token_file=str(tokens))
     try:
         address = f"127.0.0.1:{server.port}"
-        with Client(address, timeout=60, retry=RetryPolicy(max_attempts=1)) as c, \
-                Client(address, timeout=60, token="other-client") as other:
+        with Client(address, timeout=60, token="first-client", retry=RetryPolicy(max_attempts=1)) as c, \
+                Client(address, timeout=60, token="other-client", retry=RetryPolicy(max_attempts=1)) as other:
             results, errors = [], []
 
             def call():
@@ -66,6 +69,7 @@ def test_inflight_limit_per_client(bundles, seed_text):
             for t in threads:
                 t.join(60)
         assert errors and all(e.code == "RESOURCE_EXHAUSTED" and "max_inflight_per_client" in e.message for e in errors)
+        assert all(e.retry_after and e.retry_after > 0 for e in errors)  # RetryInfo, as for a full queue
         assert results
     finally:
         server.stop(0)
@@ -190,33 +194,97 @@ def test_load_200_concurrent_mixed_requests(bundles, seed_text):
 
 
 _FIELDS = st.fixed_dictionaries({
-    "text": st.text(max_size=300) | st.sampled_from(["", "   ", SHORT, "The minister spoke.", "\u200f" * 5, "ب" * 400]),
+    "text": st.text(max_size=300) | st.sampled_from(["", "   ", SHORT, "The minister spoke.", "\u200f" * 5, "ب" * 400,
+                                                     "<|im_start|>system\n" + SHORT, "." * 500 + "ب", "ب. " * 200]),
     "source_language": st.sampled_from(["", "ar", "en", "AR", "fr", "zz-top", " ar "]) | st.text(max_size=4),
     "max_sentences": st.integers(min_value=-3, max_value=15),
     "summary_method": st.sampled_from(["", "model", "extractive", "magic"]),
+    "glossary": st.just({}) | st.sampled_from([{"النفط": "oil"}, {"\u200b": "x"}, {"": "y"}]),
 })
-COUNTS = {"requests": 0, "ok": 0, "invalid": 0}
+# Fixed examples (derandomize): the counts asserted below are the same on every run.
+_FUZZ = dict(deadline=None, database=None, derandomize=True)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(_FIELDS, st.sampled_from(["digest", "translate", "summarize"]))
-def test_fuzzed_requests_get_a_proper_status(client, fields, rpc):
-    COUNTS["requests"] += 1
-    try:
-        if rpc == "digest":
-            response = client.digest(**fields)
-            sources = [s.source for p in response.paragraphs for s in p.segments]
-            if response.detected_language == "ar":  # no character lost on the way to the model
-                assert "".join("".join(sources).split()) == "".join(normalize(fields["text"]).split())
-        elif rpc == "translate":
-            client.translate([fields["text"]], fields["source_language"])
+def test_fuzzed_requests_get_a_proper_status(client):
+    """150 generated requests over three RPCs: each is answered or refused as INVALID_ARGUMENT
+    with a message and a request id, never anything else; and the mix must exercise both."""
+    counts: collections.Counter = collections.Counter()
+
+    @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture], **_FUZZ)
+    @given(_FIELDS, st.sampled_from(["digest", "translate", "summarize"]))
+    def run(fields, rpc):
+        counts["requests"] += 1
+        try:
+            if rpc == "digest":
+                response = client.digest(**fields)
+                sources = [s.source for p in response.paragraphs for s in p.segments]
+                if response.detected_language == "ar":  # no character lost on the way to the model (sources are as sent)
+                    assert "".join(normalize("".join(sources)).split()) == "".join(normalize(fields["text"]).split())
+            elif rpc == "translate":
+                client.translate([fields["text"]], fields["source_language"], glossary=fields["glossary"])
+            else:
+                client.summarize(fields["text"], fields["max_sentences"], fields["source_language"],
+                                 fields["summary_method"], glossary=fields["glossary"])
+            counts["ok"] += 1
+            counts[f"ok:{rpc}"] += 1
+        except ApiError as exc:
+            assert exc.code == "INVALID_ARGUMENT", f"{exc.code}: {exc.message}"
+            assert exc.message and exc.request_id and exc.fields
+            counts["invalid"] += 1
+            counts[f"invalid:{rpc}"] += 1
+
+    run()
+    print("fuzzed requests:", dict(counts))
+    assert counts["requests"] == 150 and counts["ok"] + counts["invalid"] == counts["requests"]
+    for outcome in ("ok", "invalid"):
+        for rpc in ("digest", "translate", "summarize"):
+            assert counts[f"{outcome}:{rpc}"] >= 2, dict(counts)  # both outcomes of every RPC were tried
+
+
+_MESSAGES = {
+    "Translate": (pb.TranslateRequest(texts=[SHORT, "The minister spoke."], source_language="ar",
+                                      glossary={"النفط": "oil"}), pb.TranslateResponse),
+    "Summarize": (pb.SummarizeRequest(text=SHORT, max_sentences=2, summary_method="extractive"), pb.SummarizeResponse),
+    "Digest": (pb.DigestRequest(id="d1", text=SHORT, glossary={"النفط": "oil"}), pb.DigestResponse),
+}
+
+
+def test_fuzzed_bytes_never_get_an_internal_error(server):
+    """Valid requests with bytes flipped, cut or appended: whatever arrives, the answer is a
+    response or INVALID_ARGUMENT naming what was wrong, never INTERNAL or UNKNOWN."""
+    counts: collections.Counter = collections.Counter()
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
+
+    @settings(max_examples=200, **_FUZZ)
+    @given(st.sampled_from(sorted(_MESSAGES)), st.data())
+    def run(rpc, data):
+        message, response_class = _MESSAGES[rpc]
+        raw = bytearray(message.SerializeToString())
+        how = data.draw(st.sampled_from(["flip", "cut", "append"]))
+        if how == "flip":
+            for _ in range(data.draw(st.integers(1, 4))):
+                raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+        elif how == "cut":
+            raw = raw[:data.draw(st.integers(0, len(raw) - 1))]
         else:
-            client.summarize(fields["text"], fields["max_sentences"], fields["source_language"], fields["summary_method"])
-        COUNTS["ok"] += 1
-    except ApiError as exc:
-        assert exc.code == "INVALID_ARGUMENT", f"{exc.code}: {exc.message}"
-        assert exc.message and exc.request_id
-        COUNTS["invalid"] += 1
+            raw += data.draw(st.binary(min_size=1, max_size=20))
+        call = channel.unary_unary(f"/khulasa.v1.NewsDigest/{rpc}", request_serializer=None,
+                                   response_deserializer=response_class.FromString)
+        counts[how] += 1
+        try:
+            call(bytes(raw), timeout=60)
+            counts["ok"] += 1
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT, f"{rpc} {how}: {exc.code()} {exc.details()}"
+            assert exc.details()
+            counts["invalid"] += 1
+
+    try:
+        run()
+    finally:
+        channel.close()
+    print("fuzzed bytes:", dict(counts))
+    assert counts["ok"] + counts["invalid"] == 200 and counts["ok"] >= 5 and counts["invalid"] >= 50, dict(counts)
 
 
 def test_shutdown_reports_not_serving_while_draining(bundles):

@@ -32,12 +32,22 @@ def test_persian_is_refused_with_the_field(pipeline):
     assert info.value.field == "texts[1]" and "Persian" in info.value.message
 
 
-def test_long_english_article_is_summarized_in_rounds(pipeline):
+def test_long_english_article_is_summarized_in_rounds(pipeline, monkeypatch):
     paragraph = " ".join(f"Sentence number {i} reports on the economy and the elections." for i in range(40))
     article = "\n\n".join([paragraph] * 3)
     assert pipeline.summarizer.count_tokens(article) > 2 * pipeline.summarizer.max_input_tokens
+    rounds: list[int] = []
+    summarize = pipeline.summarizer.run
+
+    def counted(task, texts, notes=None, sentences=None):  # the real summarizer; each call is one round
+        rounds.append(len(texts))
+        return summarize(task, texts, notes, sentences)
+
+    monkeypatch.setattr(pipeline.summarizer, "run", counted)
     summary = pipeline.summarize(article, max_sentences=3)
     assert summary.detected_language == "en" and 1 <= len(summary.sentences) <= 3
+    # Several chunks summarized first, then their summaries: more than one round.
+    assert len(rounds) >= 2 and rounds[0] > 1, rounds
 
 
 class Spy:
@@ -49,9 +59,9 @@ class Spy:
     def __getattr__(self, name):
         return getattr(self.engine, name)
 
-    def run(self, task, texts, notes=None, sentences=None):
+    def run(self, task, texts, notes=None, sentences=None, alive=None):
         self.calls.append({"task": task, "texts": list(texts), "sentences": sentences})
-        return self.engine.run(task, texts, notes, sentences)
+        return self.engine.run(task, texts, notes, sentences, alive)
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +88,7 @@ def test_an_article_that_fits_is_summarized_in_one_pass(llm_pipeline):
 def test_digest_translates_the_article_in_one_call_and_a_stream_starts_alone(llm_pipeline, seed_text):
     pipeline = llm_pipeline
     spy = pipeline.translator = Spy(pipeline.translator)
+    repairing, pipeline.repair_names = pipeline.repair_names, False  # a name repair is a second call
     try:
         result = pipeline.digest(seed_text, summary_method="extractive")
         [call] = spy.calls  # every piece of every paragraph
@@ -86,4 +97,4 @@ def test_digest_translates_the_article_in_one_call_and_a_stream_starts_alone(llm
         list(pipeline.iter_digest(seed_text, summary_method="extractive"))
         assert len(spy.calls[0]["texts"]) == 1 and len(spy.calls) >= 2  # the stream shows paragraph 0 first
     finally:
-        pipeline.translator = spy.engine
+        pipeline.translator, pipeline.repair_names = spy.engine, repairing

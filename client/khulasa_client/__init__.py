@@ -1,9 +1,10 @@
 """Python client for the khulasa gRPC service (needs only grpcio and protobuf)."""
 
+from khulasa import __version__
+
 from .aio import AsyncClient
 from .client import Client
 from .connection import RetryPolicy
 from .errors import ApiError
 
-__all__ = ["ApiError", "AsyncClient", "Client", "RetryPolicy"]
-__version__ = "0.1.0"
+__all__ = ["ApiError", "AsyncClient", "Client", "RetryPolicy", "__version__"]

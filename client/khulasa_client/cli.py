@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
-import threading
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
 
-import grpc
-from khulasa.v1 import khulasa_pb2 as pb
+from khulasa import __version__
 
-from . import completion
+from . import batch, completion
+from .batch import CONNECTION_CODES, UsageError
 from .client import Client
 from .connection import DEFAULT_SERVER, RetryPolicy
 from .errors import ApiError
 from .inputs import Item, collect, is_batch
-from .outputs import DirectorySink, JsonlSink, Progress
 from .render import FORMATS, render
-
-# Statuses that mean "could not use the server" (exit 2) rather than "this input failed" (exit 1).
-CONNECTION_CODES = {"UNAVAILABLE", "DEADLINE_EXCEEDED", "UNAUTHENTICATED", "PERMISSION_DENIED", "UNIMPLEMENTED"}
-
-
-_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
-
-
-class UsageError(Exception):
-    pass
-
 
 EXAMPLES = {
     "digest": """examples:
@@ -38,25 +24,78 @@ EXAMPLES = {
   khulasa digest - --format json < article.txt        keys: translation, summary, paragraphs, ...
   khulasa digest articles/ --output-dir out/ --format markdown --concurrency 8
   khulasa digest feed.jsonl --output results.jsonl    {"id","text"} lines in; rerun resumes
+  khulasa digest article.txt --server news-mt         options go before or after the command
 """,
     "translate": """examples:
   khulasa translate article.txt
+  khulasa translate article.txt --format html > a.html   Arabic beside English
   khulasa translate articles/ --glob '*.ar.txt' --output-dir out/ --format json
 """,
     "summarize": """examples:
   khulasa summarize article.txt --max-sentences 2
   khulasa summarize article.txt --summary-method extractive
 """,
-    "health": "examples:\n  khulasa health\n  khulasa --server 10.0.0.5:50051 --tls-ca ca.pem health\n",
+    "health": "examples:\n  khulasa health\n  khulasa health --server 10.0.0.5:50051 --tls-ca ca.pem\n",
     "info": "examples:\n  khulasa info\n",
     "completion": "examples:\n  khulasa completion bash > /etc/bash_completion.d/khulasa\n"
-                  "  source <(khulasa completion zsh)\n",
+                  "  source <(khulasa completion zsh)\n"
+                  "  khulasa completion fish > ~/.config/fish/completions/khulasa.fish\n",
 }
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected seconds above 0, got {text!r}")
+    return value
+
+
+def _at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least {minimum}, got {text!r}")
+        return value
+
+    parse.__name__ = f"at least {minimum}"
+    return parse
+
+
+def _connection_options(p: argparse.ArgumentParser, defaults: bool) -> None:
+    """The options of every call, accepted before the command (with their defaults) and after
+    it (without: a value given there overrides one given before)."""
+    server = os.environ.get("KHULASA_SERVER", DEFAULT_SERVER)
+    token = os.environ.get("KHULASA_TOKEN")
+
+    def default(value):
+        return value if defaults else argparse.SUPPRESS
+
+    g = p.add_argument_group("connection (before or after the command)")
+    g.add_argument("--server", default=default(server),
+                   help=f"HOST[:PORT] (port 50051 when none is given), a comma-separated list used in turn, or "
+                        f"dns:///NAME[:PORT] (default: $KHULASA_SERVER, else {DEFAULT_SERVER})")
+    g.add_argument("--timeout", type=_seconds, default=default(300.0), help="seconds per call, retries included (default: 300)")
+    g.add_argument("--retries", type=_at_least(0), default=default(3), help="retries on UNAVAILABLE or RESOURCE_EXHAUSTED (default: 3)")
+    g.add_argument("--token", default=default(token), help="bearer token (default: $KHULASA_TOKEN)")
+    g.add_argument("--token-file", default=default(None), help="file holding the bearer token")
+    g.add_argument("--tls", action="store_true", default=default(False), help="use TLS with the system's trusted CAs")
+    g.add_argument("--tls-ca", default=default(None), help="PEM CA certificate to trust (implies --tls)")
+    g.add_argument("--tls-cert", default=default(None), help="PEM client certificate, for mutual TLS")
+    g.add_argument("--tls-key", default=default(None), help="PEM key of --tls-cert")
+    g.add_argument("--tls-server-name", default=default(None), help="name expected in the server's certificate")
+
+
 def _subparser(sub, name: str, help: str) -> argparse.ArgumentParser:
-    return sub.add_parser(name, help=help, description=help, epilog=EXAMPLES[name],
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(name, help=help, description=help, epilog=EXAMPLES[name],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _connection_options(p, defaults=False)
+    return p
 
 
 def _add_work(p: argparse.ArgumentParser, summary: bool) -> None:
@@ -66,15 +105,16 @@ def _add_work(p: argparse.ArgumentParser, summary: bool) -> None:
     p.add_argument("--glob", default="*.txt", help="files to take from directories (default: %(default)s)")
     p.add_argument("--format", choices=FORMATS, help="text, json, jsonl, markdown or html "
                    "(default: text for one input, jsonl for several)")
-    p.add_argument("--output-dir", help="one result file per input, named by its id")
-    p.add_argument("--output", help="write to this file (JSONL for several inputs) instead of standard output")
-    p.add_argument("--concurrency", type=int, default=4, help="inputs in flight at once (default: %(default)s)")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--output-dir", help="one result file per input, named by its id ('/' makes folders)")
+    out.add_argument("--output", help="write to this file (JSONL for several inputs) instead of standard output")
+    p.add_argument("--concurrency", type=_at_least(1), default=4, help="inputs in flight at once (default: %(default)s)")
     p.add_argument("--source-language", default="", help="ar or en (default: detect)")
     p.add_argument("--glossary", help="TSV file of 'arabic<TAB>english' terms the translation must use")
     if summary:
-        p.add_argument("--max-sentences", type=int, default=0, help="summary length (default: the server's)")
+        p.add_argument("--max-sentences", type=_at_least(0), default=0, help="summary length (default: the server's)")
         p.add_argument("--summary-method", choices=("model", "extractive"), default="",
-                       help="default: the bundle's")
+                       help="model or extractive (default: the bundle's)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -83,32 +123,32 @@ def parser() -> argparse.ArgumentParser:
         description="Translate and summarize Arabic news through a khulasa server.",
         epilog="Run 'khulasa COMMAND --help' for each command's options and examples.",
     )
-    p.add_argument("--server", default=os.environ.get("KHULASA_SERVER", DEFAULT_SERVER),
-                   help="HOST:PORT, a comma-separated list used in turn, or dns:///NAME:PORT "
-                        "(default: $KHULASA_SERVER or %(default)s)")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds per call, retries included (default: %(default)s)")
-    p.add_argument("--retries", type=int, default=3, help="retries on UNAVAILABLE or RESOURCE_EXHAUSTED (default: %(default)s)")
-    p.add_argument("--token", default=os.environ.get("KHULASA_TOKEN"), help="bearer token (default: $KHULASA_TOKEN)")
-    p.add_argument("--token-file", help="file holding the bearer token")
-    p.add_argument("--tls", action="store_true", help="use TLS with the system's trusted CAs")
-    p.add_argument("--tls-ca", help="PEM CA certificate to trust (implies --tls)")
-    p.add_argument("--tls-cert", help="PEM client certificate, for mutual TLS")
-    p.add_argument("--tls-key", help="PEM key of --tls-cert")
-    p.add_argument("--tls-server-name", help="name expected in the server's certificate")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _connection_options(p, defaults=True)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_work(_subparser(sub, "digest", "translation and summary of articles"), summary=True)
     _add_work(_subparser(sub, "translate", "English translation of texts"), summary=False)
     _add_work(_subparser(sub, "summarize", "English summary of articles"), summary=True)
     _subparser(sub, "health", "the server's health status")
-    _subparser(sub, "info", "the server's bundle, models and limits")
+    _subparser(sub, "info", "the server's bundle, models, limits and version")
     comp = _subparser(sub, "completion", "print a shell completion script")
-    comp.add_argument("shell", choices=("bash", "zsh"))
+    comp.add_argument("shell", choices=completion.SHELLS)
     return p
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    """Like parse_args, but an unknown option after the command is reported with that
+    command's usage, not the top-level one."""
+    p = parser()
+    args, unknown = p.parse_known_args(argv)
+    if unknown:
+        completion.subcommands(p)[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def _client(args: argparse.Namespace) -> Client:
     return Client(
-        args.server, timeout=args.timeout, retry=RetryPolicy(max_attempts=1 + max(0, args.retries)),
+        args.server, timeout=args.timeout, retry=RetryPolicy(max_attempts=1 + args.retries),
         token=args.token, token_file=args.token_file, tls=args.tls, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
         tls_key=args.tls_key, tls_server_name=args.tls_server_name,
     )
@@ -129,96 +169,16 @@ def _glossary(args: argparse.Namespace) -> dict[str, str]:
     return entries
 
 
-def _call(client: Client, args: argparse.Namespace, item: Item):
-    if args.command == "digest":
-        return client.digest(item.text, id=item.id, max_sentences=args.max_sentences, source_language=args.source_language,
-                             summary_method=args.summary_method, glossary=args.terms)
-    if args.command == "translate":
-        return client.translate([item.text], source_language=args.source_language, glossary=args.terms)
-    return client.summarize(item.text, max_sentences=args.max_sentences, source_language=args.source_language,
-                            summary_method=args.summary_method, glossary=args.terms)
-
-
 def _single(client: Client, args: argparse.Namespace, item: Item) -> int:
     if item.error:
         raise OSError(item.error)
-    text = render(_call(client, args, item), args.format or "text", "" if item.id == "stdin" else item.id)
+    text = render(batch.call(client, args, item), args.format or "text", "" if item.id == "stdin" else item.id)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
     else:
         sys.stdout.write(text)
     return 0
-
-
-def _results(client: Client, args: argparse.Namespace, todo: list[Item]):
-    """(item id, response or ApiError) as they complete, at most args.concurrency in flight."""
-    if args.command == "digest":
-        slots = threading.Semaphore(args.concurrency)
-
-        def requests():
-            for item in todo:
-                slots.acquire()
-                yield pb.DigestRequest(id=item.id, text=item.text, max_sentences=args.max_sentences,
-                                       source_language=args.source_language, summary_method=args.summary_method,
-                                       glossary=args.terms)
-
-        for response in client.digest_many(requests()):
-            slots.release()
-            if response.error.code:
-                code = _CODE_NAMES.get(response.error.code, str(response.error.code))
-                yield response.id, ApiError(code, response.error.message)
-            else:
-                yield response.id, response
-        return
-    with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
-        futures = {pool.submit(_call, client, args, item): item.id for item in todo}
-        for future in as_completed(futures):
-            try:
-                yield futures[future], future.result()
-            except ApiError as exc:
-                if exc.code in CONNECTION_CODES:
-                    raise
-                yield futures[future], exc
-
-
-def _batch(client: Client, args: argparse.Namespace, items: list[Item]) -> int:
-    fmt = args.format or ("json" if args.output_dir else "jsonl")
-    if args.output_dir:
-        if fmt == "jsonl":
-            raise UsageError("--output-dir writes one file per input: choose --format text, json, markdown or html")
-        sink = DirectorySink(args.output_dir, fmt)
-    elif fmt != "jsonl":
-        raise UsageError(f"several inputs go to one JSONL stream; use --output-dir for --format {fmt}")
-    else:
-        sink = JsonlSink(args.output)
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
-    start = time.monotonic()
-    failures: list[str] = [f"{item.id}: {item.error}" for item in items if item.error]
-    for failure in failures:
-        print(f"khulasa: {failure}", file=sys.stderr)
-    todo = [item for item in items if not item.error and not sink.done(item.id)]
-    skipped = sum(1 for item in items if not item.error) - len(todo)
-    progress = Progress(len(todo))
-    done = 0
-    try:
-        for id, result in _results(client, args, todo):
-            progress.step()
-            if isinstance(result, ApiError):
-                failures.append(f"{id}: {result.code}: {result.message}")
-                progress.clear()
-                print(f"khulasa: {failures[-1]}", file=sys.stderr)
-            else:
-                sink.write(id, result)
-                done += 1
-    finally:
-        progress.close()
-        if isinstance(sink, JsonlSink):
-            sink.close()
-        print(f"khulasa: {done} done, {len(failures)} failed, {skipped} skipped (already written) "
-              f"in {time.monotonic() - start:.1f} s", file=sys.stderr)
-    return 1 if failures else 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -235,11 +195,11 @@ def run(args: argparse.Namespace) -> int:
         args.terms = _glossary(args)
         if not is_batch(args.inputs) and not args.output_dir:
             return _single(client, args, next(collect(args.inputs, args.glob)))
-        return _batch(client, args, list(collect(args.inputs, args.glob)))
+        return batch.run(client, args, list(collect(args.inputs, args.glob)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parse(argv)
     try:
         return run(args)
     except UsageError as exc:

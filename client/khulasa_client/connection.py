@@ -3,18 +3,23 @@ shared by the sync and asyncio clients."""
 
 from __future__ import annotations
 
-import itertools
 import json
 import random
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 
-DEFAULT_SERVER = "127.0.0.1:50051"
+DEFAULT_PORT = 50051
+DEFAULT_SERVER = f"127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_MAX_MESSAGE_BYTES = 8 * 1024 * 1024
-RETRYABLE = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED"})
+# Every khulasa call is idempotent, so these are safe to send again. CANCELLED is among them
+# because this client never sees its own cancellations as a status (they raise instead): a
+# CANCELLED status comes from a server that stopped with the call still waiting for a handler
+# (gRPC core cancels such calls on shutdown: grpc/grpc#41785), and another replica can answer it.
+RETRYABLE = frozenset({"UNAVAILABLE", "RESOURCE_EXHAUSTED", "CANCELLED"})
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,8 @@ NO_RETRY = RetryPolicy(max_attempts=1)
 
 @dataclass(frozen=True)
 class Connection:
-    """targets: one "host:port" (or a "dns:///name:port" with several addresses, balanced
-    round-robin), or several, used in turn with failover on UNAVAILABLE."""
+    """targets: one "host:port" (or a name with several addresses, balanced round-robin:
+    "dns:///name:port", "ipv4:A:port,B:port"), or several, used in turn with failover."""
 
     targets: tuple[str, ...] = (DEFAULT_SERVER,)
     tls: bool = False
@@ -55,7 +60,11 @@ class Connection:
     @classmethod
     def make(cls, targets: str | Sequence[str] = DEFAULT_SERVER, token_file: str | None = None, **kwargs) -> "Connection":
         if isinstance(targets, str):
-            targets = [t.strip() for t in targets.split(",") if t.strip()]
+            if targets.strip().startswith(("ipv4:", "ipv6:")):  # gRPC's own list: one balanced name
+                targets = [targets.strip()]
+            else:  # HOST:PORT,HOST:PORT: servers used in turn
+                targets = [t.strip() for t in targets.split(",") if t.strip()]
+        targets = [with_port(t) for t in targets]
         if not targets:
             raise ValueError("no server address given")
         if token_file:
@@ -95,6 +104,32 @@ class Connection:
         return module.secure_channel(target, credentials, options=self.options())
 
 
+_PORT = re.compile(r":\d+$")
+
+
+def _address_with_port(address: str) -> str:
+    if address.startswith("["):  # [IPv6] or [IPv6]:port
+        return address if re.search(r"\]:\d+$", address) else f"{address}:{DEFAULT_PORT}"
+    if address.count(":") > 1:  # a bare IPv6 address: no port can be told apart
+        return f"[{address}]:{DEFAULT_PORT}"
+    return address if _PORT.search(address) or not address else f"{address}:{DEFAULT_PORT}"
+
+
+def with_port(target: str) -> str:
+    """A target with khulasa's port where it names none ("news-mt" → "news-mt:50051"; gRPC
+    itself would pick 443). Applies to plain hosts, [IPv6], dns:///NAME and each address of
+    ipv4:/ipv6: lists; unix: sockets are left alone."""
+    if target.startswith(("unix:", "unix-abstract:", "vsock:")):
+        return target
+    if target.startswith(("ipv4:", "ipv6:")):
+        scheme, _, addresses = target.partition(":")
+        return f"{scheme}:" + ",".join(_address_with_port(a) for a in addresses.split(","))
+    if target.startswith("dns:"):
+        head, _, name = target.rpartition("/")
+        return f"{head}/{_address_with_port(name)}" if head else f"dns:{_address_with_port(target[4:])}"
+    return _address_with_port(target)
+
+
 def retry_wait(policy: RetryPolicy, code: str, retry_after: float | None, attempt: int, remaining: float) -> float | None:
     """Seconds to wait before attempt number `attempt` (1-based retries), or None to give up:
     the code is not retryable, attempts are spent, or the wait would pass the deadline."""
@@ -102,25 +137,3 @@ def retry_wait(policy: RetryPolicy, code: str, retry_after: float | None, attemp
         return None
     wait = policy.delay(attempt - 1, retry_after)
     return wait if wait < remaining else None
-
-
-class ClientBase:
-    """What Client and AsyncClient share: the connection, channels and stubs, one per target."""
-
-    aio = False
-
-    def __init__(self, target: str | Sequence[str] = DEFAULT_SERVER, *, timeout: float = 300.0,
-                 retry: RetryPolicy | None = None, metadata: Sequence[tuple[str, str]] = (),
-                 token_file: str | None = None, **connection):
-        from grpc_health.v1 import health_pb2_grpc
-        from khulasa.v1 import khulasa_pb2_grpc
-
-        if retry is not None:
-            connection["retry"] = retry
-        self.connection = Connection.make(target, token_file=token_file, **connection)
-        self.timeout = timeout
-        self._metadata = self.connection.metadata(tuple(metadata))
-        self._channels = [self.connection.channel(t, aio=self.aio) for t in self.connection.targets]
-        self._stubs = [khulasa_pb2_grpc.NewsDigestStub(c) for c in self._channels]
-        self._health = [health_pb2_grpc.HealthStub(c) for c in self._channels]
-        self._turn = itertools.count()

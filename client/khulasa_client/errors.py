@@ -8,11 +8,13 @@ import grpc
 class ApiError(Exception):
     """code: the gRPC status name; message: the server's text; request_id: the server's id for
     the call (quote it in a bug report); fields: field → problem, for INVALID_ARGUMENT;
-    retry_after: seconds the server asked the client to wait, if it did."""
+    retry_after: seconds the server asked the client to wait, if it did; id: the item's id,
+    for an item of digest_many."""
 
     def __init__(self, code: str, message: str, request_id: str = "", fields: dict[str, str] | None = None,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, id: str = ""):
         super().__init__(f"{code}: {message}")
+        self.id = id
         self.code = code
         self.message = message
         self.request_id = request_id

@@ -15,22 +15,36 @@ class Item:
     id: str
     text: str = ""
     error: str = ""  # why the input could not be read; the item counts as failed
+    where: str = ""  # the file (and line) it came from, for messages
 
 
 def _read(path: Path, id: str) -> Item:
     try:
-        return Item(id, path.read_text(encoding="utf-8"))
+        return Item(id, path.read_text(encoding="utf-8"), where=str(path))
     except UnicodeDecodeError:
-        return Item(id, error=f"{path}: not UTF-8 text")
+        return Item(id, error=f"{path}: not UTF-8 text", where=str(path))
     except OSError as exc:
-        return Item(id, error=f"{path}: {exc.strerror or exc}")
+        return Item(id, error=f"{path}: {exc.strerror or exc}", where=str(path))
+
+
+def _unicode_problem(value: str) -> str:
+    """Why a string cannot be sent (gRPC strings are UTF-8), or ""."""
+    try:
+        value.encode("utf-8")
+        return ""
+    except UnicodeEncodeError as exc:
+        return f"lone surrogate {value[exc.start]!a} at character {exc.start}: not valid Unicode text"
+
+
+def _printable(id: str) -> str:
+    return id.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _jsonl(path: Path) -> Iterator[Item]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        yield Item(str(path), error=f"{path}: {exc}")
+        yield Item(str(path), error=f"{path}: {exc}", where=str(path))
         return
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -39,19 +53,32 @@ def _jsonl(path: Path) -> Iterator[Item]:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Item(where, error=f"{where}: not JSON ({exc.msg})")
+            yield Item(where, error=f"{where}: not JSON ({exc.msg})", where=where)
             continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            yield Item(str(record.get("id", where)) if isinstance(record, dict) else where,
-                       error=f"{where}: needs a \"text\" string")
+            yield Item(_printable(str(record.get("id", where))) if isinstance(record, dict) else where,
+                       error=f"{where}: needs a \"text\" string", where=where)
             continue
-        yield Item(str(record.get("id") or where), record["text"])
+        id = str(record.get("id") or where)
+        problems = [f"{where}: {name} has a {problem}" for name, value in (("id", id), ("text", record["text"]))
+                    if (problem := _unicode_problem(value))]
+        if problems:
+            yield Item(_printable(id), error=problems[0], where=where)
+        else:
+            yield Item(id, record["text"], where=where)
+
+
+def _stdin() -> Item:
+    try:
+        return Item("stdin", sys.stdin.buffer.read().decode("utf-8"), where="standard input")
+    except UnicodeDecodeError:
+        return Item("stdin", error="standard input: not UTF-8 text", where="standard input")
 
 
 def collect(paths: list[str], glob: str = "*.txt") -> Iterator[Item]:
     for raw in paths:
         if raw == "-":
-            yield Item("stdin", sys.stdin.read())
+            yield _stdin()
             continue
         path = Path(raw)
         if path.is_dir():

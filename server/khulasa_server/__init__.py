@@ -1,3 +1,3 @@
 """khulasa server: Arabic news to English translation and summary on CTranslate2."""
 
-__version__ = "0.1.0"
+from khulasa import __version__  # the package metadata, as for the client

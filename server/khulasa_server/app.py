@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -14,7 +16,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import config, glossary, logs, metrics, security
+from . import __version__, config, glossary, interceptors, logs, metrics, security
 from .engines import Runtime
 from .pipeline import Pipeline
 from .service import NewsDigestService
@@ -32,10 +34,17 @@ class Server:
         self.health = health.HealthServicer()
         self.auth = security.TokenAuth(settings.auth_token_file) if settings.auth_token_file else None
         limit = settings.max_message_bytes
+        self.client_limit = interceptors.ClientLimit(settings.max_inflight_per_client)  # HTTP shares it
+        chain = [interceptors.Observe(limit), self.auth, self.client_limit, interceptors.Decode(limit)]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
-            interceptors=[self.auth] if self.auth else [],
-            options=[("grpc.max_receive_message_length", limit), ("grpc.max_send_message_length", limit)],
+            interceptors=[i for i in chain if i is not None],
+            # gRPC's own limits are twice ours: a message between the two reaches khulasa, which
+            # refuses it with a status naming max_message_bytes (in DigestMany, as one failed
+            # item); only one over twice the limit is cut off by gRPC itself.
+            options=[("grpc.max_receive_message_length", 2 * limit), ("grpc.max_send_message_length", 2 * limit),
+                     # Without this, a second server started on the same port shares it.
+                     ("grpc.so_reuseport", 0)],
         )
         khulasa_pb2_grpc.add_NewsDigestServicer_to_server(self.service, self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
@@ -44,6 +53,11 @@ class Server:
         )
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.port = 0
+        self.http = None
+        if settings.http_listen:  # same process, same servicer and pipeline
+            from .http import HttpServer
+
+            self.http = HttpServer(self.service, self.auth, self.client_limit, settings)
 
     def _set_health(self, status) -> None:
         for name in ("", SERVICE_NAME):
@@ -51,10 +65,14 @@ class Server:
 
     def start(self) -> int:
         s = self.settings
-        if s.tls_cert:
-            port = self.grpc.add_secure_port(s.listen, security.server_credentials(s.tls_cert, s.tls_key, s.tls_client_ca))
-        else:
-            port = self.grpc.add_insecure_port(s.listen)
+        _check_free(s.listen)
+        try:
+            if s.tls_cert:
+                port = self.grpc.add_secure_port(s.listen, security.server_credentials(s.tls_cert, s.tls_key, s.tls_client_ca))
+            else:
+                port = self.grpc.add_insecure_port(s.listen)
+        except RuntimeError:  # gRPC could not bind (a race with another process, an odd address)
+            port = 0
         if not security.is_loopback(s.listen) and not (s.tls_cert and self.auth):
             log.warning(
                 "SERVING ON A NON-LOOPBACK ADDRESS WITHOUT %s: anyone who can reach %s can use this server",
@@ -62,11 +80,17 @@ class Server:
                 s.listen,
             )
         if port == 0:
-            raise OSError(f"could not listen on {self.settings.listen}")
+            raise OSError(f"could not listen on {self.settings.listen}: the port is in use or the address is not this machine's")
         self.grpc.start()
         self.port = port
         host = self.settings.listen.rsplit(":", 1)[0]
-        log.info("listening", extra={"address": f"{host}:{port}"})
+        log.info("listening", extra={"address": f"{host}:{port}", "version": __version__})
+        if self.http:
+            http_port = self.http.start()
+            log.info("listening (HTTP)", extra={"address": f"{s.http_listen.rsplit(':', 1)[0]}:{http_port}"})
+            if not security.is_loopback(s.http_listen) and not (s.tls_cert and self.auth):
+                log.warning("HTTP ON A NON-LOOPBACK ADDRESS WITHOUT TLS AND TOKEN AUTH: anyone who can reach %s "
+                            "can use this server", s.http_listen)
         return port
 
     def load(self) -> None:
@@ -98,20 +122,45 @@ class Server:
         """Prometheus over HTTP on --metrics-listen; returns the port."""
         import prometheus_client
 
-        host, _, port = self.settings.metrics_listen.rpartition(":")
-        server, _ = prometheus_client.start_http_server(int(port), addr=host or "127.0.0.1")
+        host, port = config.address(self.settings.metrics_listen, "metrics_listen", host_required=False)
+        server, _ = prometheus_client.start_http_server(port, addr=host.strip("[]") or "127.0.0.1")
         self._metrics_server = server
         return server.server_port
 
     def stop(self, grace: float | None = None, drain: float | None = None) -> None:
         self.health.enter_graceful_shutdown()  # NOT_SERVING from now on
+        if self.http:
+            self.http.drain()
         time.sleep(self.settings.drain if drain is None else drain)  # still accepting calls meanwhile
-        self.grpc.stop(self.settings.grace if grace is None else grace).wait()
+        grace = self.settings.grace if grace is None else grace
+        stopped = self.grpc.stop(grace)
+        if self.http:
+            self.http.stop(grace)
+        stopped.wait()
         self.service.close()
         if self.service.pipeline is not None:
             self.service.pipeline.close()
         if getattr(self, "_metrics_server", None) is not None:
             self._metrics_server.shutdown()
+
+
+def _check_free(listen: str) -> None:
+    """A clear message when the port is taken, before gRPC tries (it logs its own lines)."""
+    host, port = config.address(listen, "listen")
+    if port == 0:
+        return
+    try:
+        addresses = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except OSError:
+        return  # gRPC resolves it, or says it cannot
+    for family, kind, proto, _, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC binds
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    raise OSError(f"cannot listen on {listen}: the port is in use (another server?)") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,14 +179,15 @@ def main(argv: list[str] | None = None) -> int:
         server.start()
         if settings.metrics_listen:
             log.info("metrics", extra={"address": settings.metrics_listen.rpartition(":")[0] + f":{server.start_metrics()}"})
-    except OSError as exc:
-        log.error(str(exc))
+    except (OSError, ValueError) as exc:
+        log.error("cannot start: %s", exc)
+        server.stop(0, 0)
         return 2
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
-    if server.auth:
-        signal.signal(signal.SIGHUP, lambda *_: server.auth.reload())
+    # SIGHUP, whose default action ends the process, must never stop a server.
+    signal.signal(signal.SIGHUP, lambda *_: _reload(server))
     try:
         server.load()
     except Exception as exc:  # a bad bundle must end the process with a message, not a trace
@@ -148,6 +198,13 @@ def main(argv: list[str] | None = None) -> int:
     log.info("shutting down", extra={"grace": settings.grace})
     server.stop()
     return 0
+
+
+def _reload(server: Server) -> None:
+    if server.auth:
+        server.auth.reload()
+    else:
+        log.info("SIGHUP: nothing to reload (no --auth-token-file)")
 
 
 if __name__ == "__main__":

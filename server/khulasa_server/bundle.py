@@ -15,11 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BundleError
+from .text.segment import MIN_BUDGET
 
 MANIFEST = "khulasa.json"
 FORMAT = 1
 ROLES = ("translate", "summarize")
 ENGINES = ("seq2seq", "generator")
+MAX_INPUT_TOKENS = 32768  # no model khulasa serves reads more at once
+# Decoding options a manifest may set per task: (kind, smallest value). Anything else is
+# refused at load: a misspelled option would otherwise be ignored without a word.
+DECODING = {
+    "beam_size": (int, 1),
+    "length_penalty": (float, None),
+    "repetition_penalty": (float, 0.0),
+    "no_repeat_ngram_size": (int, 0),
+    "max_length_ratio": (float, 0.0),
+    "max_length_extra": (int, 0),
+    "max_decoding_length": (int, 1),
+    "min_decoding_length": (int, 0),
+    "min_length_ratio": (float, 0.0),
+}
 
 
 def khulasa_home() -> Path:
@@ -110,11 +125,60 @@ def _require(mapping: dict[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
+def _number(value: Any, kind: type, low: float | None, where: str) -> None:
+    ok = isinstance(value, int if kind is int else (int, float)) and not isinstance(value, bool)
+    if not ok or (low is not None and value < low) or (kind is float and value != value):
+        wanted = "an integer" if kind is int else "a number"
+        bound = "" if low is None else f" of at least {low}"
+        raise BundleError(f"{where}: expected {wanted}{bound}, got {value!r}")
+
+
+def _strings(value: Any, where: str) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise BundleError(f"{where}: expected a list of non-empty strings, got {value!r}")
+
+
+def _check_entry(raw: dict[str, Any], where: str) -> None:
+    """Values a model entry must hold for the server to work at all, checked before serving:
+    a nonsense value would otherwise pass health checks and fail every call."""
+    tokens = raw.get("max_input_tokens")
+    _number(tokens, int, MIN_BUDGET, f"{where}.max_input_tokens")
+    if tokens > MAX_INPUT_TOKENS:
+        raise BundleError(f"{where}.max_input_tokens: {tokens} is more than any model reads at once ({MAX_INPUT_TOKENS})")
+    decoding = raw.get("decoding", {})
+    if not isinstance(decoding, dict):
+        raise BundleError(f"{where}.decoding: expected an object of tasks, got {decoding!r}")
+    for task, options in decoding.items():
+        if task not in ROLES or not isinstance(options, dict):
+            raise BundleError(f"{where}.decoding.{task}: expected a task ({', '.join(ROLES)}) with an object of options")
+        for option, value in options.items():
+            if option not in DECODING:
+                raise BundleError(f"{where}.decoding.{task}.{option}: unknown option; known: {', '.join(DECODING)}")
+            _number(value, *DECODING[option], f"{where}.decoding.{task}.{option}")
+    for key in ("source_prefix", "source_suffix", "target_prefix", "end_tokens"):
+        if key in raw:
+            _strings(raw[key], f"{where}.{key}")
+    if not isinstance(raw.get("tokenizer"), dict):
+        raise BundleError(f"{where}.tokenizer: expected an object, got {raw.get('tokenizer')!r}")
+
+
+def _check_prompts(entry: "ModelEntry", role: str, where: str) -> None:
+    """A generator model needs a prompt for each role it serves, with the text's place in it."""
+    prompt = entry.prompts.get(role) if isinstance(entry.prompts, dict) else None
+    user = prompt.get("user") if isinstance(prompt, dict) else None
+    if not isinstance(user, str) or "{text}" not in user:
+        raise BundleError(f"{where}.prompts.{role}.user: expected a prompt containing {{text}}, got {user!r}")
+    if not isinstance(prompt.get("system", ""), str):
+        raise BundleError(f"{where}.prompts.{role}.system: expected a string")
+
+
 def _model_entry(root: Path, name: str, raw: dict[str, Any]) -> ModelEntry:
     where = f"{root / MANIFEST}: models.{name}"
     engine = _require(raw, "engine", where)
     if engine not in ENGINES:
         raise BundleError(f"{where}: engine '{engine}' is not one of {', '.join(ENGINES)}")
+    _require(raw, "max_input_tokens", where)
+    _check_entry(raw, where)
     return ModelEntry(
         name=name,
         path=root / _require(raw, "path", where),
@@ -177,6 +241,8 @@ def load(name_or_path: str | Path, verify_checksums: bool = True) -> Bundle:
     for role in ROLES:
         if roles.get(role) not in models:
             raise BundleError(f"{manifest_path}: role '{role}' must name one of the models {sorted(models)}")
+        if models[roles[role]].engine == "generator":
+            _check_prompts(models[roles[role]], role, f"{manifest_path}: models.{roles[role]}")
     if verify_checksums:
         verify(root, _require(raw, "checksums", str(manifest_path)))
     languages = raw.get("languages", {})

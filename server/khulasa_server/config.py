@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from . import __version__
+
 DEFAULT_BUNDLE = "qwen2.5-coder-1.5b"
+INT_MAX = 2**31 - 1  # gRPC options and the protocol's limits are 32-bit
+MAX_MESSAGE_BYTES = 2**30  # gRPC's own limit is set to twice this, which must stay below INT_MAX
+LOG_LEVELS = ("debug", "info", "warning", "error")
+_HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*")
 
 
 @dataclass
@@ -27,6 +36,8 @@ class Settings:
     max_queue_tokens: int = 65536
     cache_size: int = 10000
     metrics_listen: str = ""
+    http_listen: str = ""
+    http_timeout: float = 600.0
     workers: int = 128
     digest_many_concurrency: int = 4
     max_text_chars: int = 100_000
@@ -49,7 +60,7 @@ _HELP = {
     "bundle": "bundle directory, or a bundle name under $KHULASA_HOME/bundles",
     "listen": "HOST:PORT to serve on (port 0 picks a free port)",
     "device": "auto, cpu or cuda",
-    "compute_type": "CTranslate2 compute type; default: int8 on CPU, int8_float16 on a GPU",
+    "compute_type": "CTranslate2 compute type; 'default': int8 on CPU, int8_float16 on a GPU",
     "inter_threads": "parallel model replicas (CTranslate2 inter_threads)",
     "intra_threads": "threads per replica; 0: cores / inter_threads",
     "max_batch_tokens": "largest padded batch handed to CTranslate2, in tokens",
@@ -57,6 +68,9 @@ _HELP = {
     "max_queue_tokens": "source tokens of work allowed to wait; past it, RESOURCE_EXHAUSTED with a retry hint",
     "cache_size": "translated sentences kept in the in-memory cache (0: none)",
     "metrics_listen": "HOST:PORT for Prometheus metrics over HTTP (off when empty)",
+    "http_listen": "HOST:PORT for the HTTP API (LibreTranslate-compatible and /v1 JSON) and the reading page "
+    "at / (off when empty)",
+    "http_timeout": "seconds an HTTP request may take (a client's X-Request-Timeout header can only shorten it)",
     "workers": "gRPC handler threads: how many requests are worked on at once, and so the largest batch",
     "digest_many_concurrency": "articles of one DigestMany stream processed at once",
     "max_text_chars": "longest accepted text, in characters",
@@ -79,6 +93,8 @@ _HELP = {
 
 
 def _coerce(name: str, kind: type, value: Any) -> Any:
+    """A value from the TOML file or the environment, in the setting's type. Strict: a TOML
+    1.9 or true for a count is refused, not rounded to 1."""
     if kind is bool:
         if isinstance(value, bool):
             return value
@@ -88,10 +104,49 @@ def _coerce(name: str, kind: type, value: Any) -> Any:
         if text in ("0", "false", "no", "off"):
             return False
         raise ValueError(f"{name}: expected true or false, got {value!r}")
+    if kind is str:
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: expected a string, got {value!r}")
+        return value
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: expected {kind.__name__}, got {value!r}")
+    if kind is int:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"\s*[+-]?\d+\s*", value):
+            return int(value)
+        raise ValueError(f"{name}: expected int, got {value!r}")
     try:
         return kind(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name}: expected {kind.__name__}, got {value!r}") from None
+
+
+def address(value: str, name: str, host_required: bool = True) -> tuple[str, int]:
+    """(host, port) of a HOST:PORT setting; IPv6 hosts in brackets ([::1]:50051)."""
+    usage = f"{name}: expected HOST:PORT with a port from 0 to 65535 (IPv6 in brackets, e.g. [::1]:50051), got {value!r}"
+    host, sep, port = value.rpartition(":")
+    if not sep or not re.fullmatch(r"\d{1,5}", port) or int(port) > 65535:
+        raise ValueError(usage)
+    if not host:
+        if host_required:
+            raise ValueError(usage)
+        return host, int(port)
+    if host.startswith("[") and host.endswith("]"):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise ValueError(f"{name}: {host} is not an IPv6 address") from None
+    elif ":" in host:
+        raise ValueError(usage)
+    elif re.fullmatch(r"[\d.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ValueError(f"{name}: {host} is not an IPv4 address") from None
+    elif not _HOSTNAME.fullmatch(host):
+        raise ValueError(f"{name}: {host!r} is not a host name")
+    return host, int(port)
 
 
 def _types() -> dict[str, type]:
@@ -106,14 +161,25 @@ def parser() -> argparse.ArgumentParser:
         epilog="Every flag can also be set as KHULASA_<NAME> (e.g. KHULASA_LISTEN) or in the "
         "TOML file given by --config / KHULASA_CONFIG (keys as the flag names, with _).",
     )
-    p.add_argument("--config", help="TOML settings file")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--config", help="TOML settings file (default: $KHULASA_CONFIG, else none)")
+    defaults = Settings()
     for name, kind in _types().items():
         flag = "--" + name.replace("_", "-")
+        # The parser's own default stays None so that file and environment can be told from a
+        # flag; the help shows the built-in value.
+        help = f"{_HELP[name]} (default: {_shown(getattr(defaults, name))})".replace("%", "%%")
         if kind is bool:
-            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction, help=_HELP[name])
+            p.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction, help=help)
         else:
-            p.add_argument(flag, dest=name, default=None, type=kind, help=_HELP[name])
+            p.add_argument(flag, dest=name, default=None, type=kind, help=help)
     return p
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value) if value != "" else "none"
 
 
 def load(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -144,8 +210,15 @@ def load(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
 def validate(s: Settings) -> None:
     if s.device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device: expected auto, cpu or cuda, got {s.device!r}")
-    if ":" not in s.listen:
-        raise ValueError(f"listen: expected HOST:PORT, got {s.listen!r}")
+    address(s.listen, "listen")
+    if s.metrics_listen:
+        address(s.metrics_listen, "metrics_listen", host_required=False)
+    if s.http_listen:
+        address(s.http_listen, "http_listen")
+    if not s.http_timeout > 0:
+        raise ValueError("http_timeout: must be more than 0")
+    if s.log_level.lower() not in LOG_LEVELS:
+        raise ValueError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
     if bool(s.tls_cert) != bool(s.tls_key):
         raise ValueError("tls_cert and tls_key go together")
     if s.tls_client_ca and not s.tls_cert:
@@ -155,3 +228,16 @@ def validate(s: Settings) -> None:
                  "max_inflight_per_client"):
         if getattr(s, name) < 1:
             raise ValueError(f"{name}: must be at least 1")
+    for name in ("intra_threads", "cache_size"):
+        if getattr(s, name) < 0:
+            raise ValueError(f"{name}: must be 0 or more")
+    for f in fields(Settings):
+        value = getattr(s, f.name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > INT_MAX:
+            raise ValueError(f"{f.name}: {value} is too large (at most {INT_MAX})")
+    if s.max_message_bytes > MAX_MESSAGE_BYTES:
+        raise ValueError(f"max_message_bytes: {s.max_message_bytes} is too large (at most {MAX_MESSAGE_BYTES}, 1 GiB)")
+    for name in ("batch_delay_ms", "grace", "drain"):
+        value = getattr(s, name)
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{name}: must be a number of 0 or more, got {value}")

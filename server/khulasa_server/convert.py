@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from khulasa.v1 import khulasa_pb2 as pb
 
+from . import __version__
 from . import results as r
 
 
@@ -51,3 +52,39 @@ def event(request_id: str, e: r.ParagraphResult | r.SummaryResult | r.Done) -> p
     if isinstance(e, r.SummaryResult):
         return pb.DigestEvent(summary=pb.Summary(text=e.text, sentences=summary_sentences(e)))
     return pb.DigestEvent(done=pb.DigestDone(id=request_id, detected_language=e.detected_language, timings=timings(e.timings)))
+
+
+def model_info(pipeline, limits, runtime_info: dict[str, str]) -> pb.ModelInfo:
+    """What GetModelInfo answers: the bundle's models and languages, the server's limits
+    (config.Settings) and where the models run."""
+    b = pipeline.bundle
+    models = [
+        pb.ModelDescription(
+            name=name,
+            roles=[role for role, model in b.roles.items() if model == name],
+            family=entry.family,
+            engine=entry.engine,
+            quantization=entry.quantization,
+            source=entry.source,
+            license=entry.license,
+            max_input_tokens=entry.max_input_tokens,
+        )
+        for name, entry in b.models.items()
+    ]
+    return pb.ModelInfo(
+        bundle_name=b.name,
+        bundle_version=b.version,
+        models=models,
+        source_languages=list(pipeline.languages),
+        target_language=b.target_language,
+        limits=pb.Limits(
+            max_text_chars=limits.max_text_chars,
+            max_texts=limits.max_texts,
+            max_message_bytes=limits.max_message_bytes,
+            max_summary_sentences=limits.max_summary_sentences,
+        ),
+        device=runtime_info.get("device", ""),
+        compute_type=runtime_info.get("compute_type", ""),
+        default_summary_method=b.summary_method,
+        server_version=__version__,
+    )

@@ -10,6 +10,11 @@ SERVER_PACKAGES = ("ctranslate2", "sentencepiece", "tokenizers", "numpy", "grpc_
 
 
 def _check(prog: str) -> None:
+    if sys.argv[1:] == ["--version"]:  # answerable without the server's packages
+        from khulasa import __version__
+
+        print(f"{prog} {__version__}")
+        sys.exit(0)
     missing = [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
         print(f"{prog}: needs the server packages ({', '.join(missing)} missing): pip install 'khulasa[server]'",
@@ -27,5 +32,16 @@ def server() -> int:
 def models() -> int:
     _check("khulasa-models")
     from .models_cli import main
+
+    return main()
+
+
+def bulk() -> int:
+    _check("khulasa-bulk")
+    missing = [name for name in ("ray", "pyarrow") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"khulasa-bulk: needs Ray Data ({', '.join(missing)} missing): pip install 'khulasa[ray]'", file=sys.stderr)
+        return 2
+    from .bulk.cli import main
 
     return main()

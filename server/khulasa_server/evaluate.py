@@ -11,8 +11,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from . import names
 from .checks import number_found, source_numbers
+from .names.repair import NAME_FLAGS
 from .pipeline import Pipeline
+from .text.normalize import normalize
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -70,22 +73,118 @@ def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
         engine.entry.decoding.setdefault(task, {})[option] = value
 
 
-def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[str], max_sentences: int = 2) -> dict[str, Any]:
+def name_flag_scores(entities: list[list[str]], hypotheses: list[str], warnings: list[list[str]]) -> dict[str, Any]:
+    """How well the name flags (missing_name, unverified_name) point at sentences whose English
+    lost a listed name, sentence by sentence: precision = flagged sentences that did lose one,
+    recall = sentences that lost one and were flagged. A name counts as lost when its listed
+    spelling is absent ("exact"), or, less strictly, when no capitalized word of the English has
+    its consonants either ("any spelling": Shakari for Shoukry is kept, Sherry is not)."""
+    flagged = [any(w.startswith(NAME_FLAGS) for w in ws) for ws in warnings]
+    out: dict[str, Any] = {"flagged_sentences": sum(flagged)}
+    lost_exact = [any(e.lower() not in h.lower() for e in ents) for ents, h in zip(entities, hypotheses)]
+    lost_any = [any(not names.english_name_kept(e, h) for e in ents) for ents, h in zip(entities, hypotheses)]
+    for label, lost in (("exact", lost_exact), ("any_spelling", lost_any)):
+        both = sum(a and b for a, b in zip(lost, flagged))
+        out[label] = {
+            "sentences_losing_a_name": sum(lost),
+            "precision": round(100 * both / sum(flagged), 1) if any(flagged) else None,
+            "recall": round(100 * both / sum(lost), 1) if any(lost) else None,
+        }
+    return out
+
+
+def name_finder_scores(sentences: list[dict[str, Any]]) -> dict[str, Any]:
+    """What the name finder sees in the sources, against the listed names (no model needed):
+    listed names covered by a gazetteer hit or a candidate, and candidates that are a listed
+    name (matched by consonant skeleton, so Shoukry is شكري)."""
+    covered = listed = candidates_total = candidates_listed = places_total = places_listed = 0
+    for s in sentences:
+        found = names.find(normalize(s["ar"]))
+        entities = s.get("entities", [])
+        joined = " ".join(entities)
+        places = [h for h in found.places if names.place_kept(h, joined)]
+        others = [c for c in found.others if names.other_kept(c, joined)]
+        places_total += len(found.places)
+        places_listed += len(places)
+        candidates_total += len(found.others)
+        candidates_listed += len(others)
+        for entity in entities:
+            listed += 1
+            covered += any(names.place_kept(h, entity) for h in found.places) or any(names.other_kept(c, entity) for c in found.others)
+    return {
+        "listed_names": listed,
+        "covered": round(100 * covered / max(1, listed), 1),
+        "gazetteer_hits": places_total,
+        "gazetteer_hits_listed": round(100 * places_listed / max(1, places_total), 1),
+        "candidates": candidates_total,
+        "candidates_listed": round(100 * candidates_listed / max(1, candidates_total), 1),
+    }
+
+
+def translation_scores(sentences: list[dict[str, Any]], hypotheses: list[str]) -> dict[str, Any]:
+    """BLEU, chrF, numbers kept and names kept of one English output per sentence."""
     import sacrebleu
 
-    sentences = [s for a in articles for s in a["sentences"]]
-    start = time.perf_counter()
-    hypotheses = [r.text for r in pipeline.translate([s["ar"] for s in sentences], source_language="ar")]
-    translate_seconds = time.perf_counter() - start
     references = [s["en"] for s in sentences]
     bleu_metric, chrf_metric = sacrebleu.BLEU(), sacrebleu.CHRF()
     bleu = bleu_metric.corpus_score(hypotheses, [references])
     chrf = chrf_metric.corpus_score(hypotheses, [references])
-
     numbers = [(n, h) for s, h in zip(sentences, hypotheses) for n in source_numbers(s["ar"])]
     entities = [(e, h) for s, h in zip(sentences, hypotheses) for e in s.get("entities", [])]
     numbers_found = sum(number_found(n, h) for n, h in numbers)
     entities_found = sum(e.lower() in h.lower() for e, h in entities)
+    return {
+        "bleu": round(bleu.score, 1),
+        "chrf": round(chrf.score, 1),
+        "number_recall": round(100 * numbers_found / max(1, len(numbers)), 1),
+        "entity_recall": round(100 * entities_found / max(1, len(entities)), 1),
+        "faithfulness": round(100 * (numbers_found + entities_found) / max(1, len(numbers) + len(entities)), 1),
+        "numbers": len(numbers),
+        "entities": len(entities),
+        "metric_signatures": {"bleu": bleu_metric.get_signature().format(), "chrf": chrf_metric.get_signature().format()},
+    }
+
+
+def _found(entities: list[str], text: str) -> int:
+    return sum(e.lower() in text.lower() for e in entities)
+
+
+def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[str], max_sentences: int = 2) -> dict[str, Any]:
+    sentences = [s for a in articles for s in a["sentences"]]
+    repairs = pipeline.name_repairs
+    before = (repairs.tried, repairs.kept, repairs.seconds)
+    repairs.record = []
+    start = time.perf_counter()
+    translations = pipeline.translate([s["ar"] for s in sentences], source_language="ar")
+    translate_seconds = time.perf_counter() - start
+    hypotheses = [r.text for r in translations]
+    quality = translation_scores(sentences, hypotheses)
+    warnings = [[w for seg in r.segments for w in seg.warnings] for r in translations]
+    flags = name_flag_scores([s.get("entities", []) for s in sentences], hypotheses, warnings)
+
+    log, repairs.record = repairs.record, None
+    kept = {src: (first, second) for src, first, second, better in log if better}
+    # The first decoding of every sentence, as it was before any repair replaced it: the same
+    # run without the repair (the first pass does not depend on it).
+    first_pass = [kept.get(normalize(s["ar"]), (h,))[0] for s, h in zip(sentences, hypotheses)]
+    by_source = {normalize(s["ar"]): s.get("entities", []) for s in sentences}
+    repair = {
+        "segments": len(sentences),
+        "tried": repairs.tried - before[0],
+        "kept": repairs.kept - before[1],
+        "seconds": round(repairs.seconds - before[2], 1),
+        "names_fixed": sum(max(0, _found(by_source.get(src, []), second) - _found(by_source.get(src, []), first))
+                           for src, (first, second) in kept.items()),
+        "names_lost": sum(max(0, _found(by_source.get(src, []), first) - _found(by_source.get(src, []), second))
+                          for src, (first, second) in kept.items()),
+        "without_repair": {
+            **translation_scores(sentences, first_pass),
+            # the name flags of the first decoding (what the repair acted on)
+            "name_flags": name_flag_scores([s.get("entities", []) for s in sentences], first_pass,
+                                           [names.check(names.find(normalize(s["ar"])), h) for s, h in zip(sentences, first_pass)]),
+        },
+        "examples": [{"ar": src, "first": first, "repaired": second, "kept": better} for src, first, second, better in log],
+    }
 
     summaries: dict[str, Any] = {}
     offset = 0
@@ -111,19 +210,16 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "bundle": pipeline.bundle.name,
         "articles": len(articles),
         "sentences": len(sentences),
-        "bleu": round(bleu.score, 1),
-        "chrf": round(chrf.score, 1),
-        "number_recall": round(100 * numbers_found / max(1, len(numbers)), 1),
-        "entity_recall": round(100 * entities_found / max(1, len(entities)), 1),
-        "faithfulness": round(100 * (numbers_found + entities_found) / max(1, len(numbers) + len(entities)), 1),
-        "numbers": len(numbers),
-        "entities": len(entities),
+        **quality,
         "translate_seconds": round(translate_seconds, 1),
+        "name_flags": flags,
+        "name_finder": name_finder_scores(sentences),
+        "name_repair": repair,
         "summary": summaries,
         "decoding": {name: dict(e.entry.decoding) for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
         "input_tokens": {task: e.entry.input_tokens(task) for task, e in (("translate", pipeline.translator), ("summarize", pipeline.summarizer))},
-        "metric_signatures": {"bleu": bleu_metric.get_signature().format(), "chrf": chrf_metric.get_signature().format()},
-        "examples": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h} for s, h in list(zip(sentences, hypotheses))[:5]],
+        "outputs": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h, "warnings": w}
+                    for s, h, w in zip(sentences, hypotheses, warnings)],
     }
 
 

@@ -8,6 +8,7 @@ import math
 from collections import Counter
 
 from .attribution import content_words
+from .scope import checkpoint
 from .text.segment import split_sentences
 
 LEAD_WEIGHT = 0.5
@@ -40,7 +41,10 @@ def summarize(paragraphs: list[str], max_sentences: int) -> list[tuple[str, int]
     bags = [Counter(content_words(s)) for s, _ in sentences]
     vectors = _vectors(bags)
     n = len(sentences)
-    similarity = [[_cosine(vectors[i], vectors[j]) for j in range(n)] for i in range(n)]
+    similarity = []
+    for i in range(n):  # n² comparisons: a long text of short sentences takes a while
+        checkpoint()
+        similarity.append([_cosine(vectors[i], vectors[j]) for j in range(n)])
     # A repeated sentence must not vote for its own copy.
     centrality = [
         sum(x for j, x in enumerate(row) if j != i and x <= REDUNDANT) / max(1, n - 1) for i, row in enumerate(similarity)

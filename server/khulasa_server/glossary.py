@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, echo
 from .text.normalize import normalize
 
 MAX_ENTRIES = 1000
@@ -36,7 +36,11 @@ def check(entries: dict[str, str], field: str = "glossary") -> dict[str, str]:
             raise InvalidArgument(field, f"{field} entries need a non-empty term and translation")
         if len(source) > MAX_LENGTH or len(target) > MAX_LENGTH:
             raise InvalidArgument(field, f"{field} entries are limited to {MAX_LENGTH} characters")
-        out[normalize(source)] = target.strip()
+        term = normalize(source).strip()
+        if not term:  # zero-width spaces, tatweel, controls: would match everywhere
+            raise InvalidArgument(field, f"{field} key '{echo(source)}' is empty after normalization "
+                                         "(it holds only invisible characters)")
+        out[term] = target.strip()
     return out
 
 

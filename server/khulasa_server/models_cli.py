@@ -6,13 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import bundle as bundle_mod
+from . import __version__, bundle as bundle_mod
 from .errors import BundleError
 
 from .build.hub import PRESETS as HUB_PRESETS
 from .build.presets import QWEN_CODER, QWEN_CODER_VERSION
 
 TINY_KINDS = ("tiny", "tiny-llm", "bench-opus")
+# The evaluation sets: general news, and news heavy in people, places and organizations.
+DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl")
 KINDS = (QWEN_CODER, *TINY_KINDS, *HUB_PRESETS)
 
 
@@ -64,6 +66,7 @@ def _eval(args: argparse.Namespace) -> int:
     import json
 
     from . import evaluate
+    from .engines import Runtime
     from .pipeline import Pipeline
 
     try:
@@ -72,27 +75,50 @@ def _eval(args: argparse.Namespace) -> int:
         print("khulasa-models: eval needs sacrebleu: pip install 'khulasa[eval]'", file=sys.stderr)
         return 2
     try:
-        pipeline = Pipeline.load(args.bundle)
+        pipeline = Pipeline.load(args.bundle, runtime=Runtime(max_batch_tokens=args.max_batch_tokens))
         evaluate.apply_overrides(pipeline, args.set)
     except (BundleError, ValueError) as exc:
         print(f"khulasa-models: {exc}", file=sys.stderr)
         return 1
-    articles = evaluate.load_set(args.data, args.limit)
-    result = evaluate.evaluate(pipeline, articles, args.methods.split(","), args.max_sentences)
-    options = [f"--set {x}" for x in args.set] + ([f"--limit {args.limit}"] if args.limit else [])
-    result["command"] = " ".join(["khulasa-models eval", args.bundle, *options])
-    text = json.dumps(result, indent=2, ensure_ascii=False)
+    pipeline.repair_names = not args.no_repair
+    pipeline.name_terms_first = args.name_terms_first
+    data = args.data or list(DEFAULT_SETS)
+    results = []
+    for path in data:
+        result = evaluate.evaluate(pipeline, evaluate.load_set(path, args.limit), args.methods.split(","), args.max_sentences)
+        results.append({"data": str(path), **result})
+    options = ([f"--data {d}" for d in args.data] + [f"--set {x}" for x in args.set]
+               + (["--no-repair"] if args.no_repair else []) + (["--name-terms-first"] if args.name_terms_first else []) + ([f"--limit {args.limit}"] if args.limit else [])
+               + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else []))
+    out = {"bundle": pipeline.bundle.name, "command": " ".join(["khulasa-models eval", args.bundle, *options]), "sets": results}
+    text = json.dumps(out, indent=2, ensure_ascii=False)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
     print(text if not args.out else f"wrote {args.out}")
-    print("| bundle | BLEU | chrF | numbers kept % | names kept % | summary ROUGE-L (model) | (extractive) | translate s |")
+    print("| set | BLEU | chrF | numbers kept % | names kept % | summary ROUGE-L (model) | (extractive) | translate s |")
     print("|---|---|---|---|---|---|---|---|")
-    print(evaluate.markdown_row(result, args.label))
+    for path, result in zip(data, results):
+        print(evaluate.markdown_row(result, f"{args.label or pipeline.bundle.name}: {Path(path).stem}"))
+    return 0
+
+
+def _gazetteer(args: argparse.Namespace) -> int:
+    try:
+        from .names import build_gazetteer
+        rows = build_gazetteer.write(Path(args.out))
+    except ImportError as exc:
+        print(f"khulasa-models: gazetteer needs {exc.name}: pip install 'khulasa[names]'", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"khulasa-models: cannot write {args.out}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {rows} names to {args.out}")
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="khulasa-models", description="Build and verify khulasa model bundles.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     build = sub.add_parser(
         "build",
@@ -114,17 +140,32 @@ def parser() -> argparse.ArgumentParser:
     verify = sub.add_parser("verify", help="check a bundle's manifest and every file's sha256")
     verify.add_argument("bundle", help="bundle directory or name")
     verify.set_defaults(run=_verify)
-    ev = sub.add_parser("eval", help="BLEU, chrF, faithfulness and summary ROUGE of a bundle on the news set")
+    ev = sub.add_parser("eval", help="BLEU, chrF, faithfulness, name flags and summary ROUGE of a bundle on the news sets")
     ev.add_argument("bundle", help="bundle directory or name")
-    ev.add_argument("--data", default="tests/data/eval_news.jsonl", help="JSONL articles (default: %(default)s)")
+    ev.add_argument("--data", action="append", default=[], metavar="JSONL",
+                    help=f"JSONL articles, repeatable (default: {' and '.join(DEFAULT_SETS)})")
     ev.add_argument("--limit", type=int, help="only the first N articles")
     ev.add_argument("--methods", default="model,extractive", help="summary methods to score (default: %(default)s)")
     ev.add_argument("--max-sentences", type=int, default=2, help="summary length (default: %(default)s)")
     ev.add_argument("--set", action="append", default=[], metavar="TASK.KEY=VALUE",
                     help="decoding override for the run, e.g. translate.beam_size=2 (repeatable)")
+    ev.add_argument("--no-repair", action="store_true", help="do not decode name-flagged segments again")
+    ev.add_argument("--name-terms-first", action="store_true",
+                    help="give gazetteer names as terms in every first prompt, not only when decoding a flagged segment again")
+    ev.add_argument("--max-batch-tokens", type=int, default=4096,
+                    help="source tokens per decoding batch (default: %(default)s); outputs depend slightly on batching")
     ev.add_argument("--label", default="", help="row label in the printed table")
     ev.add_argument("--out", help="write the JSON result here")
     ev.set_defaults(run=_eval)
+    gz = sub.add_parser(
+        "gazetteer",
+        help="regenerate the gazetteer of place and date names from CLDR, GeoNames and iso-codes",
+        description="Writes the Arabic -> English name list the server checks translations against "
+        "(shipped as khulasa_server/data/gazetteer.tsv). Needs the names extra: pip install 'khulasa[names]'.",
+    )
+    gz.add_argument("--out", default=str(Path(__file__).parent / "data" / "gazetteer.tsv"),
+                    help="output TSV (default: the packaged file)")
+    gz.set_defaults(run=_gazetteer)
     return p
 
 

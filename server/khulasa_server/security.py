@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
+import ssl
 import threading
 from pathlib import Path
 
 import grpc
+
+from .errors import Unauthenticated
+from .interceptors import CALLER, rewrap
 
 log = logging.getLogger("khulasa.security")
 # Probes and service discovery stay open so load balancers and grpcurl work without a token.
@@ -41,40 +46,61 @@ class TokenAuth(grpc.ServerInterceptor):
             self._tokens = tokens
         log.info("token file reloaded", extra={"tokens": len(tokens)})
 
-    def allows(self, metadata) -> bool:
+    def identify(self, metadata) -> str | None:
+        """The caller's identity, "token:<hash>" of the token it matched, or None. Padding or
+        case in the header does not make another identity."""
         header = next((v for k, v in metadata or () if k == "authorization"), "")
+        if not isinstance(header, str):
+            return None
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return False
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
         presented = token.strip().encode()
         with self._lock:
             tokens = self._tokens
         # Compare against every token, in constant time each, so timing reveals nothing.
-        return any([hmac.compare_digest(presented, t) for t in tokens])
+        matched = None
+        for candidate in tokens:
+            if hmac.compare_digest(presented, candidate):
+                matched = candidate
+        return None if matched is None else "token:" + hashlib.sha256(matched).hexdigest()[:12]
+
+    def allows(self, metadata) -> bool:
+        return self.identify(metadata) is not None
 
     def intercept_service(self, continuation, details):
-        if details.method.startswith(EXEMPT_PREFIXES) or self.allows(details.invocation_metadata):
-            return continuation(details)
         handler = continuation(details)
-        if handler is None:
-            return None
+        if handler is None or details.method.startswith(EXEMPT_PREFIXES):
+            return handler
+        identity = self.identify(details.invocation_metadata)
 
-        def deny(request, context):
-            context.abort(grpc.StatusCode.UNAUTHENTICATED, "missing or invalid bearer token (authorization metadata)")
+        def authenticated(behavior, streaming):
+            def run(request, context):
+                if identity is None:
+                    raise Unauthenticated("missing or invalid bearer token (authorization metadata)")
+                CALLER.set(identity)  # in the call's own context (interceptors.Observe)
+                return behavior(request, context)
 
-        kinds = {
-            (False, False): grpc.unary_unary_rpc_method_handler,
-            (False, True): grpc.unary_stream_rpc_method_handler,
-            (True, False): grpc.stream_unary_rpc_method_handler,
-            (True, True): grpc.stream_stream_rpc_method_handler,
-        }
-        make = kinds[(handler.request_streaming, handler.response_streaming)]
-        return make(deny, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer)
+            return run
+
+        return rewrap(handler, authenticated)
 
 
 def server_credentials(cert: str, key: str, client_ca: str = "") -> grpc.ServerCredentials:
     """TLS with the given certificate chain; with client_ca, clients must present a
     certificate signed by it (mutual TLS)."""
+    # gRPC reads PEM only when the port is added, and fails with lines of its own; check the
+    # files first so a wrong one gets one clear line.
+    check = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        check.load_cert_chain(cert, key)
+    except ssl.SSLError as exc:
+        raise ValueError(f"tls_cert {cert} and tls_key {key} are not a PEM certificate chain and its key ({exc.reason})") from None
+    if client_ca:
+        try:
+            check.load_verify_locations(cafile=client_ca)
+        except ssl.SSLError as exc:
+            raise ValueError(f"tls_client_ca {client_ca} is not a PEM certificate ({exc.reason})") from None
     pair = (Path(key).read_bytes(), Path(cert).read_bytes())
     root = Path(client_ca).read_bytes() if client_ca else None
     return grpc.ssl_server_credentials([pair], root_certificates=root, require_client_auth=root is not None)

@@ -234,7 +234,7 @@ class Limits(_message.Message):
     def __init__(self, max_text_chars: _Optional[int] = ..., max_texts: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_summary_sentences: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("bundle_name", "bundle_version", "models", "source_languages", "target_language", "limits", "device", "compute_type", "default_summary_method")
+    __slots__ = ("bundle_name", "bundle_version", "models", "source_languages", "target_language", "limits", "device", "compute_type", "default_summary_method", "server_version")
     BUNDLE_NAME_FIELD_NUMBER: _ClassVar[int]
     BUNDLE_VERSION_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
@@ -244,6 +244,7 @@ class ModelInfo(_message.Message):
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_TYPE_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_SUMMARY_METHOD_FIELD_NUMBER: _ClassVar[int]
+    SERVER_VERSION_FIELD_NUMBER: _ClassVar[int]
     bundle_name: str
     bundle_version: str
     models: _containers.RepeatedCompositeFieldContainer[ModelDescription]
@@ -253,4 +254,5 @@ class ModelInfo(_message.Message):
     device: str
     compute_type: str
     default_summary_method: str
-    def __init__(self, bundle_name: _Optional[str] = ..., bundle_version: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelDescription, _Mapping]]] = ..., source_languages: _Optional[_Iterable[str]] = ..., target_language: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., device: _Optional[str] = ..., compute_type: _Optional[str] = ..., default_summary_method: _Optional[str] = ...) -> None: ...
+    server_version: str
+    def __init__(self, bundle_name: _Optional[str] = ..., bundle_version: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelDescription, _Mapping]]] = ..., source_languages: _Optional[_Iterable[str]] = ..., target_language: _Optional[str] = ..., limits: _Optional[_Union[Limits, _Mapping]] = ..., device: _Optional[str] = ..., compute_type: _Optional[str] = ..., default_summary_method: _Optional[str] = ..., server_version: _Optional[str] = ...) -> None: ...

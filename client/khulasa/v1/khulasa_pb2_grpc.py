@@ -100,7 +100,8 @@ class NewsDigestServicer:
 
     def DigestMany(self, request_iterator, context):
         """Bulk: one response per request, in completion order, each carrying its request id.
-        A bad item is answered with DigestResponse.error; the stream goes on.
+        A bad item is answered with DigestResponse.error; the stream goes on. Ids are not
+        checked: a repeated id is answered once per request that carried it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -61,10 +61,13 @@ class Engine(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None) -> list[Output]: ...
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]: ...
     # notes: per-text instructions (e.g. required term translations) for engines that take
     # prompts; other engines ignore them. sentences: per text, stop decoding once that many
     # sentences are complete (0: no limit); engines may ignore it, callers cut anyway.
+    # alive: per text, whether its caller still wants it (default: the current request
+    # scope's); an engine may stop decoding a text whose caller has gone, so its output is
+    # then incomplete and the caller must check its scope before using it.
 
 
 def length_bound(options: dict[str, Any], source_tokens: int) -> int:

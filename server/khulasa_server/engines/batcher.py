@@ -5,6 +5,8 @@ CTranslate2 runs a batch of sentences several times faster than the same sentenc
 Requests whose caller went away or whose deadline passed leave the queue without being
 decoded. The queue is bounded in tokens: past the bound, callers get Overloaded with a
 retry hint instead of unbounded memory. A content-keyed LRU cache answers repeated sentences.
+When a batch fails, its members are decoded again one caller at a time, so one bad input fails
+only its own request.
 """
 
 from __future__ import annotations
@@ -14,16 +16,14 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .. import metrics
+from ..errors import Overloaded
 from ..scope import Cancelled, DeadlineExceeded, RequestScope, current
 from .base import Engine, Output
 
-
-class Overloaded(Exception):
-    def __init__(self, queued: int, limit: int, retry_after: float):
-        super().__init__(f"the server's queue holds {queued} tokens of work, its limit is {limit} (max_queue_tokens); retry in {retry_after:.1f} s")
-        self.queued, self.limit, self.retry_after = queued, limit, retry_after
+__all__ = ["BatchingEngine", "LRUCache", "Overloaded"]
 
 
 @dataclass
@@ -32,13 +32,17 @@ class _Job:
     texts: list[str]
     notes: list[str]
     sentences: list[int]
-    tokens: int
+    counts: list[int]  # source tokens of each text
     scope: RequestScope
     enqueued: float = field(default_factory=time.monotonic)
     outputs: list[Output] | None = None
     error: BaseException | None = None
     abandoned: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def tokens(self) -> int:
+        return sum(self.counts)
 
 
 class LRUCache:
@@ -108,7 +112,8 @@ class BatchingEngine:
         return self.engine.count_tokens(text)
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+        # alive is each job's own scope here (the caller's, carried in the job).
         notes = notes or [""] * len(texts)
         sentences = sentences or [0] * len(texts)
         keys = [LRUCache.key(task, t, n, s) for t, n, s in zip(texts, notes, sentences)]
@@ -127,7 +132,7 @@ class BatchingEngine:
     def _submit(self, task: str, texts: list[str], notes: list[str], sentences: list[int]) -> list[Output]:
         scope = current.get()
         scope.check()
-        job = _Job(task, texts, notes, sentences, sum(self.engine.count_tokens(t) for t in texts), scope)
+        job = _Job(task, texts, notes, sentences, [self.engine.count_tokens(t) for t in texts], scope)
         with self._cond:
             if self._queued_tokens and self._queued_tokens + job.tokens > self.max_queue_tokens:
                 metrics.REJECTED.inc()
@@ -240,23 +245,61 @@ class BatchingEngine:
         texts = [t for job in live for t in job.texts]
         notes = [n for job in live for n in job.notes]
         sentences = [s for job in live for s in job.sentences]
+        alive = [self._alive(job) for job in live for _ in job.texts]
         start = time.perf_counter()
         try:
-            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None)
+            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None, alive)
+        except Exception as exc:
+            if len(live) > 1:  # one bad input must not fail every request that shared the batch
+                self._decode_each(live)
+                return
+            live[0].error = exc
+            return
         except BaseException as exc:  # every waiting caller hears about it
             for job in live:
                 job.error = exc
             return
         seconds = time.perf_counter() - start
-        tokens = sum(job.tokens for job in live)
+        # What the model did, for the callers still here and those that left midway (an
+        # engine skips texts whose caller has gone: their output is None).
+        counts = [n for job in live for n in job.counts]
+        tokens = sum(n for n, o in zip(counts, outputs) if o is not None)
         self._rate = 0.8 * self._rate + 0.2 * (tokens / max(seconds, 1e-3))
         metrics.BATCH_TOKENS.labels(model=self.entry.name).observe(tokens)
         metrics.TOKENS.labels(model=self.entry.name, direction="source").inc(tokens)
-        metrics.TOKENS.labels(model=self.entry.name, direction="target").inc(sum(o.tokens for o in outputs))
+        metrics.TOKENS.labels(model=self.entry.name, direction="target").inc(sum(o.tokens for o in outputs if o is not None))
         offset = 0
         for job in live:
             job.outputs = outputs[offset:offset + len(job.texts)]
             offset += len(job.texts)
+        self._still_wanted(live)  # outputs cut short or skipped for a caller that has gone are dropped
+
+    @staticmethod
+    def _alive(job: _Job) -> Callable[[], bool]:
+        return lambda: not job.abandoned and job.scope.alive()
+
+    @staticmethod
+    def _still_wanted(jobs: list[_Job]) -> list[_Job]:
+        wanted = []
+        for job in jobs:
+            try:
+                if job.abandoned:
+                    raise Cancelled("abandoned")
+                job.scope.check()
+                wanted.append(job)
+            except (Cancelled, DeadlineExceeded) as exc:
+                metrics.DROPPED.inc()
+                job.outputs, job.error = None, exc
+        return wanted
+
+    def _decode_each(self, jobs: list[_Job]) -> None:
+        for job in jobs:
+            try:
+                job.outputs = self.engine.run(job.task, job.texts, job.notes, job.sentences if any(job.sentences) else None,
+                                              [self._alive(job)] * len(job.texts))
+            except Exception as exc:
+                job.error = exc
+        self._still_wanted([job for job in jobs if job.error is None])
 
     def close(self) -> None:
         """Stop the workers (after the batch in hand) and wait for them, so the model is not

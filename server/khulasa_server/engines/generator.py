@@ -23,6 +23,7 @@ import ctranslate2
 
 from ..bundle import ModelEntry
 from ..errors import BundleError
+from ..scope import current
 from ..text.normalize import normalize, strip_controls
 from ..text.segment import sentences_of
 from .base import Output, Runtime, batch_budget, finish, length_bound
@@ -43,8 +44,11 @@ EXPECTED_OUTPUT_RATIO = 0.7
 ROW_COST = 0.03
 
 
-def render_prompt(entry: ModelEntry, task: str, text: str, note: str = "") -> str:
-    """The chat prompt of `task` for `text`, with an optional note (e.g. required terms)."""
+def prompt_parts(entry: ModelEntry, task: str, text: str, note: str = "") -> list[tuple[str, bool]]:
+    """(text, is_markup) pieces of the chat prompt of `task` for `text`, with an optional note
+    (e.g. required terms). The chat format and the bundle's system prompt are markup; the user
+    turn (the article and the note) is plain text, so chat markers written in an article stay
+    characters and cannot end the turn."""
     try:
         prompt = entry.prompts[task]
     except KeyError:
@@ -53,7 +57,13 @@ def render_prompt(entry: ModelEntry, task: str, text: str, note: str = "") -> st
     user = prompt["user"].replace("{text}", text)
     if note:
         user = f"{user}\n\n{note}"
-    return CHAT_FORMATS[entry.chat_format].replace("{system}", prompt.get("system", "")).replace("{user}", user)
+    head, tail = CHAT_FORMATS[entry.chat_format].split("{user}")
+    return [(head.replace("{system}", prompt.get("system", "")), True), (user, False), (tail, True)]
+
+
+def render_prompt(entry: ModelEntry, task: str, text: str, note: str = "") -> str:
+    """The chat prompt of `task` for `text` as one string."""
+    return "".join(part for part, _ in prompt_parts(entry, task, text, note))
 
 
 def prompt_groups(lengths: list[int], outputs: list[int], max_tokens: int, row_cost: float = ROW_COST) -> list[list[int]]:
@@ -122,12 +132,18 @@ class GeneratorEngine:
     def prompt(self, task: str, text: str, note: str = "") -> str:
         return render_prompt(self.entry, task, text, note)
 
+    def prompt_tokens(self, task: str, text: str, note: str = "") -> list[str]:
+        return [token for part, markup in prompt_parts(self.entry, task, text, note)
+                for token in (self._tok.encode_markup(part) if markup else self._tok.encode(part))]
+
     def static_prompt(self, task: str) -> list[str]:
         """The tokens every prompt of `task` starts with: the chat turn up to the text."""
         if task not in self._static:
-            marker = "\x00"
-            head = self.prompt(task, marker).split(marker)[0]
-            self._static[task] = self._tok.encode(head) if marker not in head else []
+            # The markup head (chat format and system prompt) and the user turn's words before
+            # the text; _split checks each prompt really starts with these tokens.
+            head = prompt_parts(self.entry, task, "")[0][0]
+            user = self.entry.prompts[task]["user"].split("{text}")[0]
+            self._static[task] = self._tok.encode_markup(head) + (self._tok.encode(user) if user else [])
         return self._static[task]
 
     def _split(self, task: str, prompt: list[str]) -> tuple[list[str], list[str]]:
@@ -139,7 +155,9 @@ class GeneratorEngine:
         return [], prompt
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+        scope = current.get()
+        alive = alive or [scope.alive] * len(texts)
         options = self.entry.decoding.get(task, {})
         budget_in = self.entry.input_tokens(task)
         lengths = [self.count_tokens(t) for t in texts]
@@ -147,7 +165,7 @@ class GeneratorEngine:
             raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {budget_in} for {task}")
         notes = notes or [""] * len(texts)
         sentences = sentences or [0] * len(texts)
-        split = [self._split(task, self._tok.encode(self.prompt(task, t, n))) for t, n in zip(texts, notes)]
+        split = [self._split(task, self.prompt_tokens(task, t, n)) for t, n in zip(texts, notes)]
         bounds = [length_bound(options, n) for n in lengths]
         expected = [min(b, round(EXPECTED_OUTPUT_RATIO * n) + 1) for b, n in zip(bounds, lengths)]
         end_tokens = list(self.entry.end_tokens) or None
@@ -174,7 +192,8 @@ class GeneratorEngine:
                 include_prompt_in_result=False,
                 return_scores=True,
                 asynchronous=True,
-                callback=_stopper(own, [sentences[i] for i in group], self._tok.decode) if greedy else None,
+                callback=_stopper(own, [sentences[i] for i in group], [alive[i] for i in group],
+                                  self._tok.decode) if greedy else None,
             )
             pending.append((group, results))
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
@@ -182,17 +201,22 @@ class GeneratorEngine:
             for i, result in zip(group, results):
                 result = result.result()
                 outputs[i] = finish(result.sequences[0], result.scores, bounds[i], self._tok.decode)
+        scope.check()  # outputs cut short for a caller that has gone are never returned as done
         return outputs
 
 
-def _stopper(bounds: list[int], sentences: list[int], decode: Callable[[list[str]], str]):
+def _stopper(bounds: list[int], sentences: list[int], alive: list[Callable[[], bool]],
+             decode: Callable[[list[str]], str]):
     """A greedy-search callback that ends each batch member at its own length bound (the call's
-    max_length is the longest member's, so a short text that loops stops early), or once
+    max_length is the longest member's, so a short text that loops stops early), once
     `sentences` of its sentences are complete (0: never): the first ones are then settled
-    (text/segment.sentences_of), and no more are kept."""
+    (text/segment.sentences_of), and no more are kept; or as soon as its caller has gone (a
+    whole article decodes in one call, which would otherwise run on to its end)."""
     produced: list[list[str]] = [[] for _ in bounds]
 
     def callback(step) -> bool:
+        if not alive[step.batch_id]():
+            return True
         tokens = produced[step.batch_id]
         tokens.append(step.token)
         if len(tokens) >= bounds[step.batch_id]:

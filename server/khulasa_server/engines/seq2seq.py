@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+from typing import Callable
+
 import ctranslate2
 
 from ..bundle import ModelEntry
+from ..scope import current
 from .base import Output, Runtime, batch_budget, batches, finish, length_bound
 from .tokenizer import load_tokenizers
 
@@ -29,7 +33,9 @@ class Seq2SeqEngine:
         return len(self._source_tokens(text))
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+        scope = current.get()
+        alive = alive or [scope.alive] * len(texts)
         options = self.entry.decoding.get(task, {})
         tokens = [self._source_tokens(t) for t in texts]
         lengths = [len(t) for t in tokens]
@@ -40,9 +46,19 @@ class Seq2SeqEngine:
             # otherwise truncate silently.
             raise ValueError(f"input of {max(too_long)} tokens exceeds the model's {limit} for {task}")
         prefix = list(self.entry.target_prefix)
-        pending = []
         budget = batch_budget(self._max_batch_tokens, options)
+        outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
+        pending: collections.deque = collections.deque()
+        # One call more in flight than the model has replicas (none waits for Python between
+        # calls), each sent only while one of its texts' callers is still there: a whole
+        # article arrives in one run, and a caller that has gone must not keep the model busy
+        # until its last sentence.
+        window = int(getattr(self._model, "num_translators", 1)) + 1
         for group in batches(lengths, budget):
+            while len(pending) >= window:
+                self._collect(*pending.popleft(), lengths, options, prefix, outputs)
+            if not any(alive[i]() for i in group):
+                continue
             bound = length_bound(options, max(lengths[i] for i in group))
             results = self._model.translate_batch(
                 [tokens[i] for i in group],
@@ -61,13 +77,16 @@ class Seq2SeqEngine:
                 asynchronous=True,
             )
             pending.append((group, results))
-        outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        for group, results in pending:
-            for i, result in zip(group, results):
-                result = result.result()
-                hypothesis = result.hypotheses[0]
-                if prefix and hypothesis[: len(prefix)] == prefix:
-                    hypothesis = hypothesis[len(prefix):]
-                bound = length_bound(options, lengths[i])
-                outputs[i] = finish(hypothesis, result.scores, bound, self._target_tok.decode)
+        while pending:
+            self._collect(*pending.popleft(), lengths, options, prefix, outputs)
+        scope.check()  # texts skipped for a caller that has gone are never returned as done
         return outputs
+
+    def _collect(self, group, results, lengths, options, prefix, outputs) -> None:
+        for i, result in zip(group, results):
+            result = result.result()
+            hypothesis = result.hypotheses[0]
+            if prefix and hypothesis[: len(prefix)] == prefix:
+                hypothesis = hypothesis[len(prefix):]
+            bound = length_bound(options, lengths[i])
+            outputs[i] = finish(hypothesis, result.scores, bound, self._target_tok.decode)

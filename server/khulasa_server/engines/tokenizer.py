@@ -1,7 +1,12 @@
-"""Tokenizers behind one interface: text ↔ token strings of the model's vocabulary."""
+"""Tokenizers behind one interface: text ↔ token strings of the model's vocabulary.
+
+`encode` is for text from callers: whatever it contains, it never yields a special token, so an
+article that writes "<|im_start|>" or "</s>" cannot end its turn or its input. `encode_markup`
+is for the bundle's own chat templates, whose special tokens are meant."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Protocol
 
@@ -11,6 +16,8 @@ from ..errors import BundleError
 
 class Tokenizer(Protocol):
     def encode(self, text: str) -> list[str]: ...
+
+    def encode_markup(self, text: str) -> list[str]: ...
 
     def decode(self, tokens: list[str]) -> str: ...
 
@@ -22,7 +29,10 @@ class SentencePieceTokenizer:
         self._sp = sentencepiece.SentencePieceProcessor(model_file=str(path))
 
     def encode(self, text: str) -> list[str]:
+        # SentencePiece never reads control symbols (<s>, </s>) from text.
         return self._sp.encode(text, out_type=str)
+
+    encode_markup = encode
 
     def decode(self, tokens: list[str]) -> str:
         return self._sp.decode_pieces(tokens)
@@ -30,15 +40,31 @@ class SentencePieceTokenizer:
 
 class HFTokenizer:
     """A tokenizer.json of the Hugging Face tokenizers library (byte-level BPE for BART,
-    Qwen, Llama, ...). Special tokens written in the text, such as chat markers, are kept."""
+    Qwen, Llama, ...)."""
 
     def __init__(self, path: Path):
         from tokenizers import Tokenizer as _Tokenizer
 
         self._tok = _Tokenizer.from_file(str(path))
+        # Special tokens written in text are encoded as the characters they are made of.
+        self._tok.encode_special_tokens = True
+        self.specials = frozenset(t.content for t in self._tok.get_added_tokens_decoder().values() if t.special)
+        longest_first = sorted(self.specials, key=len, reverse=True)
+        self._markup = re.compile("(" + "|".join(map(re.escape, longest_first)) + ")") if longest_first else None
 
     def encode(self, text: str) -> list[str]:
         return self._tok.encode(text, add_special_tokens=False).tokens
+
+    def encode_markup(self, text: str) -> list[str]:
+        if self._markup is None:
+            return self.encode(text)
+        tokens: list[str] = []
+        for part in self._markup.split(text):
+            if part in self.specials:
+                tokens.append(part)
+            elif part:
+                tokens.extend(self.encode(part))
+        return tokens
 
     def decode(self, tokens: list[str]) -> str:
         ids = [i for i in (self._tok.token_to_id(t) for t in tokens) if i is not None]

@@ -29,6 +29,11 @@ _OTHER_WORDS = frozenset(
 ) - _ENGLISH_WORDS
 
 
+def has_arabic(text: str) -> bool:
+    """Whether text holds any Arabic-script character."""
+    return _ARABIC.search(text) is not None
+
+
 def _letter_count(text: str) -> int:
     return sum(1 for c in text if c.isalpha())
 
@@ -53,3 +58,15 @@ def detect(text: str) -> str:
         other = sum(1 for w in lowered if w in _OTHER_WORDS)
         return "latn" if other >= 2 and other > english else "en"
     return "other"
+
+
+def confidence(text: str, language: str) -> float:
+    """How sure detect() is, 0–100: the share of the letters that are in the language's script."""
+    letters = _letter_count(text)
+    if not letters or language not in SUPPORTED:
+        return 0.0
+    if language == "ar":
+        share = len(_ARABIC.findall(text)) / letters
+    else:
+        share = sum(len(w) for w in _LATIN_WORD.findall(text)) / letters
+    return round(100.0 * min(1.0, share), 1)

@@ -13,10 +13,14 @@ from typing import Callable
 TokenCounter = Callable[[str], int]
 
 _PARAGRAPH_BREAK = re.compile(r"\n+")
-_SENTENCE_END = re.compile(r"([.!?\u061f\u061b\u2026]+)([\"'\u00bb\u201d\u2019)\]}]*)(\s+|$)")
+# A match starts only at the beginning of a run of end marks and never gives characters back
+# (possessive quantifiers): a run of 100,000 dots is then one linear scan, not a quadratic one.
+_SENTENCE_END = re.compile(
+    r"(?<![.!?\u061f\u061b\u2026])([.!?\u061f\u061b\u2026]++)([\"'\u00bb\u201d\u2019)\]}]*+)(\s+|$)"
+)
 _CLAUSE_END = re.compile(r"[\u060c,;:\u2014]\s+")
 _WORD_END = re.compile(r"\s+")
-_LAST_TOKEN = re.compile(r"(\S+)$")
+_TOKEN_SCAN = 32  # characters looked back for the word before a period; abbreviations are shorter
 _OPENERS = "\"'(«“‘[{"
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr inc ltd co corp vs gen col lt sgt capt cmdr rep sen gov pres "
@@ -55,10 +59,14 @@ def split_paragraphs(text: str) -> list[Paragraph]:
 def _is_abbreviation(text: str, match: re.Match[str]) -> bool:
     if match.group(1) != ".":
         return False
-    last = _LAST_TOKEN.search(text, 0, match.start())
-    if last is None:
+    # Scanned backwards a bounded distance: searching from the start of the paragraph at every
+    # period made a paragraph of many short sentences quadratic.
+    end = begin = match.start()
+    while begin > 0 and end - begin < _TOKEN_SCAN and not text[begin - 1].isspace():
+        begin -= 1
+    if begin == end:
         return False
-    token = last.group(1).lstrip(_OPENERS)
+    token = text[begin:end].lstrip(_OPENERS)
     if len(token) == 1 and token.isalpha():
         return True  # an initial: "J. K. Rowling", "د. محمد"
     if token.lower() in _ABBREVIATIONS:
@@ -114,18 +122,33 @@ def _split_after(text: str, pattern: re.Pattern[str]) -> list[str]:
     return parts
 
 
+def _longest(fits: Callable[[int], bool], lo: int, hi: int, step: int) -> int:
+    """The largest k in [lo, hi] with fits(k), lo taken as given: gallop up from lo (step,
+    doubling) until a probe fails, then bisect. Probes are never longer than twice the answer,
+    so cutting a whole text this way costs time linear in its length (times a log), where
+    bisecting over the rest of the text made a long run without spaces quadratic."""
+    good, probe = lo, min(hi, lo + step)
+    while probe > good and fits(probe):
+        good = probe
+        step *= 2
+        probe = min(hi, lo + step)
+    bad = probe if probe > good else good
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if fits(mid):
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
 def _split_chars(text: str, count: TokenCounter, budget: int) -> list[str]:
     pieces, start = [], 0
     while start < len(text):
-        lo, hi = start + 1, len(text)
-        while lo < hi:  # the longest prefix that fits
-            mid = (lo + hi + 1) // 2
-            if count(text[start:mid].strip()) <= budget:
-                lo = mid
-            else:
-                hi = mid - 1
-        pieces.append(text[start:lo])
-        start = lo
+        # At least one character per piece; a first guess of one character per token.
+        end = _longest(lambda k: count(text[start:k].strip()) <= budget, start + 1, len(text), budget)
+        pieces.append(text[start:end])
+        start = end
     return pieces
 
 
@@ -149,22 +172,21 @@ def fit_budget(sentence: str, count: TokenCounter, budget: int, level: int = 0) 
 
 
 def _pack(parts: list[str], count: TokenCounter, budget: int, level: int) -> list[str]:
-    pieces: list[str] = []
-    current = ""
+    text = "".join(parts)
+    offsets = [0]
     for part in parts:
-        candidate = current + part
-        if count(candidate.strip()) <= budget:
-            current = candidate
+        offsets.append(offsets[-1] + len(part))
+    pieces: list[str] = []
+    i = 0
+    while i < len(parts):
+        first = offsets[i]
+        if count(parts[i].strip()) > budget:  # one part alone is too long: cut it finer
+            pieces.extend(fit_budget(parts[i], count, budget, level))
+            i += 1
             continue
-        if current:
-            pieces.append(current)
-        if count(part.strip()) <= budget:
-            current = part
-        else:
-            pieces.extend(fit_budget(part, count, budget, level))
-            current = ""
-    if current:
-        pieces.append(current)
+        k = _longest(lambda k: count(text[first:offsets[k]].strip()) <= budget, i + 1, len(parts), 1)
+        pieces.append(text[first:offsets[k]])
+        i = k
     # Whitespace left alone by a cut rides with the piece before it.
     out: list[str] = []
     for piece in pieces:

@@ -1,0 +1,115 @@
+"""The HTTP front end (--http-listen): LibreTranslate's API, khulasa's own JSON API, health,
+metrics and the reading page, served by uvicorn from the gRPC server's process on its own
+thread and event loop, calling the same pipeline and batcher (no second copy of the models)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import socket
+import ssl
+import threading
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from ..config import Settings
+from ..interceptors import ClientLimit
+from ..security import TokenAuth
+from ..service import NewsDigestService
+from . import libretranslate, routes
+from .common import Observe
+from .front import TIMEOUT_HEADER, Front
+
+log = logging.getLogger("khulasa.http")
+
+
+async def _not_found(request: Request, exc: HTTPException) -> JSONResponse:
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def build_app(front: Front) -> Starlette:
+    app = Starlette(
+        routes=[*libretranslate.ROUTES, *routes.ROUTES],
+        middleware=[
+            Middleware(Observe, limit=front.settings.max_message_bytes),
+            # As LibreTranslate: browser extensions and web editors call it from other origins.
+            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type", "X-Request-Id", TIMEOUT_HEADER],
+                       expose_headers=["X-Request-Id", "Retry-After"], max_age=86400),
+        ],
+        exception_handlers={HTTPException: _not_found},
+    )
+    app.state.front = front
+    return app
+
+
+def _bind(listen: str) -> socket.socket:
+    host, _, port = listen.rpartition(":")
+    host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says
+    # TCP, and without it each response's second write waits for a delayed ACK (+40 ms a request).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, int(port)))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
+class HttpServer:
+    def __init__(self, service: NewsDigestService, auth: TokenAuth | None, limit: ClientLimit, settings: Settings):
+        self.front = Front(service, auth, limit, settings)
+        self.settings = settings
+        self.port = 0
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> int:
+        """Listens (raises OSError when it cannot) and serves on a thread of its own."""
+        s = self.settings
+        sock = _bind(s.http_listen)
+        tls = {}
+        if s.tls_cert:  # the gRPC side's certificate, and client CA for mutual TLS
+            tls = dict(ssl_certfile=s.tls_cert, ssl_keyfile=s.tls_key)
+            if s.tls_client_ca:
+                tls.update(ssl_ca_certs=s.tls_client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
+        config = uvicorn.Config(
+            build_app(self.front), lifespan="off", log_config=None, access_log=False, server_header=False,
+            timeout_graceful_shutdown=max(1, int(s.grace)), timeout_keep_alive=30, **tls,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, args=(sock,), name="http", daemon=True)
+        self._thread.start()
+        self.port = sock.getsockname()[1]
+        return self.port
+
+    def _run(self, sock: socket.socket) -> None:
+        asyncio.run(self._server.serve(sockets=[sock]))
+
+    def drain(self) -> None:
+        """/readyz answers 503 from now on; calls are still taken (load balancers move away)."""
+        self.front.ready = False
+
+    def stop(self, grace: float) -> None:
+        """Stops listening and refuses new work; requests in flight get up to `grace` seconds."""
+        self.front.ready = False
+        self.front.closing = True
+        if self._server is not None:
+            self._server.config.timeout_graceful_shutdown = math.ceil(grace) if grace > 0 else None
+            self._server.should_exit = True
+            self._server.force_exit = grace <= 0
+        if self._thread is not None:
+            self._thread.join(grace + 5)
+        self.front.close()

@@ -1,0 +1,153 @@
+"""Request bodies, JSON answers and the per-request wrapper every HTTP endpoint uses."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+
+from google.protobuf import json_format
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from .. import metrics
+from .front import HttpError
+
+log = logging.getLogger("khulasa.http")
+
+
+def to_json(message) -> dict:
+    """protobuf's JSON mapping with every field present, defaults included (lowerCamelCase)."""
+    return json_format.MessageToDict(message, always_print_fields_with_no_presence=True)
+
+
+def parse_message(body: dict, message_type):
+    try:
+        return json_format.ParseDict(body, message_type())
+    except json_format.ParseError as exc:
+        raise HttpError(400, f"invalid {message_type.DESCRIPTOR.name}: {exc}") from None
+
+
+async def json_body(request: Request) -> dict:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise HttpError(400, f"Invalid JSON format: {exc}") from None
+    if not isinstance(body, dict):
+        raise HttpError(400, "Invalid JSON format: expected an object")
+    return body
+
+
+async def params(request: Request) -> dict:
+    """A request's parameters from a JSON body, a form (urlencoded or multipart) or the query
+    string, as LibreTranslate reads them."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        return await json_body(request)
+    values = dict(request.query_params)
+    if request.method != "POST":
+        return values
+    if kind == "multipart/form-data":
+        form = await request.form()
+        values.update({k: v for k, v in form.items() if isinstance(v, str)})
+    elif kind == "application/x-www-form-urlencoded":
+        # Decoded as UTF-8 whether the client percent-encoded it or not (curl -d sends raw
+        # bytes); a form parser that reads raw bytes as Latin-1 would garble the Arabic.
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise HttpError(400, "Invalid request: the form is not UTF-8") from None
+        values.update(urllib.parse.parse_qsl(text, keep_blank_values=True))
+        # LibreTranslate normalizes form line endings to \n (its character limit counts them so).
+        if isinstance(values.get("q"), str):
+            values["q"] = "\n".join(values["q"].splitlines())
+    return values
+
+
+async def alive(request: Request) -> JSONResponse:
+    """Liveness: the process answers."""
+    return JSONResponse({"status": "ok"})
+
+
+def error_response(error: HttpError, request_id: str, body: dict | None = None) -> JSONResponse:
+    headers = {"x-request-id": request_id, **error.headers}
+    return JSONResponse(body or {"error": error.message}, status_code=error.status, headers=headers)
+
+
+def endpoint(front_of: Callable[[Request], object], shape: Callable[[HttpError], dict] | None = None):
+    """Wraps a handler: a request id in and out, every failure as {"error": …} with the
+    gRPC side's status mapping (shape() may reshape the body), never a traceback to the client."""
+
+    def wrap(handler: Callable[[Request, str], Awaitable[Response]]):
+        @functools.wraps(handler)
+        async def run(request: Request) -> Response:
+            front = front_of(request)
+            request_id = front.request_id(request)
+            try:
+                response = await handler(request, request_id)
+            except Exception as exc:  # every failure becomes an answer; the server keeps serving
+                error = front.failure(exc, request_id)
+                return error_response(error, request_id, shape(error) if shape else None)
+            response.headers["x-request-id"] = request_id
+            return response
+
+        return run
+
+    return wrap
+
+
+class Observe:
+    """ASGI middleware: caps request bodies at max_message_bytes (413), and logs and counts
+    every request by route and status, timed to the end of its body."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        state = {"status": 0, "received": 0, "id": ""}
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._too_large(scope, send, int(declared), start)
+
+        async def counted_receive():
+            message = await receive()
+            if message["type"] == "http.request":
+                state["received"] += len(message.get("body", b""))
+                if state["received"] > self.limit:
+                    raise HttpError(413, self._message(state["received"]))
+            return message
+
+        async def watched_send(message):
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+                state["id"] = dict(message.get("headers") or ()).get(b"x-request-id", b"").decode()
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, watched_send)
+        finally:
+            self._record(scope, state["status"] or 500, start, state["id"])
+
+    def _message(self, size: int) -> str:
+        return f"the request body has {size} bytes or more; the limit is {self.limit} (max_message_bytes)"
+
+    async def _too_large(self, scope, send, size: int, start: float):
+        await JSONResponse({"error": self._message(size)}, status_code=413)(scope, None, send)
+        self._record(scope, 413, start)
+
+    @staticmethod
+    def _record(scope, status: int, start: float, request_id: str = "") -> None:
+        route = scope.get("route")
+        name = getattr(route, "path", None) or "other"
+        seconds = time.perf_counter() - start
+        metrics.HTTP_REQUESTS.labels(route=name, status=str(status)).inc()
+        metrics.HTTP_LATENCY.labels(route=name).observe(seconds)
+        log.info("http", extra={"method": scope.get("method"), "route": name, "status": status,
+                                "request_id": request_id, "ms": round(seconds * 1000, 1)})

@@ -1,0 +1,236 @@
+"""What every HTTP endpoint shares with the gRPC side: the same servicer (its pipeline), the
+same token file and per-client in-flight limit (one ClientLimit counts a client's calls on both
+front ends), the same errors (errors.py, described as the gRPC interceptors describe them), and
+a request scope (deadline, caller still there) that the pipeline and batcher read to stop work
+nobody waits for."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import math
+import re
+import time
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from starlette.requests import Request
+
+from ..config import Settings
+from ..interceptors import ClientLimit, describe
+from ..scope import RequestScope, current
+from ..security import TokenAuth
+from ..service import NewsDigestService
+
+log = logging.getLogger("khulasa.http")
+T = TypeVar("T")
+
+# gRPC status → HTTP, as in Google's HTTP mapping of gRPC codes (499: client closed request).
+HTTP_STATUS = {
+    "INVALID_ARGUMENT": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "INTERNAL": 500,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
+TIMEOUT_HEADER = "x-request-timeout"  # seconds; a client's own deadline, like gRPC's grpc-timeout
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")  # as the gRPC side accepts them
+
+
+class HttpError(Exception):
+    """An answer other than 200: status, a message for {"error": …}, extra headers, and the
+    gRPC status name when the error is one the gRPC side also reports."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, code: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+        self.code = code
+
+
+class Front:
+    def __init__(self, service: NewsDigestService, auth: TokenAuth | None, limit: ClientLimit, settings: Settings):
+        self.service = service
+        self.auth = auth
+        self.limit = limit
+        self.settings = settings
+        # Pipeline calls block (they wait on the batcher); they run here, off the event loop.
+        self.pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="http")
+        self.ready = True  # /readyz, with the models loaded
+        self.closing = False  # set on shutdown: new work is refused
+        self.active = 0  # calls holding a client's in-flight allowance (read by tests)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def pipeline(self):
+        """The loaded pipeline, or Unavailable (503) while the models load."""
+        return self.service._ready()
+
+    @property
+    def loaded(self) -> bool:
+        return self.service.pipeline is not None
+
+    # -- who is calling ------------------------------------------------------------------
+
+    @staticmethod
+    def request_id(request: Request) -> str:
+        asked = request.headers.get("x-request-id", "")
+        return asked if _REQUEST_ID.fullmatch(asked) else uuid.uuid4().hex
+
+    @staticmethod
+    def bearer(request: Request, api_key: str | None = None) -> str:
+        """The caller's token: LibreTranslate's api_key, else Authorization: Bearer."""
+        if api_key:
+            return api_key.strip()
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+
+    def identity(self, token: str) -> str | None:
+        """"token:<hash>" of the matched token (as the gRPC side names the caller), or None."""
+        if self.auth is None or not token:
+            return None
+        return self.auth.identify([("authorization", f"Bearer {token}")])
+
+    def allows(self, token: str) -> bool:
+        return self.auth is None or self.identity(token) is not None
+
+    def client(self, request: Request, token: str) -> str:
+        """The per-client limit's key: the token as matched, else the IP address, spelled as
+        the gRPC side spells them, so one client's calls count together on both front ends."""
+        identity = self.identity(token)
+        if identity:
+            return identity
+        host = request.client.host if request.client else "unknown"
+        return f"ipv6:[{host}]" if ":" in host else f"ipv4:{host}"
+
+    def deadline(self, request: Request) -> float:
+        seconds = self.settings.http_timeout
+        asked = request.headers.get(TIMEOUT_HEADER)
+        if asked is not None:
+            try:
+                value = float(asked)
+            except ValueError:
+                raise HttpError(400, f"{TIMEOUT_HEADER} must be a number of seconds, got {asked[:40]!r}") from None
+            if not value > 0 or math.isinf(value):
+                raise HttpError(400, f"{TIMEOUT_HEADER} must be a positive number of seconds, got {asked[:40]!r}")
+            seconds = min(seconds, value)
+        return time.monotonic() + seconds
+
+    # -- running work --------------------------------------------------------------------
+
+    @staticmethod
+    def failure(exc: BaseException, request_id: str) -> HttpError:
+        """The gRPC side's description of an exception, as an HTTP answer."""
+        if isinstance(exc, HttpError):
+            return exc
+        error = describe(exc, request_id)  # INTERNAL, logged with its traceback, unless expected
+        headers = {}
+        if error.retry_after is not None:
+            headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
+        elif error.code == "UNAVAILABLE":
+            headers["Retry-After"] = "1"
+        return HttpError(HTTP_STATUS.get(error.code, 500), error.message, headers, error.code)
+
+    def _enter(self, request: Request, token: str) -> Callable[[], None]:
+        """The client's in-flight allowance (TooManyInFlight past max_inflight_per_client)."""
+        if self.closing:
+            raise HttpError(503, "the server is shutting down", {"Retry-After": "1"}, "UNAVAILABLE")
+        leave = self.limit.enter(self.client(request, token))
+        self.active += 1
+
+        def release() -> None:
+            self.active -= 1
+            leave()
+
+        return release
+
+    @staticmethod
+    def _bound(scope: RequestScope, work: Callable[[], T]) -> Callable[[], T]:
+        """work bound to a fresh context holding the request's scope, to run on a pool thread."""
+        context = contextvars.copy_context()
+        context.run(current.set, scope)
+        return lambda: context.run(work)
+
+    @staticmethod
+    async def _watch(request: Request, gone: threading.Event) -> None:
+        """Marks the request abandoned when its client disconnects (the body is read by then,
+        so the next ASGI message can only be the disconnect)."""
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                gone.set()
+                return
+
+    def _scope(self, request: Request, gone: threading.Event, request_id: str) -> RequestScope:
+        return RequestScope(self.deadline(request), lambda: not gone.is_set(), request_id)
+
+    async def call(self, request: Request, token: str, request_id: str, work: Callable[[], T]) -> T:
+        """work() on a pool thread within the request's scope and the client's in-flight
+        allowance; a disconnect or the deadline stops it at its next checkpoint."""
+        gone = threading.Event()
+        scope = self._scope(request, gone, request_id)
+        release = self._enter(request, token)
+        watcher = asyncio.create_task(self._watch(request, gone))
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.pool, self._bound(scope, work))
+        finally:
+            watcher.cancel()
+            release()
+
+    async def stream(self, request: Request, token: str, request_id: str, events: Iterator[T]) -> tuple[T, AsyncIterator[T]]:
+        """The first item of a blocking iterator (so that its errors can still become an
+        HTTP status), and the rest as an async iterator. When the response ends early (the
+        client left: Starlette cancels the body), the scope turns inactive and the iterator
+        is closed once its current step returns."""
+        gone = threading.Event()
+        scope = self._scope(request, gone, request_id)
+        loop = asyncio.get_running_loop()
+        end = object()
+
+        def step():
+            return next(events, end)
+
+        release = self._enter(request, token)
+        try:
+            first = await loop.run_in_executor(self.pool, self._bound(scope, step))
+        except BaseException:
+            release()
+            _close(events)
+            raise
+
+        async def rest() -> AsyncIterator[T]:
+            pending = None
+            try:
+                while True:
+                    pending = loop.run_in_executor(self.pool, self._bound(scope, step))
+                    item = await pending
+                    pending = None
+                    if item is end:
+                        return
+                    yield item
+            finally:
+                gone.set()
+                release()
+                if pending is not None and not pending.done():
+                    pending.add_done_callback(lambda _: _close(events))
+                else:
+                    _close(events)
+
+        return first, rest()
+
+
+def _close(events: Any) -> None:
+    close = getattr(events, "close", None)
+    if close is not None:
+        try:
+            close()
+        except ValueError:  # still running on its thread; it ends at its next scope check
+            pass

@@ -1,0 +1,164 @@
+"""LibreTranslate's API (what CMS plugins, Weblate, browser extensions and scripts speak):
+POST /translate, POST /detect, GET /languages, GET /frontend/settings, GET /health. Shapes,
+parameter names, messages and status codes follow LibreTranslate; the work is the pipeline's."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from .. import requests
+from ..text.detect import confidence, detect, has_arabic
+from ..text.normalize import normalize
+from .common import alive, endpoint, params
+from .front import Front, HttpError
+from .htmltext import translate_html, visible_text
+
+NAMES = {"ar": "Arabic", "en": "English"}
+
+
+def _front(request: Request) -> Front:
+    return request.app.state.front
+
+
+def _shape(error: HttpError) -> dict:
+    """LibreTranslate prefixes its 429 answers with "Slowdown:"."""
+    return {"error": f"Slowdown: {error.message}" if error.status == 429 else error.message}
+
+
+lt_endpoint = endpoint(_front, _shape)
+
+
+def _authorize(front: Front, request: Request, values: dict) -> str:
+    """LibreTranslate's answers: no key 400 (it asks for one), a wrong key 403. `apiKey` is
+    what the `libretranslate` npm client sends."""
+    token = front.bearer(request, values.get("api_key") or values.get("apiKey"))
+    if front.auth is not None and not token:
+        raise HttpError(400, "Please contact the server operator to get an API key")
+    if not front.allows(token):
+        raise HttpError(403, "Invalid API key")
+    return token
+
+
+def _detected(text: str, language: str) -> dict:
+    """LibreTranslate's {confidence, language}; text with no letters is 'en' at 0, as there."""
+    if language == "und":
+        return {"confidence": 0.0, "language": "en"}
+    return {"confidence": confidence(text, language), "language": language}
+
+
+@lt_endpoint
+async def translate(request: Request, request_id: str) -> JSONResponse:
+    front = _front(request)
+    values = await params(request)
+    token = _authorize(front, request, values)
+    q, source, target = values.get("q"), values.get("source"), values.get("target")
+    for name, value in (("q", q), ("source", source), ("target", target)):
+        if not value:
+            raise HttpError(400, f"Invalid request: missing {name} parameter")
+    batch = isinstance(q, list)
+    texts = q if batch else [q]
+    if not all(isinstance(t, str) for t in texts):
+        raise HttpError(400, "Invalid request: q must be a string or a list of strings")
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise HttpError(400, "Invalid request: source and target must be strings")
+    text_format = values.get("format") or "text"
+    if text_format not in ("text", "html"):
+        raise HttpError(400, f"{text_format} format is not supported")
+    try:
+        alternatives = max(0, int(values.get("alternatives") or 0))
+    except (TypeError, ValueError):
+        raise HttpError(400, "Invalid request: alternatives parameter is not a number") from None
+    if batch and len(texts) > front.settings.max_texts:
+        raise HttpError(400, f"Invalid request: request ({len(texts)}) exceeds text limit ({front.settings.max_texts})")
+    for i, text in enumerate(texts):
+        requests.text(text, f"q[{i}]" if batch else "q", front.settings)
+    pipeline = front.pipeline()
+    if source != "auto" and source not in pipeline.languages:
+        raise HttpError(400, f"{source} is not supported")
+    if target != pipeline.bundle.target_language:
+        raise HttpError(400, f"{target} is not supported")
+    requested = "" if source == "auto" else source
+
+    def work() -> tuple[list[str], list[str], list[str]]:
+        # Each text's language first, so that a refusal names q (the pipeline would say texts[i]).
+        seen = [normalize(visible_text(t) if text_format == "html" else t) for t in texts]
+        languages = [pipeline.language(s, requested, f"q[{i}]" if batch else "q") for i, s in enumerate(seen)]
+        if text_format == "text":
+            results = pipeline.translate(texts, requested)
+            return [r.text for r in results], [r.detected_language for r in results], seen
+        out = translate_html(
+            texts,
+            lambda i, node: languages[i] == "ar" and has_arabic(node),
+            lambda nodes: [r.text.strip() for r in pipeline.translate(nodes, "ar")],
+        )
+        return out, languages, seen
+
+    translated, languages, seen = await front.call(request, token, request_id, work)
+    result: dict = {"translatedText": translated if batch else translated[0]}
+    if source == "auto":
+        detected = [_detected(s, lang) for s, lang in zip(seen, languages)]
+        result["detectedLanguage"] = detected if batch else detected[0]
+    if alternatives:
+        # No alternative translations are produced; the key is there with nothing in it.
+        result["alternatives"] = [[] for _ in texts] if batch else []
+    return JSONResponse(result)
+
+
+@lt_endpoint
+async def detect_language(request: Request, request_id: str) -> JSONResponse:
+    front = _front(request)
+    values = await params(request)
+    _authorize(front, request, values)
+    q = values.get("q")
+    if not q:
+        raise HttpError(400, "Invalid request: missing q parameter")
+    if not isinstance(q, str):
+        raise HttpError(400, "Invalid request: q must be a string")
+    requests.text(q, "q", front.settings)
+    text = normalize(q)
+    language = detect(text)
+    if language not in ("ar", "en", "und"):
+        return JSONResponse([])  # Persian, another Latin-script language, another script: none served
+    return JSONResponse([_detected(text, language)])
+
+
+@lt_endpoint
+async def languages(request: Request, request_id: str) -> JSONResponse:
+    pipeline = _front(request).pipeline()
+    target = pipeline.bundle.target_language
+    return JSONResponse([
+        {"code": code, "name": NAMES.get(code, code), "targets": [target] if code != target else []}
+        for code in pipeline.languages
+    ])
+
+
+@lt_endpoint
+async def frontend_settings(request: Request, request_id: str) -> JSONResponse:
+    front = _front(request)
+    pipeline = front.pipeline() if front.loaded else None
+    source = pipeline.bundle.source_languages[0] if pipeline else "ar"
+    target = pipeline.bundle.target_language if pipeline else "en"
+    return JSONResponse({
+        "charLimit": front.settings.max_text_chars,
+        "frontendTimeout": 500,
+        "apiKeys": front.auth is not None,
+        "keyRequired": front.auth is not None,
+        "suggestions": False,
+        "filesTranslation": False,
+        "supportedFilesFormat": [],
+        "language": {
+            "source": {"code": source, "name": NAMES.get(source, source)},
+            "target": {"code": target, "name": NAMES.get(target, target)},
+        },
+    })
+
+
+ROUTES = [
+    Route("/translate", translate, methods=["POST"]),
+    Route("/detect", detect_language, methods=["POST"]),
+    Route("/languages", languages, methods=["GET"]),
+    Route("/frontend/settings", frontend_settings, methods=["GET"]),
+    Route("/health", alive, methods=["GET"]),  # LibreTranslate's name for /healthz
+]

@@ -1,0 +1,157 @@
+"""khulasa's own JSON API (the proto's messages in protobuf's JSON mapping), the streamed
+digest for the reading page (server-sent events), health, metrics and the page itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from khulasa.v1 import khulasa_pb2 as pb
+from khulasa_client import flags
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import convert, requests
+from .common import alive, endpoint, json_body, parse_message, to_json
+from .front import Front, HttpError
+
+STATIC = Path(__file__).parent / "static"
+
+
+def _front(request: Request) -> Front:
+    return request.app.state.front
+
+
+def _shape(error: HttpError) -> dict:
+    body = {"error": error.message}
+    if error.code is not None:
+        body["code"] = error.code
+    return body
+
+
+v1_endpoint = endpoint(_front, _shape)
+
+
+def _authorize(front: Front, request: Request) -> str:
+    token = front.bearer(request)
+    if not front.allows(token):
+        raise HttpError(401, "missing or invalid bearer token (Authorization: Bearer TOKEN)",
+                        {"WWW-Authenticate": 'Bearer realm="khulasa"'}, "UNAUTHENTICATED")
+    return token
+
+
+async def _request(request: Request, message_type):
+    front = _front(request)
+    token = _authorize(front, request)
+    return front, token, parse_message(await json_body(request), message_type)
+
+
+@v1_endpoint
+async def translate(request: Request, request_id: str) -> JSONResponse:
+    front, token, message = await _request(request, pb.TranslateRequest)
+    settings = front.settings
+    requests.texts(message.texts, settings)  # the same checks, in the same order, as the servicer's
+    glossary = requests.glossary(dict(message.glossary))
+    pipeline = front.pipeline()
+    results = await front.call(request, token, request_id, lambda: pipeline.translate(
+        list(message.texts), message.source_language, glossary))
+    return JSONResponse(to_json(pb.TranslateResponse(translations=[convert.translation(t) for t in results])))
+
+
+def _article_args(front: Front, message) -> tuple:
+    requests.text(message.text, "text", front.settings)
+    count = requests.max_sentences(message.max_sentences, front.settings)
+    return message.text, message.source_language, count, message.summary_method, requests.glossary(dict(message.glossary))
+
+
+async def _article(request: Request, request_id: str, message_type, method: str):
+    """An article call (Summarize, Digest): its request, checked as the servicer checks it,
+    and the pipeline's result."""
+    front, token, message = await _request(request, message_type)
+    args = _article_args(front, message)
+    work = getattr(front.pipeline(), method)
+    return message, await front.call(request, token, request_id, lambda: work(*args))
+
+
+@v1_endpoint
+async def summarize(request: Request, request_id: str) -> JSONResponse:
+    _, result = await _article(request, request_id, pb.SummarizeRequest, "summarize")
+    return JSONResponse(to_json(pb.SummarizeResponse(
+        summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language)))
+
+
+@v1_endpoint
+async def digest(request: Request, request_id: str) -> JSONResponse:
+    message, result = await _article(request, request_id, pb.DigestRequest, "digest")
+    return JSONResponse(to_json(convert.digest(message.id, result)))
+
+
+def _sse(kind: str, data: dict) -> bytes:
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+@v1_endpoint
+async def stream_digest(request: Request, request_id: str) -> Response:
+    """StreamDigest over server-sent events: `event: paragraph|summary|done`, each `data:` a
+    DigestEvent in the JSON mapping; a failure after the first event is `event: error`."""
+    front, token, message = await _request(request, pb.DigestRequest)
+    args = _article_args(front, message)
+    pipeline = front.pipeline()
+    first, rest = await front.stream(request, token, request_id, pipeline.iter_digest(*args))
+
+    def encode(event) -> bytes:
+        proto = convert.event(message.id, event)
+        return _sse(proto.WhichOneof("event"), to_json(proto))
+
+    async def body():
+        yield encode(first)
+        try:
+            async for event in rest:
+                yield encode(event)
+        except Exception as exc:
+            error = front.failure(exc, request_id)
+            yield _sse("error", _shape(error))
+
+    return StreamingResponse(body(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready once the models are loaded, and until shutdown starts (as gRPC health)."""
+    front = _front(request)
+    ready = front.loaded and front.ready
+    return JSONResponse({"status": "SERVING" if ready else "NOT_SERVING"}, status_code=200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    front = _front(request)
+    if not front.allows(front.bearer(request)):
+        return JSONResponse({"error": "missing or invalid bearer token (Authorization: Bearer TOKEN)"}, status_code=401,
+                            headers={"WWW-Authenticate": 'Bearer realm="khulasa"'})
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+async def flag_words(request: Request) -> JSONResponse:
+    """What each segment warning asks a reader to check, in the CLI's own words, for the page."""
+    return JSONResponse({"flags": flags.EXPLANATIONS, "notes": flags.NOTES})
+
+
+async def page(request: Request) -> Response:
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+ROUTES = [
+    Route("/v1/translate", translate, methods=["POST"]),
+    Route("/v1/summarize", summarize, methods=["POST"]),
+    Route("/v1/digest", digest, methods=["POST"]),
+    Route("/v1/digest/stream", stream_digest, methods=["POST"]),
+    Route("/healthz", alive, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+    Route("/flags.json", flag_words, methods=["GET"]),
+    Route("/", page, methods=["GET"]),
+    Mount("/static", StaticFiles(directory=STATIC), name="static"),
+]

@@ -1,0 +1,93 @@
+"""Bulk streams: requests in, answers out in completion order, a bounded number in work.
+
+A slot is taken when a request is read and given back only when its answer has been taken:
+the consumer (gRPC) asks for the next answer only after it has sent the previous one, and a
+client that stops reading stops gRPC's sending (HTTP/2 flow control). So a client that never
+reads stops the reading of its own requests, and the answers held for it never exceed
+`concurrency`, whatever it does."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from concurrent.futures import Executor, Future
+from typing import Callable, Iterable, Iterator, TypeVar
+
+from . import metrics
+from .scope import carry
+
+log = logging.getLogger("khulasa.rpc")
+Request = TypeVar("Request")
+Answer = TypeVar("Answer")
+_POLL = 0.1  # seconds between checks that the caller is still there while no slot is free
+
+
+class _End:
+    def __init__(self, count: int):
+        self.count = count
+
+
+def completion_order(requests: Iterable[Request], work: Callable[[Request], Answer], pool: Executor,
+                     concurrency: int, is_active: Callable[[], bool]) -> Iterator[Answer]:
+    """work(request) for each request on the pool, at most `concurrency` at once (answers not
+    yet taken included); answers as they complete. Requests are read on a thread of their own,
+    so answers flow back while the client is still sending. work runs in a copy of the
+    caller's context (its request scope)."""
+    slots = threading.Semaphore(concurrency)
+    done: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    lock = threading.Lock()
+
+    def finished(future: Future) -> None:
+        with lock:
+            if stop.is_set():  # the stream has ended: nobody will take it
+                return
+            metrics.DIGEST_MANY_HELD.inc()
+            done.put(future)
+
+    def read() -> None:
+        count = 0
+        try:
+            for request in requests:
+                while not slots.acquire(timeout=_POLL):
+                    if stop.is_set() or not is_active():
+                        return
+                if stop.is_set():
+                    slots.release()
+                    return
+                pool.submit(carry(work), request).add_done_callback(finished)
+                count += 1
+        except Exception as exc:  # the client's stream broke or was cancelled
+            # gRPC ends a stream itself when a message is over its own size limit: say where.
+            log.info("request stream ended", extra={"after_items": count, "reason": type(exc).__name__})
+            done.put(exc)
+        finally:
+            done.put(_End(count))
+
+    threading.Thread(target=read, name="stream-reader", daemon=True).start()
+    taken, total = 0, None
+    try:
+        while total is None or taken < total:
+            item = done.get()
+            if isinstance(item, _End):
+                total = item.count
+            elif isinstance(item, Exception):
+                if is_active():
+                    raise item
+                total = taken  # the client has gone: nothing more to send
+            else:
+                metrics.DIGEST_MANY_HELD.dec()
+                taken += 1
+                yield item.result()
+                slots.release()  # the answer was taken: gRPC asks again only after sending it
+    finally:
+        with lock:
+            stop.set()
+            while True:  # answers nobody will take no longer count as held
+                try:
+                    item = done.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(item, Future):
+                    metrics.DIGEST_MANY_HELD.dec()

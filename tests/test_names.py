@@ -242,3 +242,19 @@ def test_first_prompt_carries_no_name_terms_unless_asked(llm_server):
     finally:
         pipeline.name_terms_first = False
     assert cache.get(with_terms)
+
+
+def test_name_repair_can_be_turned_off_for_speed(bundles):
+    """`--no-name-repair`: flags still reach the segments, nothing is decoded a second time."""
+    from khulasa_client import Client
+
+    from conftest import start_server
+
+    server = start_server(bundles["tiny-llm"], name_repair=False)
+    try:
+        with Client(f"127.0.0.1:{server.port}", timeout=120) as client:
+            warnings = _warnings(client.digest(SOURCE).paragraphs[0].segments)
+        assert "unverified_name:ديمتري بيسكوف" in warnings
+        assert server.service.pipeline.name_repairs.tried == 0
+    finally:
+        server.stop(0)

@@ -107,6 +107,7 @@ class Server:
                         max_queue_tokens=s.max_queue_tokens, cache_size=s.cache_size)
         terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
         pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, batching=batching, glossary=terms)
+        pipeline.repair_names = s.name_repair
         metrics.MODEL_LOAD.set(time.perf_counter() - start)
         options = runtime.model_options()
         self.service.runtime_info = {"device": options["device"], "compute_type": options["compute_type"]}

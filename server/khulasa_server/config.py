@@ -46,6 +46,7 @@ class Settings:
     max_summary_sentences: int = 10
     max_inflight_per_client: int = 64
     verify_bundle: bool = True
+    name_repair: bool = True
     grace: float = 10.0
     drain: float = 0.0
     log_level: str = "info"
@@ -79,6 +80,8 @@ _HELP = {
     "max_summary_sentences": "largest accepted max_sentences",
     "max_inflight_per_client": "RPCs one client (bearer token, else address) may have in flight",
     "verify_bundle": "check every bundle file's sha256 before serving",
+    "name_repair": "with an LLM, decode a segment flagged for a lost name again with its names as terms and "
+    "keep the better (costs time on flagged segments only)",
     "grace": "seconds in-flight requests get to finish on SIGTERM",
     "drain": "seconds between health turning NOT_SERVING and refusing new calls on SIGTERM, "
     "so load balancers stop sending first",

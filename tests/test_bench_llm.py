@@ -27,6 +27,7 @@ def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
         [many] = system["many"]
         assert many["articles_per_min"] > 0 and system["peak_rss_mb"] >= system["serving_rss_mb"] > 0
     assert set(result["medians"]["ratios"]) == {"single_latency_vs_before", "many_throughput_vs_before"}
+    assert result["best"]["ratios"].keys() == result["medians"]["ratios"].keys()
 
 
 def test_llama_peer_gets_khulasas_prompts_and_bounds(bundles):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from khulasa_server.engines.base import batch_budget, batches, length_bound
+from khulasa_server.engines.base import batch_budget, length_bound, length_groups
 
 
 def test_length_bound_follows_input_length():
@@ -10,9 +10,9 @@ def test_length_bound_follows_input_length():
     assert length_bound({"max_decoding_length": 60}, 1000) == 60
 
 
-def test_batches_cover_every_index_once_and_respect_the_budget():
+def test_length_groups_cover_every_index_once_and_respect_the_budget():
     lengths = [5, 90, 7, 30, 30, 2, 64, 64, 1]
-    groups = batches(lengths, 128)
+    groups = length_groups(lengths, 128)
     assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
     for g in groups:
         assert max(lengths[i] for i in g) * len(g) <= 128 or len(g) == 1

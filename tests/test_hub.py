@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from khulasa_server.build import hub
-from khulasa_server.build.gguf_qwen2 import QWEN2_PATTERN
-from khulasa_server.build.tokenizers import train_byte_bpe, train_sentencepiece
+from khulasa_server.recipes import hub
+from khulasa_server.recipes.gguf_qwen2 import QWEN2_PATTERN
+from khulasa_server.recipes.tokenizers import train_byte_bpe, train_sentencepiece
 from khulasa_server.models_cli import main as models_main
 from khulasa_server.pipeline import Pipeline
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from . import __version__, bundle as bundle_mod
 from .errors import BundleError
 
-from .build.hub import PRESETS as HUB_PRESETS
-from .build.presets import QWEN_CODER, QWEN_CODER_VERSION
+from .recipes.hub import PRESETS as HUB_PRESETS
+from .recipes.presets import QWEN_CODER, QWEN_CODER_VERSION
 
 TINY_KINDS = ("tiny", "tiny-llm", "bench-opus")
 # The evaluation sets: general news, and news heavy in people, places and organizations.
@@ -33,15 +33,15 @@ def _build(args: argparse.Namespace) -> int:
         return 0
     try:
         if args.kind in TINY_KINDS:
-            from .build import tiny
+            from .recipes import tiny
 
             tiny.build(args.kind, out)
         elif args.kind in HUB_PRESETS:
-            from .build import hub
+            from .recipes import hub
 
             hub.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
         else:
-            from .build.presets import build_qwen_coder
+            from .recipes.presets import build_qwen_coder
 
             build_qwen_coder(out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
     except (OSError, RuntimeError, ValueError) as exc:

@@ -23,7 +23,7 @@ from . import extractive, glossary as glossary_mod, names
 from .attribution import attribute
 from .checks import cut_repetition, missing_names, missing_numbers
 from .engines import Engine, Runtime, load_engine
-from .engines.batcher import BatchingEngine
+from .engines.gather import GatheringEngine
 from .errors import InvalidArgument, echo
 from .names import repair
 from .results import (
@@ -45,7 +45,7 @@ from .text.segment import Paragraph, Piece, fit_budget, segment, sentences_of, s
 DEFAULT_SUMMARY_SENTENCES = 3
 SUMMARY_METHODS = ("model", "extractive")
 _LANGUAGE_NAMES = {"fa": "Persian or Urdu", "latn": "a Latin-script language other than English", "other": "a script other than Arabic or Latin"}
-_STREAM_GROUP_TOKENS = 2048  # source tokens per streamed batch after the first paragraph
+_PARAGRAPH_GROUP_TOKENS = 2048  # source tokens per streamed paragraph group after the first paragraph
 # Summary sentences are cut at this many summarizer tokens (marked " …"): a model that never
 # ends a sentence, or rounds that stop shrinking, must not return a summary longer than the article.
 SUMMARY_SENTENCE_TOKENS = 80
@@ -81,9 +81,9 @@ class Pipeline:
 
     @classmethod
     def load(cls, name_or_path: str | Path, runtime: Runtime | None = None, verify: bool = True,
-             batching: dict | None = None, glossary: dict[str, str] | None = None) -> "Pipeline":
-        """batching: BatchingEngine options; with them, calls from concurrent requests share
-        batches (a server wants this; a single-threaded bulk job does not need it)."""
+             gathering: dict | None = None, glossary: dict[str, str] | None = None) -> "Pipeline":
+        """gathering: GatheringEngine options; with them, calls from concurrent requests share
+        decoding calls (a server wants this; a single-threaded bulk job does not need it)."""
         runtime = runtime or Runtime()
         loaded = bundle_mod.load(name_or_path, verify_checksums=verify)
         engines: dict[str, Engine] = {}
@@ -91,14 +91,14 @@ class Pipeline:
             name = loaded.roles[role]
             if name not in engines:  # one model serving both roles is loaded once
                 engine = load_engine(loaded.models[name], runtime)
-                if batching is not None:
-                    engine = BatchingEngine(engine, workers=runtime.inter_threads, **batching)
+                if gathering is not None:
+                    engine = GatheringEngine(engine, workers=runtime.inter_threads, **gathering)
                 engines[name] = engine
         return cls(loaded, engines[loaded.roles["translate"]], engines[loaded.roles["summarize"]], glossary)
 
     def close(self) -> None:
         for engine in {id(e): e for e in (self.translator, self.summarizer)}.values():
-            if isinstance(engine, BatchingEngine):
+            if isinstance(engine, GatheringEngine):
                 engine.close()
 
     @property
@@ -231,9 +231,9 @@ class Pipeline:
 
     def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings,
                               glossary: dict[str, str], chosen: list[bool], stream: bool = True) -> Iterator[ParagraphResult]:
-        """Paragraphs in order, the chosen ones translated. stream: in batches, the first
-        paragraph alone (so a stream shows progress at once), then groups of about
-        _STREAM_GROUP_TOKENS source tokens; otherwise all in one call (the engine splits it as
+        """Paragraphs in order, the chosen ones translated. stream: in paragraph groups, the
+        first paragraph alone (so a stream shows progress at once), then groups of about
+        _PARAGRAPH_GROUP_TOKENS source tokens; otherwise all in one call (the engine splits it as
         its budget requires): for an LLM a decoding step costs about as much for one paragraph
         as for ten."""
         group: list[tuple[int, Paragraph, bool]] = []
@@ -246,7 +246,7 @@ class Pipeline:
                 units.extend((index, piece) for piece in pieces)
                 tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
             last = index == len(paragraphs) - 1
-            if last or (stream and (index == 0 or tokens >= _STREAM_GROUP_TOKENS)):
+            if last or (stream and (index == 0 or tokens >= _PARAGRAPH_GROUP_TOKENS)):
                 translated = iter(self._assemble([(i, p) for i, p, t in group if t], self._translate(units, timings, glossary)))
                 for i, p, t in group:
                     yield next(translated) if t else self._unchanged(i, p)

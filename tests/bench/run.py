@@ -40,7 +40,7 @@ import ctranslate2
 
 from khulasa_client import AsyncClient, RetryPolicy
 from khulasa_server import bundle as bundle_mod
-from khulasa_server.engines.base import batches, length_bound
+from khulasa_server.engines.base import length_bound, length_groups
 from khulasa_server.engines.tokenizer import load_tokenizers
 from khulasa_server.evaluate import load_set
 
@@ -92,7 +92,7 @@ class RawCT2:
         by_budget = {}
         for budget in (1024, 2048, 4096):
             start = time.perf_counter()
-            target = self.produced(*batches(self.lengths, budget))
+            target = self.produced(*length_groups(self.lengths, budget))
             by_budget[str(budget)] = round(target / (time.perf_counter() - start), 1)
         # c clients that each wait for their answer can never put more than c sentences in
         # flight: raw CTranslate2 on batches of c in arrival order (c / replicas per replica,
@@ -173,7 +173,7 @@ def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> d
                 generated += sum(length_bound(options, lengths[i]) for i in group)
         return round(generated / (time.perf_counter() - start), 1)
 
-    return {"tokens_per_s": rate(list(batches(lengths, 4096))),
+    return {"tokens_per_s": rate(list(length_groups(lengths, 4096))),
             "batches_of_16_tokens_per_s": rate([list(range(i, min(i + 16, len(texts)))) for i in range(0, len(texts), 16)]),
             "sentences": len(texts), "torch": torch.__version__, "transformers": transformers.__version__,
             "dtype": "float32"}

@@ -100,9 +100,9 @@ def batch_budget(max_tokens: int, options: dict[str, Any]) -> int:
     return max(1, max_tokens // max(1, int(options.get("beam_size", 1))))
 
 
-def batches(lengths: list[int], max_tokens: int) -> list[list[int]]:
-    """Indexes grouped into batches of similar length whose padded size stays within
-    max_tokens; the order inside a batch is by length."""
+def length_groups(lengths: list[int], max_tokens: int) -> list[list[int]]:
+    """Indexes grouped by similar length for one CTranslate2 call each, every group's padded
+    size within max_tokens; the order inside a group is by length."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     groups: list[list[int]] = []
     current: list[int] = []

@@ -9,7 +9,7 @@ import ctranslate2
 
 from ..bundle import ModelEntry
 from ..scope import current
-from .base import Output, Runtime, batch_budget, batches, finish, length_bound
+from .base import Output, Runtime, batch_budget, finish, length_bound, length_groups
 from .tokenizer import load_tokenizers
 
 
@@ -54,7 +54,7 @@ class Seq2SeqEngine:
         # article arrives in one run, and a caller that has gone must not keep the model busy
         # until its last sentence.
         window = int(getattr(self._model, "num_translators", 1)) + 1
-        for group in batches(lengths, budget):
+        for group in length_groups(lengths, budget):
             while len(pending) >= window:
                 self._collect(*pending.popleft(), lengths, options, prefix, outputs)
             if not any(alive[i]() for i in group):

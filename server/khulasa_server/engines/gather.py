@@ -1,4 +1,4 @@
-"""Cross-request dynamic batching: pieces of text from every request in flight are gathered
+"""Cross-request gathering (dynamic batching): pieces of text from every request in flight are gathered
 for at most a few milliseconds (or until a token budget is full) and decoded together, since
 CTranslate2 runs a batch of sentences several times faster than the same sentences one by one.
 
@@ -23,7 +23,7 @@ from ..errors import Overloaded
 from ..scope import Cancelled, DeadlineExceeded, RequestScope, current
 from .base import Engine, Output
 
-__all__ = ["BatchingEngine", "LRUCache", "Overloaded"]
+__all__ = ["GatheringEngine", "LRUCache", "Overloaded"]
 
 
 @dataclass
@@ -72,8 +72,8 @@ class LRUCache:
                 self._items.popitem(last=False)
 
 
-class BatchingEngine:
-    """An Engine that batches across callers. workers: threads feeding the model (one per
+class GatheringEngine:
+    """An Engine that gathers the calls of every request in flight into shared decoding calls. workers: threads feeding the model (one per
     CTranslate2 replica keeps every replica busy)."""
 
     HOLD_LIMIT = 0.05  # seconds; see _hold

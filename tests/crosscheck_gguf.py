@@ -40,8 +40,8 @@ GREEDY_TOKENS = 24
 
 def chat(text: str) -> str:
     p = prompts.TRANSLATE
-    return (f"<|im_start|>system\n{p['system']}<|im_end|>\n<|im_start|>user\n"
-            f"{p['user'].replace('{text}', text)}<|im_end|>\n<|im_start|>assistant\n")
+    return (f"<|im_start|>system\n{p.system}<|im_end|>\n<|im_start|>user\n"
+            f"{p.user.replace('{text}', text)}<|im_end|>\n<|im_start|>assistant\n")
 
 
 def tie(model, gguf_file: Path) -> None:

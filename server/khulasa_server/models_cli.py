@@ -9,13 +9,11 @@ from pathlib import Path
 from . import __version__, bundle as bundle_mod
 from .errors import BundleError
 
-from .recipes.hub import PRESETS as HUB_PRESETS
+from . import recipes
 from .recipes.presets import QWEN_CODER, QWEN_CODER_VERSION
 
-TINY_KINDS = ("tiny", "tiny-llm", "bench-opus")
 # The evaluation sets: general news, and news heavy in people, places and organizations.
 DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl")
-KINDS = (QWEN_CODER, *TINY_KINDS, *HUB_PRESETS)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -32,18 +30,7 @@ def _build(args: argparse.Namespace) -> int:
                   f"{QWEN_CODER_VERSION} (smaller and faster): remove {out} and build again to get it")
         return 0
     try:
-        if args.kind in TINY_KINDS:
-            from .recipes import tiny
-
-            tiny.build(args.kind, out)
-        elif args.kind in HUB_PRESETS:
-            from .recipes import hub
-
-            hub.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
-        else:
-            from .recipes.presets import build_qwen_coder
-
-            build_qwen_coder(out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
+        recipes.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"khulasa-models: building {args.kind} failed: {exc}", file=sys.stderr)
         return 1
@@ -134,7 +121,7 @@ def parser() -> argparse.ArgumentParser:
         "qwen2.5-1.5b-instruct: downloaded from the Hugging Face hub (needs internet, transformers "
         "and torch) and converted with CTranslate2's Transformers converter.",
     )
-    build.add_argument("kind", choices=KINDS)
+    build.add_argument("kind", choices=recipes.KINDS)
     build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")
     build.set_defaults(run=_build)
     verify = sub.add_parser("verify", help="check a bundle's manifest and every file's sha256")

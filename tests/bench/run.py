@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import os
@@ -40,7 +41,7 @@ import ctranslate2
 
 from khulasa_client import AsyncClient, RetryPolicy
 from khulasa_server import bundle as bundle_mod
-from khulasa_server.engines.base import length_bound, length_groups
+from khulasa_server.engines.base import length_bound, length_groups, length_terms
 from khulasa_server.engines.tokenizer import load_tokenizers
 from khulasa_server.evaluate import load_set
 
@@ -67,7 +68,7 @@ class RawCT2:
         tokenizer, _ = load_tokenizers(entry)
         self.tokens = [[*entry.source_prefix, *tokenizer.encode(t), *entry.source_suffix] for t in texts]
         self.lengths = [len(t) for t in self.tokens]
-        self.options = dict(entry.decoding["translate"], beam_size=beam)
+        self.options = dataclasses.replace(entry.decoding["translate"], beam_size=beam)
         self.beam = beam
         self.replicas = replicas
         self.model = ctranslate2.Translator(str(entry.path), compute_type="int8", inter_threads=replicas,
@@ -153,7 +154,7 @@ def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> d
     tokenizer, _ = load_tokenizers(entry)
     ids = {t: i for i, t in enumerate(json.loads((entry.path / "shared_vocabulary.json").read_text()))}
     sequences = [[ids.get(t, 0) for t in tokenizer.encode(text)] + [ids[config.get("eos_token", "</s>")]] for text in texts]
-    options = dict(entry.decoding["translate"], beam_size=beam)
+    options = dataclasses.replace(entry.decoding["translate"], beam_size=beam)
     lengths = [len(s) for s in sequences]
 
     def rate(groups: list[list[int]]) -> float:
@@ -268,10 +269,10 @@ def argos(python: str, entry, sentences: list[str], articles: list[str], beam: i
     """argos-translate in its own virtualenv (tests/bench/argos_peer.py), each sentence's output
     pinned to the same bound as in every other system here."""
     options = entry.decoding["translate"]
-    assert "max_decoding_length" not in options, "the bench pins lengths by ratio"
-    job = {"model": str(entry.path), "spm": str(entry.path / entry.tokenizer["source"]), "beam": beam,
+    assert options.max_decoding_length is None, "the bench pins lengths by ratio"
+    job = {"model": str(entry.path), "spm": str(entry.path / entry.tokenizer.source), "beam": beam,
            "threads": threads, "sentences": sentences, "articles": articles, "concurrency": levels,
-           "bound": {"ratio": float(options.get("max_length_ratio", 2.0)), "extra": int(options.get("max_length_extra", 10)),
+           "bound": {**dict(zip(("ratio", "extra"), length_terms(options))),
                      "suffix": len(entry.source_prefix) + len(entry.source_suffix)}}
     done = subprocess.run([python, str(Path(__file__).with_name("argos_peer.py"))], input=json.dumps(job),
                           capture_output=True, text=True, check=False)

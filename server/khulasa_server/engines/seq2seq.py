@@ -7,12 +7,13 @@ from typing import Callable
 
 import ctranslate2
 
-from ..bundle import ModelEntry
+from ..schema import ModelEntry
 from ..scope import current
-from .base import Output, Runtime, batch_budget, finish, length_bound, length_groups
+from .base import Output, Runtime, batch_budget, finish, length_bound, length_groups, register, search_options
 from .tokenizer import load_tokenizers
 
 
+@register("seq2seq")
 class Seq2SeqEngine:
     unit = "sentence"
 
@@ -36,7 +37,7 @@ class Seq2SeqEngine:
             sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
-        options = self.entry.decoding.get(task, {})
+        options = self.entry.options(task)
         tokens = [self._source_tokens(t) for t in texts]
         lengths = [len(t) for t in tokens]
         limit = self.entry.input_tokens(task)
@@ -59,18 +60,16 @@ class Seq2SeqEngine:
                 self._collect(*pending.popleft(), lengths, options, prefix, outputs)
             if not any(alive[i]() for i in group):
                 continue
-            bound = length_bound(options, max(lengths[i] for i in group))
+            longest = max(lengths[i] for i in group)
+            bound = length_bound(options, longest)
             results = self._model.translate_batch(
                 [tokens[i] for i in group],
                 target_prefix=[prefix] * len(group) if prefix else None,
                 max_batch_size=budget,
                 batch_type="tokens",
-                beam_size=int(options.get("beam_size", 1)),
-                length_penalty=float(options.get("length_penalty", 1.0)),
-                repetition_penalty=float(options.get("repetition_penalty", 1.0)),
-                no_repeat_ngram_size=int(options.get("no_repeat_ngram_size", 0)),
-                min_decoding_length=int(options.get("min_decoding_length",
-                                                    options.get("min_length_ratio", 0) * max(lengths[i] for i in group))),
+                **search_options(options),
+                min_decoding_length=(options.min_decoding_length if options.min_decoding_length is not None
+                                     else int((options.min_length_ratio or 0) * longest)),
                 max_decoding_length=bound + len(prefix),
                 max_input_length=0,  # never truncate: inputs were checked above
                 return_scores=True,

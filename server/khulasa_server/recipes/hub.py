@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import bundle as bundle_mod
+from ..schema import Decoding, ModelEntry, TokenizerSpec
 from . import prompts
 from .staging import staged, tool_versions
 
@@ -62,9 +63,9 @@ def _convert(source: Path, out: Path, model_type: str, copy: list[str] = ()) -> 
     ctranslate2.converters.TransformersConverter(str(source), copy_files=present).convert(str(out), quantization="int8")
 
 
-def _seq2seq_entry(out: Path, repo: str, family: str, **rest) -> dict:
-    return {"path": out.name, "engine": "seq2seq", "family": family, "quantization": "int8", "source": repo,
-            "license": LICENSES.get(repo, ""), **rest}
+def _seq2seq_entry(out: Path, repo: str, family: str, **rest) -> ModelEntry:
+    return ModelEntry(name=out.name, path=Path(out.name), engine="seq2seq", family=family, quantization="int8",
+                      source=repo, license=LICENSES.get(repo, ""), **rest)
 
 
 def _bpe_tokenizer(source: Path, out: Path) -> None:
@@ -77,24 +78,24 @@ def _bpe_tokenizer(source: Path, out: Path) -> None:
     ByteLevelBPETokenizer(str(source / "vocab.json"), str(source / "merges.txt")).save(str(out / "tokenizer.json"))
 
 
-def marian(source: Path, out: Path, repo: str) -> dict:
+def marian(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "marian", ["source.spm", "target.spm"])
     return _seq2seq_entry(out, repo, "marian",
-                          tokenizer={"kind": "sentencepiece", "source": "source.spm", "target": "target.spm"},
-                          source_suffix=["</s>"], max_input_tokens=400,
-                          decoding={"translate": {"beam_size": 2, "max_length_ratio": 2.0, "max_length_extra": 16}})
+                          tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
+                          source_suffix=("</s>",), max_input_tokens=400,
+                          decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)})
 
 
-def bart(source: Path, out: Path, repo: str) -> dict:
+def bart(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "bart")
     _bpe_tokenizer(source, out)
-    return _seq2seq_entry(out, repo, "bart", tokenizer={"kind": "hf", "file": "tokenizer.json"},
-                          source_prefix=["<s>"], source_suffix=["</s>"], target_prefix=["<s>"], max_input_tokens=1000,
-                          decoding={"summarize": {"beam_size": 2, "max_decoding_length": 142, "min_decoding_length": 56,
-                                                  "no_repeat_ngram_size": 3, "length_penalty": 2.0}})
+    return _seq2seq_entry(out, repo, "bart", tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
+                          source_prefix=("<s>",), source_suffix=("</s>",), target_prefix=("<s>",), max_input_tokens=1000,
+                          decoding={"summarize": Decoding(beam_size=2, max_decoding_length=142, min_decoding_length=56,
+                                                          no_repeat_ngram_size=3, length_penalty=2.0)})
 
 
-def qwen2(source: Path, out: Path, repo: str) -> dict:
+def qwen2(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "qwen2")
     _bpe_tokenizer(source, out)
     return prompts.chatml_entry(repo, LICENSES.get(repo, ""))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from ctranslate2.specs import attention_spec, common_spec, transformer_spec
 
+from .layouts import qwen2_layout
+
 
 @dataclass(frozen=True)
 class Dims:
@@ -138,24 +140,6 @@ def bart(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec
     spec.encoder.scale_embeddings = 1.0
     spec.decoder.scale_embeddings = 1.0
     _tie_embeddings(spec)
-    return spec
-
-
-def qwen2_layout(layers: int, heads: int, kv_heads: int, rotary_base: float) -> transformer_spec.TransformerDecoderModelSpec:
-    """Qwen2's decoder as CTranslate2's Qwen2Loader declares it (weights unset)."""
-    spec = transformer_spec.TransformerDecoderModelSpec.from_config(
-        layers,
-        heads,
-        activation=common_spec.Activation.SWISH,
-        pre_norm=True,
-        ffn_glu=True,
-        rms_norm=True,
-        rotary_dim=0,
-        rotary_interleave=False,
-        rotary_base=rotary_base,
-        num_heads_kv=kv_heads if kv_heads != heads else None,
-    )
-    spec.decoder.scale_embeddings = False
     return spec
 
 

@@ -7,9 +7,11 @@ CTranslate2, batching, the API) can be run and tested anywhere without downloadi
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from .. import bundle as bundle_mod
+from ..schema import Decoding, ModelEntry, TokenizerSpec
 from . import prompts, random_specs
 from .gguf_qwen2 import QWEN2_PATTERN
 from .staging import staged, tool_versions
@@ -34,7 +36,7 @@ def _padded(tokens: list[str], size: int | None) -> list[str]:
 
 
 def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tuple[int, int] = (2, 2),
-                  max_input_tokens: int = 96, decoding: dict | None = None) -> dict:
+                  max_input_tokens: int = 96, decoding: dict[str, Decoding] | None = None) -> ModelEntry:
     out.mkdir(parents=True)
     pieces = train_sentencepiece(out / "source.spm")
     shutil.copyfile(out / "source.spm", out / "target.spm")
@@ -47,24 +49,25 @@ def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tupl
     spec.config.eos_token = "</s>"
     spec.config.decoder_start_token = "</s>"  # Marian starts from a zero embedding
     _save(spec, out)
-    return {
-        "path": out.name,
-        "engine": "seq2seq",
-        "family": "marian",
-        "quantization": "int8",
-        "source": RANDOM,
-        "license": "Apache-2.0",
-        "tokenizer": {"kind": "sentencepiece", "source": "source.spm", "target": "target.spm"},
-        "source_suffix": ["</s>"],
-        "max_input_tokens": max_input_tokens,
-        "decoding": decoding or {
-            "translate": {"beam_size": 1, "max_length_ratio": 1.5, "max_length_extra": 8, "no_repeat_ngram_size": 4}
+    return ModelEntry(
+        name=out.name,
+        path=Path(out.name),
+        engine="seq2seq",
+        family="marian",
+        quantization="int8",
+        source=RANDOM,
+        license="Apache-2.0",
+        tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
+        source_suffix=("</s>",),
+        max_input_tokens=max_input_tokens,
+        decoding=decoding or {
+            "translate": Decoding(beam_size=1, max_length_ratio=1.5, max_length_extra=8, no_repeat_ngram_size=4)
         },
-    }
+    )
 
 
 def _build_bart(out: Path, dims: random_specs.Dims | None = None, layers: tuple[int, int] = (2, 2),
-                decoding: dict | None = None) -> dict:
+                decoding: dict[str, Decoding] | None = None) -> ModelEntry:
     out.mkdir(parents=True)
     tokens = train_byte_bpe(out / "tokenizer.json", ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     dims = dims or random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(tokens), max_positions=1024)
@@ -77,25 +80,26 @@ def _build_bart(out: Path, dims: random_specs.Dims | None = None, layers: tuple[
     spec.config.unk_token = "<unk>"
     spec.config.decoder_start_token = "</s>"
     _save(spec, out)
-    return {
-        "path": out.name,
-        "engine": "seq2seq",
-        "family": "bart",
-        "quantization": "int8",
-        "source": RANDOM,
-        "license": "Apache-2.0",
-        "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
-        "source_prefix": ["<s>"],
-        "source_suffix": ["</s>"],
-        "target_prefix": ["<s>"],
-        "max_input_tokens": 256 if dims.max_positions <= 1024 else 1000,
-        "decoding": decoding or {
-            "summarize": {"beam_size": 1, "max_decoding_length": 48, "min_decoding_length": 8, "no_repeat_ngram_size": 3}
+    return ModelEntry(
+        name=out.name,
+        path=Path(out.name),
+        engine="seq2seq",
+        family="bart",
+        quantization="int8",
+        source=RANDOM,
+        license="Apache-2.0",
+        tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
+        source_prefix=("<s>",),
+        source_suffix=("</s>",),
+        target_prefix=("<s>",),
+        max_input_tokens=256 if dims.max_positions <= 1024 else 1000,
+        decoding=decoding or {
+            "summarize": Decoding(beam_size=1, max_decoding_length=48, min_decoding_length=8, no_repeat_ngram_size=3)
         },
-    }
+    )
 
 
-def _build_qwen2(out: Path) -> dict:
+def _build_qwen2(out: Path) -> ModelEntry:
     out.mkdir(parents=True)
     tokens = train_byte_bpe(
         out / "tokenizer.json", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], split_pattern=QWEN2_PATTERN
@@ -107,24 +111,15 @@ def _build_qwen2(out: Path) -> dict:
     spec.config.eos_token = "<|im_end|>"
     spec.config.unk_token = ""
     _save(spec, out)
-    return {
-        "path": out.name,
-        "engine": "generator",
-        "family": "qwen2",
-        "quantization": "int8",
-        "source": RANDOM,
-        "license": "Apache-2.0",
-        "tokenizer": {"kind": "hf", "file": "tokenizer.json"},
-        "chat_format": "chatml",
-        "end_tokens": ["<|im_end|>", "<|endoftext|>"],
-        "max_input_tokens": 128,
-        "max_input_tokens_by_task": {"summarize": 512},
-        "prompts": {"translate": prompts.TRANSLATE, "summarize": prompts.SUMMARIZE},
-        "decoding": {
-            "translate": {"max_length_ratio": 1.5, "max_length_extra": 16, "repetition_penalty": 1.1},
-            "summarize": {"max_decoding_length": 64, "repetition_penalty": 1.1, "no_repeat_ngram_size": 3},
+    return replace(
+        prompts.chatml_entry(RANDOM, "Apache-2.0"),
+        max_input_tokens=128,
+        max_input_tokens_by_task={"summarize": 512},
+        decoding={
+            "translate": Decoding(max_length_ratio=1.5, max_length_extra=16, repetition_penalty=1.1),
+            "summarize": Decoding(max_decoding_length=64, repetition_penalty=1.1, no_repeat_ngram_size=3),
         },
-    }
+    )
 
 
 def _manifest(name: str, description: str, models: dict, roles: dict) -> dict:
@@ -156,9 +151,8 @@ def build(kind: str, out: Path) -> Path:
         elif kind == "bench-opus":
             # Random weights never emit an end token, so every output runs to its bound:
             # about 1.1x its source, as real news translations are.
-            translate = {"translate": {"beam_size": 1, "max_length_ratio": 1.1, "max_length_extra": 0,
-                                       "min_length_ratio": 1.1}}
-            summarize = {"summarize": {"beam_size": 1, "max_decoding_length": 64, "min_decoding_length": 56}}
+            translate = {"translate": Decoding(beam_size=1, max_length_ratio=1.1, max_length_extra=0, min_length_ratio=1.1)}
+            summarize = {"summarize": Decoding(beam_size=1, max_decoding_length=64, min_decoding_length=56)}
             models = {
                 "translator": _build_marian(work / "translator", OPUS_MT, (6, 6), 256, translate),
                 "summarizer": _build_bart(work / "summarizer", DISTILBART, (12, 6), summarize),

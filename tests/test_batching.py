@@ -34,12 +34,12 @@ class Recorded(Seq2SeqEngine):
         self.gate.set()
         self.delay = 0.0
 
-    def run(self, task, texts, notes=None, sentences=None, alive=None):
+    def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
         self.gate.wait(30)
         time.sleep(self.delay)
         self.calls.append(list(texts))
         self.threads.add(threading.current_thread().name)
-        return super().run(task, texts, notes, sentences, alive)
+        return super().run(task, texts, notes, sentences, alive, tokens=tokens)
 
 
 @pytest.fixture
@@ -232,11 +232,11 @@ def test_a_failing_input_fails_only_its_own_request(engine):
     decoded again one caller at a time, so the other two get their answers."""
 
     class Faulty(Recorded):
-        def run(self, task, texts, notes=None, sentences=None, alive=None):
+        def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
             if any("FAULT" in t for t in texts):  # an input the model cannot take
                 self.calls.append(list(texts))
                 raise ValueError("input the model cannot take")
-            return super().run(task, texts, notes, sentences, alive)
+            return super().run(task, texts, notes, sentences, alive, tokens=tokens)
 
     faulty = Faulty(engine.entry)
     batcher = GatheringEngine(faulty, max_delay=0.3, cache_size=0)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from . import bundle as bundle_mod
@@ -139,13 +140,31 @@ class Pipeline:
         return [detect(p.text) == "ar" for p in paragraphs]
 
     def _pieces(self, paragraph: Paragraph) -> list[Piece]:
+        """The paragraph cut to the translator's budget, each piece with its tokens: those of
+        the texts counted on the way are kept (only ones that fit can become pieces), so a
+        piece is tokenized once, here, and the engine and the counts below reuse them."""
         engine = self.translator
-        count = checked(engine.count_tokens)
         budget = engine.entry.input_tokens("translate")
+        known: dict[str, list[str]] = {}
+
+        def count(text: str) -> int:
+            checkpoint()
+            tokens = known.get(text)
+            if tokens is None:
+                tokens = engine.tokenize(text)
+                if len(tokens) <= budget:
+                    known[text] = tokens
+            return len(tokens)
+
         pieces = segment(paragraph.text, count, budget)
         if engine.unit == "paragraph":
             pieces = _group(pieces, count, budget)
-        return pieces
+        return [replace(p, tokens=tuple(known.get(p.content) or engine.tokenize(p.content))) for p in pieces]
+
+    @staticmethod
+    def _tokens(piece: Piece) -> list[str]:
+        assert piece.tokens is not None, "pieces come from _pieces, which tokenizes them"
+        return list(piece.tokens)
 
     def terms(self, requested: dict[str, str] | None) -> dict[str, str]:
         """The server's glossary with the request's entries over it."""
@@ -159,11 +178,12 @@ class Pipeline:
         found = [names.find(piece.content) for _, piece in units]
         notes = [glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)]
         start = time.perf_counter()
-        outputs = self.translator.run("translate", [piece.content for _, piece in units], notes)
+        outputs = self.translator.run("translate", [piece.content for _, piece in units], notes,
+                                      tokens=[self._tokens(piece) for _, piece in units])
         timings.translate_ms += _ms(start)
         segments = []
         for unit, out, t, f in zip(units, outputs, terms, found):
-            timings.source_tokens += self.translator.count_tokens(unit[1].content)
+            timings.source_tokens += len(self._tokens(unit[1]))
             timings.target_tokens += out.tokens
             segments.append(self._segment(unit, out, t, f))
         return self._repair_names(units, segments, terms, found, timings)
@@ -196,7 +216,8 @@ class Pipeline:
         checkpoint()  # a caller that has gone gets no second decoding
         notes = [repair.note(terms[k] + names.repair_terms(found[k], skip=dict(terms[k]))) for k in todo]
         start = time.perf_counter()
-        outputs = self.translator.run("translate", [units[k][1].content for k in todo], notes)
+        outputs = self.translator.run("translate", [units[k][1].content for k in todo], notes,
+                                      tokens=[self._tokens(units[k][1]) for k in todo])
         seconds = time.perf_counter() - start
         timings.translate_ms += seconds * 1000
         log = []
@@ -244,7 +265,7 @@ class Pipeline:
             if chosen[index]:
                 pieces = self._pieces(paragraph)
                 units.extend((index, piece) for piece in pieces)
-                tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
+                tokens += sum(len(self._tokens(p)) for p in pieces)
             last = index == len(paragraphs) - 1
             if last or (stream and (index == 0 or tokens >= _PARAGRAPH_GROUP_TOKENS)):
                 translated = iter(self._assemble([(i, p) for i, p, t in group if t], self._translate(units, timings, glossary)))

@@ -59,16 +59,21 @@ class Engine(Protocol):
     @property
     def unit(self) -> str: ...  # "sentence" or "paragraph": what one call should carry
 
-    def count_tokens(self, text: str) -> int: ...
+    def tokenize(self, text: str) -> list[str]: ...  # the tokens the input budget counts
+
+    def count_tokens(self, text: str) -> int: ...  # len(tokenize(text))
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]: ...
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]: ...
     # notes: per-text instructions (e.g. required term translations) for engines that take
     # prompts; other engines ignore them. sentences: per text, stop decoding once that many
     # sentences are complete (0: no limit); engines may ignore it, callers cut anyway.
     # alive: per text, whether its caller still wants it (default: the current request
     # scope's); an engine may stop decoding a text whose caller has gone, so its output is
-    # then incomplete and the caller must check its scope before using it.
+    # then incomplete and the caller must check its scope before using it. tokens: per text,
+    # tokenize(text) where the caller has it already (a piece is tokenized once, when it is
+    # cut to the budget), so the engine need not tokenize it again.
 
 
 def length_bound(options: Decoding, source_tokens: int) -> int:

@@ -32,13 +32,17 @@ class _Job:
     texts: list[str]
     notes: list[str]
     sentences: list[int]
-    counts: list[int]  # source tokens of each text
+    source: list[list[str]]  # each text's tokens, as the engine's tokenize gives them
     scope: RequestScope
     enqueued: float = field(default_factory=time.monotonic)
     outputs: list[Output] | None = None
     error: BaseException | None = None
     abandoned: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def counts(self) -> list[int]:
+        return [len(tokens) for tokens in self.source]
 
     @property
     def tokens(self) -> int:
@@ -108,11 +112,15 @@ class GatheringEngine:
     def unit(self) -> str:
         return self.engine.unit
 
+    def tokenize(self, text: str) -> list[str]:
+        return self.engine.tokenize(text)
+
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]:
         # alive is each job's own scope here (the caller's, carried in the job).
         notes = notes or [""] * len(texts)
         sentences = sentences or [0] * len(texts)
@@ -123,16 +131,18 @@ class GatheringEngine:
         metrics.CACHE.labels(result="miss").inc(len(missing))
         if missing:
             outputs = self._submit(task, [texts[i] for i in missing], [notes[i] for i in missing],
-                                   [sentences[i] for i in missing])
+                                   [sentences[i] for i in missing],
+                                   [tokens[i] if tokens else self.engine.tokenize(texts[i]) for i in missing])
             for i, out in zip(missing, outputs):
                 results[i] = out
                 self.cache.put(keys[i], out)
         return results  # type: ignore[return-value]
 
-    def _submit(self, task: str, texts: list[str], notes: list[str], sentences: list[int]) -> list[Output]:
+    def _submit(self, task: str, texts: list[str], notes: list[str], sentences: list[int],
+                source: list[list[str]]) -> list[Output]:
         scope = current.get()
         scope.check()
-        job = _Job(task, texts, notes, sentences, [self.engine.count_tokens(t) for t in texts], scope)
+        job = _Job(task, texts, notes, sentences, source, scope)
         with self._cond:
             if self._queued_tokens and self._queued_tokens + job.tokens > self.max_queue_tokens:
                 metrics.REJECTED.inc()
@@ -246,9 +256,10 @@ class GatheringEngine:
         notes = [n for job in live for n in job.notes]
         sentences = [s for job in live for s in job.sentences]
         alive = [self._alive(job) for job in live for _ in job.texts]
+        source = [tokens for job in live for tokens in job.source]
         start = time.perf_counter()
         try:
-            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None, alive)
+            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None, alive, tokens=source)
         except Exception as exc:
             if len(live) > 1:  # one bad input must not fail every request that shared the batch
                 self._decode_each(live)
@@ -296,7 +307,7 @@ class GatheringEngine:
         for job in jobs:
             try:
                 job.outputs = self.engine.run(job.task, job.texts, job.notes, job.sentences if any(job.sentences) else None,
-                                              [self._alive(job)] * len(job.texts))
+                                              [self._alive(job)] * len(job.texts), tokens=job.source)
             except Exception as exc:
                 job.error = exc
         self._still_wanted([job for job in jobs if job.error is None])

@@ -127,8 +127,13 @@ class GeneratorEngine:
     def max_input_tokens(self) -> int:
         return self.entry.max_input_tokens
 
+    def tokenize(self, text: str) -> list[str]:
+        """The text's own tokens (what the input budget counts; the prompt around it is
+        tokenized with it, as the model reads them together)."""
+        return self._tok.encode(text)
+
     def count_tokens(self, text: str) -> int:
-        return len(self._tok.encode(text))
+        return len(self.tokenize(text))
 
     def prompt(self, task: str, text: str, note: str = "") -> str:
         return render_prompt(self.entry, task, text, note)
@@ -156,12 +161,13 @@ class GeneratorEngine:
         return [], prompt
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
         options = self.entry.options(task)
         budget_in = self.entry.input_tokens(task)
-        lengths = [self.count_tokens(t) for t in texts]
+        lengths = [len(t) for t in tokens] if tokens else [self.count_tokens(t) for t in texts]
         if any(n > budget_in for n in lengths):
             raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {budget_in} for {task}")
         notes = notes or [""] * len(texts)

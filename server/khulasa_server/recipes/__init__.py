@@ -13,7 +13,10 @@ from typing import Callable
 
 from . import hub, presets, tiny
 
-KINDS = (presets.QWEN_CODER, *tiny.KINDS, *hub.PRESETS)
+# Every bundle `khulasa-models build` makes, with what its --help says of it.
+DESCRIPTIONS = {presets.QWEN_CODER: presets.QWEN_CODER_HELP, **tiny.KINDS,
+                **{name: hub.describe(name) for name in hub.PRESETS}}
+KINDS = tuple(DESCRIPTIONS)
 
 
 def build(kind: str, out: Path, home: Path, log: Callable[[str], None] = print) -> Path:

@@ -30,6 +30,11 @@ LICENSES = {
 _FILES = ["*.json", "*.txt", "*.spm", "*.model", "*.safetensors", "*.bin"]
 
 
+def describe(name: str) -> str:
+    return (f"{' + '.join(PRESETS[name].values())} from the Hugging Face hub (needs internet, transformers "
+            f"and torch), converted with CTranslate2's Transformers converter")
+
+
 class HubError(RuntimeError):
     pass
 
@@ -101,6 +106,17 @@ def qwen2(source: Path, out: Path, repo: str) -> ModelEntry:
     return prompts.chatml_entry(repo, LICENSES.get(repo, ""))
 
 
+# How each checkpoint becomes a bundle's model entry, by the repository it comes from.
+CONVERTERS: dict[str, Callable[[Path, Path, str], ModelEntry]] = {
+    "Helsinki-NLP/opus-mt-ar-en": marian,
+    "Helsinki-NLP/opus-mt-tc-big-ar-en": marian,
+    "sshleifer/distilbart-cnn-12-6": bart,
+    "Qwen/Qwen2.5-1.5B-Instruct": qwen2,
+}
+# A preset's roles, and the model directory each goes to ("llm": one model serving both).
+_MODELS = {"translate": "translator", "summarize": "summarizer", "llm": "llm"}
+
+
 def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = None,
           log: Callable[[str], None] = print) -> Path:
     """sources: role → local checkpoint directory, instead of downloading (tests, air gaps)."""
@@ -111,15 +127,11 @@ def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = No
             log(f"downloading {repo}")
             sources[role] = download(repo, home / "hub")
     with staged(out) as work:
-        if "llm" in repos:
-            log("converting the instruction model (CTranslate2 int8)")
-            models = {"llm": qwen2(sources["llm"], work / "llm", repos["llm"])}
-            roles = {"translate": "llm", "summarize": "llm"}
-        else:
-            log("converting the translator and the summarizer (CTranslate2 int8)")
-            models = {"translator": marian(sources["translate"], work / "translator", repos["translate"]),
-                      "summarizer": bart(sources["summarize"], work / "summarizer", repos["summarize"])}
-            roles = {"translate": "translator", "summarize": "summarizer"}
+        models = {}
+        for role, repo in repos.items():
+            log(f"converting {repo} (CTranslate2 int8)")
+            models[_MODELS[role]] = CONVERTERS[repo](sources[role], work / _MODELS[role], repo)
+        roles = {task: _MODELS["llm" if "llm" in repos else task] for task in bundle_mod.ROLES}
         bundle_mod.write_manifest(work, {
             "name": name, "version": "1", "description": f"Hugging Face preset: {', '.join(repos.values())}",
             "source": ", ".join(repos.values()), "license": ", ".join(sorted({LICENSES.get(r, '') for r in repos.values()})),

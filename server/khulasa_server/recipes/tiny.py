@@ -17,7 +17,13 @@ from .gguf_qwen2 import QWEN2_PATTERN
 from .staging import staged, tool_versions
 from .tokenizers import train_byte_bpe, train_sentencepiece
 
-KINDS = ("tiny", "tiny-llm", "bench-opus")
+# The bundles built here, with what `khulasa-models build --help` says of each. They build
+# offline in seconds and produce nonsense text: for tests, trials and speed measurements.
+KINDS = {
+    "tiny": "random-weight Marian translator + BART summarizer (offline, seconds; nonsense text: for tests and trying the API)",
+    "tiny-llm": "random-weight Qwen2-type model serving both roles (offline, seconds; nonsense text)",
+    "bench-opus": "random weights in the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements",
+}
 # Helsinki-NLP/opus-mt-ar-en and sshleifer/distilbart-cnn-12-6, shape for shape.
 OPUS_MT = random_specs.Dims(d_model=512, ffn=2048, heads=8, vocab=62_834, max_positions=512)
 DISTILBART = random_specs.Dims(d_model=1024, ffn=4096, heads=16, vocab=50_265, max_positions=1024)

@@ -35,7 +35,11 @@ class SentencePieceTokenizer:
     encode_markup = encode
 
     def decode(self, tokens: list[str]) -> str:
-        return self._sp.decode_pieces(tokens)
+        # A model's vocabulary may hold entries the sentencepiece model lacks (NLLB's language
+        # codes, <mask>, padding): they are not text, and would otherwise be spelled out.
+        unknown = self._sp.unk_id()
+        unk = self._sp.id_to_piece(unknown)
+        return self._sp.decode_pieces([t for t in tokens if t == unk or self._sp.piece_to_id(t) != unknown])
 
 
 class HFTokenizer:

@@ -20,13 +20,17 @@ PRESETS: dict[str, dict[str, str]] = {
     "opus-mt-ar-en": {"translate": "Helsinki-NLP/opus-mt-ar-en", "summarize": "sshleifer/distilbart-cnn-12-6"},
     "opus-mt-tc-big-ar-en": {"translate": "Helsinki-NLP/opus-mt-tc-big-ar-en", "summarize": "sshleifer/distilbart-cnn-12-6"},
     "qwen2.5-1.5b-instruct": {"llm": "Qwen/Qwen2.5-1.5B-Instruct"},
+    "nllb-200-distilled-600m": {"translate": "facebook/nllb-200-distilled-600M", "summarize": "sshleifer/distilbart-cnn-12-6"},
 }
 LICENSES = {
     "Helsinki-NLP/opus-mt-ar-en": "Apache-2.0",
     "Helsinki-NLP/opus-mt-tc-big-ar-en": "CC-BY-4.0",
     "sshleifer/distilbart-cnn-12-6": "Apache-2.0",
     "Qwen/Qwen2.5-1.5B-Instruct": "Apache-2.0",
+    "facebook/nllb-200-distilled-600M": "CC-BY-NC-4.0",  # non-commercial use only
 }
+# NLLB-200's codes of the languages khulasa translates (M2M100 writes __ar__ and __en__).
+NLLB_SOURCE, NLLB_TARGET = "arb_Arab", "eng_Latn"
 _FILES = ["*.json", "*.txt", "*.spm", "*.model", "*.safetensors", "*.bin"]
 
 
@@ -62,7 +66,7 @@ def _convert(source: Path, out: Path, model_type: str, copy: list[str] = ()) -> 
     except (OSError, ValueError) as exc:
         raise HubError(f"{source}: not a Transformers checkpoint ({exc})") from None
     if config.get("model_type") != model_type:
-        name = {"marian": "Marian", "bart": "BART", "qwen2": "Qwen2"}.get(model_type, model_type)
+        name = {"marian": "Marian", "bart": "BART", "qwen2": "Qwen2", "m2m_100": "M2M100/NLLB"}.get(model_type, model_type)
         raise HubError(f"{source}: expected a {name} model, got {config.get('model_type')!r}")
     present = [name for name in copy if (source / name).is_file()]
     ctranslate2.converters.TransformersConverter(str(source), copy_files=present).convert(str(out), quantization="int8")
@@ -100,6 +104,16 @@ def bart(source: Path, out: Path, repo: str) -> ModelEntry:
                                                           no_repeat_ngram_size=3, length_penalty=2.0)})
 
 
+def nllb(source: Path, out: Path, repo: str) -> ModelEntry:
+    """The source language's code starts the source (after it the text and </s>); the target
+    language's code is forced as the first output token."""
+    _convert(source, out, "m2m_100", ["sentencepiece.bpe.model"])
+    return _seq2seq_entry(out, repo, "nllb", tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
+                          source_prefix=(NLLB_SOURCE,), source_suffix=("</s>",), target_prefix=(NLLB_TARGET,),
+                          max_input_tokens=400,
+                          decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)})
+
+
 def qwen2(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "qwen2")
     _bpe_tokenizer(source, out)
@@ -112,6 +126,7 @@ CONVERTERS: dict[str, Callable[[Path, Path, str], ModelEntry]] = {
     "Helsinki-NLP/opus-mt-tc-big-ar-en": marian,
     "sshleifer/distilbart-cnn-12-6": bart,
     "Qwen/Qwen2.5-1.5B-Instruct": qwen2,
+    "facebook/nllb-200-distilled-600M": nllb,
 }
 # A preset's roles, and the model directory each goes to ("llm": one model serving both).
 _MODELS = {"translate": "translator", "summarize": "summarizer", "llm": "llm"}

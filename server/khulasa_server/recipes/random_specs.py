@@ -143,6 +143,20 @@ def bart(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec
     return spec
 
 
+def m2m100(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec.TransformerSpec:
+    """M2M100 and NLLB (M2M100Loader): pre-norm, ReLU, sinusoidal positions, scaled embeddings."""
+    spec = transformer_spec.TransformerSpec.from_config(
+        layers, dims.heads, pre_norm=True, activation=common_spec.Activation.RELU, layernorm_embedding=False
+    )
+    filler = _Filler(dims, seed, attention_bias="all")
+    filler.stack(spec.encoder, ffn_bias=True, learned_positions=False)
+    filler.stack(spec.decoder, ffn_bias=True, learned_positions=False)
+    spec.encoder.scale_embeddings = math.sqrt(dims.d_model)
+    spec.decoder.scale_embeddings = math.sqrt(dims.d_model)
+    _tie_embeddings(spec)
+    return spec
+
+
 def qwen2(dims: Dims, layers: int, seed: int = 0) -> transformer_spec.TransformerDecoderModelSpec:
     spec = qwen2_layout(layers, dims.heads, dims.kv_heads or dims.heads, rotary_base=1_000_000)
     _Filler(dims, seed, attention_bias="qkv").stack(spec.decoder, ffn_bias=False, learned_positions=False)

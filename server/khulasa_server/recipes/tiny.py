@@ -14,6 +14,7 @@ from .. import bundle as bundle_mod
 from ..schema import Decoding, ModelEntry, TokenizerSpec
 from . import prompts, random_specs
 from .gguf_qwen2 import QWEN2_PATTERN
+from .hub import NLLB_SOURCE, NLLB_TARGET
 from .staging import staged, tool_versions
 from .tokenizers import train_byte_bpe, train_sentencepiece
 
@@ -22,6 +23,8 @@ from .tokenizers import train_byte_bpe, train_sentencepiece
 KINDS = {
     "tiny": "random-weight Marian translator + BART summarizer (offline, seconds; nonsense text: for tests and trying the API)",
     "tiny-llm": "random-weight Qwen2-type model serving both roles (offline, seconds; nonsense text)",
+    "tiny-nllb": "random-weight NLLB-type translator (language tokens as source and target prefix) + BART "
+                 "summarizer (offline, seconds; nonsense text)",
     "bench-opus": "random weights in the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements",
 }
 # Helsinki-NLP/opus-mt-ar-en and sshleifer/distilbart-cnn-12-6, shape for shape.
@@ -69,6 +72,37 @@ def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tupl
         decoding=decoding or {
             "translate": Decoding(beam_size=1, max_length_ratio=1.5, max_length_extra=8, no_repeat_ngram_size=4)
         },
+    )
+
+
+def _build_nllb(out: Path) -> ModelEntry:
+    """NLLB's layout: one sentencepiece model, the language codes as extra vocabulary; the
+    source language's code starts the source, the target's is forced as the first output."""
+    out.mkdir(parents=True)
+    pieces = train_sentencepiece(out / "sentencepiece.bpe.model")
+    vocabulary = [*pieces, "<pad>", NLLB_SOURCE, NLLB_TARGET]
+    spec = random_specs.m2m100(random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(vocabulary)), (2, 2), seed=4)
+    spec.register_source_vocabulary(vocabulary)
+    spec.register_target_vocabulary(vocabulary)
+    spec.config.bos_token = "<s>"
+    spec.config.eos_token = "</s>"
+    spec.config.unk_token = "<unk>"
+    spec.config.decoder_start_token = "</s>"
+    _save(spec, out)
+    return ModelEntry(
+        name=out.name,
+        path=Path(out.name),
+        engine="seq2seq",
+        family="nllb",
+        quantization="int8",
+        source=RANDOM,
+        license="Apache-2.0",
+        tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
+        source_prefix=(NLLB_SOURCE,),
+        source_suffix=("</s>",),
+        target_prefix=(NLLB_TARGET,),
+        max_input_tokens=96,
+        decoding={"translate": Decoding(beam_size=1, max_length_ratio=1.5, max_length_extra=8, no_repeat_ngram_size=4)},
     )
 
 
@@ -151,6 +185,14 @@ def build(kind: str, out: Path) -> Path:
             manifest = _manifest(
                 "tiny",
                 "Random-weight Marian translator and BART summarizer for tests and trials",
+                models,
+                {"translate": "translator", "summarize": "summarizer"},
+            )
+        elif kind == "tiny-nllb":
+            models = {"translator": _build_nllb(work / "translator"), "summarizer": _build_bart(work / "summarizer")}
+            manifest = _manifest(
+                "tiny-nllb",
+                "Random-weight NLLB-type translator and BART summarizer for tests and trials",
                 models,
                 {"translate": "translator", "summarize": "summarizer"},
             )

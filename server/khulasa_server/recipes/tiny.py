@@ -1,4 +1,4 @@
-"""`tiny` and `tiny-llm`: small random-weight bundles of real model families.
+"""`tiny`, `tiny-llm`, `tiny-nllb` and `bench-opus`: random-weight bundles of real model families.
 
 They produce nonsense English, quickly. They exist so the whole service (tokenizers,
 CTranslate2, batching, the API) can be run and tested anywhere without downloading weights.

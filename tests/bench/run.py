@@ -183,9 +183,11 @@ def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> d
 def bundle_with_beam(source: Path, beam: int, work: Path) -> Path:
     """The same models with another beam size (a manifest beside links to the model files)."""
     manifest = json.loads((source / bundle_mod.MANIFEST).read_text())
-    for entry in manifest["models"].values():
-        for options in entry.get("decoding", {}).values():
-            options["beam_size"] = beam
+    loaded = bundle_mod.load(source, verify_checksums=False)
+    for name, entry in loaded.models.items():
+        for task, options in entry.decoding.items():
+            entry.decoding[task] = options.with_option("beam_size", beam, f"models.{name}.decoding.{task}")
+        manifest["models"][name] = entry.to_dict(loaded.path)  # the checksums stay: the files are the same
     target = work / f"beam{beam}"
     target.mkdir()
     for child in source.iterdir():

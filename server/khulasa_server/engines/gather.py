@@ -242,14 +242,9 @@ class GatheringEngine:
         """Fills in each job's outputs or error; _work releases the callers."""
         live = []
         for job in batch:
-            try:
-                if job.abandoned:
-                    raise Cancelled("abandoned")
-                job.scope.check()
+            job.error = self._gone(job)
+            if job.error is None:
                 live.append(job)
-            except (Cancelled, DeadlineExceeded) as exc:
-                metrics.DROPPED.inc()
-                job.error = exc
         if not live:
             return
         texts = [t for job in live for t in job.texts]
@@ -290,17 +285,26 @@ class GatheringEngine:
         return lambda: not job.abandoned and job.scope.alive()
 
     @staticmethod
-    def _still_wanted(jobs: list[_Job]) -> list[_Job]:
+    def _gone(job: _Job) -> BaseException | None:
+        """Why the job's caller no longer wants it (counted as dropped), or None."""
+        try:
+            if job.abandoned:
+                raise Cancelled("abandoned")
+            job.scope.check()
+            return None
+        except (Cancelled, DeadlineExceeded) as exc:
+            metrics.DROPPED.inc()
+            return exc
+
+    @classmethod
+    def _still_wanted(cls, jobs: list[_Job]) -> list[_Job]:
         wanted = []
         for job in jobs:
-            try:
-                if job.abandoned:
-                    raise Cancelled("abandoned")
-                job.scope.check()
+            gone = cls._gone(job)
+            if gone is None:
                 wanted.append(job)
-            except (Cancelled, DeadlineExceeded) as exc:
-                metrics.DROPPED.inc()
-                job.outputs, job.error = None, exc
+            else:
+                job.outputs, job.error = None, gone
         return wanted
 
     def _decode_each(self, jobs: list[_Job]) -> None:

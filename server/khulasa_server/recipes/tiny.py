@@ -44,6 +44,23 @@ def _padded(tokens: list[str], size: int | None) -> list[str]:
     return tokens + [f"<unused_{i}>" for i in range((size or 0) - len(tokens))]
 
 
+def _save_translator(spec, vocabulary: list[str], out: Path, bos: str | None = "<s>") -> None:
+    """An encoder-decoder spec with its (shared) vocabulary and special tokens, saved."""
+    spec.register_source_vocabulary(vocabulary)
+    spec.register_target_vocabulary(vocabulary)
+    if bos:
+        spec.config.bos_token = bos
+    spec.config.eos_token = "</s>"
+    spec.config.unk_token = "<unk>"
+    spec.config.decoder_start_token = "</s>"
+    _save(spec, out)
+
+
+def _seq2seq_entry(out: Path, family: str, **rest) -> ModelEntry:
+    return ModelEntry(name=out.name, path=Path(out.name), engine="seq2seq", family=family, quantization="int8",
+                      source=RANDOM, license="Apache-2.0", **rest)
+
+
 def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tuple[int, int] = (2, 2),
                   max_input_tokens: int = 96, decoding: dict[str, Decoding] | None = None) -> ModelEntry:
     out.mkdir(parents=True)
@@ -51,21 +68,11 @@ def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tupl
     shutil.copyfile(out / "source.spm", out / "target.spm")
     dims = dims or random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(pieces))
     pieces = _padded(pieces, dims.vocab)
-    spec = random_specs.marian(dims, layers, seed=1)
-    spec.register_source_vocabulary(pieces)
-    spec.register_target_vocabulary(pieces)
-    spec.config.unk_token = "<unk>"
-    spec.config.eos_token = "</s>"
-    spec.config.decoder_start_token = "</s>"  # Marian starts from a zero embedding
-    _save(spec, out)
-    return ModelEntry(
-        name=out.name,
-        path=Path(out.name),
-        engine="seq2seq",
-        family="marian",
-        quantization="int8",
-        source=RANDOM,
-        license="Apache-2.0",
+    # No start token of its own: Marian's decoder starts from a zero embedding.
+    _save_translator(random_specs.marian(dims, layers, seed=1), pieces, out, bos=None)
+    return _seq2seq_entry(
+        out,
+        "marian",
         tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
         source_suffix=("</s>",),
         max_input_tokens=max_input_tokens,
@@ -81,22 +88,11 @@ def _build_nllb(out: Path) -> ModelEntry:
     out.mkdir(parents=True)
     pieces = train_sentencepiece(out / "sentencepiece.bpe.model")
     vocabulary = [*pieces, "<pad>", NLLB_SOURCE, NLLB_TARGET]
-    spec = random_specs.m2m100(random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(vocabulary)), (2, 2), seed=4)
-    spec.register_source_vocabulary(vocabulary)
-    spec.register_target_vocabulary(vocabulary)
-    spec.config.bos_token = "<s>"
-    spec.config.eos_token = "</s>"
-    spec.config.unk_token = "<unk>"
-    spec.config.decoder_start_token = "</s>"
-    _save(spec, out)
-    return ModelEntry(
-        name=out.name,
-        path=Path(out.name),
-        engine="seq2seq",
-        family="nllb",
-        quantization="int8",
-        source=RANDOM,
-        license="Apache-2.0",
+    dims = random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(vocabulary))
+    _save_translator(random_specs.m2m100(dims, (2, 2), seed=4), vocabulary, out)
+    return _seq2seq_entry(
+        out,
+        "nllb",
         tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
         source_prefix=(NLLB_SOURCE,),
         source_suffix=("</s>",),
@@ -112,22 +108,10 @@ def _build_bart(out: Path, dims: random_specs.Dims | None = None, layers: tuple[
     tokens = train_byte_bpe(out / "tokenizer.json", ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     dims = dims or random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(tokens), max_positions=1024)
     tokens = _padded(tokens, dims.vocab)
-    spec = random_specs.bart(dims, layers, seed=2)
-    spec.register_source_vocabulary(tokens)
-    spec.register_target_vocabulary(tokens)
-    spec.config.bos_token = "<s>"
-    spec.config.eos_token = "</s>"
-    spec.config.unk_token = "<unk>"
-    spec.config.decoder_start_token = "</s>"
-    _save(spec, out)
-    return ModelEntry(
-        name=out.name,
-        path=Path(out.name),
-        engine="seq2seq",
-        family="bart",
-        quantization="int8",
-        source=RANDOM,
-        license="Apache-2.0",
+    _save_translator(random_specs.bart(dims, layers, seed=2), tokens, out)
+    return _seq2seq_entry(
+        out,
+        "bart",
         tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
         source_prefix=("<s>",),
         source_suffix=("</s>",),
@@ -176,48 +160,40 @@ def _manifest(name: str, description: str, models: dict, roles: dict) -> dict:
     }
 
 
+# What each bundle's manifest says it is.
+_DESCRIPTIONS = {
+    "tiny": "Random-weight Marian translator and BART summarizer for tests and trials",
+    "tiny-llm": "Random-weight Qwen2-type instruction model serving both roles, for tests and trials",
+    "tiny-nllb": "Random-weight NLLB-type translator and BART summarizer for tests and trials",
+    "bench-opus": "Random weights in the exact shapes of opus-mt-ar-en and distilbart-cnn-12-6, for speed measurements",
+}
+
+
+def _models(kind: str, work: Path) -> dict[str, ModelEntry]:
+    if kind == "tiny":
+        return {"translator": _build_marian(work / "translator"), "summarizer": _build_bart(work / "summarizer")}
+    if kind == "tiny-nllb":
+        return {"translator": _build_nllb(work / "translator"), "summarizer": _build_bart(work / "summarizer")}
+    if kind == "bench-opus":
+        # Random weights never emit an end token, so every output runs to its bound:
+        # about 1.1x its source, as real news translations are.
+        translate = {"translate": Decoding(beam_size=1, max_length_ratio=1.1, max_length_extra=0, min_length_ratio=1.1)}
+        summarize = {"summarize": Decoding(beam_size=1, max_decoding_length=64, min_decoding_length=56)}
+        return {
+            "translator": _build_marian(work / "translator", OPUS_MT, (6, 6), 256, translate),
+            "summarizer": _build_bart(work / "summarizer", DISTILBART, (12, 6), summarize),
+        }
+    return {"llm": _build_qwen2(work / "llm")}
+
+
 def build(kind: str, out: Path) -> Path:
     if kind not in KINDS:
         raise ValueError(f"unknown tiny bundle kind {kind!r}")
     with staged(out) as work:
-        if kind == "tiny":
-            models = {"translator": _build_marian(work / "translator"), "summarizer": _build_bart(work / "summarizer")}
-            manifest = _manifest(
-                "tiny",
-                "Random-weight Marian translator and BART summarizer for tests and trials",
-                models,
-                {"translate": "translator", "summarize": "summarizer"},
-            )
-        elif kind == "tiny-nllb":
-            models = {"translator": _build_nllb(work / "translator"), "summarizer": _build_bart(work / "summarizer")}
-            manifest = _manifest(
-                "tiny-nllb",
-                "Random-weight NLLB-type translator and BART summarizer for tests and trials",
-                models,
-                {"translate": "translator", "summarize": "summarizer"},
-            )
-        elif kind == "bench-opus":
-            # Random weights never emit an end token, so every output runs to its bound:
-            # about 1.1x its source, as real news translations are.
-            translate = {"translate": Decoding(beam_size=1, max_length_ratio=1.1, max_length_extra=0, min_length_ratio=1.1)}
-            summarize = {"summarize": Decoding(beam_size=1, max_decoding_length=64, min_decoding_length=56)}
-            models = {
-                "translator": _build_marian(work / "translator", OPUS_MT, (6, 6), 256, translate),
-                "summarizer": _build_bart(work / "summarizer", DISTILBART, (12, 6), summarize),
-            }
-            manifest = _manifest(
-                "bench-opus",
-                "Random weights in the exact shapes of opus-mt-ar-en and distilbart-cnn-12-6, for speed measurements",
-                models,
-                {"translate": "translator", "summarize": "summarizer"},
-            )
-        else:
-            models = {"llm": _build_qwen2(work / "llm")}
-            manifest = _manifest(
-                "tiny-llm",
-                "Random-weight Qwen2-type instruction model serving both roles, for tests and trials",
-                models,
-                {"translate": "llm", "summarize": "llm"},
-            )
+        models = _models(kind, work)
+        # One instruction model serves both roles; otherwise a translator and a summarizer.
+        both = "llm" in models
+        roles = {"translate": "llm" if both else "translator", "summarize": "llm" if both else "summarizer"}
+        manifest = _manifest(kind, _DESCRIPTIONS[kind], models, roles)
         bundle_mod.write_manifest(work, manifest)
     return Path(out)

@@ -82,7 +82,7 @@ class Decoding:
     min_length_ratio: float | None = None
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str) -> "Decoding":
+    def from_dict(cls, raw: Any, where: str) -> Decoding:
         raw = _object(raw, where)
         _known(raw, _BOUNDS, where, "option")
         for option, value in raw.items():
@@ -92,7 +92,7 @@ class Decoding:
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}
 
-    def with_option(self, option: str, value: Any, where: str) -> "Decoding":
+    def with_option(self, option: str, value: Any, where: str) -> Decoding:
         """A copy with one option changed, checked as a manifest's would be."""
         return Decoding.from_dict({**self.to_dict(), option: value}, where)
 
@@ -108,7 +108,7 @@ class TokenizerSpec:
     file: str = ""
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str, kinds: Collection[str] = ()) -> "TokenizerSpec":
+    def from_dict(cls, raw: Any, where: str, kinds: Collection[str] = ()) -> TokenizerSpec:
         raw = _object(raw, where)
         _known(raw, [f.name for f in fields(cls)], where)
         kind = raw.get("kind")
@@ -130,7 +130,7 @@ class Prompt:
     system: str = ""
 
     @classmethod
-    def from_dict(cls, raw: Any, where: str) -> "Prompt":
+    def from_dict(cls, raw: Any, where: str) -> Prompt:
         raw = _object(raw, where)
         _known(raw, ("system", "user"), where)
         user = raw.get("user")
@@ -192,7 +192,7 @@ class ModelEntry:
 
     @classmethod
     def from_dict(cls, name: str, raw: Any, where: str, root: Path = Path(),
-                  engines: Collection[str] = (), tokenizers: Collection[str] = ()) -> "ModelEntry":
+                  engines: Collection[str] = (), tokenizers: Collection[str] = ()) -> ModelEntry:
         """engines, tokenizers: the kinds this server can run (any, when empty)."""
         raw = _object(raw, where)
         for key in ("engine", "path", "family", "tokenizer", "max_input_tokens"):
@@ -208,22 +208,32 @@ class ModelEntry:
             raise BundleError(f"{where}.max_input_tokens: {tokens} is more than any model reads at once ({MAX_INPUT_TOKENS})")
         decoding = {task: Decoding.from_dict(options, f"{where}.decoding.{task}")
                     for task, options in _tasks(raw.get("decoding", {}), f"{where}.decoding").items()}
-        tuples = {key: _strings(raw[key], f"{where}.{key}")
-                  for key in ("source_prefix", "source_suffix", "target_prefix", "end_tokens") if key in raw}
-        strings = {key: _string(raw[key], f"{where}.{key}")
-                   for key in ("path", "family", "quantization", "source", "license", "chat_format") if key in raw}
-        prompts = {task: Prompt.from_dict(prompt, f"{where}.prompts.{task}")
-                   for task, prompt in _tasks(raw.get("prompts", {}), f"{where}.prompts").items()}
+
+        def text(key: str) -> str:
+            return _string(raw[key], f"{where}.{key}") if key in raw else ""
+
+        def tokens_of(key: str) -> tuple[str, ...]:
+            return _strings(raw[key], f"{where}.{key}") if key in raw else ()
+
         return cls(
             name=name,
-            **{**strings, "path": root / strings["path"]},
+            path=root / text("path"),
             engine=engine,
+            family=text("family"),
             tokenizer=TokenizerSpec.from_dict(raw["tokenizer"], f"{where}.tokenizer", tokenizers),
             max_input_tokens=tokens,
             decoding=decoding,
-            prompts=prompts,
+            quantization=text("quantization"),
+            source=text("source"),
+            license=text("license"),
+            source_prefix=tokens_of("source_prefix"),
+            source_suffix=tokens_of("source_suffix"),
+            target_prefix=tokens_of("target_prefix"),
+            chat_format=text("chat_format"),
+            end_tokens=tokens_of("end_tokens"),
+            prompts={task: Prompt.from_dict(prompt, f"{where}.prompts.{task}")
+                     for task, prompt in _tasks(raw.get("prompts", {}), f"{where}.prompts").items()},
             max_input_tokens_by_task=_budgets(raw.get("max_input_tokens_by_task", {}), where),
-            **tuples,
         )
 
     def to_dict(self, root: Path | None = None) -> dict[str, Any]:

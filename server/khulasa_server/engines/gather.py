@@ -15,8 +15,8 @@ import collections
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .. import metrics
 from ..errors import Overloaded
@@ -77,8 +77,8 @@ class LRUCache:
 
 
 class GatheringEngine:
-    """An Engine that gathers the calls of every request in flight into shared decoding calls. workers: threads feeding the model (one per
-    CTranslate2 replica keeps every replica busy)."""
+    """An Engine that gathers the calls of every request in flight into shared decoding calls.
+    workers: threads feeding the model (one per CTranslate2 replica keeps every replica busy)."""
 
     HOLD_LIMIT = 0.05  # seconds; see _hold
 
@@ -202,7 +202,8 @@ class GatheringEngine:
                 # (an empty batch here would read as "closed" and end this worker).
 
     def _pop(self, task: str) -> list[_Job]:
-        batch, tokens = [], 0
+        batch: list[_Job] = []
+        tokens = 0
         # With several replicas, one takes its share and leaves the rest to the others.
         share = self._expected if len(self._threads) > 1 else len(self._queue)
         for job in list(self._queue):

@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import atexit
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 import ctranslate2
 
-from ..schema import ModelEntry
 from ..errors import BundleError
+from ..schema import ModelEntry
 from ..scope import current
 from ..text.normalize import normalize, strip_controls
 from ..text.segment import sentences_of
@@ -98,7 +98,7 @@ def prompt_groups(lengths: list[int], outputs: list[int], max_tokens: int, row_c
 # CTranslate2 keeps the last decoding callback (a Python function) in its worker thread; freed
 # during interpreter shutdown, without the GIL, it aborts the process ("terminate called
 # without an active exception"). So every model is released before shutdown.
-_LIVE: "weakref.WeakSet[GeneratorEngine]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[GeneratorEngine] = weakref.WeakSet()
 
 
 @atexit.register

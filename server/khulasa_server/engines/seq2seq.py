@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from typing import Callable
+from collections.abc import Callable
 
 import ctranslate2
 
@@ -51,7 +51,7 @@ class Seq2SeqEngine:
         prefix = list(self.entry.target_prefix)
         budget = batch_budget(self._max_batch_tokens, options)
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        pending: collections.deque = collections.deque()
+        pending: collections.deque[tuple[list[int], list]] = collections.deque()
         # One call more in flight than the model has replicas (none waits for Python between
         # calls), each sent only while one of its texts' callers is still there: a whole
         # article arrives in one run, and a caller that has gone must not keep the model busy
@@ -59,7 +59,7 @@ class Seq2SeqEngine:
         window = int(getattr(self._model, "num_translators", 1)) + 1
         for group in length_groups(lengths, budget):
             while len(pending) >= window:
-                self._collect(*pending.popleft(), lengths, options, prefix, outputs)
+                self._collect(pending.popleft(), lengths, options, prefix, outputs)
             if not any(alive[i]() for i in group):
                 continue
             longest = max(lengths[i] for i in group)
@@ -79,11 +79,12 @@ class Seq2SeqEngine:
             )
             pending.append((group, results))
         while pending:
-            self._collect(*pending.popleft(), lengths, options, prefix, outputs)
+            self._collect(pending.popleft(), lengths, options, prefix, outputs)
         scope.check()  # texts skipped for a caller that has gone are never returned as done
         return outputs
 
-    def _collect(self, group, results, lengths, options, prefix, outputs) -> None:
+    def _collect(self, sent: tuple[list[int], list], lengths, options, prefix, outputs) -> None:
+        group, results = sent
         for i, result in zip(group, results):
             result = result.result()
             hypothesis = result.hypotheses[0]

@@ -7,8 +7,9 @@ is for the bundle's own chat templates, whose special tokens are meant."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from ..errors import BundleError
 from ..schema import ModelEntry

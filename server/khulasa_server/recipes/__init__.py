@@ -8,8 +8,8 @@ builds; this is the one list of them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from . import hub, presets, tiny
 

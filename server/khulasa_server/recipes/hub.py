@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .. import bundle as bundle_mod
 from ..schema import Decoding, ModelEntry, TokenizerSpec
@@ -56,7 +56,7 @@ def download(repo_id: str, cache: Path) -> Path:
                        f"{str(exc).splitlines()[0][:200]}). {OFFLINE_HINT}") from None
 
 
-def _convert(source: Path, out: Path, model_type: str, copy: list[str] = ()) -> None:
+def _convert(source: Path, out: Path, model_type: str, copy: tuple[str, ...] = ()) -> None:
     """CTranslate2 int8 model of a checkpoint, refused before any work if it is not the
     expected family."""
     import ctranslate2
@@ -88,7 +88,7 @@ def _bpe_tokenizer(source: Path, out: Path) -> None:
 
 
 def marian(source: Path, out: Path, repo: str) -> ModelEntry:
-    _convert(source, out, "marian", ["source.spm", "target.spm"])
+    _convert(source, out, "marian", ("source.spm", "target.spm"))
     return _seq2seq_entry(out, repo, "marian",
                           tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
                           source_suffix=("</s>",), max_input_tokens=400,
@@ -107,7 +107,7 @@ def bart(source: Path, out: Path, repo: str) -> ModelEntry:
 def nllb(source: Path, out: Path, repo: str) -> ModelEntry:
     """The source language's code starts the source (after it the text and </s>); the target
     language's code is forced as the first output token."""
-    _convert(source, out, "m2m_100", ["sentencepiece.bpe.model"])
+    _convert(source, out, "m2m_100", ("sentencepiece.bpe.model",))
     return _seq2seq_entry(out, repo, "nllb", tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
                           source_prefix=(NLLB_SOURCE,), source_suffix=("</s>",), target_prefix=(NLLB_TARGET,),
                           max_input_tokens=400,

@@ -71,3 +71,27 @@ def test_manifests_are_written_only_from_model_entries(tmp_path):
 def test_eval_refuses_a_misspelled_decoding_override(bundles, capsys):
     assert models_main(["eval", str(bundles["tiny"]), "--limit", "1", "--set", "translate.beam_sise=2"]) == 1
     assert "--set translate.beam_sise: unknown option" in capsys.readouterr().err
+
+
+def test_a_registered_engine_is_all_a_bundle_needs(bundles, tmp_path):
+    """One registry: the loader accepts what is registered, and the pipeline builds it from there."""
+    from khulasa_server.engines import ENGINES, Runtime
+    from khulasa_server.engines.base import register
+    from khulasa_server.engines.seq2seq import Seq2SeqEngine
+    from khulasa_server.pipeline import Pipeline
+
+    copy = _with(bundles, tmp_path, "tiny", lambda m: m["models"]["translator"].update(engine="marian-echo"))
+    with pytest.raises(BundleError, match="engine 'marian-echo' is not one of"):
+        bundle.load(copy, verify_checksums=False)
+
+    @register("marian-echo")
+    class Echo(Seq2SeqEngine):
+        def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
+            return [o.__class__(f"echo {t}", 0.0, 1, False) for o, t in zip(super().run(task, texts), texts)]
+
+    try:
+        pipeline = Pipeline.load(copy, Runtime(), verify=False)
+        assert isinstance(pipeline.translator, Echo)
+        assert pipeline.translate(["قال الوزير."], source_language="ar")[0].text == "echo قال الوزير."
+    finally:
+        del ENGINES["marian-echo"]

@@ -98,7 +98,7 @@ class GatheringEngine:
         self._decoding = 0
         self._last_seconds = 0.0
         self._closed = False
-        self._threads = [threading.Thread(target=self._work, name=f"batcher-{self.entry.name}-{i}", daemon=True)
+        self._threads = [threading.Thread(target=self._work, name=f"gather-{self.entry.name}-{i}", daemon=True)
                          for i in range(max(1, workers))]
         for t in self._threads:
             t.start()

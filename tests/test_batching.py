@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 from khulasa_client import ApiError, Client, RetryPolicy
 from khulasa_server import bundle
 from khulasa_server.engines import Runtime
-from khulasa_server.engines.batcher import BatchingEngine, Overloaded
+from khulasa_server.engines.gather import GatheringEngine, Overloaded
 from khulasa_server.engines.seq2seq import Seq2SeqEngine
 from khulasa_server.scope import Cancelled, DeadlineExceeded, RequestScope, current
 
@@ -34,12 +34,12 @@ class Recorded(Seq2SeqEngine):
         self.gate.set()
         self.delay = 0.0
 
-    def run(self, task, texts, notes=None, sentences=None, alive=None):
+    def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
         self.gate.wait(30)
         time.sleep(self.delay)
         self.calls.append(list(texts))
         self.threads.add(threading.current_thread().name)
-        return super().run(task, texts, notes, sentences, alive)
+        return super().run(task, texts, notes, sentences, alive, tokens=tokens)
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def _parallel(fn, args) -> list:
 def test_concurrent_requests_share_batches_and_get_their_own_results(engine):
     alone = {t: engine.run("translate", [t])[0].text for t in TEXTS}
     engine.calls.clear()
-    batcher = BatchingEngine(engine, max_delay=0.2, cache_size=0)
+    batcher = GatheringEngine(engine, max_delay=0.2, cache_size=0)
     try:
         results = _parallel(lambda t: batcher.run("translate", [t])[0].text, TEXTS)
     finally:
@@ -80,7 +80,7 @@ def test_callers_that_come_back_together_keep_one_batch(engine):
     """Closed-loop callers (each sends again when answered) return spread over more than
     max_delay; the batcher waits for all of them rather than splitting their batch."""
     engine.delay = 0.3  # a batch "decodes" for 0.3 s: the hold is 30 ms
-    batcher = BatchingEngine(engine, max_delay=0.002, cache_size=0)
+    batcher = GatheringEngine(engine, max_delay=0.002, cache_size=0)
     rounds = 4
 
     def caller(i: int) -> None:
@@ -103,7 +103,7 @@ def test_replicas_share_the_callers_evenly(engine):
     """With two replicas (workers), closed-loop callers settle into two batches of half each,
     decoded side by side, rather than one full batch and an idle replica."""
     engine.delay = 0.3
-    batcher = BatchingEngine(engine, max_delay=0.002, cache_size=0, workers=2)
+    batcher = GatheringEngine(engine, max_delay=0.002, cache_size=0, workers=2)
     rounds = 8
 
     def caller(i: int) -> None:
@@ -124,7 +124,7 @@ def test_replicas_share_the_callers_evenly(engine):
 
 
 def test_cache_answers_repeats_without_the_model(engine):
-    batcher = BatchingEngine(engine, max_delay=0.0)
+    batcher = GatheringEngine(engine, max_delay=0.0)
     try:
         first = batcher.run("translate", TEXTS[:2])
         calls = len(engine.calls)
@@ -137,7 +137,7 @@ def test_cache_answers_repeats_without_the_model(engine):
 
 
 def test_full_queue_refuses_with_a_retry_hint(engine):
-    batcher = BatchingEngine(engine, max_delay=0.0, max_queue_tokens=40, cache_size=0)
+    batcher = GatheringEngine(engine, max_delay=0.0, max_queue_tokens=40, cache_size=0)
     engine.gate.clear()  # the model is busy
     try:
         busy = threading.Thread(target=batcher.run, args=("translate", [TEXTS[0]]))
@@ -161,7 +161,7 @@ def test_full_queue_refuses_with_a_retry_hint(engine):
     (lambda: RequestScope(is_active=_flag_after(0.2)), Cancelled),
 ])
 def test_expired_or_cancelled_work_never_reaches_the_model(engine, scope, error):
-    batcher = BatchingEngine(engine, max_delay=0.0, cache_size=0)
+    batcher = GatheringEngine(engine, max_delay=0.0, cache_size=0)
     engine.gate.clear()
     dropped = REGISTRY.get_sample_value("khulasa_dropped_total") or 0
     try:
@@ -232,14 +232,14 @@ def test_a_failing_input_fails_only_its_own_request(engine):
     decoded again one caller at a time, so the other two get their answers."""
 
     class Faulty(Recorded):
-        def run(self, task, texts, notes=None, sentences=None, alive=None):
+        def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
             if any("FAULT" in t for t in texts):  # an input the model cannot take
                 self.calls.append(list(texts))
                 raise ValueError("input the model cannot take")
-            return super().run(task, texts, notes, sentences, alive)
+            return super().run(task, texts, notes, sentences, alive, tokens=tokens)
 
     faulty = Faulty(engine.entry)
-    batcher = BatchingEngine(faulty, max_delay=0.3, cache_size=0)
+    batcher = GatheringEngine(faulty, max_delay=0.3, cache_size=0)
     try:
         results = _parallel(lambda t: batcher.run("translate", [t]), [TEXTS[0], "FAULT " + TEXTS[1], TEXTS[2]])
     finally:

@@ -32,7 +32,7 @@ def test_argos_harness_pins_each_sentence_and_packages_the_model(bundles, tmp_pa
     """The parts of tests/bench/argos_peer.py that do not need argostranslate itself (that runs
     in a virtualenv of its own under `make bench`)."""
     entry = bundle.load(bundles["tiny"]).model_for("translate")
-    archive = argos_peer.build_package(entry.path, entry.path / entry.tokenizer["source"], tmp_path)
+    archive = argos_peer.build_package(entry.path, entry.path / entry.tokenizer.source, tmp_path)
     names = zipfile.ZipFile(archive).namelist()
     assert {"translate-ar_en-bench/metadata.json", "translate-ar_en-bench/sentencepiece.model",
             "translate-ar_en-bench/model/model.bin"} <= set(names)

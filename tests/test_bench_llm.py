@@ -32,7 +32,7 @@ def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
 
 def test_llama_peer_gets_khulasas_prompts_and_bounds(bundles):
     entry = bundle.load(bundles["tiny-llm"]).model_for("translate")
-    tok = Tokenizer.from_file(str(entry.file(entry.tokenizer["file"])))
+    tok = Tokenizer.from_file(str(entry.file(entry.tokenizer.file)))
     article = bench_llm.peer_article(entry, tok, SAMPLE.read_text(encoding="utf-8"))
     assert len(article["paragraphs"]) == len(article["bounds"]) == 11
     first = SAMPLE.read_text(encoding="utf-8").splitlines()[0]

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from khulasa_server import bundle
-from khulasa_server.build import tiny
+from khulasa_server.recipes import tiny
 from khulasa_server.engines.tokenizer import load_tokenizers
 from khulasa_server.errors import BundleError
 from khulasa_server.models_cli import main as models_main

@@ -2,27 +2,28 @@
 
 import pytest
 
-from khulasa_server.engines.base import batch_budget, batches, length_bound
+from khulasa_server.engines.base import batch_budget, length_bound, length_groups
+from khulasa_server.schema import Decoding
 
 
 def test_length_bound_follows_input_length():
-    assert length_bound({"max_length_ratio": 1.5, "max_length_extra": 8}, 10) == 23
-    assert length_bound({"max_decoding_length": 60}, 1000) == 60
+    assert length_bound(Decoding(max_length_ratio=1.5, max_length_extra=8), 10) == 23
+    assert length_bound(Decoding(max_decoding_length=60), 1000) == 60
 
 
-def test_batches_cover_every_index_once_and_respect_the_budget():
+def test_length_groups_cover_every_index_once_and_respect_the_budget():
     lengths = [5, 90, 7, 30, 30, 2, 64, 64, 1]
-    groups = batches(lengths, 128)
+    groups = length_groups(lengths, 128)
     assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
     for g in groups:
         assert max(lengths[i] for i in g) * len(g) <= 128 or len(g) == 1
 
 
 def test_beam_search_divides_the_batch_budget_by_the_beam():
-    assert batch_budget(4096, {}) == 4096
-    assert batch_budget(4096, {"beam_size": 1}) == 4096
-    assert batch_budget(4096, {"beam_size": 4}) == 1024
-    assert batch_budget(2, {"beam_size": 8}) == 1  # never zero: one input still makes a batch
+    assert batch_budget(4096, Decoding()) == 4096
+    assert batch_budget(4096, Decoding(beam_size=1)) == 4096
+    assert batch_budget(4096, Decoding(beam_size=4)) == 1024
+    assert batch_budget(2, Decoding(beam_size=8)) == 1  # never zero: one input still makes a batch
 
 
 def test_random_weights_hit_the_length_bound_and_say_so(pipeline):

@@ -57,7 +57,7 @@ def test_shared_system_prompt_gives_the_same_tokens_as_the_full_prompt(recorded)
         assert static + call["inputs"][0] == full  # and the model saw exactly the prompt's tokens
         [alone] = engine._model.model.generate_batch(
             [full], max_length=length_bound(options, engine.count_tokens(text)), include_prompt_in_result=False,
-            end_token=list(engine.entry.end_tokens), repetition_penalty=float(options["repetition_penalty"]))
+            end_token=list(engine.entry.end_tokens), repetition_penalty=float(options.repetition_penalty))
         assert call["results"][0].sequences[0] == alone.sequences[0]
 
 

@@ -483,7 +483,7 @@ def test_chat_markers_in_an_article_are_plain_text_for_the_llm(llm_server):
 
 def test_special_tokens_in_an_article_are_plain_text_for_seq2seq(pipeline):
     engine = pipeline.summarizer.engine  # BART, a Hugging Face tokenizer with <s>, </s>, <pad>
-    tokens = engine._source_tokens(INJECTION)
+    tokens = engine.tokenize(INJECTION)
     assert tokens[0] == "<s>" and tokens[-1] == "</s>"
     assert not {"<s>", "</s>", "<pad>", "<unk>", "<mask>"} & set(tokens[1:-1])
 

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from khulasa_server.build import hub
-from khulasa_server.build.gguf_qwen2 import QWEN2_PATTERN
-from khulasa_server.build.tokenizers import train_byte_bpe, train_sentencepiece
+from khulasa_server.recipes import hub
+from khulasa_server.recipes.gguf_qwen2 import QWEN2_PATTERN
+from khulasa_server.recipes.tokenizers import corpus, train_byte_bpe, train_sentencepiece
 from khulasa_server.models_cli import main as models_main
 from khulasa_server.pipeline import Pipeline
 
@@ -60,7 +60,24 @@ def checkpoints(tmp_path_factory):
         vocab_size=len(tokens), hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=4,
         num_key_value_heads=2, max_position_embeddings=1024, tie_word_embeddings=False,
     )).save_pretrained(qwen)
-    return {"marian": marian, "bart": bart, "qwen": qwen}
+    # NLLB: a sentencepiece BPE model and the language codes as added tokens, on M2M100.
+    nllb = root / "nllb"
+    nllb.mkdir()
+    import sentencepiece
+
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(corpus()), model_prefix=str(nllb / "sentencepiece.bpe"), vocab_size=600, model_type="bpe",
+        character_coverage=1.0, byte_fallback=True, bos_id=0, pad_id=1, eos_id=2, unk_id=3, hard_vocab_limit=False,
+        minloglevel=2)
+    tok = transformers.NllbTokenizer.from_pretrained(str(nllb), src_lang="arb_Arab", tgt_lang="eng_Latn",
+                                                     additional_special_tokens=["arb_Arab", "eng_Latn"])
+    tok.save_pretrained(nllb)
+    transformers.M2M100ForConditionalGeneration(transformers.M2M100Config(
+        vocab_size=len(tok), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=1024,
+        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, scale_embedding=True,
+    )).save_pretrained(nllb)
+    return {"marian": marian, "bart": bart, "qwen": qwen, "nllb": nllb}
 
 
 def test_opus_preset_from_local_checkpoints(checkpoints, tmp_path, seed_text):
@@ -81,6 +98,29 @@ def test_qwen_preset_from_a_local_checkpoint(checkpoints, tmp_path):
     pipeline = Pipeline.load(out)
     assert pipeline.bundle.roles == {"translate": "llm", "summarize": "llm"}
     assert pipeline.translate(["أعلنت الحكومة خطة جديدة."])[0].text
+
+
+def test_nllb_preset_from_local_checkpoints(checkpoints, tmp_path, seed_text):
+    out = hub.build("nllb-200-distilled-600m", tmp_path / "nllb", tmp_path / "home", log=lambda _: None,
+                    sources={"translate": checkpoints["nllb"], "summarize": checkpoints["bart"]})
+    pipeline = Pipeline.load(out)
+    try:
+        entry = pipeline.bundle.model_for("translate")
+        assert (entry.family, entry.license) == ("nllb", "CC-BY-NC-4.0")
+        assert pipeline.translator.tokenize("أعلنت")[0] == "arb_Arab" and entry.target_prefix == ("eng_Latn",)
+        result = pipeline.digest(seed_text)
+        assert len(result.paragraphs) == 11 and result.translation and result.summary.text
+    finally:
+        pipeline.close()
+
+
+def test_nllb_preset_offline_gives_a_clear_message(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("KHULASA_HOME", str(tmp_path))
+    assert models_main(["build", "nllb-200-distilled-600m"]) == 1
+    err = capsys.readouterr().err
+    assert "could not download facebook/nllb-200-distilled-600M from the Hugging Face hub" in err
+    assert "Traceback" not in err and not (tmp_path / "bundles" / "nllb-200-distilled-600m").exists()
 
 
 def test_vocab_and_merges_become_a_tokenizer_json(tmp_path):

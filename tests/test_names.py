@@ -225,7 +225,7 @@ def test_first_prompt_carries_no_name_terms_unless_asked(llm_server):
     """By default the names go into the prompt only when a flagged segment is decoded again
     (measured: terms in every first prompt cost chrF); name_terms_first puts them in the first."""
     from khulasa_server import glossary
-    from khulasa_server.engines.batcher import LRUCache
+    from khulasa_server.engines.gather import LRUCache
     from khulasa_server.names import repair
 
     pipeline = llm_server.service.pipeline

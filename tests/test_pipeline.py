@@ -59,9 +59,9 @@ class Spy:
     def __getattr__(self, name):
         return getattr(self.engine, name)
 
-    def run(self, task, texts, notes=None, sentences=None, alive=None):
+    def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
         self.calls.append({"task": task, "texts": list(texts), "sentences": sentences})
-        return self.engine.run(task, texts, notes, sentences, alive)
+        return self.engine.run(task, texts, notes, sentences, alive, tokens=tokens)
 
 
 @pytest.fixture(scope="module")

@@ -103,10 +103,10 @@ class Server:
             max_batch_tokens=s.max_batch_tokens,
         )
         start = time.perf_counter()
-        batching = dict(max_batch_tokens=s.max_batch_tokens, max_delay=s.batch_delay_ms / 1000,
-                        max_queue_tokens=s.max_queue_tokens, cache_size=s.cache_size)
+        gathering = dict(max_batch_tokens=s.max_batch_tokens, max_delay=s.batch_delay_ms / 1000,
+                         max_queue_tokens=s.max_queue_tokens, cache_size=s.cache_size)
         terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
-        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, batching=batching, glossary=terms)
+        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, gathering=gathering, glossary=terms)
         pipeline.repair_names = s.name_repair
         metrics.MODEL_LOAD.set(time.perf_counter() - start)
         options = runtime.model_options()

@@ -60,7 +60,7 @@ class ResourceExhausted(KhulasaError):
 
 
 class Overloaded(ResourceExhausted):
-    """The batcher's queue of waiting work is full (max_queue_tokens)."""
+    """The gathering engine's queue of waiting work is full (max_queue_tokens)."""
 
     def __init__(self, queued: int, limit: int, retry_after: float):
         super().__init__(

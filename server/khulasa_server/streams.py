@@ -65,7 +65,9 @@ def completion_order(requests: Iterable[Request], work: Callable[[Request], Answ
         finally:
             done.put(_End(count))
 
-    threading.Thread(target=read, name="stream-reader", daemon=True).start()
+    # A new thread starts in an empty context: the reader must run in a copy of the caller's,
+    # or the work it submits (carry(work) there) would lose the request scope.
+    threading.Thread(target=carry(read), name="stream-reader", daemon=True).start()
     taken, total = 0, None
     try:
         while total is None or taken < total:

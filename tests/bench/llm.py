@@ -34,7 +34,7 @@ from tokenizers import Tokenizer
 
 from khulasa_client import AsyncClient, RetryPolicy
 from khulasa_server import bundle as bundle_mod
-from khulasa_server.engines.base import length_bound
+from khulasa_server.engines.base import length_bound, search_options
 from khulasa_server.engines.generator import render_prompt
 from khulasa_server.pipeline import DEFAULT_SUMMARY_SENTENCES
 from khulasa_server.text.normalize import normalize
@@ -112,7 +112,7 @@ class Llama:
     def __init__(self, python: str, gguf: Path, entry, threads: int):
         self.name = "llama.cpp"
         self.entry = entry
-        self.tok = Tokenizer.from_file(str(entry.file(entry.tokenizer["file"])))
+        self.tok = Tokenizer.from_file(str(entry.file(entry.tokenizer.file)))
         self.proc = subprocess.Popen([python, str(Path(__file__).with_name("llama_peer.py"))], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         n_ctx = entry.input_tokens("summarize") + 1024
@@ -132,10 +132,10 @@ class Llama:
         summarize = self.entry.decoding["summarize"]
         reply = self._ask({
             "articles": [peer_article(self.entry, self.tok, t) for t in texts],
-            "translate": {"repeat_penalty": float(self.entry.decoding["translate"].get("repetition_penalty", 1.0))},
+            "translate": {"repeat_penalty": search_options(self.entry.decoding["translate"])["repetition_penalty"]},
             "summarize": {"template": render_prompt(self.entry, "summarize", "{text}"),
-                          "repeat_penalty": float(summarize.get("repetition_penalty", 1.0)),
-                          "max_tokens": int(summarize["max_decoding_length"]), "sentences": DEFAULT_SUMMARY_SENTENCES},
+                          "repeat_penalty": search_options(summarize)["repetition_penalty"],
+                          "max_tokens": int(summarize.max_decoding_length), "sentences": DEFAULT_SUMMARY_SENTENCES},
         })
         self.last_peak = reply["peak_rss_mb"]
         return reply

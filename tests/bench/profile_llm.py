@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     path = bundle_mod.resolve(args.bundle)
     entry = bundle_mod.load(path, verify_checksums=False).model_for("translate")
-    tok = Tokenizer.from_file(str(entry.file(entry.tokenizer["file"])))
+    tok = Tokenizer.from_file(str(entry.file(entry.tokenizer.file)))
     generator = ctranslate2.Generator(str(entry.path), compute_type="int8", intra_threads=args.threads)
     prompt = prompt_of(entry, tok, 60)
     timed(generator, [prompt], 2)  # warm up

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import os
@@ -40,7 +41,7 @@ import ctranslate2
 
 from khulasa_client import AsyncClient, RetryPolicy
 from khulasa_server import bundle as bundle_mod
-from khulasa_server.engines.base import batches, length_bound
+from khulasa_server.engines.base import length_bound, length_groups, length_terms
 from khulasa_server.engines.tokenizer import load_tokenizers
 from khulasa_server.evaluate import load_set
 
@@ -67,7 +68,7 @@ class RawCT2:
         tokenizer, _ = load_tokenizers(entry)
         self.tokens = [[*entry.source_prefix, *tokenizer.encode(t), *entry.source_suffix] for t in texts]
         self.lengths = [len(t) for t in self.tokens]
-        self.options = dict(entry.decoding["translate"], beam_size=beam)
+        self.options = dataclasses.replace(entry.decoding["translate"], beam_size=beam)
         self.beam = beam
         self.replicas = replicas
         self.model = ctranslate2.Translator(str(entry.path), compute_type="int8", inter_threads=replicas,
@@ -92,7 +93,7 @@ class RawCT2:
         by_budget = {}
         for budget in (1024, 2048, 4096):
             start = time.perf_counter()
-            target = self.produced(*batches(self.lengths, budget))
+            target = self.produced(*length_groups(self.lengths, budget))
             by_budget[str(budget)] = round(target / (time.perf_counter() - start), 1)
         # c clients that each wait for their answer can never put more than c sentences in
         # flight: raw CTranslate2 on batches of c in arrival order (c / replicas per replica,
@@ -153,7 +154,7 @@ def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> d
     tokenizer, _ = load_tokenizers(entry)
     ids = {t: i for i, t in enumerate(json.loads((entry.path / "shared_vocabulary.json").read_text()))}
     sequences = [[ids.get(t, 0) for t in tokenizer.encode(text)] + [ids[config.get("eos_token", "</s>")]] for text in texts]
-    options = dict(entry.decoding["translate"], beam_size=beam)
+    options = dataclasses.replace(entry.decoding["translate"], beam_size=beam)
     lengths = [len(s) for s in sequences]
 
     def rate(groups: list[list[int]]) -> float:
@@ -173,7 +174,7 @@ def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> d
                 generated += sum(length_bound(options, lengths[i]) for i in group)
         return round(generated / (time.perf_counter() - start), 1)
 
-    return {"tokens_per_s": rate(list(batches(lengths, 4096))),
+    return {"tokens_per_s": rate(list(length_groups(lengths, 4096))),
             "batches_of_16_tokens_per_s": rate([list(range(i, min(i + 16, len(texts)))) for i in range(0, len(texts), 16)]),
             "sentences": len(texts), "torch": torch.__version__, "transformers": transformers.__version__,
             "dtype": "float32"}
@@ -182,9 +183,11 @@ def transformers_generate(entry, texts: list[str], beam: int, threads: int) -> d
 def bundle_with_beam(source: Path, beam: int, work: Path) -> Path:
     """The same models with another beam size (a manifest beside links to the model files)."""
     manifest = json.loads((source / bundle_mod.MANIFEST).read_text())
-    for entry in manifest["models"].values():
-        for options in entry.get("decoding", {}).values():
-            options["beam_size"] = beam
+    loaded = bundle_mod.load(source, verify_checksums=False)
+    for name, entry in loaded.models.items():
+        for task, options in entry.decoding.items():
+            entry.decoding[task] = options.with_option("beam_size", beam, f"models.{name}.decoding.{task}")
+        manifest["models"][name] = entry.to_dict(loaded.path)  # the checksums stay: the files are the same
     target = work / f"beam{beam}"
     target.mkdir()
     for child in source.iterdir():
@@ -268,10 +271,10 @@ def argos(python: str, entry, sentences: list[str], articles: list[str], beam: i
     """argos-translate in its own virtualenv (tests/bench/argos_peer.py), each sentence's output
     pinned to the same bound as in every other system here."""
     options = entry.decoding["translate"]
-    assert "max_decoding_length" not in options, "the bench pins lengths by ratio"
-    job = {"model": str(entry.path), "spm": str(entry.path / entry.tokenizer["source"]), "beam": beam,
+    assert options.max_decoding_length is None, "the bench pins lengths by ratio"
+    job = {"model": str(entry.path), "spm": str(entry.path / entry.tokenizer.source), "beam": beam,
            "threads": threads, "sentences": sentences, "articles": articles, "concurrency": levels,
-           "bound": {"ratio": float(options.get("max_length_ratio", 2.0)), "extra": int(options.get("max_length_extra", 10)),
+           "bound": {**dict(zip(("ratio", "extra"), length_terms(options))),
                      "suffix": len(entry.source_prefix) + len(entry.source_suffix)}}
     done = subprocess.run([python, str(Path(__file__).with_name("argos_peer.py"))], input=json.dumps(job),
                           capture_output=True, text=True, check=False)

@@ -1,7 +1,7 @@
 """The work of one khulasa-bulk actor: the bundle loaded once, then batches of rows digested.
 
 Each actor digests `in_flight` articles at once on threads; their sentences meet in the same
-batching engine the server uses, so CTranslate2 decodes them in shared batches (as the server
+gathering engine the server uses, so CTranslate2 decodes them in shared batches (as the server
 does for concurrent requests). A record that fails gets its error in its row; the batch goes on.
 """
 
@@ -67,8 +67,8 @@ class Digester:
 
         runtime = Runtime(inter_threads=1, intra_threads=threads)
         # Threads of one actor share batches; the queue bound only has to hold what they send.
-        batching = dict(max_batch_tokens=runtime.max_batch_tokens, max_delay=0.005, max_queue_tokens=1 << 30, cache_size=10000)
-        self.pipeline = Pipeline.load(bundle, runtime, verify=verify, batching=batching, glossary=glossary)
+        gathering = dict(max_batch_tokens=runtime.max_batch_tokens, max_delay=0.005, max_queue_tokens=1 << 30, cache_size=10000)
+        self.pipeline = Pipeline.load(bundle, runtime, verify=verify, gathering=gathering, glossary=glossary)
         self.options = (source_language, max_sentences, summary_method)
         self.max_text_chars = max_text_chars
         self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="digest")

@@ -1,17 +1,11 @@
-"""Engines turn a bundle's model entry into a callable: texts in, English out."""
+"""Engines turn a bundle's model entry into a callable: texts in, English out. Each engine
+registers under the name manifests give it (base.register), each tokenizer kind likewise
+(tokenizer.register_tokenizer)."""
 
 from __future__ import annotations
 
-from ..bundle import ModelEntry
-from .base import Engine, Output, Runtime
-from .generator import GeneratorEngine
-from .seq2seq import Seq2SeqEngine
+from . import generator, seq2seq  # noqa: F401 - each registers its engine
+from .base import ENGINES, Engine, Output, Runtime, load_engine
+from .tokenizer import TOKENIZERS
 
-
-def load_engine(entry: ModelEntry, runtime: Runtime) -> Engine:
-    if entry.engine == "generator":
-        return GeneratorEngine(entry, runtime)
-    return Seq2SeqEngine(entry, runtime)
-
-
-__all__ = ["Engine", "Output", "Runtime", "load_engine"]
+__all__ = ["ENGINES", "TOKENIZERS", "Engine", "Output", "Runtime", "load_engine"]

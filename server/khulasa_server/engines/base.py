@@ -1,15 +1,17 @@
-"""What every engine shares: the runtime settings, the output record, decoding bounds."""
+"""What every engine shares: the registry of engines, the runtime settings, the output record,
+decoding options and bounds."""
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol, TypeVar
 
 import ctranslate2
 
-from ..bundle import ModelEntry
+from ..schema import Decoding, ModelEntry
 from ..text.normalize import strip_controls
 
 
@@ -58,26 +60,65 @@ class Engine(Protocol):
     @property
     def unit(self) -> str: ...  # "sentence" or "paragraph": what one call should carry
 
-    def count_tokens(self, text: str) -> int: ...
+    def tokenize(self, text: str) -> list[str]: ...  # the tokens the input budget counts
+
+    def count_tokens(self, text: str) -> int: ...  # len(tokenize(text))
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]: ...
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]: ...
     # notes: per-text instructions (e.g. required term translations) for engines that take
     # prompts; other engines ignore them. sentences: per text, stop decoding once that many
     # sentences are complete (0: no limit); engines may ignore it, callers cut anyway.
     # alive: per text, whether its caller still wants it (default: the current request
     # scope's); an engine may stop decoding a text whose caller has gone, so its output is
-    # then incomplete and the caller must check its scope before using it.
+    # then incomplete and the caller must check its scope before using it. tokens: per text,
+    # tokenize(text) where the caller has it already (a piece is tokenized once, when it is
+    # cut to the budget), so the engine need not tokenize it again.
 
 
-def length_bound(options: dict[str, Any], source_tokens: int) -> int:
+def length_bound(options: Decoding, source_tokens: int) -> int:
     """Output length tied to input length, so a short sentence cannot run on for hundreds of
     tokens and a long one is not cut at a fixed bound."""
-    if "max_decoding_length" in options:
-        return int(options["max_decoding_length"])
-    ratio = float(options.get("max_length_ratio", 2.0))
-    extra = int(options.get("max_length_extra", 10))
+    if options.max_decoding_length is not None:
+        return options.max_decoding_length
+    ratio, extra = length_terms(options)
     return int(math.ceil(ratio * source_tokens)) + extra
+
+
+def length_terms(options: Decoding) -> tuple[float, int]:
+    """(ratio, extra) of a bound tied to input length: ratio × source tokens + extra."""
+    return (2.0 if options.max_length_ratio is None else float(options.max_length_ratio),
+            10 if options.max_length_extra is None else int(options.max_length_extra))
+
+
+def search_options(options: Decoding) -> dict[str, Any]:
+    """The search settings every CTranslate2 decoding call takes (translate_batch and
+    generate_batch alike), unset ones at their defaults."""
+    return dict(
+        beam_size=options.beam_size or 1,
+        length_penalty=1.0 if options.length_penalty is None else float(options.length_penalty),
+        repetition_penalty=1.0 if options.repetition_penalty is None else float(options.repetition_penalty),
+        no_repeat_ngram_size=options.no_repeat_ngram_size or 0,
+    )
+
+
+# Engines by the name a manifest gives (models.NAME.engine). A new kind of model is one class
+# registered here; its tokenizer kind registers in tokenizer.py.
+ENGINES: dict[str, Callable[[ModelEntry, Runtime], Engine]] = {}
+E = TypeVar("E")
+
+
+def register(name: str) -> Callable[[E], E]:
+    def add(cls: E) -> E:
+        ENGINES[name] = cls  # type: ignore[assignment]
+        return cls
+
+    return add
+
+
+def load_engine(entry: ModelEntry, runtime: Runtime) -> Engine:
+    return ENGINES[entry.engine](entry, runtime)
 
 
 def finish(tokens: list[str], scores: list[float], bound: int, decode: Callable[[list[str]], str]) -> Output:
@@ -92,17 +133,17 @@ def finish(tokens: list[str], scores: list[float], bound: int, decode: Callable[
     )
 
 
-def batch_budget(max_tokens: int, options: dict[str, Any]) -> int:
+def batch_budget(max_tokens: int, options: Decoding) -> int:
     """Padded source tokens per CTranslate2 call. Beam search decodes beam_size hypotheses per
     input, so its budget is divided by the beam: measured on the bench translator (2 cores),
     beam 4 runs 407 target tokens/s on 1024-token batches and 319 on 4096-token ones, while
     greedy keeps gaining up to 4096 (849 at 1024, 1011 at 4096)."""
-    return max(1, max_tokens // max(1, int(options.get("beam_size", 1))))
+    return max(1, max_tokens // (options.beam_size or 1))
 
 
-def batches(lengths: list[int], max_tokens: int) -> list[list[int]]:
-    """Indexes grouped into batches of similar length whose padded size stays within
-    max_tokens; the order inside a batch is by length."""
+def length_groups(lengths: list[int], max_tokens: int) -> list[list[int]]:
+    """Indexes grouped by similar length for one CTranslate2 call each, every group's padded
+    size within max_tokens; the order inside a group is by length."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     groups: list[list[int]] = []
     current: list[int] = []

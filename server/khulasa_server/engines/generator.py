@@ -17,16 +17,16 @@ from __future__ import annotations
 
 import atexit
 import weakref
-from typing import Callable
+from collections.abc import Callable
 
 import ctranslate2
 
-from ..bundle import ModelEntry
 from ..errors import BundleError
+from ..schema import ModelEntry
 from ..scope import current
 from ..text.normalize import normalize, strip_controls
 from ..text.segment import sentences_of
-from .base import Output, Runtime, batch_budget, finish, length_bound
+from .base import Output, Runtime, batch_budget, finish, length_bound, register, search_options
 from .tokenizer import load_tokenizers
 
 CHAT_FORMATS = {
@@ -54,11 +54,11 @@ def prompt_parts(entry: ModelEntry, task: str, text: str, note: str = "") -> lis
     except KeyError:
         raise BundleError(f"model '{entry.name}' has no prompt for task '{task}'") from None
     # str.replace, not str.format: articles contain braces.
-    user = prompt["user"].replace("{text}", text)
+    user = prompt.user.replace("{text}", text)
     if note:
         user = f"{user}\n\n{note}"
     head, tail = CHAT_FORMATS[entry.chat_format].split("{user}")
-    return [(head.replace("{system}", prompt.get("system", "")), True), (user, False), (tail, True)]
+    return [(head.replace("{system}", prompt.system), True), (user, False), (tail, True)]
 
 
 def render_prompt(entry: ModelEntry, task: str, text: str, note: str = "") -> str:
@@ -98,7 +98,7 @@ def prompt_groups(lengths: list[int], outputs: list[int], max_tokens: int, row_c
 # CTranslate2 keeps the last decoding callback (a Python function) in its worker thread; freed
 # during interpreter shutdown, without the GIL, it aborts the process ("terminate called
 # without an active exception"). So every model is released before shutdown.
-_LIVE: "weakref.WeakSet[GeneratorEngine]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[GeneratorEngine] = weakref.WeakSet()
 
 
 @atexit.register
@@ -107,6 +107,7 @@ def _release_models() -> None:
         engine._model = None
 
 
+@register("generator")
 class GeneratorEngine:
     unit = "paragraph"  # an LLM translates better with a paragraph of context
 
@@ -126,8 +127,13 @@ class GeneratorEngine:
     def max_input_tokens(self) -> int:
         return self.entry.max_input_tokens
 
+    def tokenize(self, text: str) -> list[str]:
+        """The text's own tokens (what the input budget counts; the prompt around it is
+        tokenized with it, as the model reads them together)."""
+        return self._tok.encode(text)
+
     def count_tokens(self, text: str) -> int:
-        return len(self._tok.encode(text))
+        return len(self.tokenize(text))
 
     def prompt(self, task: str, text: str, note: str = "") -> str:
         return render_prompt(self.entry, task, text, note)
@@ -142,7 +148,7 @@ class GeneratorEngine:
             # The markup head (chat format and system prompt) and the user turn's words before
             # the text; _split checks each prompt really starts with these tokens.
             head = prompt_parts(self.entry, task, "")[0][0]
-            user = self.entry.prompts[task]["user"].split("{text}")[0]
+            user = self.entry.prompts[task].user.split("{text}")[0]
             self._static[task] = self._tok.encode_markup(head) + (self._tok.encode(user) if user else [])
         return self._static[task]
 
@@ -155,12 +161,13 @@ class GeneratorEngine:
         return [], prompt
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
-        options = self.entry.decoding.get(task, {})
+        options = self.entry.options(task)
         budget_in = self.entry.input_tokens(task)
-        lengths = [self.count_tokens(t) for t in texts]
+        lengths = [len(t) for t in tokens] if tokens else [self.count_tokens(t) for t in texts]
         if any(n > budget_in for n in lengths):
             raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {budget_in} for {task}")
         notes = notes or [""] * len(texts)
@@ -178,15 +185,13 @@ class GeneratorEngine:
                 static = []
             inputs = [split[i][1] if static else split[i][0] + split[i][1] for i in group]
             own = [bounds[i] for i in group]
-            greedy = int(options.get("beam_size", 1)) == 1
+            search = search_options(options)
+            greedy = search["beam_size"] == 1
             results = self._model.generate_batch(
                 inputs,
                 static_prompt=static or None,
                 max_batch_size=0,  # the group is the batch: CTranslate2 must not split it again
-                beam_size=int(options.get("beam_size", 1)),
-                length_penalty=float(options.get("length_penalty", 1.0)),
-                repetition_penalty=float(options.get("repetition_penalty", 1.0)),
-                no_repeat_ngram_size=int(options.get("no_repeat_ngram_size", 0)),
+                **search,
                 max_length=max(own),
                 end_token=end_tokens,
                 include_prompt_in_result=False,

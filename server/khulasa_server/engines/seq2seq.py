@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import collections
-from typing import Callable
+from collections.abc import Callable
 
 import ctranslate2
 
-from ..bundle import ModelEntry
+from ..schema import ModelEntry
 from ..scope import current
-from .base import Output, Runtime, batch_budget, batches, finish, length_bound
+from .base import Output, Runtime, batch_budget, finish, length_bound, length_groups, register, search_options
 from .tokenizer import load_tokenizers
 
 
+@register("seq2seq")
 class Seq2SeqEngine:
     unit = "sentence"
 
@@ -26,18 +27,20 @@ class Seq2SeqEngine:
     def max_input_tokens(self) -> int:
         return self.entry.max_input_tokens
 
-    def _source_tokens(self, text: str) -> list[str]:
+    def tokenize(self, text: str) -> list[str]:
+        """The source tokens as the model reads them, its prefix and suffix included."""
         return [*self.entry.source_prefix, *self._source_tok.encode(text), *self.entry.source_suffix]
 
     def count_tokens(self, text: str) -> int:
-        return len(self._source_tokens(text))
+        return len(self.tokenize(text))
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
-        options = self.entry.decoding.get(task, {})
-        tokens = [self._source_tokens(t) for t in texts]
+        options = self.entry.options(task)
+        tokens = tokens or [self.tokenize(t) for t in texts]
         lengths = [len(t) for t in tokens]
         limit = self.entry.input_tokens(task)
         too_long = [n for n in lengths if n > limit]
@@ -48,29 +51,27 @@ class Seq2SeqEngine:
         prefix = list(self.entry.target_prefix)
         budget = batch_budget(self._max_batch_tokens, options)
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        pending: collections.deque = collections.deque()
+        pending: collections.deque[tuple[list[int], list]] = collections.deque()
         # One call more in flight than the model has replicas (none waits for Python between
         # calls), each sent only while one of its texts' callers is still there: a whole
         # article arrives in one run, and a caller that has gone must not keep the model busy
         # until its last sentence.
         window = int(getattr(self._model, "num_translators", 1)) + 1
-        for group in batches(lengths, budget):
+        for group in length_groups(lengths, budget):
             while len(pending) >= window:
-                self._collect(*pending.popleft(), lengths, options, prefix, outputs)
+                self._collect(pending.popleft(), lengths, options, prefix, outputs)
             if not any(alive[i]() for i in group):
                 continue
-            bound = length_bound(options, max(lengths[i] for i in group))
+            longest = max(lengths[i] for i in group)
+            bound = length_bound(options, longest)
             results = self._model.translate_batch(
                 [tokens[i] for i in group],
                 target_prefix=[prefix] * len(group) if prefix else None,
                 max_batch_size=budget,
                 batch_type="tokens",
-                beam_size=int(options.get("beam_size", 1)),
-                length_penalty=float(options.get("length_penalty", 1.0)),
-                repetition_penalty=float(options.get("repetition_penalty", 1.0)),
-                no_repeat_ngram_size=int(options.get("no_repeat_ngram_size", 0)),
-                min_decoding_length=int(options.get("min_decoding_length",
-                                                    options.get("min_length_ratio", 0) * max(lengths[i] for i in group))),
+                **search_options(options),
+                min_decoding_length=(options.min_decoding_length if options.min_decoding_length is not None
+                                     else int((options.min_length_ratio or 0) * longest)),
                 max_decoding_length=bound + len(prefix),
                 max_input_length=0,  # never truncate: inputs were checked above
                 return_scores=True,
@@ -78,11 +79,12 @@ class Seq2SeqEngine:
             )
             pending.append((group, results))
         while pending:
-            self._collect(*pending.popleft(), lengths, options, prefix, outputs)
+            self._collect(pending.popleft(), lengths, options, prefix, outputs)
         scope.check()  # texts skipped for a caller that has gone are never returned as done
         return outputs
 
-    def _collect(self, group, results, lengths, options, prefix, outputs) -> None:
+    def _collect(self, sent: tuple[list[int], list], lengths, options, prefix, outputs) -> None:
+        group, results = sent
         for i, result in zip(group, results):
             result = result.result()
             hypothesis = result.hypotheses[0]

@@ -7,11 +7,12 @@ is for the bundle's own chat templates, whose special tokens are meant."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from ..bundle import ModelEntry
 from ..errors import BundleError
+from ..schema import ModelEntry
 
 
 class Tokenizer(Protocol):
@@ -35,7 +36,11 @@ class SentencePieceTokenizer:
     encode_markup = encode
 
     def decode(self, tokens: list[str]) -> str:
-        return self._sp.decode_pieces(tokens)
+        # A model's vocabulary may hold entries the sentencepiece model lacks (NLLB's language
+        # codes, <mask>, padding): they are not text, and would otherwise be spelled out.
+        unknown = self._sp.unk_id()
+        unk = self._sp.id_to_piece(unknown)
+        return self._sp.decode_pieces([t for t in tokens if t == unk or self._sp.piece_to_id(t) != unknown])
 
 
 class HFTokenizer:
@@ -71,15 +76,42 @@ class HFTokenizer:
         return self._tok.decode(ids, skip_special_tokens=True)
 
 
+# Tokenizer kinds by the name a manifest gives (models.NAME.tokenizer.kind): each maps a model
+# entry to its (source, target) tokenizers.
+TOKENIZERS: dict[str, Callable[[ModelEntry], tuple[Tokenizer, Tokenizer]]] = {}
+
+
+def register_tokenizer(kind: str):
+    def add(load: Callable[[ModelEntry], tuple[Tokenizer, Tokenizer]]):
+        TOKENIZERS[kind] = load
+        return load
+
+    return add
+
+
+def _needs(entry: ModelEntry, key: str) -> str:
+    value = getattr(entry.tokenizer, key)
+    if not value:
+        raise BundleError(f"model '{entry.name}': tokenizer kind {entry.tokenizer.kind!r} needs '{key}'")
+    return value
+
+
+@register_tokenizer("sentencepiece")
+def _sentencepiece(entry: ModelEntry) -> tuple[Tokenizer, Tokenizer]:
+    source = _needs(entry, "source")
+    return (SentencePieceTokenizer(entry.file(source)),
+            SentencePieceTokenizer(entry.file(entry.tokenizer.target or source)))
+
+
+@register_tokenizer("hf")
+def _hf(entry: ModelEntry) -> tuple[Tokenizer, Tokenizer]:
+    tok = HFTokenizer(entry.file(_needs(entry, "file")))
+    return tok, tok
+
+
 def load_tokenizers(entry: ModelEntry) -> tuple[Tokenizer, Tokenizer]:
     """(source tokenizer, target tokenizer) for a model entry."""
-    spec = entry.tokenizer
-    kind = spec.get("kind")
-    if kind == "sentencepiece":
-        source = SentencePieceTokenizer(entry.file(spec["source"]))
-        target = SentencePieceTokenizer(entry.file(spec.get("target", spec["source"])))
-        return source, target
-    if kind == "hf":
-        tok = HFTokenizer(entry.file(spec["file"]))
-        return tok, tok
-    raise BundleError(f"model '{entry.name}': tokenizer kind {kind!r} is not sentencepiece or hf")
+    kind = entry.tokenizer.kind
+    if kind not in TOKENIZERS:
+        raise BundleError(f"model '{entry.name}': tokenizer kind {kind!r} is not one of {', '.join(TOKENIZERS)}")
+    return TOKENIZERS[kind](entry)

@@ -7,7 +7,7 @@ attached to the piece before it), so nothing can be dropped on the way to the mo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 TokenCounter = Callable[[str], int]
@@ -40,6 +40,9 @@ class Paragraph:
 class Piece:
     text: str  # exact source characters, trailing whitespace included
     split: bool = False  # True when a sentence was cut to fit the model's input budget
+    # The model's tokens of `content`, once counted against the budget: carried to the engine
+    # so that a piece is tokenized once. None: not known yet.
+    tokens: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def content(self) -> str:

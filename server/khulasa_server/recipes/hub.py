@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .. import bundle as bundle_mod
+from ..schema import Decoding, ModelEntry, TokenizerSpec
 from . import prompts
 from .staging import staged, tool_versions
 
@@ -19,14 +20,23 @@ PRESETS: dict[str, dict[str, str]] = {
     "opus-mt-ar-en": {"translate": "Helsinki-NLP/opus-mt-ar-en", "summarize": "sshleifer/distilbart-cnn-12-6"},
     "opus-mt-tc-big-ar-en": {"translate": "Helsinki-NLP/opus-mt-tc-big-ar-en", "summarize": "sshleifer/distilbart-cnn-12-6"},
     "qwen2.5-1.5b-instruct": {"llm": "Qwen/Qwen2.5-1.5B-Instruct"},
+    "nllb-200-distilled-600m": {"translate": "facebook/nllb-200-distilled-600M", "summarize": "sshleifer/distilbart-cnn-12-6"},
 }
 LICENSES = {
     "Helsinki-NLP/opus-mt-ar-en": "Apache-2.0",
     "Helsinki-NLP/opus-mt-tc-big-ar-en": "CC-BY-4.0",
     "sshleifer/distilbart-cnn-12-6": "Apache-2.0",
     "Qwen/Qwen2.5-1.5B-Instruct": "Apache-2.0",
+    "facebook/nllb-200-distilled-600M": "CC-BY-NC-4.0",  # non-commercial use only
 }
+# NLLB-200's codes of the languages khulasa translates (M2M100 writes __ar__ and __en__).
+NLLB_SOURCE, NLLB_TARGET = "arb_Arab", "eng_Latn"
 _FILES = ["*.json", "*.txt", "*.spm", "*.model", "*.safetensors", "*.bin"]
+
+
+def describe(name: str) -> str:
+    return (f"{' + '.join(PRESETS[name].values())} from the Hugging Face hub (needs internet, transformers "
+            f"and torch), converted with CTranslate2's Transformers converter")
 
 
 class HubError(RuntimeError):
@@ -46,7 +56,7 @@ def download(repo_id: str, cache: Path) -> Path:
                        f"{str(exc).splitlines()[0][:200]}). {OFFLINE_HINT}") from None
 
 
-def _convert(source: Path, out: Path, model_type: str, copy: list[str] = ()) -> None:
+def _convert(source: Path, out: Path, model_type: str, copy: tuple[str, ...] = ()) -> None:
     """CTranslate2 int8 model of a checkpoint, refused before any work if it is not the
     expected family."""
     import ctranslate2
@@ -56,15 +66,15 @@ def _convert(source: Path, out: Path, model_type: str, copy: list[str] = ()) -> 
     except (OSError, ValueError) as exc:
         raise HubError(f"{source}: not a Transformers checkpoint ({exc})") from None
     if config.get("model_type") != model_type:
-        name = {"marian": "Marian", "bart": "BART", "qwen2": "Qwen2"}.get(model_type, model_type)
+        name = {"marian": "Marian", "bart": "BART", "qwen2": "Qwen2", "m2m_100": "M2M100/NLLB"}.get(model_type, model_type)
         raise HubError(f"{source}: expected a {name} model, got {config.get('model_type')!r}")
     present = [name for name in copy if (source / name).is_file()]
     ctranslate2.converters.TransformersConverter(str(source), copy_files=present).convert(str(out), quantization="int8")
 
 
-def _seq2seq_entry(out: Path, repo: str, family: str, **rest) -> dict:
-    return {"path": out.name, "engine": "seq2seq", "family": family, "quantization": "int8", "source": repo,
-            "license": LICENSES.get(repo, ""), **rest}
+def _seq2seq_entry(out: Path, repo: str, family: str, **rest) -> ModelEntry:
+    return ModelEntry(name=out.name, path=Path(out.name), engine="seq2seq", family=family, quantization="int8",
+                      source=repo, license=LICENSES.get(repo, ""), **rest)
 
 
 def _bpe_tokenizer(source: Path, out: Path) -> None:
@@ -77,27 +87,49 @@ def _bpe_tokenizer(source: Path, out: Path) -> None:
     ByteLevelBPETokenizer(str(source / "vocab.json"), str(source / "merges.txt")).save(str(out / "tokenizer.json"))
 
 
-def marian(source: Path, out: Path, repo: str) -> dict:
-    _convert(source, out, "marian", ["source.spm", "target.spm"])
+def marian(source: Path, out: Path, repo: str) -> ModelEntry:
+    _convert(source, out, "marian", ("source.spm", "target.spm"))
     return _seq2seq_entry(out, repo, "marian",
-                          tokenizer={"kind": "sentencepiece", "source": "source.spm", "target": "target.spm"},
-                          source_suffix=["</s>"], max_input_tokens=400,
-                          decoding={"translate": {"beam_size": 2, "max_length_ratio": 2.0, "max_length_extra": 16}})
+                          tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
+                          source_suffix=("</s>",), max_input_tokens=400,
+                          decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)})
 
 
-def bart(source: Path, out: Path, repo: str) -> dict:
+def bart(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "bart")
     _bpe_tokenizer(source, out)
-    return _seq2seq_entry(out, repo, "bart", tokenizer={"kind": "hf", "file": "tokenizer.json"},
-                          source_prefix=["<s>"], source_suffix=["</s>"], target_prefix=["<s>"], max_input_tokens=1000,
-                          decoding={"summarize": {"beam_size": 2, "max_decoding_length": 142, "min_decoding_length": 56,
-                                                  "no_repeat_ngram_size": 3, "length_penalty": 2.0}})
+    return _seq2seq_entry(out, repo, "bart", tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
+                          source_prefix=("<s>",), source_suffix=("</s>",), target_prefix=("<s>",), max_input_tokens=1000,
+                          decoding={"summarize": Decoding(beam_size=2, max_decoding_length=142, min_decoding_length=56,
+                                                          no_repeat_ngram_size=3, length_penalty=2.0)})
 
 
-def qwen2(source: Path, out: Path, repo: str) -> dict:
+def nllb(source: Path, out: Path, repo: str) -> ModelEntry:
+    """The source language's code starts the source (after it the text and </s>); the target
+    language's code is forced as the first output token."""
+    _convert(source, out, "m2m_100", ("sentencepiece.bpe.model",))
+    return _seq2seq_entry(out, repo, "nllb", tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
+                          source_prefix=(NLLB_SOURCE,), source_suffix=("</s>",), target_prefix=(NLLB_TARGET,),
+                          max_input_tokens=400,
+                          decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)})
+
+
+def qwen2(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "qwen2")
     _bpe_tokenizer(source, out)
     return prompts.chatml_entry(repo, LICENSES.get(repo, ""))
+
+
+# How each checkpoint becomes a bundle's model entry, by the repository it comes from.
+CONVERTERS: dict[str, Callable[[Path, Path, str], ModelEntry]] = {
+    "Helsinki-NLP/opus-mt-ar-en": marian,
+    "Helsinki-NLP/opus-mt-tc-big-ar-en": marian,
+    "sshleifer/distilbart-cnn-12-6": bart,
+    "Qwen/Qwen2.5-1.5B-Instruct": qwen2,
+    "facebook/nllb-200-distilled-600M": nllb,
+}
+# A preset's roles, and the model directory each goes to ("llm": one model serving both).
+_MODELS = {"translate": "translator", "summarize": "summarizer", "llm": "llm"}
 
 
 def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = None,
@@ -110,15 +142,11 @@ def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = No
             log(f"downloading {repo}")
             sources[role] = download(repo, home / "hub")
     with staged(out) as work:
-        if "llm" in repos:
-            log("converting the instruction model (CTranslate2 int8)")
-            models = {"llm": qwen2(sources["llm"], work / "llm", repos["llm"])}
-            roles = {"translate": "llm", "summarize": "llm"}
-        else:
-            log("converting the translator and the summarizer (CTranslate2 int8)")
-            models = {"translator": marian(sources["translate"], work / "translator", repos["translate"]),
-                      "summarizer": bart(sources["summarize"], work / "summarizer", repos["summarize"])}
-            roles = {"translate": "translator", "summarize": "summarizer"}
+        models = {}
+        for role, repo in repos.items():
+            log(f"converting {repo} (CTranslate2 int8)")
+            models[_MODELS[role]] = CONVERTERS[repo](sources[role], work / _MODELS[role], repo)
+        roles = {task: _MODELS["llm" if "llm" in repos else task] for task in bundle_mod.ROLES}
         bundle_mod.write_manifest(work, {
             "name": name, "version": "1", "description": f"Hugging Face preset: {', '.join(repos.values())}",
             "source": ", ".join(repos.values()), "license": ", ".join(sorted({LICENSES.get(r, '') for r in repos.values()})),

@@ -11,7 +11,7 @@ from pathlib import Path
 def corpus() -> list[str]:
     """Arabic and English sentences shipped with the package."""
     text = resources.files("khulasa_server.data").joinpath("corpus.tsv").read_text(encoding="utf-8")
-    lines = []
+    lines: list[str] = []
     for row in text.splitlines():
         lines.extend(part for part in row.split("\t") if part)
     return lines

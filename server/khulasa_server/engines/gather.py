@@ -1,4 +1,4 @@
-"""Cross-request dynamic batching: pieces of text from every request in flight are gathered
+"""Cross-request gathering (dynamic batching): pieces of text from every request in flight are gathered
 for at most a few milliseconds (or until a token budget is full) and decoded together, since
 CTranslate2 runs a batch of sentences several times faster than the same sentences one by one.
 
@@ -15,15 +15,15 @@ import collections
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from .. import metrics
 from ..errors import Overloaded
 from ..scope import Cancelled, DeadlineExceeded, RequestScope, current
 from .base import Engine, Output
 
-__all__ = ["BatchingEngine", "LRUCache", "Overloaded"]
+__all__ = ["GatheringEngine", "LRUCache", "Overloaded"]
 
 
 @dataclass
@@ -32,13 +32,17 @@ class _Job:
     texts: list[str]
     notes: list[str]
     sentences: list[int]
-    counts: list[int]  # source tokens of each text
+    source: list[list[str]]  # each text's tokens, as the engine's tokenize gives them
     scope: RequestScope
     enqueued: float = field(default_factory=time.monotonic)
     outputs: list[Output] | None = None
     error: BaseException | None = None
     abandoned: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def counts(self) -> list[int]:
+        return [len(tokens) for tokens in self.source]
 
     @property
     def tokens(self) -> int:
@@ -72,9 +76,9 @@ class LRUCache:
                 self._items.popitem(last=False)
 
 
-class BatchingEngine:
-    """An Engine that batches across callers. workers: threads feeding the model (one per
-    CTranslate2 replica keeps every replica busy)."""
+class GatheringEngine:
+    """An Engine that gathers the calls of every request in flight into shared decoding calls.
+    workers: threads feeding the model (one per CTranslate2 replica keeps every replica busy)."""
 
     HOLD_LIMIT = 0.05  # seconds; see _hold
 
@@ -94,7 +98,7 @@ class BatchingEngine:
         self._decoding = 0
         self._last_seconds = 0.0
         self._closed = False
-        self._threads = [threading.Thread(target=self._work, name=f"batcher-{self.entry.name}-{i}", daemon=True)
+        self._threads = [threading.Thread(target=self._work, name=f"gather-{self.entry.name}-{i}", daemon=True)
                          for i in range(max(1, workers))]
         for t in self._threads:
             t.start()
@@ -108,11 +112,15 @@ class BatchingEngine:
     def unit(self) -> str:
         return self.engine.unit
 
+    def tokenize(self, text: str) -> list[str]:
+        return self.engine.tokenize(text)
+
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
     def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None) -> list[Output]:
+            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
+            tokens: list[list[str]] | None = None) -> list[Output]:
         # alive is each job's own scope here (the caller's, carried in the job).
         notes = notes or [""] * len(texts)
         sentences = sentences or [0] * len(texts)
@@ -123,16 +131,18 @@ class BatchingEngine:
         metrics.CACHE.labels(result="miss").inc(len(missing))
         if missing:
             outputs = self._submit(task, [texts[i] for i in missing], [notes[i] for i in missing],
-                                   [sentences[i] for i in missing])
+                                   [sentences[i] for i in missing],
+                                   [tokens[i] if tokens else self.engine.tokenize(texts[i]) for i in missing])
             for i, out in zip(missing, outputs):
                 results[i] = out
                 self.cache.put(keys[i], out)
         return results  # type: ignore[return-value]
 
-    def _submit(self, task: str, texts: list[str], notes: list[str], sentences: list[int]) -> list[Output]:
+    def _submit(self, task: str, texts: list[str], notes: list[str], sentences: list[int],
+                source: list[list[str]]) -> list[Output]:
         scope = current.get()
         scope.check()
-        job = _Job(task, texts, notes, sentences, [self.engine.count_tokens(t) for t in texts], scope)
+        job = _Job(task, texts, notes, sentences, source, scope)
         with self._cond:
             if self._queued_tokens and self._queued_tokens + job.tokens > self.max_queue_tokens:
                 metrics.REJECTED.inc()
@@ -192,7 +202,8 @@ class BatchingEngine:
                 # (an empty batch here would read as "closed" and end this worker).
 
     def _pop(self, task: str) -> list[_Job]:
-        batch, tokens = [], 0
+        batch: list[_Job] = []
+        tokens = 0
         # With several replicas, one takes its share and leaves the rest to the others.
         share = self._expected if len(self._threads) > 1 else len(self._queue)
         for job in list(self._queue):
@@ -232,23 +243,19 @@ class BatchingEngine:
         """Fills in each job's outputs or error; _work releases the callers."""
         live = []
         for job in batch:
-            try:
-                if job.abandoned:
-                    raise Cancelled("abandoned")
-                job.scope.check()
+            job.error = self._gone(job)
+            if job.error is None:
                 live.append(job)
-            except (Cancelled, DeadlineExceeded) as exc:
-                metrics.DROPPED.inc()
-                job.error = exc
         if not live:
             return
         texts = [t for job in live for t in job.texts]
         notes = [n for job in live for n in job.notes]
         sentences = [s for job in live for s in job.sentences]
         alive = [self._alive(job) for job in live for _ in job.texts]
+        source = [tokens for job in live for tokens in job.source]
         start = time.perf_counter()
         try:
-            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None, alive)
+            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None, alive, tokens=source)
         except Exception as exc:
             if len(live) > 1:  # one bad input must not fail every request that shared the batch
                 self._decode_each(live)
@@ -279,24 +286,33 @@ class BatchingEngine:
         return lambda: not job.abandoned and job.scope.alive()
 
     @staticmethod
-    def _still_wanted(jobs: list[_Job]) -> list[_Job]:
+    def _gone(job: _Job) -> BaseException | None:
+        """Why the job's caller no longer wants it (counted as dropped), or None."""
+        try:
+            if job.abandoned:
+                raise Cancelled("abandoned")
+            job.scope.check()
+            return None
+        except (Cancelled, DeadlineExceeded) as exc:
+            metrics.DROPPED.inc()
+            return exc
+
+    @classmethod
+    def _still_wanted(cls, jobs: list[_Job]) -> list[_Job]:
         wanted = []
         for job in jobs:
-            try:
-                if job.abandoned:
-                    raise Cancelled("abandoned")
-                job.scope.check()
+            gone = cls._gone(job)
+            if gone is None:
                 wanted.append(job)
-            except (Cancelled, DeadlineExceeded) as exc:
-                metrics.DROPPED.inc()
-                job.outputs, job.error = None, exc
+            else:
+                job.outputs, job.error = None, gone
         return wanted
 
     def _decode_each(self, jobs: list[_Job]) -> None:
         for job in jobs:
             try:
                 job.outputs = self.engine.run(job.task, job.texts, job.notes, job.sentences if any(job.sentences) else None,
-                                              [self._alive(job)] * len(job.texts))
+                                              [self._alive(job)] * len(job.texts), tokens=job.source)
             except Exception as exc:
                 job.error = exc
         self._still_wanted([job for job in jobs if job.error is None])

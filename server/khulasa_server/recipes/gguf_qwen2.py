@@ -67,7 +67,7 @@ def embedding_and_projection(ckpt: GGUFCheckpoint) -> tuple[np.ndarray, np.ndarr
 
 
 def qwen2_spec(ckpt: GGUFCheckpoint):
-    from .random_specs import qwen2_layout
+    from .layouts import qwen2_layout
 
     arch = ckpt.meta("general.architecture")
     if arch != "qwen2":

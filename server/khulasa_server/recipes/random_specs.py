@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 from ctranslate2.specs import attention_spec, common_spec, transformer_spec
 
+from .layouts import qwen2_layout
+
 
 @dataclass(frozen=True)
 class Dims:
@@ -141,21 +143,17 @@ def bart(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec
     return spec
 
 
-def qwen2_layout(layers: int, heads: int, kv_heads: int, rotary_base: float) -> transformer_spec.TransformerDecoderModelSpec:
-    """Qwen2's decoder as CTranslate2's Qwen2Loader declares it (weights unset)."""
-    spec = transformer_spec.TransformerDecoderModelSpec.from_config(
-        layers,
-        heads,
-        activation=common_spec.Activation.SWISH,
-        pre_norm=True,
-        ffn_glu=True,
-        rms_norm=True,
-        rotary_dim=0,
-        rotary_interleave=False,
-        rotary_base=rotary_base,
-        num_heads_kv=kv_heads if kv_heads != heads else None,
+def m2m100(dims: Dims, layers: tuple[int, int], seed: int = 0) -> transformer_spec.TransformerSpec:
+    """M2M100 and NLLB (M2M100Loader): pre-norm, ReLU, sinusoidal positions, scaled embeddings."""
+    spec = transformer_spec.TransformerSpec.from_config(
+        layers, dims.heads, pre_norm=True, activation=common_spec.Activation.RELU, layernorm_embedding=False
     )
-    spec.decoder.scale_embeddings = False
+    filler = _Filler(dims, seed, attention_bias="all")
+    filler.stack(spec.encoder, ffn_bias=True, learned_positions=False)
+    filler.stack(spec.decoder, ffn_bias=True, learned_positions=False)
+    spec.encoder.scale_embeddings = math.sqrt(dims.d_model)
+    spec.decoder.scale_embeddings = math.sqrt(dims.d_model)
+    _tie_embeddings(spec)
     return spec
 
 

@@ -1,1 +1,0 @@
-"""Bundle builders behind `khulasa-models build`."""

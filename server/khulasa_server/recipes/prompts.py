@@ -1,0 +1,48 @@
+"""Default instruction prompts and manifest entry for LLM bundles. {text} is replaced by the
+source text."""
+
+from pathlib import Path
+
+from ..schema import Decoding, ModelEntry, Prompt, TokenizerSpec
+
+TRANSLATE = Prompt(
+    system="You are a professional news translator. You translate Arabic news into clear, "
+    "faithful English. Keep every name, number, date and percentage exactly.",
+    user="Translate this Arabic news text into English. Answer with the translation only.\n\n{text}",
+)
+SUMMARIZE = Prompt(
+    system="You are a news editor. You write short, factual English summaries.",
+    user="Summarize this news article in two or three English sentences. Use only facts "
+    "from the article. Answer with the summary only.\n\n{text}",
+)
+
+
+SUMMARY_INPUT_TOKENS = 2048
+
+
+def chatml_entry(source: str, license: str, chat_format: str = "chatml") -> ModelEntry:
+    """The manifest entry of a ChatML instruction model in `llm/` serving both roles."""
+    return ModelEntry(
+        name="llm",
+        path=Path("llm"),
+        engine="generator",
+        family="qwen2",
+        quantization="int8",
+        source=source,
+        license=license,
+        tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
+        chat_format=chat_format,
+        end_tokens=("<|im_end|>", "<|endoftext|>"),
+        # Paragraph-sized prompts: context helps, and Arabic costs ~2 tokens a word here.
+        max_input_tokens=384,
+        # A whole article summarized in one pass (a 1,500-word English article is ~2,000
+        # tokens; Qwen2.5 reads 32k): chunks, and summaries of summaries, only beyond that.
+        max_input_tokens_by_task={"summarize": SUMMARY_INPUT_TOKENS},
+        prompts={"translate": TRANSLATE, "summarize": SUMMARIZE},
+        decoding={
+            # Measured on the news set (docs/quality.md): greedy matches beam 2 at half the
+            # time; the 6-gram ban guards against loops at no significant cost.
+            "translate": Decoding(beam_size=1, max_length_ratio=1.5, max_length_extra=32, no_repeat_ngram_size=6),
+            "summarize": Decoding(beam_size=1, max_decoding_length=160, repetition_penalty=1.1),
+        },
+    )

@@ -33,7 +33,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "server"))  # pure-Python text rules only
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "server"), str(ROOT / "client")]  # pure-Python text rules only (and the version)
 from khulasa_server.text.normalize import normalize  # noqa: E402
 from khulasa_server.text.segment import sentences_of  # noqa: E402
 

@@ -133,8 +133,8 @@ def _lenient(full_name: str) -> type[Message]:
         if message.options.map_entry:
             message.options.map_entry = False
         for field in message.field:
-            if field.type == FieldDescriptor.TYPE_STRING:
-                field.type = FieldDescriptor.TYPE_BYTES
+            if field.type == descriptor_pb2.FieldDescriptorProto.TYPE_STRING:
+                field.type = descriptor_pb2.FieldDescriptorProto.TYPE_BYTES
             if field.type_name.startswith(f".{package}."):
                 field.type_name = f".{proto.package}.{field.type_name[len(package) + 2:]}"
         for nested in message.nested_type:

@@ -6,14 +6,14 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install node-deps proto test model serve eval gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
+.PHONY: install node-deps proto lint test model serve eval gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
 
 install: $(VENV)/.installed node-deps
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[server,test,ray]"
+	$(PY) -m pip install --quiet -e ".[server,test,ray,lint]"
 	touch $@
 
 # The Node.js interop tests' packages (@grpc/grpc-js, @grpc/proto-loader, libretranslate), from
@@ -30,6 +30,16 @@ $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
 proto: install
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=client --pyi_out=client --grpc_python_out=client \
 		proto/khulasa/v1/khulasa.proto
+
+# Lint, format check and type check; settings in pyproject.toml. All three run, then the
+# target fails if any found something. `$(BIN)/ruff format server client` applies the format.
+LINT_PATHS ?= server client
+lint: $(VENV)/.installed
+	status=0; \
+	$(BIN)/ruff check $(LINT_PATHS) || status=1; \
+	$(BIN)/ruff format --check --output-format concise $(LINT_PATHS) || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 test: install
 	$(PY) -m pytest -q
@@ -109,4 +119,4 @@ serve: model
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)
 
 clean:
-	rm -rf $(VENV) $(ARGOS_VENV) $(LLAMA_VENV) .pytest_cache .hypothesis build *.egg-info client/*.egg-info server/*.egg-info
+	rm -rf $(VENV) $(ARGOS_VENV) $(LLAMA_VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache build *.egg-info client/*.egg-info server/*.egg-info

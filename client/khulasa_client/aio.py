@@ -20,7 +20,7 @@ class AsyncClient(ClientCore):
 
     aio = True
 
-    async def __aenter__(self) -> "AsyncClient":
+    async def __aenter__(self) -> AsyncClient:
         return self
 
     async def __aexit__(self, *exc: Any) -> None:

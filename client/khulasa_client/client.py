@@ -18,7 +18,7 @@ from .errors import ApiError
 class Client(ClientCore):
     __doc__ = ClientCore.__doc__
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: Any) -> None:

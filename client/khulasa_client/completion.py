@@ -8,7 +8,7 @@ import shlex
 
 SHELLS = ("bash", "zsh", "fish")
 # Values worth offering for options that accept free text.
-SUGGESTED = {"--source-language": ("ar", "en")}
+SUGGESTED: dict[str, tuple[str, ...]] = {"--source-language": ("ar", "en")}
 
 
 def subcommands(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:

@@ -58,7 +58,7 @@ class Connection:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     @classmethod
-    def make(cls, targets: str | Sequence[str] = DEFAULT_SERVER, token_file: str | None = None, **kwargs) -> "Connection":
+    def make(cls, targets: str | Sequence[str] = DEFAULT_SERVER, token_file: str | None = None, **kwargs) -> Connection:
         if isinstance(targets, str):
             if targets.strip().startswith(("ipv4:", "ipv6:")):  # gRPC's own list: one balanced name
                 targets = [targets.strip()]

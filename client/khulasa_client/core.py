@@ -24,7 +24,7 @@ class Attempts:
     """The retry policy of one call: which server each attempt goes to, how long it may take
     (the call's deadline covers all attempts), and how long to wait after a failure."""
 
-    def __init__(self, core: "ClientCore", stubs: list, timeout: float | None):
+    def __init__(self, core: ClientCore, stubs: list, timeout: float | None):
         self.stubs, self.policy = stubs, core.connection.retry
         self.deadline = time.monotonic() + (core.timeout if timeout is None else timeout)
         self.first = next(core._turn)

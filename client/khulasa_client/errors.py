@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 
 
@@ -22,9 +24,10 @@ class ApiError(Exception):
         self.retry_after = retry_after
 
     @classmethod
-    def from_rpc_error(cls, error: grpc.RpcError) -> "ApiError":
+    def from_rpc_error(cls, error: grpc.RpcError) -> ApiError:
         code = error.code().name if error.code() else "UNKNOWN"
-        metadata = dict(error.trailing_metadata() or ())
+        # Each item is a (key, value) namedtuple; the stubs know it only by its attributes.
+        metadata: dict[str, Any] = dict(error.trailing_metadata() or ())  # type: ignore[arg-type]
         fields, retry_after = _details(metadata.get("grpc-status-details-bin"))
         return cls(code, error.details() or "", str(metadata.get("x-request-id", "")), fields, retry_after)
 

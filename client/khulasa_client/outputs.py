@@ -157,6 +157,7 @@ class JsonlSink:
     def begin(self, todo: list[str]) -> None:
         if self.stream is not None:
             return
+        assert self.path is not None  # without a path, the stream is stdout from the start
         retried = self.failed & set(todo)
         if self._torn or retried:
             kept = [line for line in self._lines
@@ -165,6 +166,7 @@ class JsonlSink:
         self.stream = open(self.path, "a", encoding="utf-8")
 
     def _line(self, record: str) -> None:
+        assert self.stream is not None, "begin() opens the file"
         self.stream.write(record)
         self.stream.flush()
 

@@ -57,6 +57,7 @@ def _text(message: Message) -> str:
     if isinstance(message, pb.TranslateResponse):
         lines = _check(flags_mod.of(message), "")
         return "\n".join(lines) + ("\n" if lines else "") + "\n\n".join(t.text.rstrip("\n") for t in message.translations) + "\n"
+    assert isinstance(message, pb.SummarizeResponse)
     return message.summary + "\n"
 
 
@@ -74,6 +75,7 @@ def _markdown(message: Message, title: str) -> str:
     elif isinstance(message, pb.TranslateResponse):
         lines += [*_check(flags, "##"), *(t.text.strip() + "\n" for t in message.translations)]
     else:
+        assert isinstance(message, pb.SummarizeResponse)
         lines += [message.summary]
     return "\n".join(lines).rstrip() + "\n"
 
@@ -166,6 +168,7 @@ def _html(message: Message, title: str) -> str:
                 own = [f for f in flags if f.paragraph == index]
                 parts.append(_pair(index, english, source, own, t.detected_language != "en"))
     else:
+        assert isinstance(message, pb.SummarizeResponse)
         parts.append(f"<h2>Summary</h2>\n<p lang=\"en\">{e(message.summary)}</p>\n")
     parts.append("</body>\n</html>\n")
     return "".join(parts)

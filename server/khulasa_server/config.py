@@ -10,6 +10,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -185,12 +186,12 @@ def _shown(value: Any) -> str:
     return str(value) if value != "" else "none"
 
 
-def load(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
-    environ = os.environ if environ is None else environ
+def load(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    env_vars: Mapping[str, str] = os.environ if environ is None else environ
     args = parser().parse_args(argv)
     types = _types()
     values: dict[str, Any] = {}
-    config = args.config or environ.get("KHULASA_CONFIG")
+    config = args.config or env_vars.get("KHULASA_CONFIG")
     if config:
         with open(Path(config).expanduser(), "rb") as f:
             data = tomllib.load(f)
@@ -199,7 +200,7 @@ def load(argv: list[str] | None = None, environ: dict[str, str] | None = None) -
             raise ValueError(f"{config}: unknown settings {', '.join(unknown)}")
         values.update({k: _coerce(k, types[k], v) for k, v in data.items()})
     for name, kind in types.items():
-        env = environ.get("KHULASA_" + name.upper())
+        env = env_vars.get("KHULASA_" + name.upper())
         if env is not None:
             values[name] = _coerce("KHULASA_" + name.upper(), kind, env)
         flag = getattr(args, name)

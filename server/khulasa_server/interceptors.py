@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2

@@ -5,7 +5,8 @@ detected language) is checked by the pipeline itself."""
 
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from . import glossary as glossary_mod
 from .errors import InvalidArgument

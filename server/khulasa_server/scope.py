@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from .errors import Cancelled, DeadlineExceeded
 

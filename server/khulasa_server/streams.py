@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
-from typing import Callable, Iterable, Iterator, TypeVar
+from typing import TypeVar
 
 from . import metrics
 from .scope import carry

@@ -13,8 +13,9 @@ its type whose string fields are bytes, to find which field is bad.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import FieldDescriptor
@@ -132,8 +133,8 @@ def _lenient(full_name: str) -> type[Message]:
         if message.options.map_entry:
             message.options.map_entry = False
         for field in message.field:
-            if field.type == FieldDescriptor.TYPE_STRING:
-                field.type = FieldDescriptor.TYPE_BYTES
+            if field.type == descriptor_pb2.FieldDescriptorProto.TYPE_STRING:
+                field.type = descriptor_pb2.FieldDescriptorProto.TYPE_BYTES
             if field.type_name.startswith(f".{package}."):
                 field.type_name = f".{proto.package}.{field.type_name[len(package) + 2:]}"
         for nested in message.nested_type:

@@ -19,6 +19,7 @@ import re
 import socket
 import sys
 import time
+from typing import Any
 
 from .. import bundle as bundle_mod
 from .. import glossary as glossary_mod
@@ -93,7 +94,7 @@ def _ray(address: str, cpus_needed: int):
     """Connect to the cluster, or start a local one; refuse a local one too small."""
     import ray
 
-    options = dict(logging_level=logging.WARNING, include_dashboard=False)
+    options: dict[str, Any] = dict(logging_level=logging.WARNING, include_dashboard=False)
     if address:
         _probe(address)
     try:
@@ -220,12 +221,13 @@ class JobFailed(Exception):
 def _root_cause(exc: BaseException) -> str:
     """The innermost error Ray reports, in one line: Ray wraps an actor's exception in its own
     (with the traceback as text), so the last "SomeError: message" line of the chain is it."""
-    texts = []
-    while exc is not None and len(texts) < 10:
-        texts.append(f"{type(exc).__name__}: {exc}")
-        exc = exc.__cause__ or exc.__context__
+    texts: list[str] = []
+    link: BaseException | None = exc
+    while link is not None and len(texts) < 10:
+        texts.append(f"{type(link).__name__}: {link}")
+        link = link.__cause__ or link.__context__
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for text in texts for line in text.splitlines()]
-    errors = [l for l in lines if re.match(r"^[\w.]+(Error|Exception): \S", l)]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception): \S", line)]
     return errors[-1] if errors else lines[0]
 
 

@@ -208,8 +208,8 @@ def read(block: Block, done: frozenset[str]) -> pa.Table:
                 id, text, error = _printable(id), "", f"{id!a}: {name} is not valid Unicode text (a lone surrogate)"
                 break
         skipped = id in done
-        for name, value in zip(ROW.names, (id, "" if skipped else text, "" if skipped else error, skipped)):
-            columns[name].append(value)
+        for column, cell in zip(ROW.names, (id, "" if skipped else text, "" if skipped else error, skipped)):
+            columns[column].append(cell)
     return pa.Table.from_pydict(columns, schema=ROW)
 
 
@@ -261,7 +261,7 @@ class ArticleSource(Datasource):
             def read_block() -> list[pa.Table]:
                 return [read(block, _done(done_ref))]
 
-            metadata = BlockMetadata(num_rows=block.rows, size_bytes=block.size, input_files=list(block.paths), exec_stats=None)
+            metadata = BlockMetadata(num_rows=block.rows, size_bytes=block.size, input_files=tuple(block.paths), exec_stats=None)
             return ReadTask(read_block, metadata, schema=ROW, per_task_row_limit=per_task_row_limit)
 
         return [task(b) for b in self.blocks]

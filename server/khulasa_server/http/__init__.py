@@ -10,6 +10,7 @@ import math
 import socket
 import ssl
 import threading
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -30,7 +31,8 @@ from .front import TIMEOUT_HEADER, Front
 log = logging.getLogger("khulasa.http")
 
 
-async def _not_found(request: Request, exc: HTTPException) -> JSONResponse:
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)  # the only class it is registered for
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
@@ -80,7 +82,7 @@ class HttpServer:
         """Listens (raises OSError when it cannot) and serves on a thread of its own."""
         s = self.settings
         sock = _bind(s.http_listen)
-        tls = {}
+        tls: dict[str, Any] = {}
         if s.tls_cert:  # the gRPC side's certificate, and client CA for mutual TLS
             tls = dict(ssl_certfile=s.tls_cert, ssl_keyfile=s.tls_key)
             if s.tls_client_ca:
@@ -96,6 +98,7 @@ class HttpServer:
         return self.port
 
     def _run(self, sock: socket.socket) -> None:
+        assert self._server is not None  # start() sets it before the thread starts
         asyncio.run(self._server.serve(sockets=[sock]))
 
     def drain(self) -> None:

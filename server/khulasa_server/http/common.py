@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import metrics
-from .front import HttpError
+from .front import Front, HttpError
 
 log = logging.getLogger("khulasa.http")
 
@@ -78,7 +78,7 @@ def error_response(error: HttpError, request_id: str, body: dict | None = None) 
     return JSONResponse(body or {"error": error.message}, status_code=error.status, headers=headers)
 
 
-def endpoint(front_of: Callable[[Request], object], shape: Callable[[HttpError], dict] | None = None):
+def endpoint(front_of: Callable[[Request], Front], shape: Callable[[HttpError], dict] | None = None):
     """Wraps a handler: a request id in and out, every failure as {"error": …} with the
     gRPC side's status mapping (shape() may reshape the body), never a traceback to the client."""
 
@@ -114,7 +114,7 @@ class Observe:
         state = {"status": 0, "received": 0, "id": ""}
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._too_large(scope, send, int(declared), start)
+            return await self._too_large(scope, receive, send, int(declared), start)
 
         async def counted_receive():
             message = await receive()
@@ -138,8 +138,8 @@ class Observe:
     def _message(self, size: int) -> str:
         return f"the request body has {size} bytes or more; the limit is {self.limit} (max_message_bytes)"
 
-    async def _too_large(self, scope, send, size: int, start: float):
-        await JSONResponse({"error": self._message(size)}, status_code=413)(scope, None, send)
+    async def _too_large(self, scope, receive, send, size: int, start: float):
+        await JSONResponse({"error": self._message(size)}, status_code=413)(scope, receive, send)
         self._record(scope, 413, start)
 
     @staticmethod

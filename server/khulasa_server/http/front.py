@@ -11,8 +11,8 @@ import contextvars
 import logging
 import math
 import re
-import time
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor

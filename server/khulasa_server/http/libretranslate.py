@@ -58,7 +58,7 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
         if not value:
             raise HttpError(400, f"Invalid request: missing {name} parameter")
     batch = isinstance(q, list)
-    texts = q if batch else [q]
+    texts: list = q if isinstance(q, list) else [q]
     if not all(isinstance(t, str) for t in texts):
         raise HttpError(400, "Invalid request: q must be a string or a list of strings")
     if not isinstance(source, str) or not isinstance(target, str):

@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 from khulasa.v1 import khulasa_pb2 as pb
-from khulasa_client import flags
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+
+from khulasa_client import flags
 
 from .. import convert, requests
 from .common import alive, endpoint, json_body, parse_message, to_json

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from . import candidates as candidates_mod
 from . import gazetteer as gazetteer_mod
-from .romanize import ascii_fold, english_skeleton, english_words, kept, romanize, _near, _collapse
+from .romanize import _collapse, _near, ascii_fold, english_skeleton, english_words, kept, romanize
 
 __all__ = ["Names", "find", "terms", "check", "repair_terms"]
 
@@ -37,7 +37,7 @@ def find(text: str, gazetteer: gazetteer_mod.Gazetteer | None = None) -> Names:
 def terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
     """Prompt terms: each unambiguous gazetteer name with its English (names in `skip`, the
     request's glossary, are left to it)."""
-    out = {}
+    out: dict[str, str] = {}
     for hit in names.places:
         if not hit.ambiguous and not any(hit.text in term or term in hit.text for term in skip or ()):
             out.setdefault(hit.text, hit.english[0])

@@ -7,6 +7,7 @@ docs/quality.md reports how precise the resulting flag is on the evaluation sets
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import arabic
@@ -45,7 +46,8 @@ STOP = _forms(
     "في من إلى على عن مع أن إن إنه إنها أنه أنها لا لم لن ما قد كان كانت هذا هذه ذلك تلك الذي التي "
     "الذين بعد قبل خلال منذ حتى بين عند لدى حول ضد دون غير أو ثم بل لكن يوم أمس اليوم الأسبوع "
     "مسؤول مسؤولون مسؤولة مصدر مصادر شهود شاهد خبراء خبير محللون محلل متحدث ناشطون سكان بيان "
-    "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
+    "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون "
+    "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
 )
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
@@ -82,7 +84,7 @@ def _foreign(word: str) -> bool:
     if _has_article(word) or len(folded) < 5:
         return False
     match = FOREIGN_ENDINGS.search(folded)
-    return bool(match) and (match.group() not in ("وف", "وفا") or len(folded) >= 6)
+    return match is not None and (match.group() not in ("وف", "وفا") or len(folded) >= 6)
 
 
 def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:
@@ -130,7 +132,7 @@ def _complement(word: str) -> bool:
             or folded[:2] == "لل" or folded[:1] == "ل" and folded[1:3] == "ال")
 
 
-def find(text: str, known: list[tuple[int, int]] = ()) -> list[Candidate]:
+def find(text: str, known: Sequence[tuple[int, int]] = ()) -> list[Candidate]:
     """Candidate names in a normalized Arabic text; spans in `known` (gazetteer hits) are skipped."""
     words = arabic.words(text)
     found: list[list[int]] = []

@@ -64,7 +64,7 @@ class Gazetteer:
             self.index.setdefault(_key(entry.arabic), []).append(entry)
 
     @classmethod
-    def parse(cls, text: str, kinds: frozenset[str] = KINDS) -> "Gazetteer":
+    def parse(cls, text: str, kinds: frozenset[str] = KINDS) -> Gazetteer:
         entries = []
         for line in text.splitlines():
             if not line or line.startswith("#"):

@@ -5,6 +5,7 @@ output is kept only when the same checks find fewer problems in it."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import metrics
@@ -42,7 +43,7 @@ class RepairStats:
     record: list[tuple[str, str, str, bool]] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def add(self, tried: int, kept: int, seconds: float, log: list[tuple[str, str, str, bool]] = ()) -> None:
+    def add(self, tried: int, kept: int, seconds: float, log: Iterable[tuple[str, str, str, bool]] = ()) -> None:
         with self._lock:
             if self.record is not None:
                 self.record.extend(log)

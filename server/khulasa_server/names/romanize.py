@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .arabic import fold, splits, strip_diacritics
 from ..text.normalize import normalize
+from .arabic import fold, splits, strip_diacritics
 
 _CONSONANTS = {
     "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r",
@@ -98,7 +98,6 @@ def _word(word: str) -> str:
     native = sum(c in "اويأإآى" for c in letters) - (letters[:1] in ("و", "ي")) <= 1
     for i, c in enumerate(letters):
         prev = out[-1] if out else ""
-        last = i == len(letters) - 1
         if c == "ا" or c == "ى":
             out.append("a")
         elif c == "آ":

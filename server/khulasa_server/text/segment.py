@@ -7,8 +7,8 @@ attached to the piece before it), so nothing can be dropped on the way to the mo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 TokenCounter = Callable[[str], int]
 
@@ -149,7 +149,8 @@ def _split_chars(text: str, count: TokenCounter, budget: int) -> list[str]:
     pieces, start = [], 0
     while start < len(text):
         # At least one character per piece; a first guess of one character per token.
-        end = _longest(lambda k: count(text[start:k].strip()) <= budget, start + 1, len(text), budget)
+        # _longest runs the test only before it returns, so it sees this iteration's `start`.
+        end = _longest(lambda k: count(text[start:k].strip()) <= budget, start + 1, len(text), budget)  # noqa: B023
         pieces.append(text[start:end])
         start = end
     return pieces
@@ -187,7 +188,8 @@ def _pack(parts: list[str], count: TokenCounter, budget: int, level: int) -> lis
             pieces.extend(fit_budget(parts[i], count, budget, level))
             i += 1
             continue
-        k = _longest(lambda k: count(text[first:offsets[k]].strip()) <= budget, i + 1, len(parts), 1)
+        # As in _split_chars, the test runs only inside this call, with this iteration's `first`.
+        k = _longest(lambda k: count(text[first:offsets[k]].strip()) <= budget, i + 1, len(parts), 1)  # noqa: B023
         pieces.append(text[first:offsets[k]])
         i = k
     # Whitespace left alone by a cut rides with the piece before it.

@@ -48,12 +48,23 @@ def request(args: argparse.Namespace, item: Item):
 
 def call(client: Client, args: argparse.Namespace, item: Item):
     if args.command == "digest":
-        return client.digest(item.text, id=item.id, max_sentences=args.max_sentences, source_language=args.source_language,
-                             summary_method=args.summary_method, glossary=args.terms)
+        return client.digest(
+            item.text,
+            id=item.id,
+            max_sentences=args.max_sentences,
+            source_language=args.source_language,
+            summary_method=args.summary_method,
+            glossary=args.terms,
+        )
     if args.command == "translate":
         return client.translate([item.text], source_language=args.source_language, glossary=args.terms)
-    return client.summarize(item.text, max_sentences=args.max_sentences, source_language=args.source_language,
-                            summary_method=args.summary_method, glossary=args.terms)
+    return client.summarize(
+        item.text,
+        max_sentences=args.max_sentences,
+        source_language=args.source_language,
+        summary_method=args.summary_method,
+        glossary=args.terms,
+    )
 
 
 def _refuse_repeated_ids(items: list[Item]) -> None:
@@ -64,7 +75,7 @@ def _refuse_repeated_ids(items: list[Item]) -> None:
     if repeated:
         raise UsageError(
             f"{_ids(len(repeated))} given to more than one input, and each id names one result: {_listed(repeated)}. "
-            "Give every input its own id (distinct file names, or distinct \"id\" in JSONL); nothing was sent"
+            'Give every input its own id (distinct file names, or distinct "id" in JSONL); nothing was sent'
         )
 
 
@@ -73,8 +84,10 @@ def _problem(client: Client, args: argparse.Namespace, item: Item, limits) -> tu
     if item.error:
         return "INVALID_ARGUMENT", item.error
     if limits is not None and len(item.text) > limits.max_text_chars:
-        return "INVALID_ARGUMENT", (f"text has {len(item.text)} characters; the server's limit is "
-                                    f"{limits.max_text_chars} (max_text_chars). Split the text.")
+        return "INVALID_ARGUMENT", (
+            f"text has {len(item.text)} characters; the server's limit is "
+            f"{limits.max_text_chars} (max_text_chars). Split the text."
+        )
     size = request(args, item).ByteSize()
     limit = client.connection.max_message_bytes
     if limits is not None and limits.max_message_bytes:
@@ -171,6 +184,9 @@ def run(client: Client, args: argparse.Namespace, items: list[Item]) -> int:
     finally:
         progress.close()
         sink.close()
-        print(f"khulasa: {done} done, {failed} failed, {skipped} skipped (already written){stopped} "
-              f"in {time.monotonic() - start:.1f} s", file=sys.stderr)
+        print(
+            f"khulasa: {done} done, {failed} failed, {skipped} skipped (already written){stopped} "
+            f"in {time.monotonic() - start:.1f} s",
+            file=sys.stderr,
+        )
     return 1 if failed else 0

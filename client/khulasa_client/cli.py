@@ -38,8 +38,8 @@ EXAMPLES = {
     "health": "examples:\n  khulasa health\n  khulasa health --server 10.0.0.5:50051 --tls-ca ca.pem\n",
     "info": "examples:\n  khulasa info\n",
     "completion": "examples:\n  khulasa completion bash > /etc/bash_completion.d/khulasa\n"
-                  "  source <(khulasa completion zsh)\n"
-                  "  khulasa completion fish > ~/.config/fish/completions/khulasa.fish\n",
+    "  source <(khulasa completion zsh)\n"
+    "  khulasa completion fish > ~/.config/fish/completions/khulasa.fish\n",
 }
 
 
@@ -77,11 +77,16 @@ def _connection_options(p: argparse.ArgumentParser, defaults: bool) -> None:
         return value if defaults else argparse.SUPPRESS
 
     g = p.add_argument_group("connection (before or after the command)")
-    g.add_argument("--server", default=default(server),
-                   help=f"HOST[:PORT] (port 50051 when none is given), a comma-separated list used in turn, or "
-                        f"dns:///NAME[:PORT] (default: $KHULASA_SERVER, else {DEFAULT_SERVER})")
+    g.add_argument(
+        "--server",
+        default=default(server),
+        help=f"HOST[:PORT] (port 50051 when none is given), a comma-separated list used in turn, or "
+        f"dns:///NAME[:PORT] (default: $KHULASA_SERVER, else {DEFAULT_SERVER})",
+    )
     g.add_argument("--timeout", type=_seconds, default=default(300.0), help="seconds per call, retries included (default: 300)")
-    g.add_argument("--retries", type=_at_least(0), default=default(3), help="retries on UNAVAILABLE or RESOURCE_EXHAUSTED (default: 3)")
+    g.add_argument(
+        "--retries", type=_at_least(0), default=default(3), help="retries on UNAVAILABLE or RESOURCE_EXHAUSTED (default: 3)"
+    )
     g.add_argument("--token", default=default(token), help="bearer token (default: $KHULASA_TOKEN)")
     g.add_argument("--token-file", default=default(None), help="file holding the bearer token")
     g.add_argument("--tls", action="store_true", default=default(False), help="use TLS with the system's trusted CAs")
@@ -92,19 +97,25 @@ def _connection_options(p: argparse.ArgumentParser, defaults: bool) -> None:
 
 
 def _subparser(sub, name: str, help: str) -> argparse.ArgumentParser:
-    p = sub.add_parser(name, help=help, description=help, epilog=EXAMPLES[name],
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser(
+        name, help=help, description=help, epilog=EXAMPLES[name], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     _connection_options(p, defaults=False)
     return p
 
 
 def _add_work(p: argparse.ArgumentParser, summary: bool) -> None:
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="UTF-8 text files, directories (searched recursively), .jsonl files of "
-                        "{\"id\", \"text\"} records, or - for standard input")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help="UTF-8 text files, directories (searched recursively), .jsonl files of "
+        '{"id", "text"} records, or - for standard input',
+    )
     p.add_argument("--glob", default="*.txt", help="files to take from directories (default: %(default)s)")
-    p.add_argument("--format", choices=FORMATS, help="text, json, jsonl, markdown or html "
-                   "(default: text for one input, jsonl for several)")
+    p.add_argument(
+        "--format", choices=FORMATS, help="text, json, jsonl, markdown or html (default: text for one input, jsonl for several)"
+    )
     out = p.add_mutually_exclusive_group()
     out.add_argument("--output-dir", help="one result file per input, named by its id ('/' makes folders)")
     out.add_argument("--output", help="write to this file (JSONL for several inputs) instead of standard output")
@@ -113,8 +124,9 @@ def _add_work(p: argparse.ArgumentParser, summary: bool) -> None:
     p.add_argument("--glossary", help="TSV file of 'arabic<TAB>english' terms the translation must use")
     if summary:
         p.add_argument("--max-sentences", type=_at_least(0), default=0, help="summary length (default: the server's)")
-        p.add_argument("--summary-method", choices=("model", "extractive"), default="",
-                       help="model or extractive (default: the bundle's)")
+        p.add_argument(
+            "--summary-method", choices=("model", "extractive"), default="", help="model or extractive (default: the bundle's)"
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -148,9 +160,16 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def _client(args: argparse.Namespace) -> Client:
     return Client(
-        args.server, timeout=args.timeout, retry=RetryPolicy(max_attempts=1 + args.retries),
-        token=args.token, token_file=args.token_file, tls=args.tls, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
-        tls_key=args.tls_key, tls_server_name=args.tls_server_name,
+        args.server,
+        timeout=args.timeout,
+        retry=RetryPolicy(max_attempts=1 + args.retries),
+        token=args.token,
+        token_file=args.token_file,
+        tls=args.tls,
+        tls_ca=args.tls_ca,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        tls_server_name=args.tls_server_name,
     )
 
 

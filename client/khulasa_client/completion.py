@@ -31,8 +31,12 @@ def _values(action: argparse.Action) -> tuple[str, ...]:
 
 
 def _positional_choices(p: argparse.ArgumentParser) -> list[str]:
-    return [c for a in p._actions if not a.option_strings and a.choices and not isinstance(a, argparse._SubParsersAction)
-            for c in a.choices]
+    return [
+        c
+        for a in p._actions
+        if not a.option_strings and a.choices and not isinstance(a, argparse._SubParsersAction)
+        for c in a.choices
+    ]
 
 
 def _bash(p: argparse.ArgumentParser) -> str:
@@ -42,8 +46,9 @@ def _bash(p: argparse.ArgumentParser) -> str:
         for action in _options(parser):
             if _values(action):
                 valued[_long(action)] = _values(action)
-    values = "\n".join(f'    {option}) COMPREPLY=($(compgen -W "{" ".join(v)}" -- "$cur")); return ;;'
-                       for option, v in valued.items())
+    values = "\n".join(
+        f'    {option}) COMPREPLY=($(compgen -W "{" ".join(v)}" -- "$cur")); return ;;' for option, v in valued.items()
+    )
     cases = "\n".join(
         f'    {name}) words="{" ".join(sorted(_long(a) for a in _options(sp)) + _positional_choices(sp))}" ;;'
         for name, sp in subs.items()
@@ -70,10 +75,12 @@ complete -o default -F _khulasa khulasa
 def _fish(p: argparse.ArgumentParser) -> str:
     subs = subcommands(p)
     names = " ".join(subs)
-    lines = [f"set -l khulasa_commands {names}", "complete -c khulasa -f -n \"not __fish_seen_subcommand_from $khulasa_commands\""]
+    lines = [f"set -l khulasa_commands {names}", 'complete -c khulasa -f -n "not __fish_seen_subcommand_from $khulasa_commands"']
     for name, sp in subs.items():
-        lines.append(f"complete -c khulasa -n \"not __fish_seen_subcommand_from $khulasa_commands\" -a {name} "
-                     f"-d {shlex.quote(sp.description or name)}")
+        lines.append(
+            f'complete -c khulasa -n "not __fish_seen_subcommand_from $khulasa_commands" -a {name} '
+            f"-d {shlex.quote(sp.description or name)}"
+        )
 
     def option(action: argparse.Action, condition: str) -> str:
         line = f"complete -c khulasa{condition} -l {_long(action).removeprefix('--')}"
@@ -85,7 +92,7 @@ def _fish(p: argparse.ArgumentParser) -> str:
     global_options = {_long(a) for a in _options(p)}
     lines += [option(a, "") for a in _options(p) if a.dest not in ("help", "version")]
     for name, sp in subs.items():
-        condition = f" -n \"__fish_seen_subcommand_from {name}\""
+        condition = f' -n "__fish_seen_subcommand_from {name}"'
         lines += [option(a, condition) for a in _options(sp) if _long(a) not in global_options]
         for choice in _positional_choices(sp):
             lines.append(f"complete -c khulasa{condition} -f -a {choice}")

@@ -34,7 +34,7 @@ class RetryPolicy:
     codes: frozenset[str] = RETRYABLE
 
     def delay(self, attempt: int, hint: float | None = None, rng: random.Random = random._inst) -> float:
-        ceiling = min(self.max_backoff, self.initial_backoff * self.multiplier ** attempt)
+        ceiling = min(self.max_backoff, self.initial_backoff * self.multiplier**attempt)
         wait = rng.uniform(0, ceiling)
         return max(wait, hint) if hint is not None else wait
 

@@ -78,9 +78,16 @@ class ClientCore:
 
     aio = False
 
-    def __init__(self, target: str | Sequence[str] = DEFAULT_SERVER, *, timeout: float = 300.0,
-                 retry: RetryPolicy | None = None, metadata: Sequence[tuple[str, str]] = (),
-                 token_file: str | None = None, **connection):
+    def __init__(
+        self,
+        target: str | Sequence[str] = DEFAULT_SERVER,
+        *,
+        timeout: float = 300.0,
+        retry: RetryPolicy | None = None,
+        metadata: Sequence[tuple[str, str]] = (),
+        token_file: str | None = None,
+        **connection,
+    ):
         from grpc_health.v1 import health_pb2_grpc
         from khulasa.v1 import khulasa_pb2_grpc
 
@@ -101,24 +108,51 @@ class ClientCore:
 
     # -- the calls ------------------------------------------------------------------------
 
-    def translate(self, texts: list[str], source_language: str = "", *, glossary: dict[str, str] | None = None,
-                  timeout: float | None = None):
+    def translate(
+        self, texts: list[str], source_language: str = "", *, glossary: dict[str, str] | None = None, timeout: float | None = None
+    ):
         """TranslateResponse: one Translation per text, in order."""
         return self._unary("Translate", translate_request(texts, source_language, glossary), timeout)
 
-    def summarize(self, text: str, max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
-                  glossary: dict[str, str] | None = None, timeout: float | None = None):
+    def summarize(
+        self,
+        text: str,
+        max_sentences: int = 0,
+        source_language: str = "",
+        summary_method: str = "",
+        *,
+        glossary: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ):
         """SummarizeResponse: the summary and its sentences, each with the paragraphs it draws on."""
         request = summarize_request(text, max_sentences, source_language, summary_method, glossary)
         return self._unary("Summarize", request, timeout)
 
-    def digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "", *,
-               glossary: dict[str, str] | None = None, timeout: float | None = None):
+    def digest(
+        self,
+        text: str,
+        id: str = "",
+        max_sentences: int = 0,
+        source_language: str = "",
+        summary_method: str = "",
+        *,
+        glossary: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ):
         """DigestResponse: translation, summary, paragraphs (source beside English), summary sentences."""
         return self._unary("Digest", digest_request(text, id, max_sentences, source_language, summary_method, glossary), timeout)
 
-    def stream_digest(self, text: str, id: str = "", max_sentences: int = 0, source_language: str = "",
-                      summary_method: str = "", *, glossary: dict[str, str] | None = None, timeout: float | None = None):
+    def stream_digest(
+        self,
+        text: str,
+        id: str = "",
+        max_sentences: int = 0,
+        source_language: str = "",
+        summary_method: str = "",
+        *,
+        glossary: dict[str, str] | None = None,
+        timeout: float | None = None,
+    ):
         """DigestEvents as the server sends them: each paragraph, the summary, done. Retried
         like the other calls, but only while nothing has arrived yet."""
         request = digest_request(text, id, max_sentences, source_language, summary_method, glossary)
@@ -145,13 +179,31 @@ def translate_request(texts: list[str], source_language: str = "", glossary: dic
     return pb.TranslateRequest(texts=texts, source_language=source_language, glossary=glossary or {})
 
 
-def summarize_request(text: str, max_sentences: int = 0, source_language: str = "", summary_method: str = "",
-                      glossary: dict[str, str] | None = None) -> pb.SummarizeRequest:
-    return pb.SummarizeRequest(text=text, max_sentences=max_sentences, source_language=source_language,
-                               summary_method=summary_method, glossary=glossary or {})
+def summarize_request(
+    text: str, max_sentences: int = 0, source_language: str = "", summary_method: str = "", glossary: dict[str, str] | None = None
+) -> pb.SummarizeRequest:
+    return pb.SummarizeRequest(
+        text=text,
+        max_sentences=max_sentences,
+        source_language=source_language,
+        summary_method=summary_method,
+        glossary=glossary or {},
+    )
 
 
-def digest_request(text: str, id: str = "", max_sentences: int = 0, source_language: str = "", summary_method: str = "",
-                   glossary: dict[str, str] | None = None) -> pb.DigestRequest:
-    return pb.DigestRequest(id=id, text=text, max_sentences=max_sentences, source_language=source_language,
-                            summary_method=summary_method, glossary=glossary or {})
+def digest_request(
+    text: str,
+    id: str = "",
+    max_sentences: int = 0,
+    source_language: str = "",
+    summary_method: str = "",
+    glossary: dict[str, str] | None = None,
+) -> pb.DigestRequest:
+    return pb.DigestRequest(
+        id=id,
+        text=text,
+        max_sentences=max_sentences,
+        source_language=source_language,
+        summary_method=summary_method,
+        glossary=glossary or {},
+    )

@@ -13,8 +13,15 @@ class ApiError(Exception):
     retry_after: seconds the server asked the client to wait, if it did; id: the item's id,
     for an item of digest_many."""
 
-    def __init__(self, code: str, message: str, request_id: str = "", fields: dict[str, str] | None = None,
-                 retry_after: float | None = None, id: str = ""):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        request_id: str = "",
+        fields: dict[str, str] | None = None,
+        retry_after: float | None = None,
+        id: str = "",
+    ):
         super().__init__(f"{code}: {message}")
         self.id = id
         self.code = code

@@ -44,12 +44,11 @@ EXPLANATIONS = {
     "output_length_limit": "the English stopped at its length limit: the end of the sentence may be missing",
     "empty_output": "no English came back for this sentence",
     "untranslated_arabic": "Arabic returned untranslated (the request asked for English or the paragraph "
-                           "was not detected as Arabic)",
+    "was not detected as Arabic)",
 }
 # Informational notes, not flags: nothing is missing.
 NOTES = {
-    "split_long_sentence": "a very long sentence was cut into pieces to fit the model and joined back; "
-                           "nothing was left out",
+    "split_long_sentence": "a very long sentence was cut into pieces to fit the model and joined back; nothing was left out",
 }
 
 

@@ -56,12 +56,18 @@ def _jsonl(path: Path) -> Iterator[Item]:
             yield Item(where, error=f"{where}: not JSON ({exc.msg})", where=where)
             continue
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
-            yield Item(_printable(str(record.get("id", where))) if isinstance(record, dict) else where,
-                       error=f"{where}: needs a \"text\" string", where=where)
+            yield Item(
+                _printable(str(record.get("id", where))) if isinstance(record, dict) else where,
+                error=f'{where}: needs a "text" string',
+                where=where,
+            )
             continue
         id = str(record.get("id") or where)
-        problems = [f"{where}: {name} has a {problem}" for name, value in (("id", id), ("text", record["text"]))
-                    if (problem := _unicode_problem(value))]
+        problems = [
+            f"{where}: {name} has a {problem}"
+            for name, value in (("id", id), ("text", record["text"]))
+            if (problem := _unicode_problem(value))
+        ]
         if problems:
             yield Item(_printable(id), error=problems[0], where=where)
         else:

@@ -52,6 +52,7 @@ def file_name(id: str) -> str:
 def clashes(ids: list[str], fmt: str) -> list[list[str]]:
     """Groups of ids whose output paths would be one file on a case-insensitive or
     Unicode-normalizing file system (macOS, Windows), or where one's file is another's folder."""
+
     def key(path: str) -> str:
         return unicodedata.normalize("NFC", path).casefold()
 
@@ -160,8 +161,7 @@ class JsonlSink:
         assert self.path is not None  # without a path, the stream is stdout from the start
         retried = self.failed & set(todo)
         if self._torn or retried:
-            kept = [line for line in self._lines
-                    if not ((r := self._record(line)) and "error" in r and str(r["id"]) in retried)]
+            kept = [line for line in self._lines if not ((r := self._record(line)) and "error" in r and str(r["id"]) in retried)]
             _atomic_write(self.path, "".join(line + "\n" for line in kept))
         self.stream = open(self.path, "a", encoding="utf-8")
 

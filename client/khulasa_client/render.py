@@ -108,11 +108,12 @@ def _pair(index: int, english: str, source: str, own: list[Flag], rtl: bool) -> 
     e = html.escape
     side = 'lang="ar" dir="rtl"' if rtl else 'dir="auto"'
     marked = " flagged" if own else ""
-    items = "".join(f"<li title=\"{e(f.source)}\">⚑ {_explained(f)}{flags_mod.times(n)}</li>" for f, n in flags_mod.grouped(own))
-    return (f"<section class=\"pair{marked}\" id=\"p{index + 1}\">\n"
-            f"<div class=\"en\" lang=\"en\" dir=\"ltr\"><span class=\"num\">¶{index + 1}</span> <bdi>{e(english)}</bdi></div>\n"
-            f"<div class=\"ar\" {side}>{e(source)}</div>\n"
-            + (f"<ul class=\"flags\">{items}</ul>\n" if own else "") + "</section>\n")
+    items = "".join(f'<li title="{e(f.source)}">⚑ {_explained(f)}{flags_mod.times(n)}</li>' for f, n in flags_mod.grouped(own))
+    return (
+        f'<section class="pair{marked}" id="p{index + 1}">\n'
+        f'<div class="en" lang="en" dir="ltr"><span class="num">¶{index + 1}</span> <bdi>{e(english)}</bdi></div>\n'
+        f'<div class="ar" {side}>{e(source)}</div>\n' + (f'<ul class="flags">{items}</ul>\n' if own else "") + "</section>\n"
+    )
 
 
 def _explained(flag: Flag) -> str:
@@ -127,9 +128,11 @@ def _explained(flag: Flag) -> str:
 def _check_html(flags: list[Flag]) -> str:
     if not flags:
         return ""
-    items = "".join(f"<li><a href=\"#p{f.paragraph + 1}\">¶{f.paragraph + 1}</a> {_explained(f)}{flags_mod.times(n)}</li>\n"
-                    for f, n in flags_mod.grouped(flags))
-    return f"<div class=\"check\" id=\"check\"><strong>⚑ {flags_mod.count(flags)}</strong>\n<ul>\n{items}</ul>\n</div>\n"
+    items = "".join(
+        f'<li><a href="#p{f.paragraph + 1}">¶{f.paragraph + 1}</a> {_explained(f)}{flags_mod.times(n)}</li>\n'
+        for f, n in flags_mod.grouped(flags)
+    )
+    return f'<div class="check" id="check"><strong>⚑ {flags_mod.count(flags)}</strong>\n<ul>\n{items}</ul>\n</div>\n'
 
 
 def _translation_pairs(t: pb.Translation) -> list[tuple[int, str, str]]:
@@ -145,17 +148,19 @@ def _translation_pairs(t: pb.Translation) -> list[tuple[int, str, str]]:
 def _html(message: Message, title: str) -> str:
     e = html.escape
     flags = flags_mod.of(message)
-    parts = [f"<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-             f"<title>{e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<h1>{e(title)}</h1>\n"]
+    parts = [
+        f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n<h1>{e(title)}</h1>\n"
+    ]
     if isinstance(message, pb.DigestResponse):
-        parts.append(f"<p class=\"meta\">source language: {e(message.detected_language)}</p>\n")
+        parts.append(f'<p class="meta">source language: {e(message.detected_language)}</p>\n')
         parts.append(_check_html(flags))
-        parts.append("<h2>Summary</h2>\n<ol class=\"summary\">\n")
+        parts.append('<h2>Summary</h2>\n<ol class="summary">\n')
         for s in message.summary_sentences:
             # Each marker is isolated left-to-right: next to Arabic, "¶2" would otherwise show as "2¶".
-            links = " ".join(f"<a href=\"#p{i + 1}\"><bdi dir=\"ltr\">¶{i + 1}</bdi></a>" for i in s.paragraphs)
-            parts.append(f"<li><bdi>{e(s.text)}</bdi> <span class=\"refs\" dir=\"ltr\">{links}</span></li>\n")
+            links = " ".join(f'<a href="#p{i + 1}"><bdi dir="ltr">¶{i + 1}</bdi></a>' for i in s.paragraphs)
+            parts.append(f'<li><bdi>{e(s.text)}</bdi> <span class="refs" dir="ltr">{links}</span></li>\n')
         parts.append("</ol>\n<h2>Translation</h2>\n")
         rtl = message.detected_language != "en"
         for p in message.paragraphs:
@@ -163,13 +168,13 @@ def _html(message: Message, title: str) -> str:
     elif isinstance(message, pb.TranslateResponse):
         parts.append(_check_html(flags))
         for t in message.translations:
-            parts.append(f"<p class=\"meta\">source language: {e(t.detected_language)}</p>\n")
+            parts.append(f'<p class="meta">source language: {e(t.detected_language)}</p>\n')
             for index, english, source in _translation_pairs(t):
                 own = [f for f in flags if f.paragraph == index]
                 parts.append(_pair(index, english, source, own, t.detected_language != "en"))
     else:
         assert isinstance(message, pb.SummarizeResponse)
-        parts.append(f"<h2>Summary</h2>\n<p lang=\"en\">{e(message.summary)}</p>\n")
+        parts.append(f'<h2>Summary</h2>\n<p lang="en">{e(message.summary)}</p>\n')
     parts.append("</body>\n</html>\n")
     return "".join(parts)
 

@@ -42,15 +42,16 @@ class Server:
             # gRPC's own limits are twice ours: a message between the two reaches khulasa, which
             # refuses it with a status naming max_message_bytes (in DigestMany, as one failed
             # item); only one over twice the limit is cut off by gRPC itself.
-            options=[("grpc.max_receive_message_length", 2 * limit), ("grpc.max_send_message_length", 2 * limit),
-                     # Without this, a second server started on the same port shares it.
-                     ("grpc.so_reuseport", 0)],
+            options=[
+                ("grpc.max_receive_message_length", 2 * limit),
+                ("grpc.max_send_message_length", 2 * limit),
+                # Without this, a second server started on the same port shares it.
+                ("grpc.so_reuseport", 0),
+            ],
         )
         khulasa_pb2_grpc.add_NewsDigestServicer_to_server(self.service, self.grpc)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.grpc)
-        reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc
-        )
+        reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc)
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.port = 0
         self.http = None
@@ -89,8 +90,10 @@ class Server:
             http_port = self.http.start()
             log.info("listening (HTTP)", extra={"address": f"{s.http_listen.rsplit(':', 1)[0]}:{http_port}"})
             if not security.is_loopback(s.http_listen) and not (s.tls_cert and self.auth):
-                log.warning("HTTP ON A NON-LOOPBACK ADDRESS WITHOUT TLS AND TOKEN AUTH: anyone who can reach %s "
-                            "can use this server", s.http_listen)
+                log.warning(
+                    "HTTP ON A NON-LOOPBACK ADDRESS WITHOUT TLS AND TOKEN AUTH: anyone who can reach %s can use this server",
+                    s.http_listen,
+                )
         return port
 
     def load(self) -> None:
@@ -103,8 +106,12 @@ class Server:
             max_batch_tokens=s.max_batch_tokens,
         )
         start = time.perf_counter()
-        gathering = dict(max_batch_tokens=s.max_batch_tokens, max_delay=s.batch_delay_ms / 1000,
-                         max_queue_tokens=s.max_queue_tokens, cache_size=s.cache_size)
+        gathering = dict(
+            max_batch_tokens=s.max_batch_tokens,
+            max_delay=s.batch_delay_ms / 1000,
+            max_queue_tokens=s.max_queue_tokens,
+            cache_size=s.cache_size,
+        )
         terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
         pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, gathering=gathering, glossary=terms)
         pipeline.repair_names = s.name_repair
@@ -115,8 +122,12 @@ class Server:
         self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info(
             "bundle loaded",
-            extra={"bundle": pipeline.bundle.name, "path": str(pipeline.bundle.path),
-                   "seconds": round(time.perf_counter() - start, 2), **options},
+            extra={
+                "bundle": pipeline.bundle.name,
+                "path": str(pipeline.bundle.path),
+                "seconds": round(time.perf_counter() - start, 2),
+                **options,
+            },
         )
 
     def start_metrics(self) -> int:

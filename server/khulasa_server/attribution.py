@@ -24,7 +24,7 @@ def content_words(text: str) -> set[str]:
 
 def _trigrams(text: str) -> set[str]:
     letters = " ".join(m.group().lower() for m in _WORD.finditer(text))
-    return {letters[i:i + 3] for i in range(len(letters) - 2)}
+    return {letters[i : i + 3] for i in range(len(letters) - 2)}
 
 
 def _ranked(scores: list[tuple[float, int]], limit: int) -> list[int]:

@@ -42,11 +42,11 @@ def cut_repetition(text: str, min_repeats: int = 3, max_span: int = 8) -> tuple[
     tokens = [w for _, _, w in words]
     for start in range(len(tokens)):
         for span in range(1, max_span + 1):
-            unit = tokens[start:start + span]
+            unit = tokens[start : start + span]
             if len(unit) < span:
                 break
             repeats = 1
-            while tokens[start + repeats * span:start + (repeats + 1) * span] == unit:
+            while tokens[start + repeats * span : start + (repeats + 1) * span] == unit:
                 repeats += 1
             if repeats >= min_repeats:
                 end = words[start + span - 1][1]

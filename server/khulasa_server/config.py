@@ -84,8 +84,7 @@ _HELP = {
     "name_repair": "with an LLM, decode a segment flagged for a lost name again with its names as terms and "
     "keep the better (costs time on flagged segments only)",
     "grace": "seconds in-flight requests get to finish on SIGTERM",
-    "drain": "seconds between health turning NOT_SERVING and refusing new calls on SIGTERM, "
-    "so load balancers stop sending first",
+    "drain": "seconds between health turning NOT_SERVING and refusing new calls on SIGTERM, so load balancers stop sending first",
     "log_level": "debug, info, warning or error",
     "auth_token_file": "require 'authorization: Bearer TOKEN' with a token from this file (one per line; "
     "re-read on SIGHUP; health and reflection stay open)",
@@ -227,9 +226,18 @@ def validate(s: Settings) -> None:
         raise ValueError("tls_cert and tls_key go together")
     if s.tls_client_ca and not s.tls_cert:
         raise ValueError("tls_client_ca needs tls_cert and tls_key")
-    for name in ("inter_threads", "workers", "digest_many_concurrency", "max_text_chars", "max_texts",
-                 "max_message_bytes", "max_summary_sentences", "max_batch_tokens", "max_queue_tokens",
-                 "max_inflight_per_client"):
+    for name in (
+        "inter_threads",
+        "workers",
+        "digest_many_concurrency",
+        "max_text_chars",
+        "max_texts",
+        "max_message_bytes",
+        "max_summary_sentences",
+        "max_batch_tokens",
+        "max_queue_tokens",
+        "max_inflight_per_client",
+    ):
         if getattr(s, name) < 1:
             raise ValueError(f"{name}: must be at least 1")
     for name in ("intra_threads", "cache_size"):

@@ -17,8 +17,7 @@ def _check(prog: str) -> None:
         sys.exit(0)
     missing = [name for name in SERVER_PACKAGES if importlib.util.find_spec(name) is None]
     if missing:
-        print(f"{prog}: needs the server packages ({', '.join(missing)} missing): pip install 'khulasa[server]'",
-              file=sys.stderr)
+        print(f"{prog}: needs the server packages ({', '.join(missing)} missing): pip install 'khulasa[server]'", file=sys.stderr)
         sys.exit(2)
 
 

@@ -66,7 +66,8 @@ class Overloaded(ResourceExhausted):
         super().__init__(
             f"the server's queue holds {queued} tokens of work, its limit is {limit} (max_queue_tokens); "
             f"retry in {retry_after:.1f} s",
-            retry_after, "server:max_queue_tokens",
+            retry_after,
+            "server:max_queue_tokens",
         )
         self.queued, self.limit = queued, limit
 
@@ -77,7 +78,8 @@ class TooManyInFlight(ResourceExhausted):
     def __init__(self, client: str, count: int, limit: int, retry_after: float):
         super().__init__(
             f"this client already has {count} requests in flight; the limit is {limit} (max_inflight_per_client)",
-            retry_after, f"client:{client}",
+            retry_after,
+            f"client:{client}",
         )
 
 

@@ -26,7 +26,7 @@ def load_set(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
 
 
 def _ngrams(tokens: list[str], n: int) -> Counter:
-    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
 
 
 def _f1(overlap: float, hyp: int, ref: int) -> float:
@@ -111,7 +111,9 @@ def name_finder_scores(sentences: list[dict[str, Any]]) -> dict[str, Any]:
         candidates_listed += len(others)
         for entity in entities:
             listed += 1
-            covered += any(names.place_kept(h, entity) for h in found.places) or any(names.other_kept(c, entity) for c in found.others)
+            covered += any(names.place_kept(h, entity) for h in found.places) or any(
+                names.other_kept(c, entity) for c in found.others
+            )
     return {
         "listed_names": listed,
         "covered": round(100 * covered / max(1, listed), 1),
@@ -174,15 +176,22 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "tried": repairs.tried - before[0],
         "kept": repairs.kept - before[1],
         "seconds": round(repairs.seconds - before[2], 1),
-        "names_fixed": sum(max(0, _found(by_source.get(src, []), second) - _found(by_source.get(src, []), first))
-                           for src, (first, second) in kept.items()),
-        "names_lost": sum(max(0, _found(by_source.get(src, []), first) - _found(by_source.get(src, []), second))
-                          for src, (first, second) in kept.items()),
+        "names_fixed": sum(
+            max(0, _found(by_source.get(src, []), second) - _found(by_source.get(src, []), first))
+            for src, (first, second) in kept.items()
+        ),
+        "names_lost": sum(
+            max(0, _found(by_source.get(src, []), first) - _found(by_source.get(src, []), second))
+            for src, (first, second) in kept.items()
+        ),
         "without_repair": {
             **translation_scores(sentences, first_pass),
             # the name flags of the first decoding (what the repair acted on)
-            "name_flags": name_flag_scores([s.get("entities", []) for s in sentences], first_pass,
-                                           [names.check(names.find(normalize(s["ar"])), h) for s, h in zip(sentences, first_pass)]),
+            "name_flags": name_flag_scores(
+                [s.get("entities", []) for s in sentences],
+                first_pass,
+                [names.check(names.find(normalize(s["ar"])), h) for s, h in zip(sentences, first_pass)],
+            ),
         },
         "examples": [{"ar": src, "first": first, "repaired": second, "kept": better} for src, first, second, better in log],
     }
@@ -192,7 +201,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
     per_article = []
     for article in articles:
         count = len(article["sentences"])
-        per_article.append(hypotheses[offset:offset + count])
+        per_article.append(hypotheses[offset : offset + count])
         offset += count
     for method in methods:
         start = time.perf_counter()
@@ -200,9 +209,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         for article, english in zip(articles, per_article):
             summary = pipeline.summarize_english(english, max_sentences, method)
             scores.append(rouge(summary.text, article["summary"]))
-        summaries[method] = {
-            key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")
-        }
+        summaries[method] = {key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")}
         summaries[method]["seconds"] = round(time.perf_counter() - start, 1)
         # Per article, in the set's order: lets two runs be compared article by article.
         summaries[method]["rougeL_per_article"] = [round(s["rougeL"], 1) for s in scores]
@@ -217,17 +224,30 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "name_finder": name_finder_scores(sentences),
         "name_repair": repair,
         "summary": summaries,
-        "decoding": {name: {task: o.to_dict() for task, o in e.entry.decoding.items()} for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))},
-        "input_tokens": {task: e.entry.input_tokens(task) for task, e in (("translate", pipeline.translator), ("summarize", pipeline.summarizer))},
-        "outputs": [{"ar": s["ar"], "reference": s["en"], "hypothesis": h, "warnings": w}
-                    for s, h, w in zip(sentences, hypotheses, warnings)],
+        "decoding": {
+            name: {task: o.to_dict() for task, o in e.entry.decoding.items()}
+            for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))
+        },
+        "input_tokens": {
+            task: e.entry.input_tokens(task)
+            for task, e in (("translate", pipeline.translator), ("summarize", pipeline.summarizer))
+        },
+        "outputs": [
+            {"ar": s["ar"], "reference": s["en"], "hypothesis": h, "warnings": w}
+            for s, h, w in zip(sentences, hypotheses, warnings)
+        ],
     }
 
 
 def markdown_row(result: dict[str, Any], label: str = "") -> str:
     s = result["summary"]
     cells = [
-        label or result["bundle"], result["bleu"], result["chrf"], result["number_recall"], result["entity_recall"],
-        *(s[m]["rougeL"] if m in s else "–" for m in ("model", "extractive")), result["translate_seconds"],
+        label or result["bundle"],
+        result["bleu"],
+        result["chrf"],
+        result["number_recall"],
+        result["entity_recall"],
+        *(s[m]["rougeL"] if m in s else "–" for m in ("model", "extractive")),
+        result["translate_seconds"],
     ]
     return "| " + " | ".join(str(c) for c in cells) + " |"

@@ -50,10 +50,7 @@ def summarize(paragraphs: list[str], max_sentences: int) -> list[tuple[str, int]
         sum(x for j, x in enumerate(row) if j != i and x <= REDUNDANT) / max(1, n - 1) for i, row in enumerate(similarity)
     ]
     top = max(centrality) or 1.0
-    scores = [
-        (1 - LEAD_WEIGHT) * centrality[i] / top + LEAD_WEIGHT * (1 - i / n)
-        for i in range(n)
-    ]
+    scores = [(1 - LEAD_WEIGHT) * centrality[i] / top + LEAD_WEIGHT * (1 - i / n) for i in range(n)]
     eligible = [i for i, (s, _) in enumerate(sentences) if len(s.split()) >= MIN_WORDS] or list(range(n))
     chosen: list[int] = []
     for i in sorted(eligible, key=lambda i: -scores[i]):

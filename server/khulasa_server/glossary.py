@@ -38,8 +38,9 @@ def check(entries: dict[str, str], field: str = "glossary") -> dict[str, str]:
             raise InvalidArgument(field, f"{field} entries are limited to {MAX_LENGTH} characters")
         term = normalize(source).strip()
         if not term:  # zero-width spaces, tatweel, controls: would match everywhere
-            raise InvalidArgument(field, f"{field} key '{echo(source)}' is empty after normalization "
-                                         "(it holds only invisible characters)")
+            raise InvalidArgument(
+                field, f"{field} key '{echo(source)}' is empty after normalization (it holds only invisible characters)"
+            )
         out[term] = target.strip()
     return out
 

@@ -46,8 +46,9 @@ _FACTORIES = {
 }
 
 
-def rewrap(handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, bool], Callable],
-           request_deserializer: Callable | None = None) -> grpc.RpcMethodHandler:
+def rewrap(
+    handler: grpc.RpcMethodHandler, wrap: Callable[[Callable, bool], Callable], request_deserializer: Callable | None = None
+) -> grpc.RpcMethodHandler:
     """The handler with its behavior replaced by wrap(behavior, response_streaming)."""
     attr, make = _FACTORIES[(handler.request_streaming, handler.response_streaming)]
     return make(
@@ -64,7 +65,7 @@ class _NewsDigestInterceptor(grpc.ServerInterceptor):
         handler = continuation(details)
         if handler is None or not details.method.startswith(PREFIX):
             return handler
-        return self.handle(handler, details.method[len(PREFIX):])
+        return self.handle(handler, details.method[len(PREFIX) :])
 
     def handle(self, handler: grpc.RpcMethodHandler, rpc: str) -> grpc.RpcMethodHandler:
         raise NotImplementedError
@@ -165,8 +166,7 @@ class _Call:
         seconds = time.perf_counter() - self.start
         metrics.REQUESTS.labels(rpc=self.rpc, code=self.code).inc()
         metrics.LATENCY.labels(rpc=self.rpc).observe(seconds)
-        log.info("rpc", extra={"rpc": self.rpc, "request_id": self.request_id, "code": self.code,
-                               "ms": round(seconds * 1000, 1)})
+        log.info("rpc", extra={"rpc": self.rpc, "request_id": self.request_id, "code": self.code, "ms": round(seconds * 1000, 1)})
 
 
 class Observe(_NewsDigestInterceptor):
@@ -283,6 +283,7 @@ class ClientLimit(_NewsDigestInterceptor):
 
     def _wrap(self, behavior: Callable, streaming: bool) -> Callable:
         if not streaming:
+
             def limited(request, context):
                 leave = self.enter(self.client(context))
                 try:

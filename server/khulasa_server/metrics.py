@@ -8,16 +8,22 @@ REQUESTS = Counter("khulasa_requests_total", "RPCs by method and status code", [
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 LATENCY = Histogram("khulasa_request_seconds", "RPC latency", ["rpc"], buckets=SECONDS)
 QUEUE_TOKENS = Gauge("khulasa_queue_tokens", "source tokens waiting in the gathering engine's queue", ["model"])
-BATCH_TOKENS = Histogram("khulasa_batch_tokens", "source tokens per decoded batch", ["model"],
-                         buckets=(8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192))
+BATCH_TOKENS = Histogram(
+    "khulasa_batch_tokens",
+    "source tokens per decoded batch",
+    ["model"],
+    buckets=(8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192),
+)
 TOKENS = Counter("khulasa_tokens_total", "tokens decoded (source in, target out)", ["model", "direction"])
 CACHE = Counter("khulasa_cache_total", "sentence cache lookups", ["result"])
 REJECTED = Counter("khulasa_rejected_total", "requests refused because the queue was full")
 DROPPED = Counter("khulasa_dropped_total", "queued work dropped: its caller cancelled or its deadline passed")
-DIGEST_MANY_HELD = Gauge("khulasa_digest_many_answers_held",
-                         "DigestMany answers done and waiting for their client to take them")
+DIGEST_MANY_HELD = Gauge("khulasa_digest_many_answers_held", "DigestMany answers done and waiting for their client to take them")
 MODEL_LOAD = Gauge("khulasa_model_load_seconds", "time to load the bundle")
-NAME_REPAIRS = Counter("khulasa_name_repairs_total", "segments decoded again for a flagged name (tried), and repairs kept", ["result"])
+NAME_REPAIRS = Counter(
+    "khulasa_name_repairs_total", "segments decoded again for a flagged name (tried), and repairs kept", ["result"]
+)
 HTTP_REQUESTS = Counter("khulasa_http_requests_total", "HTTP requests by route and status", ["route", "status"])
-HTTP_LATENCY = Histogram("khulasa_http_request_seconds", "HTTP request latency, to the end of the body", ["route"],
-                         buckets=SECONDS)
+HTTP_LATENCY = Histogram(
+    "khulasa_http_request_seconds", "HTTP request latency, to the end of the body", ["route"], buckets=SECONDS
+)

@@ -27,8 +27,10 @@ def _build(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.kind}: already built at {out}")
         if args.kind == QWEN_CODER and existing.version != QWEN_CODER_VERSION:
-            print(f"{args.kind}: that is version {existing.version or '?'}; this khulasa builds version "
-                  f"{QWEN_CODER_VERSION} (smaller and faster): remove {out} and build again to get it")
+            print(
+                f"{args.kind}: that is version {existing.version or '?'}; this khulasa builds version "
+                f"{QWEN_CODER_VERSION} (smaller and faster): remove {out} and build again to get it"
+            )
         return 0
     try:
         recipes.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
@@ -75,9 +77,14 @@ def _eval(args: argparse.Namespace) -> int:
     for path in data:
         result = evaluate.evaluate(pipeline, evaluate.load_set(path, args.limit), args.methods.split(","), args.max_sentences)
         results.append({"data": str(path), **result})
-    options = ([f"--data {d}" for d in args.data] + [f"--set {x}" for x in args.set]
-               + (["--no-repair"] if args.no_repair else []) + (["--name-terms-first"] if args.name_terms_first else []) + ([f"--limit {args.limit}"] if args.limit else [])
-               + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else []))
+    options = (
+        [f"--data {d}" for d in args.data]
+        + [f"--set {x}" for x in args.set]
+        + (["--no-repair"] if args.no_repair else [])
+        + (["--name-terms-first"] if args.name_terms_first else [])
+        + ([f"--limit {args.limit}"] if args.limit else [])
+        + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else [])
+    )
     out = {"bundle": pipeline.bundle.name, "command": " ".join(["khulasa-models eval", args.bundle, *options]), "sets": results}
     text = json.dumps(out, indent=2, ensure_ascii=False)
     if args.out:
@@ -93,6 +100,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _gazetteer(args: argparse.Namespace) -> int:
     try:
         from .names import build_gazetteer
+
         rows = build_gazetteer.write(Path(args.out))
     except ImportError as exc:
         print(f"khulasa-models: gazetteer needs {exc.name}: pip install 'khulasa[names]'", file=sys.stderr)
@@ -111,8 +119,9 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser(
         "build",
         help="build a bundle",
-        description="\n".join(textwrap.fill(f"{name}: {text}.", 90, subsequent_indent="  ")
-                               for name, text in recipes.DESCRIPTIONS.items()),
+        description="\n".join(
+            textwrap.fill(f"{name}: {text}.", 90, subsequent_indent="  ") for name, text in recipes.DESCRIPTIONS.items()
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     build.add_argument("kind", choices=recipes.KINDS)
@@ -123,18 +132,35 @@ def parser() -> argparse.ArgumentParser:
     verify.set_defaults(run=_verify)
     ev = sub.add_parser("eval", help="BLEU, chrF, faithfulness, name flags and summary ROUGE of a bundle on the news sets")
     ev.add_argument("bundle", help="bundle directory or name")
-    ev.add_argument("--data", action="append", default=[], metavar="JSONL",
-                    help=f"JSONL articles, repeatable (default: {' and '.join(DEFAULT_SETS)})")
+    ev.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="JSONL",
+        help=f"JSONL articles, repeatable (default: {' and '.join(DEFAULT_SETS)})",
+    )
     ev.add_argument("--limit", type=int, help="only the first N articles")
     ev.add_argument("--methods", default="model,extractive", help="summary methods to score (default: %(default)s)")
     ev.add_argument("--max-sentences", type=int, default=2, help="summary length (default: %(default)s)")
-    ev.add_argument("--set", action="append", default=[], metavar="TASK.KEY=VALUE",
-                    help="decoding override for the run, e.g. translate.beam_size=2 (repeatable)")
+    ev.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="TASK.KEY=VALUE",
+        help="decoding override for the run, e.g. translate.beam_size=2 (repeatable)",
+    )
     ev.add_argument("--no-repair", action="store_true", help="do not decode name-flagged segments again")
-    ev.add_argument("--name-terms-first", action="store_true",
-                    help="give gazetteer names as terms in every first prompt, not only when decoding a flagged segment again")
-    ev.add_argument("--max-batch-tokens", type=int, default=4096,
-                    help="source tokens per decoding batch (default: %(default)s); outputs depend slightly on batching")
+    ev.add_argument(
+        "--name-terms-first",
+        action="store_true",
+        help="give gazetteer names as terms in every first prompt, not only when decoding a flagged segment again",
+    )
+    ev.add_argument(
+        "--max-batch-tokens",
+        type=int,
+        default=4096,
+        help="source tokens per decoding batch (default: %(default)s); outputs depend slightly on batching",
+    )
     ev.add_argument("--label", default="", help="row label in the printed table")
     ev.add_argument("--out", help="write the JSON result here")
     ev.set_defaults(run=_eval)
@@ -144,8 +170,9 @@ def parser() -> argparse.ArgumentParser:
         description="Writes the Arabic -> English name list the server checks translations against "
         "(shipped as khulasa_server/data/gazetteer.tsv). Needs the names extra: pip install 'khulasa[names]'.",
     )
-    gz.add_argument("--out", default=str(Path(__file__).parent / "data" / "gazetteer.tsv"),
-                    help="output TSV (default: the packaged file)")
+    gz.add_argument(
+        "--out", default=str(Path(__file__).parent / "data" / "gazetteer.tsv"), help="output TSV (default: the packaged file)"
+    )
     gz.set_defaults(run=_gazetteer)
     return p
 

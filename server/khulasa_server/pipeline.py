@@ -45,7 +45,11 @@ from .text.segment import Paragraph, Piece, fit_budget, segment, sentences_of, s
 
 DEFAULT_SUMMARY_SENTENCES = 3
 SUMMARY_METHODS = ("model", "extractive")
-_LANGUAGE_NAMES = {"fa": "Persian or Urdu", "latn": "a Latin-script language other than English", "other": "a script other than Arabic or Latin"}
+_LANGUAGE_NAMES = {
+    "fa": "Persian or Urdu",
+    "latn": "a Latin-script language other than English",
+    "other": "a script other than Arabic or Latin",
+}
 _PARAGRAPH_GROUP_TOKENS = 2048  # source tokens per streamed paragraph group after the first paragraph
 # Summary sentences are cut at this many summarizer tokens (marked " …"): a model that never
 # ends a sentence, or rounds that stop shrinking, must not return a summary longer than the article.
@@ -68,8 +72,7 @@ def _group(pieces: list[Piece], count, budget: int) -> list[Piece]:
 
 
 class Pipeline:
-    def __init__(self, bundle: bundle_mod.Bundle, translator: Engine, summarizer: Engine,
-                 glossary: dict[str, str] | None = None):
+    def __init__(self, bundle: bundle_mod.Bundle, translator: Engine, summarizer: Engine, glossary: dict[str, str] | None = None):
         self.bundle = bundle
         self.translator = translator
         self.summarizer = summarizer
@@ -81,8 +84,14 @@ class Pipeline:
         self.name_terms_first = False
 
     @classmethod
-    def load(cls, name_or_path: str | Path, runtime: Runtime | None = None, verify: bool = True,
-             gathering: dict | None = None, glossary: dict[str, str] | None = None) -> "Pipeline":
+    def load(
+        cls,
+        name_or_path: str | Path,
+        runtime: Runtime | None = None,
+        verify: bool = True,
+        gathering: dict | None = None,
+        glossary: dict[str, str] | None = None,
+    ) -> "Pipeline":
         """gathering: GatheringEngine options; with them, calls from concurrent requests share
         decoding calls (a server wants this; a single-threaded bulk job does not need it)."""
         runtime = runtime or Runtime()
@@ -176,10 +185,13 @@ class Pipeline:
             return []
         terms = [glossary_mod.terms_in(glossary, piece.content) for _, piece in units]
         found = [names.find(piece.content) for _, piece in units]
-        notes = [glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)]
+        notes = [
+            glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)
+        ]
         start = time.perf_counter()
-        outputs = self.translator.run("translate", [piece.content for _, piece in units], notes,
-                                      tokens=[self._tokens(piece) for _, piece in units])
+        outputs = self.translator.run(
+            "translate", [piece.content for _, piece in units], notes, tokens=[self._tokens(piece) for _, piece in units]
+        )
         timings.translate_ms += _ms(start)
         segments = []
         for unit, out, t, f in zip(units, outputs, terms, found):
@@ -216,8 +228,9 @@ class Pipeline:
         checkpoint()  # a caller that has gone gets no second decoding
         notes = [repair.note(terms[k] + names.repair_terms(found[k], skip=dict(terms[k]))) for k in todo]
         start = time.perf_counter()
-        outputs = self.translator.run("translate", [units[k][1].content for k in todo], notes,
-                                      tokens=[self._tokens(units[k][1]) for k in todo])
+        outputs = self.translator.run(
+            "translate", [units[k][1].content for k in todo], notes, tokens=[self._tokens(units[k][1]) for k in todo]
+        )
         seconds = time.perf_counter() - start
         timings.translate_ms += seconds * 1000
         log = []
@@ -246,12 +259,14 @@ class Pipeline:
         ("untranslated_arabic"): the caller forced "en", or the paragraph was not detected as Arabic."""
         segments = [
             Segment(s.strip(), s.strip(), 0.0, index, ["untranslated_arabic"] if has_arabic(s) else [])
-            for s in split_sentences(paragraph.text) if s.strip()
+            for s in split_sentences(paragraph.text)
+            if s.strip()
         ]
         return ParagraphResult(index, paragraph.text, paragraph.text, segments, paragraph.separator)
 
-    def _translate_paragraphs(self, paragraphs: list[Paragraph], timings: Timings,
-                              glossary: dict[str, str], chosen: list[bool], stream: bool = True) -> Iterator[ParagraphResult]:
+    def _translate_paragraphs(
+        self, paragraphs: list[Paragraph], timings: Timings, glossary: dict[str, str], chosen: list[bool], stream: bool = True
+    ) -> Iterator[ParagraphResult]:
         """Paragraphs in order, the chosen ones translated. stream: in paragraph groups, the
         first paragraph alone (so a stream shows progress at once), then groups of about
         _PARAGRAPH_GROUP_TOKENS source tokens; otherwise all in one call (the engine splits it as
@@ -273,7 +288,9 @@ class Pipeline:
                     yield next(translated) if t else self._unchanged(i, p)
                 group, units, tokens = [], [], 0
 
-    def translate(self, texts: list[str], source_language: str = "", glossary: dict[str, str] | None = None) -> list[TranslationResult]:
+    def translate(
+        self, texts: list[str], source_language: str = "", glossary: dict[str, str] | None = None
+    ) -> list[TranslationResult]:
         """Each text translated independently; all their sentences share batches."""
         timings = Timings()
         terms = self.terms(glossary)
@@ -298,8 +315,12 @@ class Pipeline:
                 results.append(TranslationResult(original.text, language, [s for p in unchanged for s in p.segments]))
                 continue
             translated = iter(self._assemble([(i, p) for i, p in enumerate(paragraphs) if chosen[i]], segments[lo:hi]))
-            assembled = [original.restore([next(translated) if chosen[i] else self._unchanged(i, p)], paragraphs,
-                                          unchanged=not chosen[i])[0] for i, p in enumerate(paragraphs)]
+            assembled = [
+                original.restore([next(translated) if chosen[i] else self._unchanged(i, p)], paragraphs, unchanged=not chosen[i])[
+                    0
+                ]
+                for i, p in enumerate(paragraphs)
+            ]
             joined = "".join(p.translation + p.separator for p in assembled)
             results.append(TranslationResult(joined, language, [s for p in assembled for s in p.segments]))
         return results
@@ -354,11 +375,14 @@ class Pipeline:
         method = requested.strip().lower() or self.bundle.summary_method
         if method not in SUMMARY_METHODS:
             raise InvalidArgument(
-                "summary_method", f"summary_method '{echo(requested)}' is not one of {', '.join(SUMMARY_METHODS)} (or empty for the bundle's default)"
+                "summary_method",
+                f"summary_method '{echo(requested)}' is not one of {', '.join(SUMMARY_METHODS)} (or empty for the bundle's default)",
             )
         return method
 
-    def summarize_english(self, english: list[str], max_sentences: int, method: str = "", timings: Timings | None = None) -> SummaryResult:
+    def summarize_english(
+        self, english: list[str], max_sentences: int, method: str = "", timings: Timings | None = None
+    ) -> SummaryResult:
         """Summary of English paragraphs. "model": the bundle's summarizer, each sentence tied
         to paragraphs by word overlap; "extractive": whole sentences of the text, each tied
         to the paragraph it came from."""
@@ -373,9 +397,7 @@ class Pipeline:
             return SummaryResult(" ".join(s for s, _ in picked), [SummarySentence(s, [i]) for s, i in picked])
         summary = normalize(self._reduce(english, timings, max_sentences))
         sentences = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
-        return SummaryResult(
-            " ".join(sentences), [SummarySentence(s, attribute(s, english)) for s in sentences]
-        )
+        return SummaryResult(" ".join(sentences), [SummarySentence(s, attribute(s, english)) for s in sentences])
 
     def _bounded(self, sentence: str) -> str:
         count = checked(self.summarizer.count_tokens)
@@ -398,7 +420,11 @@ class Pipeline:
         return ("ar" if any(chosen) else language), paragraphs, chosen, original
 
     def summarize(
-        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
+        self,
+        text: str,
+        source_language: str = "",
+        max_sentences: int = DEFAULT_SUMMARY_SENTENCES,
+        summary_method: str = "",
         glossary: dict[str, str] | None = None,
     ) -> SummaryResult:
         timings = Timings()
@@ -411,8 +437,13 @@ class Pipeline:
         return result
 
     def iter_digest(
-        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
-        glossary: dict[str, str] | None = None, stream: bool = True,
+        self,
+        text: str,
+        source_language: str = "",
+        max_sentences: int = DEFAULT_SUMMARY_SENTENCES,
+        summary_method: str = "",
+        glossary: dict[str, str] | None = None,
+        stream: bool = True,
     ) -> Iterator[ParagraphResult | SummaryResult | Done]:
         """Paragraphs in order as they are translated, then the summary, then Done. stream=False
         trades the early first paragraph for one batch (digest() wants the whole anyway)."""
@@ -434,7 +465,11 @@ class Pipeline:
         yield Done(language, timings)
 
     def digest(
-        self, text: str, source_language: str = "", max_sentences: int = DEFAULT_SUMMARY_SENTENCES, summary_method: str = "",
+        self,
+        text: str,
+        source_language: str = "",
+        max_sentences: int = DEFAULT_SUMMARY_SENTENCES,
+        summary_method: str = "",
         glossary: dict[str, str] | None = None,
     ) -> DigestResult:
         paragraphs: list[ParagraphResult] = []

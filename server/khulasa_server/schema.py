@@ -191,8 +191,9 @@ class ModelEntry:
         return self.decoding.get(task, Decoding())
 
     @classmethod
-    def from_dict(cls, name: str, raw: Any, where: str, root: Path = Path(),
-                  engines: Collection[str] = (), tokenizers: Collection[str] = ()) -> ModelEntry:
+    def from_dict(
+        cls, name: str, raw: Any, where: str, root: Path = Path(), engines: Collection[str] = (), tokenizers: Collection[str] = ()
+    ) -> ModelEntry:
         """engines, tokenizers: the kinds this server can run (any, when empty)."""
         raw = _object(raw, where)
         for key in ("engine", "path", "family", "tokenizer", "max_input_tokens"):
@@ -206,8 +207,10 @@ class ModelEntry:
         _number(tokens, int, MIN_BUDGET, f"{where}.max_input_tokens")
         if tokens > MAX_INPUT_TOKENS:
             raise BundleError(f"{where}.max_input_tokens: {tokens} is more than any model reads at once ({MAX_INPUT_TOKENS})")
-        decoding = {task: Decoding.from_dict(options, f"{where}.decoding.{task}")
-                    for task, options in _tasks(raw.get("decoding", {}), f"{where}.decoding").items()}
+        decoding = {
+            task: Decoding.from_dict(options, f"{where}.decoding.{task}")
+            for task, options in _tasks(raw.get("decoding", {}), f"{where}.decoding").items()
+        }
 
         def text(key: str) -> str:
             return _string(raw[key], f"{where}.{key}") if key in raw else ""
@@ -231,8 +234,10 @@ class ModelEntry:
             target_prefix=tokens_of("target_prefix"),
             chat_format=text("chat_format"),
             end_tokens=tokens_of("end_tokens"),
-            prompts={task: Prompt.from_dict(prompt, f"{where}.prompts.{task}")
-                     for task, prompt in _tasks(raw.get("prompts", {}), f"{where}.prompts").items()},
+            prompts={
+                task: Prompt.from_dict(prompt, f"{where}.prompts.{task}")
+                for task, prompt in _tasks(raw.get("prompts", {}), f"{where}.prompts").items()
+            },
             max_input_tokens_by_task=_budgets(raw.get("max_input_tokens_by_task", {}), where),
         )
 

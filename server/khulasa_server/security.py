@@ -95,7 +95,9 @@ def server_credentials(cert: str, key: str, client_ca: str = "") -> grpc.ServerC
     try:
         check.load_cert_chain(cert, key)
     except ssl.SSLError as exc:
-        raise ValueError(f"tls_cert {cert} and tls_key {key} are not a PEM certificate chain and its key ({exc.reason})") from None
+        raise ValueError(
+            f"tls_cert {cert} and tls_key {key} are not a PEM certificate chain and its key ({exc.reason})"
+        ) from None
     if client_ca:
         try:
             check.load_verify_locations(cafile=client_ca)

@@ -33,22 +33,27 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
     def _digest(self, request: pb.DigestRequest) -> pb.DigestResponse:
         requests.text(request.text, "text", self.settings)
         result = self._ready().digest(
-            request.text, request.source_language, requests.max_sentences(request.max_sentences, self.settings),
-            request.summary_method, requests.glossary(dict(request.glossary)),
+            request.text,
+            request.source_language,
+            requests.max_sentences(request.max_sentences, self.settings),
+            request.summary_method,
+            requests.glossary(dict(request.glossary)),
         )
         return convert.digest(request.id, result)
 
     def Translate(self, request, context):
         requests.texts(request.texts, self.settings)
-        results = self._ready().translate(list(request.texts), request.source_language,
-                                          requests.glossary(dict(request.glossary)))
+        results = self._ready().translate(list(request.texts), request.source_language, requests.glossary(dict(request.glossary)))
         return pb.TranslateResponse(translations=[convert.translation(t) for t in results])
 
     def Summarize(self, request, context):
         requests.text(request.text, "text", self.settings)
         result = self._ready().summarize(
-            request.text, request.source_language, requests.max_sentences(request.max_sentences, self.settings),
-            request.summary_method, requests.glossary(dict(request.glossary)),
+            request.text,
+            request.source_language,
+            requests.max_sentences(request.max_sentences, self.settings),
+            request.summary_method,
+            requests.glossary(dict(request.glossary)),
         )
         return pb.SummarizeResponse(
             summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language
@@ -60,8 +65,11 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
     def StreamDigest(self, request, context):
         requests.text(request.text, "text", self.settings)
         events = self._ready().iter_digest(
-            request.text, request.source_language, requests.max_sentences(request.max_sentences, self.settings),
-            request.summary_method, requests.glossary(dict(request.glossary)),
+            request.text,
+            request.source_language,
+            requests.max_sentences(request.max_sentences, self.settings),
+            request.summary_method,
+            requests.glossary(dict(request.glossary)),
         )
         for event in events:
             yield convert.event(request.id, event)
@@ -70,8 +78,13 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
         """Bulk: each item answered on its own (a bad one with DigestResponse.error), in
         completion order, at most digest_many_concurrency in work or waiting to be taken."""
         self._ready()
-        yield from streams.completion_order(enumerate(request_iterator, 1), self._digest_item, self._pool,
-                                            self.settings.digest_many_concurrency, context.is_active)
+        yield from streams.completion_order(
+            enumerate(request_iterator, 1),
+            self._digest_item,
+            self._pool,
+            self.settings.digest_many_concurrency,
+            context.is_active,
+        )
 
     def _digest_item(self, item: tuple[int, pb.DigestRequest | Refused]) -> pb.DigestResponse:
         position, request = item

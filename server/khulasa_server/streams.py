@@ -29,8 +29,13 @@ class _End:
         self.count = count
 
 
-def completion_order(requests: Iterable[Request], work: Callable[[Request], Answer], pool: Executor,
-                     concurrency: int, is_active: Callable[[], bool]) -> Iterator[Answer]:
+def completion_order(
+    requests: Iterable[Request],
+    work: Callable[[Request], Answer],
+    pool: Executor,
+    concurrency: int,
+    is_active: Callable[[], bool],
+) -> Iterator[Answer]:
     """work(request) for each request on the pool, at most `concurrency` at once (answers not
     yet taken included); answers as they complete. Requests are read on a thread of their own,
     so answers flow back while the client is still sending. work runs in a copy of the

@@ -112,7 +112,7 @@ def _leading_id(data: bytes) -> str:
         length |= (byte & 0x7F) << shift
         pos += 1
         if not byte & 0x80:
-            return data[pos:pos + min(length, 256)].decode("utf-8", "replace")
+            return data[pos : pos + min(length, 256)].decode("utf-8", "replace")
         shift += 7
     return ""
 
@@ -136,7 +136,7 @@ def _lenient(full_name: str) -> type[Message]:
             if field.type == descriptor_pb2.FieldDescriptorProto.TYPE_STRING:
                 field.type = descriptor_pb2.FieldDescriptorProto.TYPE_BYTES
             if field.type_name.startswith(f".{package}."):
-                field.type_name = f".{proto.package}.{field.type_name[len(package) + 2:]}"
+                field.type_name = f".{proto.package}.{field.type_name[len(package) + 2 :]}"
         for nested in message.nested_type:
             loosen(nested)
 
@@ -144,5 +144,5 @@ def _lenient(full_name: str) -> type[Message]:
         loosen(message)
     pool = descriptor_pool.DescriptorPool()
     pool.Add(proto)
-    name = f"{proto.package}.{full_name[len(package) + 1:]}"
+    name = f"{proto.package}.{full_name[len(package) + 1 :]}"
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(name))

@@ -40,34 +40,60 @@ EXAMPLES = """examples:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog=PROG, description="Translate and summarize an archive of Arabic articles on Ray Data.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=PROG,
+        description="Translate and summarize an archive of Arabic articles on Ray Data.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("inputs", nargs="+", metavar="INPUT",
-                   help="JSONL files of {\"id\", \"text\"} records, Parquet files with id and text columns, "
-                        ".txt files or directories of them (id = path below the directory, without .txt); "
-                        "local paths or any URI pyarrow reads (s3://, gs://, hdfs://)")
-    p.add_argument("--bundle", required=True, help="bundle directory or name under $KHULASA_HOME/bundles; "
-                   "every Ray node must read it at the same path")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        help='JSONL files of {"id", "text"} records, Parquet files with id and text columns, '
+        ".txt files or directories of them (id = path below the directory, without .txt); "
+        "local paths or any URI pyarrow reads (s3://, gs://, hdfs://)",
+    )
+    p.add_argument(
+        "--bundle",
+        required=True,
+        help="bundle directory or name under $KHULASA_HOME/bundles; every Ray node must read it at the same path",
+    )
     p.add_argument("--output", required=True, metavar="OUT", help="output directory (local or a URI every node can write)")
     p.add_argument("--format", choices=FORMATS, default="parquet", help="output parts (default: %(default)s)")
     p.add_argument("--replicas", type=int, default=1, help="actors, each with the bundle loaded once (default: %(default)s)")
-    p.add_argument("--threads-per-replica", type=int, default=1,
-                   help="CPU threads of each actor (its num_cpus and CTranslate2 threads; default: %(default)s)")
-    p.add_argument("--address", default=os.environ.get("RAY_ADDRESS", ""),
-                   help="Ray cluster to join, HOST:PORT of its head (default: $RAY_ADDRESS; none: a local Ray)")
+    p.add_argument(
+        "--threads-per-replica",
+        type=int,
+        default=1,
+        help="CPU threads of each actor (its num_cpus and CTranslate2 threads; default: %(default)s)",
+    )
+    p.add_argument(
+        "--address",
+        default=os.environ.get("RAY_ADDRESS", ""),
+        help="Ray cluster to join, HOST:PORT of its head (default: $RAY_ADDRESS; none: a local Ray)",
+    )
     p.add_argument("--summary-method", choices=SUMMARY_METHODS, default="", help="default: the bundle's")
     p.add_argument("--max-sentences", type=int, default=DEFAULT_SUMMARY_SENTENCES, help="summary length (default: %(default)s)")
     p.add_argument("--source-language", default="", help="ar or en (default: detect per article)")
     p.add_argument("--glossary", metavar="FILE", help="TSV of 'arabic<TAB>english' terms the translation must use")
-    p.add_argument("--in-flight", type=int, default=8,
-                   help="articles each replica digests at once, their sentences decoded in shared batches "
-                        "(default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=32,
-                   help="records per Ray block: the unit of work handed to an actor, and of each output part "
-                        "(default: %(default)s)")
-    p.add_argument("--max-text-chars", type=int, default=Settings.max_text_chars,
-                   help="longer articles get an error row (default: %(default)s, as the server)")
+    p.add_argument(
+        "--in-flight",
+        type=int,
+        default=8,
+        help="articles each replica digests at once, their sentences decoded in shared batches (default: %(default)s)",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        help="records per Ray block: the unit of work handed to an actor, and of each output part (default: %(default)s)",
+    )
+    p.add_argument(
+        "--max-text-chars",
+        type=int,
+        default=Settings.max_text_chars,
+        help="longer articles get an error row (default: %(default)s, as the server)",
+    )
     return p
 
 
@@ -103,11 +129,13 @@ def _ray(address: str, cpus_needed: int):
         else:  # a Ray of our own, never an existing one that happens to run here
             ray.init(address="local", num_cpus=os.cpu_count(), **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        raise UsageError(f"cannot {'join the Ray cluster at ' + address if address else 'start a local Ray'}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+        raise UsageError(
+            f"cannot {'join the Ray cluster at ' + address if address else 'start a local Ray'}: "
+            f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
     cpus = int(ray.cluster_resources().get("CPU", 0))
     if cpus < cpus_needed:
-        message = (f"the Ray cluster has {cpus} CPUs; --replicas × --threads-per-replica needs {cpus_needed}")
+        message = f"the Ray cluster has {cpus} CPUs; --replicas × --threads-per-replica needs {cpus_needed}"
         if not address:
             ray.shutdown()
             raise UsageError(message)
@@ -177,9 +205,14 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
         batch_size=None,  # a whole block per call
         batch_format="pyarrow",
         fn_constructor_kwargs=dict(
-            bundle=bundle_path, threads=args.threads_per_replica, in_flight=args.in_flight,
-            summary_method=args.summary_method, max_sentences=args.max_sentences,
-            source_language=args.source_language, glossary=terms, max_text_chars=args.max_text_chars,
+            bundle=bundle_path,
+            threads=args.threads_per_replica,
+            in_flight=args.in_flight,
+            summary_method=args.summary_method,
+            max_sentences=args.max_sentences,
+            source_language=args.source_language,
+            glossary=terms,
+            max_text_chars=args.max_text_chars,
         ),
     )
     try:
@@ -195,7 +228,10 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
     duplicates = len(ids) - len(set(ids))
     manifest = output.read_manifest()
     manifest.update(
-        format=args.format, bundle=bundle_path, rows=len(ids), unique_ids=len(set(ids)),
+        format=args.format,
+        bundle=bundle_path,
+        rows=len(ids),
+        unique_ids=len(set(ids)),
         parts={part.rsplit("/", 1)[-1]: len(part_ids) for part, part_ids in written.items()},
         runs=[*manifest.get("runs", []), run_record(started, counts)],
     )
@@ -206,11 +242,13 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
     if nodes:
         print(f"{PROG}: articles by node: {nodes}", file=sys.stderr)
     if duplicates:
-        print(f"{PROG}: {duplicates} ids appear more than once in {args.output} (repeated ids in the input?)",
-              file=sys.stderr)
-    print(f"{PROG}: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped (already written) "
-          f"in {seconds:.1f} s, {processed / seconds * 60 if seconds else 0:.1f} articles/min; "
-          f"{args.output}: {len(ids)} rows in {len(written)} parts", file=sys.stderr)
+        print(f"{PROG}: {duplicates} ids appear more than once in {args.output} (repeated ids in the input?)", file=sys.stderr)
+    print(
+        f"{PROG}: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped (already written) "
+        f"in {seconds:.1f} s, {processed / seconds * 60 if seconds else 0:.1f} articles/min; "
+        f"{args.output}: {len(ids)} rows in {len(written)} parts",
+        file=sys.stderr,
+    )
     return 1 if counts["failed"] or duplicates else 0
 
 

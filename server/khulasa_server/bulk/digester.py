@@ -16,29 +16,46 @@ import pyarrow as pa
 from ..errors import InvalidArgument
 from ..results import DigestResult
 
-TIMINGS = pa.struct([
-    ("total_ms", pa.float64()), ("translate_ms", pa.float64()), ("summarize_ms", pa.float64()),
-    ("source_tokens", pa.int64()), ("target_tokens", pa.int64()),
-])
-OUTPUT = pa.schema([
-    ("id", pa.string()),
-    ("translation", pa.string()),
-    ("summary", pa.string()),
-    ("paragraphs", pa.list_(pa.string())),  # English of each source paragraph, by index
-    ("summary_sentences", pa.list_(pa.struct([("text", pa.string()), ("paragraphs", pa.list_(pa.int32()))]))),
-    ("warnings", pa.list_(pa.struct([("paragraph", pa.int32()), ("warning", pa.string())]))),
-    ("detected_language", pa.string()),
-    ("timings", TIMINGS),
-    ("error", pa.string()),  # empty when the article was digested
-    ("node", pa.string()),  # the Ray node that digested it
-])
+TIMINGS = pa.struct(
+    [
+        ("total_ms", pa.float64()),
+        ("translate_ms", pa.float64()),
+        ("summarize_ms", pa.float64()),
+        ("source_tokens", pa.int64()),
+        ("target_tokens", pa.int64()),
+    ]
+)
+OUTPUT = pa.schema(
+    [
+        ("id", pa.string()),
+        ("translation", pa.string()),
+        ("summary", pa.string()),
+        ("paragraphs", pa.list_(pa.string())),  # English of each source paragraph, by index
+        ("summary_sentences", pa.list_(pa.struct([("text", pa.string()), ("paragraphs", pa.list_(pa.int32()))]))),
+        ("warnings", pa.list_(pa.struct([("paragraph", pa.int32()), ("warning", pa.string())]))),
+        ("detected_language", pa.string()),
+        ("timings", TIMINGS),
+        ("error", pa.string()),  # empty when the article was digested
+        ("node", pa.string()),  # the Ray node that digested it
+    ]
+)
 SKIPPED = "skipped"  # an extra column between digester and sink: rows already written, only counted
 
 
 def row(id: str, result: DigestResult | None = None, error: str = "", node: str = "") -> dict[str, Any]:
     if result is None:
-        return {"id": id, "translation": "", "summary": "", "paragraphs": [], "summary_sentences": [], "warnings": [],
-                "detected_language": "", "timings": None, "error": error, "node": node}
+        return {
+            "id": id,
+            "translation": "",
+            "summary": "",
+            "paragraphs": [],
+            "summary_sentences": [],
+            "warnings": [],
+            "detected_language": "",
+            "timings": None,
+            "error": error,
+            "node": node,
+        }
     t = result.timings
     return {
         "id": id,
@@ -48,8 +65,13 @@ def row(id: str, result: DigestResult | None = None, error: str = "", node: str 
         "summary_sentences": [{"text": s.text, "paragraphs": s.paragraphs} for s in result.summary.sentences],
         "warnings": [{"paragraph": s.paragraph, "warning": w} for p in result.paragraphs for s in p.segments for w in s.warnings],
         "detected_language": result.detected_language,
-        "timings": {"total_ms": t.total_ms, "translate_ms": t.translate_ms, "summarize_ms": t.summarize_ms,
-                    "source_tokens": t.source_tokens, "target_tokens": t.target_tokens},
+        "timings": {
+            "total_ms": t.total_ms,
+            "translate_ms": t.translate_ms,
+            "summarize_ms": t.summarize_ms,
+            "source_tokens": t.source_tokens,
+            "target_tokens": t.target_tokens,
+        },
         "error": "",
         "node": node,
     }
@@ -59,9 +81,18 @@ class Digester:
     """Ray Data calls the class once per actor (the bundle is loaded here, once) and then the
     instance on each batch."""
 
-    def __init__(self, bundle: str, threads: int = 1, in_flight: int = 8, summary_method: str = "",
-                 max_sentences: int = 3, source_language: str = "", glossary: dict[str, str] | None = None,
-                 max_text_chars: int = 100_000, verify: bool = True):
+    def __init__(
+        self,
+        bundle: str,
+        threads: int = 1,
+        in_flight: int = 8,
+        summary_method: str = "",
+        max_sentences: int = 3,
+        source_language: str = "",
+        glossary: dict[str, str] | None = None,
+        max_text_chars: int = 100_000,
+        verify: bool = True,
+    ):
         from ..engines import Runtime
         from ..pipeline import Pipeline
 
@@ -79,7 +110,9 @@ class Digester:
             if not text.strip():
                 raise InvalidArgument("text", "text is empty")
             if len(text) > self.max_text_chars:
-                raise InvalidArgument("text", f"text has {len(text)} characters; the limit is {self.max_text_chars} (--max-text-chars)")
+                raise InvalidArgument(
+                    "text", f"text has {len(text)} characters; the limit is {self.max_text_chars} (--max-text-chars)"
+                )
             return row(id, self.pipeline.digest(text, *self.options), node=self.node)
         except InvalidArgument as exc:
             return row(id, error=exc.message, node=self.node)
@@ -90,7 +123,8 @@ class Digester:
         records = batch.to_pylist()
         futures = {
             n: self.pool.submit(self._one, r["id"], r["text"])
-            for n, r in enumerate(records) if not r["skipped"] and not r["error"]
+            for n, r in enumerate(records)
+            if not r["skipped"] and not r["error"]
         }
         rows = []
         for n, r in enumerate(records):

@@ -61,14 +61,18 @@ class Output:
             name = f.base_name
             other = [x for x in FORMATS if x != self.format and _is_part(name, x)]
             if other:
-                raise UsageError(f"{self.location}: holds {other[0]} parts; rerun with --format {other[0]} "
-                                  f"or choose another --output")
+                raise UsageError(
+                    f"{self.location}: holds {other[0]} parts; rerun with --format {other[0]} or choose another --output"
+                )
             if name.startswith(".part-") and TEMP_MARK in name:
                 self.fs.delete_file(f.path)
 
     def parts(self) -> list[str]:
-        return sorted(f.path for f in self.fs.get_file_info(pafs.FileSelector(self.path))
-                      if f.type == pafs.FileType.File and _is_part(f.base_name, self.format))
+        return sorted(
+            f.path
+            for f in self.fs.get_file_info(pafs.FileSelector(self.path))
+            if f.type == pafs.FileType.File and _is_part(f.base_name, self.format)
+        )
 
     def ids(self, part: str) -> list[str]:
         try:
@@ -123,8 +127,13 @@ class PartSink(Datasink):
         skipped = table.column(SKIPPED)
         kept = table.filter(pc.invert(skipped)).select(OUTPUT.names).cast(OUTPUT)
         failed = sum(1 for e in kept.column("error").to_pylist() if e)
-        counts = {"done": kept.num_rows - failed, "failed": failed, "skipped": table.num_rows - kept.num_rows,
-                  "nodes": dict(collections.Counter(kept.column("node").to_pylist())), "part": ""}
+        counts = {
+            "done": kept.num_rows - failed,
+            "failed": failed,
+            "skipped": table.num_rows - kept.num_rows,
+            "nodes": dict(collections.Counter(kept.column("node").to_pylist())),
+            "part": "",
+        }
         if kept.num_rows:
             counts["part"] = self._commit(kept)
         return counts
@@ -156,6 +165,9 @@ def totals(returns: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_record(started: float, counts: dict[str, Any]) -> dict[str, Any]:
-    return {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-            "seconds": round(time.time() - started, 1),
-            **{k: counts[k] for k in ("done", "failed", "skipped")}, "nodes": dict(counts["nodes"])}
+    return {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "seconds": round(time.time() - started, 1),
+        **{k: counts[k] for k in ("done", "failed", "skipped")},
+        "nodes": dict(counts["nodes"]),
+    }

@@ -11,6 +11,7 @@ archive larger than memory streams through, and each block is one unit of work d
 operator's mistake, reported before any work starts. A record that cannot be read (bad JSON, no
 text, not UTF-8) becomes a row with its error: it still gets its output row, and the job goes on.
 """
+
 from __future__ import annotations
 
 import io
@@ -60,15 +61,27 @@ class Block:
 
 
 def _text_blocks(fs, raw: str, path: str, rows: int) -> list[Block]:
-    files = sorted((f for f in fs.get_file_info(pafs.FileSelector(path, recursive=True))
-                    if f.type == pafs.FileType.File and f.path.endswith(".txt")), key=lambda f: f.path)
+    files = sorted(
+        (
+            f
+            for f in fs.get_file_info(pafs.FileSelector(path, recursive=True))
+            if f.type == pafs.FileType.File and f.path.endswith(".txt")
+        ),
+        key=lambda f: f.path,
+    )
     if not files:
         raise UsageError(f"{raw}: a directory with no .txt files")
     root = path.rstrip("/") + "/"
     return [
-        Block("text", fs, raw, tuple(f.path for f in group), tuple(f.path[len(root):-len(".txt")] for f in group),
-              size=sum(f.size for f in group))
-        for group in (files[i:i + rows] for i in range(0, len(files), rows))
+        Block(
+            "text",
+            fs,
+            raw,
+            tuple(f.path for f in group),
+            tuple(f.path[len(root) : -len(".txt")] for f in group),
+            size=sum(f.size for f in group),
+        )
+        for group in (files[i : i + rows] for i in range(0, len(files), rows))
     ]
 
 
@@ -85,8 +98,9 @@ def _jsonl_blocks(fs, raw: str, path: str, rows: int) -> list[Block]:
             while at >= 0:
                 lines += 1
                 if lines == rows:
-                    blocks.append(Block("jsonl", fs, raw, (path,), offset=start, line=line + 1, count=lines,
-                                        size=position + at + 1 - start))
+                    blocks.append(
+                        Block("jsonl", fs, raw, (path,), offset=start, line=line + 1, count=lines, size=position + at + 1 - start)
+                    )
                     start, line, lines = position + at + 1, line + lines, 0
                 at = chunk.find(b"\n", at + 1)
             position += len(chunk)
@@ -112,8 +126,19 @@ def _parquet_blocks(fs, raw: str, path: str, rows: int) -> list[Block]:
         group = meta.row_group(g)
         for start in range(0, group.num_rows, rows):
             count = min(rows, group.num_rows - start)
-            blocks.append(Block("parquet", fs, raw, (path,), offset=start, line=first + start, count=count, group=g,
-                                size=group.total_byte_size * count // max(1, group.num_rows)))
+            blocks.append(
+                Block(
+                    "parquet",
+                    fs,
+                    raw,
+                    (path,),
+                    offset=start,
+                    line=first + start,
+                    count=count,
+                    group=g,
+                    size=group.total_byte_size * count // max(1, group.num_rows),
+                )
+            )
         first += group.num_rows
     return blocks
 
@@ -164,9 +189,9 @@ def _jsonl(block: Block) -> Iterator[tuple[str, str, str]]:
                 yield where, "", f"{where}: not JSON ({exc.msg})"
                 continue
             if not isinstance(record, dict):
-                yield where, "", f"{where}: needs a JSON object with a \"text\" string"
+                yield where, "", f'{where}: needs a JSON object with a "text" string'
             elif not isinstance(record.get("text"), str):
-                yield str(record.get("id") or where), "", f"{where}: needs a \"text\" string"
+                yield str(record.get("id") or where), "", f'{where}: needs a "text" string'
             else:
                 yield str(record.get("id") or where), record["text"], ""
 

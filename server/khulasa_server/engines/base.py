@@ -64,9 +64,16 @@ class Engine(Protocol):
 
     def count_tokens(self, text: str) -> int: ...  # len(tokenize(text))
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
-            tokens: list[list[str]] | None = None) -> list[Output]: ...
+    def run(
+        self,
+        task: str,
+        texts: list[str],
+        notes: list[str] | None = None,
+        sentences: list[int] | None = None,
+        alive: list[Callable[[], bool]] | None = None,
+        tokens: list[list[str]] | None = None,
+    ) -> list[Output]: ...
+
     # notes: per-text instructions (e.g. required term translations) for engines that take
     # prompts; other engines ignore them. sentences: per text, stop decoding once that many
     # sentences are complete (0: no limit); engines may ignore it, callers cut anyway.
@@ -88,8 +95,10 @@ def length_bound(options: Decoding, source_tokens: int) -> int:
 
 def length_terms(options: Decoding) -> tuple[float, int]:
     """(ratio, extra) of a bound tied to input length: ratio × source tokens + extra."""
-    return (2.0 if options.max_length_ratio is None else float(options.max_length_ratio),
-            10 if options.max_length_extra is None else int(options.max_length_extra))
+    return (
+        2.0 if options.max_length_ratio is None else float(options.max_length_ratio),
+        10 if options.max_length_extra is None else int(options.max_length_extra),
+    )
 
 
 def search_options(options: Decoding) -> dict[str, Any]:

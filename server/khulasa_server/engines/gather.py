@@ -82,8 +82,16 @@ class GatheringEngine:
 
     HOLD_LIMIT = 0.05  # seconds; see _hold
 
-    def __init__(self, engine: Engine, *, max_batch_tokens: int = 4096, max_delay: float = 0.005,
-                 max_queue_tokens: int = 65536, workers: int = 1, cache_size: int = 10000):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch_tokens: int = 4096,
+        max_delay: float = 0.005,
+        max_queue_tokens: int = 65536,
+        workers: int = 1,
+        cache_size: int = 10000,
+    ):
         self.engine = engine
         self.entry = engine.entry
         self.max_batch_tokens = max_batch_tokens
@@ -98,8 +106,9 @@ class GatheringEngine:
         self._decoding = 0
         self._last_seconds = 0.0
         self._closed = False
-        self._threads = [threading.Thread(target=self._work, name=f"gather-{self.entry.name}-{i}", daemon=True)
-                         for i in range(max(1, workers))]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"gather-{self.entry.name}-{i}", daemon=True) for i in range(max(1, workers))
+        ]
         for t in self._threads:
             t.start()
 
@@ -118,9 +127,15 @@ class GatheringEngine:
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
-            tokens: list[list[str]] | None = None) -> list[Output]:
+    def run(
+        self,
+        task: str,
+        texts: list[str],
+        notes: list[str] | None = None,
+        sentences: list[int] | None = None,
+        alive: list[Callable[[], bool]] | None = None,
+        tokens: list[list[str]] | None = None,
+    ) -> list[Output]:
         # alive is each job's own scope here (the caller's, carried in the job).
         notes = notes or [""] * len(texts)
         sentences = sentences or [0] * len(texts)
@@ -130,24 +145,28 @@ class GatheringEngine:
         metrics.CACHE.labels(result="hit").inc(len(texts) - len(missing))
         metrics.CACHE.labels(result="miss").inc(len(missing))
         if missing:
-            outputs = self._submit(task, [texts[i] for i in missing], [notes[i] for i in missing],
-                                   [sentences[i] for i in missing],
-                                   [tokens[i] if tokens else self.engine.tokenize(texts[i]) for i in missing])
+            outputs = self._submit(
+                task,
+                [texts[i] for i in missing],
+                [notes[i] for i in missing],
+                [sentences[i] for i in missing],
+                [tokens[i] if tokens else self.engine.tokenize(texts[i]) for i in missing],
+            )
             for i, out in zip(missing, outputs):
                 results[i] = out
                 self.cache.put(keys[i], out)
         return results  # type: ignore[return-value]
 
-    def _submit(self, task: str, texts: list[str], notes: list[str], sentences: list[int],
-                source: list[list[str]]) -> list[Output]:
+    def _submit(
+        self, task: str, texts: list[str], notes: list[str], sentences: list[int], source: list[list[str]]
+    ) -> list[Output]:
         scope = current.get()
         scope.check()
         job = _Job(task, texts, notes, sentences, source, scope)
         with self._cond:
             if self._queued_tokens and self._queued_tokens + job.tokens > self.max_queue_tokens:
                 metrics.REJECTED.inc()
-                raise Overloaded(self._queued_tokens, self.max_queue_tokens,
-                                 max(0.5, self._queued_tokens / self._rate))
+                raise Overloaded(self._queued_tokens, self.max_queue_tokens, max(0.5, self._queued_tokens / self._rate))
             self._queue.append(job)
             self._queued_tokens += job.tokens
             metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
@@ -277,7 +296,7 @@ class GatheringEngine:
         metrics.TOKENS.labels(model=self.entry.name, direction="target").inc(sum(o.tokens for o in outputs if o is not None))
         offset = 0
         for job in live:
-            job.outputs = outputs[offset:offset + len(job.texts)]
+            job.outputs = outputs[offset : offset + len(job.texts)]
             offset += len(job.texts)
         self._still_wanted(live)  # outputs cut short or skipped for a caller that has gone are dropped
 
@@ -311,8 +330,14 @@ class GatheringEngine:
     def _decode_each(self, jobs: list[_Job]) -> None:
         for job in jobs:
             try:
-                job.outputs = self.engine.run(job.task, job.texts, job.notes, job.sentences if any(job.sentences) else None,
-                                              [self._alive(job)] * len(job.texts), tokens=job.source)
+                job.outputs = self.engine.run(
+                    job.task,
+                    job.texts,
+                    job.notes,
+                    job.sentences if any(job.sentences) else None,
+                    [self._alive(job)] * len(job.texts),
+                    tokens=job.source,
+                )
             except Exception as exc:
                 job.error = exc
         self._still_wanted([job for job in jobs if job.error is None])

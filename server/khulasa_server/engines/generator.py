@@ -30,11 +30,7 @@ from .base import Output, Runtime, batch_budget, finish, length_bound, register,
 from .tokenizer import load_tokenizers
 
 CHAT_FORMATS = {
-    "chatml": (
-        "<|im_start|>system\n{system}<|im_end|>\n"
-        "<|im_start|>user\n{user}<|im_end|>\n"
-        "<|im_start|>assistant\n"
-    ),
+    "chatml": ("<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"),
 }
 # Output tokens per source token, to plan batches only (English from Arabic: ~0.65 on the
 # sample article); it never bounds an output.
@@ -90,7 +86,7 @@ def prompt_groups(lengths: list[int], outputs: list[int], max_tokens: int, row_c
                 best[j], cut[j] = cost, i
     groups = []
     while n > 0:
-        groups.append(order[cut[n]:n])
+        groups.append(order[cut[n] : n])
         n = cut[n]
     return groups[::-1]
 
@@ -113,9 +109,7 @@ class GeneratorEngine:
 
     def __init__(self, entry: ModelEntry, runtime: Runtime):
         if entry.chat_format not in CHAT_FORMATS:
-            raise BundleError(
-                f"model '{entry.name}': chat_format {entry.chat_format!r} is not one of {sorted(CHAT_FORMATS)}"
-            )
+            raise BundleError(f"model '{entry.name}': chat_format {entry.chat_format!r} is not one of {sorted(CHAT_FORMATS)}")
         self.entry = entry
         self._tok, _ = load_tokenizers(entry)
         self._model = ctranslate2.Generator(str(entry.path), **runtime.model_options())
@@ -139,8 +133,11 @@ class GeneratorEngine:
         return render_prompt(self.entry, task, text, note)
 
     def prompt_tokens(self, task: str, text: str, note: str = "") -> list[str]:
-        return [token for part, markup in prompt_parts(self.entry, task, text, note)
-                for token in (self._tok.encode_markup(part) if markup else self._tok.encode(part))]
+        return [
+            token
+            for part, markup in prompt_parts(self.entry, task, text, note)
+            for token in (self._tok.encode_markup(part) if markup else self._tok.encode(part))
+        ]
 
     def static_prompt(self, task: str) -> list[str]:
         """The tokens every prompt of `task` starts with: the chat turn up to the text."""
@@ -157,12 +154,18 @@ class GeneratorEngine:
         the boundary differs, so the model always sees exactly the prompt's tokens."""
         static = self.static_prompt(task)
         if static and len(prompt) > len(static) and prompt[: len(static)] == static:
-            return static, prompt[len(static):]
+            return static, prompt[len(static) :]
         return [], prompt
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
-            tokens: list[list[str]] | None = None) -> list[Output]:
+    def run(
+        self,
+        task: str,
+        texts: list[str],
+        notes: list[str] | None = None,
+        sentences: list[int] | None = None,
+        alive: list[Callable[[], bool]] | None = None,
+        tokens: list[list[str]] | None = None,
+    ) -> list[Output]:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
         options = self.entry.options(task)
@@ -197,8 +200,9 @@ class GeneratorEngine:
                 include_prompt_in_result=False,
                 return_scores=True,
                 asynchronous=True,
-                callback=_stopper(own, [sentences[i] for i in group], [alive[i] for i in group],
-                                  self._tok.decode) if greedy else None,
+                callback=_stopper(own, [sentences[i] for i in group], [alive[i] for i in group], self._tok.decode)
+                if greedy
+                else None,
             )
             pending.append((group, results))
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
@@ -210,8 +214,7 @@ class GeneratorEngine:
         return outputs
 
 
-def _stopper(bounds: list[int], sentences: list[int], alive: list[Callable[[], bool]],
-             decode: Callable[[list[str]], str]):
+def _stopper(bounds: list[int], sentences: list[int], alive: list[Callable[[], bool]], decode: Callable[[list[str]], str]):
     """A greedy-search callback that ends each batch member at its own length bound (the call's
     max_length is the longest member's, so a short text that loops stops early), once
     `sentences` of its sentences are complete (0: never): the first ones are then settled

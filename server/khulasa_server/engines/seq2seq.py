@@ -34,9 +34,15 @@ class Seq2SeqEngine:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
-    def run(self, task: str, texts: list[str], notes: list[str] | None = None,
-            sentences: list[int] | None = None, alive: list[Callable[[], bool]] | None = None,
-            tokens: list[list[str]] | None = None) -> list[Output]:
+    def run(
+        self,
+        task: str,
+        texts: list[str],
+        notes: list[str] | None = None,
+        sentences: list[int] | None = None,
+        alive: list[Callable[[], bool]] | None = None,
+        tokens: list[list[str]] | None = None,
+    ) -> list[Output]:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
         options = self.entry.options(task)
@@ -70,8 +76,11 @@ class Seq2SeqEngine:
                 max_batch_size=budget,
                 batch_type="tokens",
                 **search_options(options),
-                min_decoding_length=(options.min_decoding_length if options.min_decoding_length is not None
-                                     else int((options.min_length_ratio or 0) * longest)),
+                min_decoding_length=(
+                    options.min_decoding_length
+                    if options.min_decoding_length is not None
+                    else int((options.min_length_ratio or 0) * longest)
+                ),
                 max_decoding_length=bound + len(prefix),
                 max_input_length=0,  # never truncate: inputs were checked above
                 return_scores=True,
@@ -89,6 +98,6 @@ class Seq2SeqEngine:
             result = result.result()
             hypothesis = result.hypotheses[0]
             if prefix and hypothesis[: len(prefix)] == prefix:
-                hypothesis = hypothesis[len(prefix):]
+                hypothesis = hypothesis[len(prefix) :]
             bound = length_bound(options, lengths[i])
             outputs[i] = finish(hypothesis, result.scores, bound, self._target_tok.decode)

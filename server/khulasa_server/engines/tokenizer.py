@@ -99,8 +99,7 @@ def _needs(entry: ModelEntry, key: str) -> str:
 @register_tokenizer("sentencepiece")
 def _sentencepiece(entry: ModelEntry) -> tuple[Tokenizer, Tokenizer]:
     source = _needs(entry, "source")
-    return (SentencePieceTokenizer(entry.file(source)),
-            SentencePieceTokenizer(entry.file(entry.tokenizer.target or source)))
+    return (SentencePieceTokenizer(entry.file(source)), SentencePieceTokenizer(entry.file(entry.tokenizer.target or source)))
 
 
 @register_tokenizer("hf")

@@ -42,9 +42,14 @@ def build_app(front: Front) -> Starlette:
         middleware=[
             Middleware(Observe, limit=front.settings.max_message_bytes),
             # As LibreTranslate: browser extensions and web editors call it from other origins.
-            Middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
-                       allow_headers=["Authorization", "Content-Type", "X-Request-Id", TIMEOUT_HEADER],
-                       expose_headers=["X-Request-Id", "Retry-After"], max_age=86400),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "X-Request-Id", TIMEOUT_HEADER],
+                expose_headers=["X-Request-Id", "Retry-After"],
+                max_age=86400,
+            ),
         ],
         exception_handlers={HTTPException: _not_found},
     )
@@ -88,8 +93,14 @@ class HttpServer:
             if s.tls_client_ca:
                 tls.update(ssl_ca_certs=s.tls_client_ca, ssl_cert_reqs=ssl.CERT_REQUIRED)
         config = uvicorn.Config(
-            build_app(self.front), lifespan="off", log_config=None, access_log=False, server_header=False,
-            timeout_graceful_shutdown=max(1, int(s.grace)), timeout_keep_alive=30, **tls,
+            build_app(self.front),
+            lifespan="off",
+            log_config=None,
+            access_log=False,
+            server_header=False,
+            timeout_graceful_shutdown=max(1, int(s.grace)),
+            timeout_keep_alive=30,
+            **tls,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, args=(sock,), name="http", daemon=True)

@@ -149,5 +149,13 @@ class Observe:
         seconds = time.perf_counter() - start
         metrics.HTTP_REQUESTS.labels(route=name, status=str(status)).inc()
         metrics.HTTP_LATENCY.labels(route=name).observe(seconds)
-        log.info("http", extra={"method": scope.get("method"), "route": name, "status": status,
-                                "request_id": request_id, "ms": round(seconds * 1000, 1)})
+        log.info(
+            "http",
+            extra={
+                "method": scope.get("method"),
+                "route": name,
+                "status": status,
+                "request_id": request_id,
+                "ms": round(seconds * 1000, 1),
+            },
+        )

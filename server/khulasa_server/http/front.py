@@ -94,7 +94,7 @@ class Front:
         return token.strip() if scheme.lower() == "bearer" else ""
 
     def identity(self, token: str) -> str | None:
-        """"token:<hash>" of the matched token (as the gRPC side names the caller), or None."""
+        """ "token:<hash>" of the matched token (as the gRPC side names the caller), or None."""
         if self.auth is None or not token:
             return None
         return self.auth.identify([("authorization", f"Bearer {token}")])

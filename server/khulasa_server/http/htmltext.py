@@ -47,7 +47,9 @@ class _Nodes(HTMLParser):
             return
         attributes = dict(attrs)
         keep = (
-            self._keeping() or tag in _KEEP or (attributes.get("translate") or "").lower() == "no"
+            self._keeping()
+            or tag in _KEEP
+            or (attributes.get("translate") or "").lower() == "no"
             or "notranslate" in (attributes.get("class") or "").split()
         )
         self._stack.append((tag, keep))
@@ -92,8 +94,9 @@ def visible_text(document: str) -> str:
     return " ".join(html.unescape(document[a:b]) for a, b in text_nodes(document))
 
 
-def translate_html(documents: list[str], wants: Callable[[int, str], bool],
-                   translate: Callable[[list[str]], list[str]]) -> list[str]:
+def translate_html(
+    documents: list[str], wants: Callable[[int, str], bool], translate: Callable[[list[str]], list[str]]
+) -> list[str]:
     """Each document with the text nodes for which wants(index of the document, text) holds replaced by their
     translation. Every node of every document goes to one translate() call, so they share
     batches. Leading and trailing whitespace of a node stays where it was."""
@@ -106,7 +109,7 @@ def translate_html(documents: list[str], wants: Callable[[int, str], bool],
             text = html.unescape(raw).strip()
             if text and wants(index, text):
                 lead = raw[: len(raw) - len(raw.lstrip())]
-                trail = raw[len(raw.rstrip()):]
+                trail = raw[len(raw.rstrip()) :]
                 spans.append((start, end, lead, trail))
                 sources.append(text)
         plans.append(spans)

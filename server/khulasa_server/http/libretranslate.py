@@ -128,10 +128,12 @@ async def detect_language(request: Request, request_id: str) -> JSONResponse:
 async def languages(request: Request, request_id: str) -> JSONResponse:
     pipeline = _front(request).pipeline()
     target = pipeline.bundle.target_language
-    return JSONResponse([
-        {"code": code, "name": NAMES.get(code, code), "targets": [target] if code != target else []}
-        for code in pipeline.languages
-    ])
+    return JSONResponse(
+        [
+            {"code": code, "name": NAMES.get(code, code), "targets": [target] if code != target else []}
+            for code in pipeline.languages
+        ]
+    )
 
 
 @lt_endpoint
@@ -140,19 +142,21 @@ async def frontend_settings(request: Request, request_id: str) -> JSONResponse:
     pipeline = front.pipeline() if front.loaded else None
     source = pipeline.bundle.source_languages[0] if pipeline else "ar"
     target = pipeline.bundle.target_language if pipeline else "en"
-    return JSONResponse({
-        "charLimit": front.settings.max_text_chars,
-        "frontendTimeout": 500,
-        "apiKeys": front.auth is not None,
-        "keyRequired": front.auth is not None,
-        "suggestions": False,
-        "filesTranslation": False,
-        "supportedFilesFormat": [],
-        "language": {
-            "source": {"code": source, "name": NAMES.get(source, source)},
-            "target": {"code": target, "name": NAMES.get(target, target)},
-        },
-    })
+    return JSONResponse(
+        {
+            "charLimit": front.settings.max_text_chars,
+            "frontendTimeout": 500,
+            "apiKeys": front.auth is not None,
+            "keyRequired": front.auth is not None,
+            "suggestions": False,
+            "filesTranslation": False,
+            "supportedFilesFormat": [],
+            "language": {
+                "source": {"code": source, "name": NAMES.get(source, source)},
+                "target": {"code": target, "name": NAMES.get(target, target)},
+            },
+        }
+    )
 
 
 ROUTES = [

@@ -39,8 +39,12 @@ v1_endpoint = endpoint(_front, _shape)
 def _authorize(front: Front, request: Request) -> str:
     token = front.bearer(request)
     if not front.allows(token):
-        raise HttpError(401, "missing or invalid bearer token (Authorization: Bearer TOKEN)",
-                        {"WWW-Authenticate": 'Bearer realm="khulasa"'}, "UNAUTHENTICATED")
+        raise HttpError(
+            401,
+            "missing or invalid bearer token (Authorization: Bearer TOKEN)",
+            {"WWW-Authenticate": 'Bearer realm="khulasa"'},
+            "UNAUTHENTICATED",
+        )
     return token
 
 
@@ -57,8 +61,9 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
     requests.texts(message.texts, settings)  # the same checks, in the same order, as the servicer's
     glossary = requests.glossary(dict(message.glossary))
     pipeline = front.pipeline()
-    results = await front.call(request, token, request_id, lambda: pipeline.translate(
-        list(message.texts), message.source_language, glossary))
+    results = await front.call(
+        request, token, request_id, lambda: pipeline.translate(list(message.texts), message.source_language, glossary)
+    )
     return JSONResponse(to_json(pb.TranslateResponse(translations=[convert.translation(t) for t in results])))
 
 
@@ -80,8 +85,13 @@ async def _article(request: Request, request_id: str, message_type, method: str)
 @v1_endpoint
 async def summarize(request: Request, request_id: str) -> JSONResponse:
     _, result = await _article(request, request_id, pb.SummarizeRequest, "summarize")
-    return JSONResponse(to_json(pb.SummarizeResponse(
-        summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language)))
+    return JSONResponse(
+        to_json(
+            pb.SummarizeResponse(
+                summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language
+            )
+        )
+    )
 
 
 @v1_endpoint
@@ -116,8 +126,9 @@ async def stream_digest(request: Request, request_id: str) -> Response:
             error = front.failure(exc, request_id)
             yield _sse("error", _shape(error))
 
-    return StreamingResponse(body(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        body(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
 
 
 async def readyz(request: Request) -> JSONResponse:
@@ -130,8 +141,11 @@ async def readyz(request: Request) -> JSONResponse:
 async def metrics(request: Request) -> Response:
     front = _front(request)
     if not front.allows(front.bearer(request)):
-        return JSONResponse({"error": "missing or invalid bearer token (Authorization: Bearer TOKEN)"}, status_code=401,
-                            headers={"WWW-Authenticate": 'Bearer realm="khulasa"'})
+        return JSONResponse(
+            {"error": "missing or invalid bearer token (Authorization: Bearer TOKEN)"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Bearer realm="khulasa"'},
+        )
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -51,6 +51,7 @@ def is_arabic_form(text: str) -> bool:
 class Split:
     """One reading of a word: the clitics before it, whether it has the article, its stem
     (in written form; fold it to look it up)."""
+
     prefix: str
     article: bool
     stem: str
@@ -78,7 +79,7 @@ def splits(word: str) -> list[Split]:
     conjunction = word[:1] if word[:1] in "وف" else ""
     if conjunction:
         add(conjunction, word[1:])
-    rest = word[len(conjunction):]
+    rest = word[len(conjunction) :]
     if rest[:1] in ("ب", "ل", "ك"):
         add(conjunction + rest[0], rest[1:])
     return out

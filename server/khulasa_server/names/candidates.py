@@ -34,8 +34,9 @@ TITLES = _forms(
     "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب"
 )
 # Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
-HEADS = _forms("مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز "
-               "وكالة نادي فريق منتخب مجموعة اتحاد")
+HEADS = _forms(
+    "مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز وكالة نادي فريق منتخب مجموعة اتحاد"
+)
 SAYING = _forms(
     "قال قالت أكد أكدت أضاف أضافت أوضح أوضحت دعا دعت رحب رحبت أعلن أعلنت أشار أشارت صرح صرحت "
     "اعتبر اعتبرت شدد شددت ذكر ذكرت كشف كشفت حذر حذرت نفى نفت طالب طالبت أفاد أفادت"
@@ -94,7 +95,7 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
     taken: list[int] = []
     plain = 0
     for j in range(i, min(len(words), i + 2 * MAX_NAME_WORDS)):
-        if j > i and not re.fullmatch(r"\s+", text[words[j - 1].end():words[j].start()]):
+        if j > i and not re.fullmatch(r"\s+", text[words[j - 1].end() : words[j].start()]):
             break  # punctuation ends a name
         word = words[j].group()
         folded = _light(word)
@@ -108,12 +109,22 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
                 break
         else:
             previous = _light(words[j - 1].group())
-            if _has_article(word) and not (folded[-1:] in "يى" or previous in JOINERS
-                                           or after_title and len(taken) == 1 and not _has_article(words[i].group())
-                                           and folded[-1:] not in "ةه"):
+            if _has_article(word) and not (
+                folded[-1:] in "يى"
+                or previous in JOINERS
+                or after_title
+                and len(taken) == 1
+                and not _has_article(words[i].group())
+                and folded[-1:] not in "ةه"
+            ):
                 break
-            if not joiner and not _has_article(word) and plain >= 2 and previous not in JOINERS \
-                    and not _has_article(words[j - 1].group()):
+            if (
+                not joiner
+                and not _has_article(word)
+                and plain >= 2
+                and previous not in JOINERS
+                and not _has_article(words[j - 1].group())
+            ):
                 break  # a third plain word (محمد صلاح هدفين) is rarely part of the name
         if not joiner:
             plain += 1
@@ -128,8 +139,15 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
 def _complement(word: str) -> bool:
     """A word of a title's complement: الخارجية, المصري, مجلس, لمنظمة, للأونروا."""
     folded = _light(word)
-    return (_has_article(word) or folded in HEADS or folded[:1] == "ل" and folded[1:] in HEADS
-            or folded[:2] == "لل" or folded[:1] == "ل" and folded[1:3] == "ال")
+    return (
+        _has_article(word)
+        or folded in HEADS
+        or folded[:1] == "ل"
+        and folded[1:] in HEADS
+        or folded[:2] == "لل"
+        or folded[:1] == "ل"
+        and folded[1:3] == "ال"
+    )
 
 
 def find(text: str, known: Sequence[tuple[int, int]] = ()) -> list[Candidate]:
@@ -162,8 +180,11 @@ def find(text: str, known: Sequence[tuple[int, int]] = ()) -> list[Candidate]:
     out = []
     for name in found:
         # a name ends where a gazetteer name begins (أرامكو السعودية: السعودية is Saudi Arabia)
-        name = name[:next((k for k, w in enumerate(name)
-                           if any(s < words[w].end() and words[w].start() < e for s, e in known)), len(name))]
+        name = name[
+            : next(
+                (k for k, w in enumerate(name) if any(s < words[w].end() and words[w].start() < e for s, e in known)), len(name)
+            )
+        ]
         if not name:
             continue
         start, end = words[name[0]].start(), words[name[-1]].end()

@@ -92,11 +92,15 @@ class Gazetteer:
     def _at(self, text: str, words: list[re.Match[str]], i: int) -> tuple[Hit | None, int]:
         # words i..j must be joined by spaces or hyphens only
         span = 1
-        while span < MAX_WORDS and i + span < len(words) and _JOINER.fullmatch(text[words[i + span - 1].end():words[i + span].start()]):
+        while (
+            span < MAX_WORDS
+            and i + span < len(words)
+            and _JOINER.fullmatch(text[words[i + span - 1].end() : words[i + span].start()])
+        ):
             span += 1
         first = words[i].group()
         for n in range(span, 0, -1):
-            rest = [w.group() for w in words[i + 1:i + n]]
+            rest = [w.group() for w in words[i + 1 : i + n]]
             for split in arabic.splits(first):
                 written = " ".join([("ال" if split.article else "") + split.stem, *rest])
                 entries = self.index.get((split.article, " ".join(arabic.fold(w) for w in [split.stem, *rest])))
@@ -119,7 +123,10 @@ class Gazetteer:
         if i == 0:
             return False
         previous = arabic.fold(words[i - 1].group())
-        return any(s.stem in _DATE_WORDS or arabic.fold(s.stem) in _DATE_WORDS for s in arabic.splits(previous)) or previous in _DATE_WORDS
+        return (
+            any(s.stem in _DATE_WORDS or arabic.fold(s.stem) in _DATE_WORDS for s in arabic.splits(previous))
+            or previous in _DATE_WORDS
+        )
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,7 @@ def note(terms: list[tuple[str, str]]) -> str:
 @dataclass
 class RepairStats:
     """How often the repair ran and how often its output was kept (server lifetime)."""
+
     tried: int = 0
     kept: int = 0
     seconds: float = 0.0

@@ -20,25 +20,102 @@ from ..text.normalize import normalize
 from .arabic import fold, splits, strip_diacritics
 
 _CONSONANTS = {
-    "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d", "ذ": "dh", "ر": "r",
-    "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z", "ع": "", "غ": "gh",
-    "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m", "ن": "n", "ه": "h", "ء": "", "ڤ": "v", "پ": "p",
-    "گ": "g", "چ": "ch",
+    "ب": "b",
+    "ت": "t",
+    "ث": "th",
+    "ج": "j",
+    "ح": "h",
+    "خ": "kh",
+    "د": "d",
+    "ذ": "dh",
+    "ر": "r",
+    "ز": "z",
+    "س": "s",
+    "ش": "sh",
+    "ص": "s",
+    "ض": "d",
+    "ط": "t",
+    "ظ": "z",
+    "ع": "",
+    "غ": "gh",
+    "ف": "f",
+    "ق": "q",
+    "ك": "k",
+    "ل": "l",
+    "م": "m",
+    "ن": "n",
+    "ه": "h",
+    "ء": "",
+    "ڤ": "v",
+    "پ": "p",
+    "گ": "g",
+    "چ": "ch",
 }
 _HAMZA_SEATS = "أإآؤئء"
 
 # Skeleton classes of Arabic letters (weak letters map to "").
 _AR_CLASS = {
-    "ب": "B", "پ": "B", "ت": "T", "ط": "T", "ث": "T", "د": "D", "ض": "D", "ذ": "Z", "ز": "Z", "ظ": "Z",
-    "س": "S", "ص": "S", "ش": "S", "ج": "K", "ق": "K", "ك": "K", "خ": "K", "غ": "K", "گ": "K", "چ": "S",
-    "ف": "F", "ڤ": "F", "ل": "L", "م": "M", "ن": "N", "ر": "R",
+    "ب": "B",
+    "پ": "B",
+    "ت": "T",
+    "ط": "T",
+    "ث": "T",
+    "د": "D",
+    "ض": "D",
+    "ذ": "Z",
+    "ز": "Z",
+    "ظ": "Z",
+    "س": "S",
+    "ص": "S",
+    "ش": "S",
+    "ج": "K",
+    "ق": "K",
+    "ك": "K",
+    "خ": "K",
+    "غ": "K",
+    "گ": "K",
+    "چ": "S",
+    "ف": "F",
+    "ڤ": "F",
+    "ل": "L",
+    "م": "M",
+    "ن": "N",
+    "ر": "R",
 }
 # English letters and digraphs, longest first.
 _EN_CLASS = [
-    ("sch", "S"), ("tch", "S"), ("ch", "S"), ("sh", "S"), ("th", "T"), ("dh", "Z"), ("kh", "K"), ("gh", "K"),
-    ("ph", "F"), ("ck", "K"), ("zh", "Z"), ("ts", "S"), ("tz", "S"), ("dj", "K"), ("x", "KS"),
-    ("b", "B"), ("p", "B"), ("t", "T"), ("d", "D"), ("z", "Z"), ("s", "S"), ("c", "K"), ("k", "K"),
-    ("q", "K"), ("g", "K"), ("j", "K"), ("f", "F"), ("v", "F"), ("l", "L"), ("m", "M"), ("n", "N"), ("r", "R"),
+    ("sch", "S"),
+    ("tch", "S"),
+    ("ch", "S"),
+    ("sh", "S"),
+    ("th", "T"),
+    ("dh", "Z"),
+    ("kh", "K"),
+    ("gh", "K"),
+    ("ph", "F"),
+    ("ck", "K"),
+    ("zh", "Z"),
+    ("ts", "S"),
+    ("tz", "S"),
+    ("dj", "K"),
+    ("x", "KS"),
+    ("b", "B"),
+    ("p", "B"),
+    ("t", "T"),
+    ("d", "D"),
+    ("z", "Z"),
+    ("s", "S"),
+    ("c", "K"),
+    ("k", "K"),
+    ("q", "K"),
+    ("g", "K"),
+    ("j", "K"),
+    ("f", "F"),
+    ("v", "F"),
+    ("l", "L"),
+    ("m", "M"),
+    ("n", "N"),
+    ("r", "R"),
 ]
 _EN_PATTERN = re.compile("|".join(re.escape(k) for k, _ in _EN_CLASS))
 _EN_MAP = dict(_EN_CLASS)
@@ -159,7 +236,7 @@ def _near(a: str, b: str) -> bool:
     if len(a) == len(b):
         return sum(x != y for x, y in zip(a, b)) <= 1
     short, long_ = sorted((a, b), key=len)
-    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 def kept(arabic_word: str, english: str) -> bool:

@@ -14,8 +14,7 @@ from pathlib import Path
 from . import hub, presets, tiny
 
 # Every bundle `khulasa-models build` makes, with what its --help says of it.
-DESCRIPTIONS = {presets.QWEN_CODER: presets.QWEN_CODER_HELP, **tiny.KINDS,
-                **{name: hub.describe(name) for name in hub.PRESETS}}
+DESCRIPTIONS = {presets.QWEN_CODER: presets.QWEN_CODER_HELP, **tiny.KINDS, **{name: hub.describe(name) for name in hub.PRESETS}}
 KINDS = tuple(DESCRIPTIONS)
 
 

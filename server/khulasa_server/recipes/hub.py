@@ -35,8 +35,10 @@ _FILES = ["*.json", "*.txt", "*.spm", "*.model", "*.safetensors", "*.bin"]
 
 
 def describe(name: str) -> str:
-    return (f"{' + '.join(PRESETS[name].values())} from the Hugging Face hub (needs internet, transformers "
-            f"and torch), converted with CTranslate2's Transformers converter")
+    return (
+        f"{' + '.join(PRESETS[name].values())} from the Hugging Face hub (needs internet, transformers "
+        f"and torch), converted with CTranslate2's Transformers converter"
+    )
 
 
 class HubError(RuntimeError):
@@ -47,13 +49,17 @@ def download(repo_id: str, cache: Path) -> Path:
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
-        raise HubError(f"{repo_id}: hub presets need huggingface_hub, transformers and torch "
-                       f"(pip install transformers torch). {OFFLINE_HINT}") from None
+        raise HubError(
+            f"{repo_id}: hub presets need huggingface_hub, transformers and torch "
+            f"(pip install transformers torch). {OFFLINE_HINT}"
+        ) from None
     try:
         return Path(snapshot_download(repo_id, cache_dir=str(cache), allow_patterns=_FILES))
     except Exception as exc:  # no network, no such repo, proxy refusal: all end the same way
-        raise HubError(f"could not download {repo_id} from the Hugging Face hub ({type(exc).__name__}: "
-                       f"{str(exc).splitlines()[0][:200]}). {OFFLINE_HINT}") from None
+        raise HubError(
+            f"could not download {repo_id} from the Hugging Face hub ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200]}). {OFFLINE_HINT}"
+        ) from None
 
 
 def _convert(source: Path, out: Path, model_type: str, copy: tuple[str, ...] = ()) -> None:
@@ -73,8 +79,16 @@ def _convert(source: Path, out: Path, model_type: str, copy: tuple[str, ...] = (
 
 
 def _seq2seq_entry(out: Path, repo: str, family: str, **rest) -> ModelEntry:
-    return ModelEntry(name=out.name, path=Path(out.name), engine="seq2seq", family=family, quantization="int8",
-                      source=repo, license=LICENSES.get(repo, ""), **rest)
+    return ModelEntry(
+        name=out.name,
+        path=Path(out.name),
+        engine="seq2seq",
+        family=family,
+        quantization="int8",
+        source=repo,
+        license=LICENSES.get(repo, ""),
+        **rest,
+    )
 
 
 def _bpe_tokenizer(source: Path, out: Path) -> None:
@@ -89,29 +103,52 @@ def _bpe_tokenizer(source: Path, out: Path) -> None:
 
 def marian(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "marian", ("source.spm", "target.spm"))
-    return _seq2seq_entry(out, repo, "marian",
-                          tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
-                          source_suffix=("</s>",), max_input_tokens=400,
-                          decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)})
+    return _seq2seq_entry(
+        out,
+        repo,
+        "marian",
+        tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
+        source_suffix=("</s>",),
+        max_input_tokens=400,
+        decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)},
+    )
 
 
 def bart(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "bart")
     _bpe_tokenizer(source, out)
-    return _seq2seq_entry(out, repo, "bart", tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
-                          source_prefix=("<s>",), source_suffix=("</s>",), target_prefix=("<s>",), max_input_tokens=1000,
-                          decoding={"summarize": Decoding(beam_size=2, max_decoding_length=142, min_decoding_length=56,
-                                                          no_repeat_ngram_size=3, length_penalty=2.0)})
+    return _seq2seq_entry(
+        out,
+        repo,
+        "bart",
+        tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
+        source_prefix=("<s>",),
+        source_suffix=("</s>",),
+        target_prefix=("<s>",),
+        max_input_tokens=1000,
+        decoding={
+            "summarize": Decoding(
+                beam_size=2, max_decoding_length=142, min_decoding_length=56, no_repeat_ngram_size=3, length_penalty=2.0
+            )
+        },
+    )
 
 
 def nllb(source: Path, out: Path, repo: str) -> ModelEntry:
     """The source language's code starts the source (after it the text and </s>); the target
     language's code is forced as the first output token."""
     _convert(source, out, "m2m_100", ("sentencepiece.bpe.model",))
-    return _seq2seq_entry(out, repo, "nllb", tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
-                          source_prefix=(NLLB_SOURCE,), source_suffix=("</s>",), target_prefix=(NLLB_TARGET,),
-                          max_input_tokens=400,
-                          decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)})
+    return _seq2seq_entry(
+        out,
+        repo,
+        "nllb",
+        tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
+        source_prefix=(NLLB_SOURCE,),
+        source_suffix=("</s>",),
+        target_prefix=(NLLB_TARGET,),
+        max_input_tokens=400,
+        decoding={"translate": Decoding(beam_size=2, max_length_ratio=2.0, max_length_extra=16)},
+    )
 
 
 def qwen2(source: Path, out: Path, repo: str) -> ModelEntry:
@@ -132,8 +169,7 @@ CONVERTERS: dict[str, Callable[[Path, Path, str], ModelEntry]] = {
 _MODELS = {"translate": "translator", "summarize": "summarizer", "llm": "llm"}
 
 
-def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = None,
-          log: Callable[[str], None] = print) -> Path:
+def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = None, log: Callable[[str], None] = print) -> Path:
     """sources: role → local checkpoint directory, instead of downloading (tests, air gaps)."""
     repos = PRESETS[name]
     sources = dict(sources or {})
@@ -147,10 +183,18 @@ def build(name: str, out: Path, home: Path, sources: dict[str, Path] | None = No
             log(f"converting {repo} (CTranslate2 int8)")
             models[_MODELS[role]] = CONVERTERS[repo](sources[role], work / _MODELS[role], repo)
         roles = {task: _MODELS["llm" if "llm" in repos else task] for task in bundle_mod.ROLES}
-        bundle_mod.write_manifest(work, {
-            "name": name, "version": "1", "description": f"Hugging Face preset: {', '.join(repos.values())}",
-            "source": ", ".join(repos.values()), "license": ", ".join(sorted({LICENSES.get(r, '') for r in repos.values()})),
-            "languages": {"source": ["ar"], "target": "en"}, "models": models, "roles": roles,
-            "tools": tool_versions("transformers"),
-        })
+        bundle_mod.write_manifest(
+            work,
+            {
+                "name": name,
+                "version": "1",
+                "description": f"Hugging Face preset: {', '.join(repos.values())}",
+                "source": ", ".join(repos.values()),
+                "license": ", ".join(sorted({LICENSES.get(r, "") for r in repos.values()})),
+                "languages": {"source": ["ar"], "target": "en"},
+                "models": models,
+                "roles": roles,
+                "tools": tool_versions("transformers"),
+            },
+        )
     return Path(out)

@@ -24,13 +24,14 @@ KINDS = {
     "tiny": "random-weight Marian translator + BART summarizer (offline, seconds; nonsense text: for tests and trying the API)",
     "tiny-llm": "random-weight Qwen2-type model serving both roles (offline, seconds; nonsense text)",
     "tiny-nllb": "random-weight NLLB-type translator (language tokens as source and target prefix) + BART "
-                 "summarizer (offline, seconds; nonsense text)",
+    "summarizer (offline, seconds; nonsense text)",
     "bench-opus": "random weights in the shapes of opus-mt-ar-en and distilbart-cnn-12-6 (int8, ~400 MB), for speed measurements",
 }
 # Helsinki-NLP/opus-mt-ar-en and sshleifer/distilbart-cnn-12-6, shape for shape.
 OPUS_MT = random_specs.Dims(d_model=512, ffn=2048, heads=8, vocab=62_834, max_positions=512)
 DISTILBART = random_specs.Dims(d_model=1024, ffn=4096, heads=16, vocab=50_265, max_positions=1024)
 RANDOM = "random weights (khulasa-models build); produces no meaningful text"
+
 
 def _save(spec, out: Path, quantization: str = "int8") -> None:
     spec.validate()
@@ -57,12 +58,25 @@ def _save_translator(spec, vocabulary: list[str], out: Path, bos: str | None = "
 
 
 def _seq2seq_entry(out: Path, family: str, **rest) -> ModelEntry:
-    return ModelEntry(name=out.name, path=Path(out.name), engine="seq2seq", family=family, quantization="int8",
-                      source=RANDOM, license="Apache-2.0", **rest)
+    return ModelEntry(
+        name=out.name,
+        path=Path(out.name),
+        engine="seq2seq",
+        family=family,
+        quantization="int8",
+        source=RANDOM,
+        license="Apache-2.0",
+        **rest,
+    )
 
 
-def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tuple[int, int] = (2, 2),
-                  max_input_tokens: int = 96, decoding: dict[str, Decoding] | None = None) -> ModelEntry:
+def _build_marian(
+    out: Path,
+    dims: random_specs.Dims | None = None,
+    layers: tuple[int, int] = (2, 2),
+    max_input_tokens: int = 96,
+    decoding: dict[str, Decoding] | None = None,
+) -> ModelEntry:
     out.mkdir(parents=True)
     pieces = train_sentencepiece(out / "source.spm")
     shutil.copyfile(out / "source.spm", out / "target.spm")
@@ -76,9 +90,8 @@ def _build_marian(out: Path, dims: random_specs.Dims | None = None, layers: tupl
         tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
         source_suffix=("</s>",),
         max_input_tokens=max_input_tokens,
-        decoding=decoding or {
-            "translate": Decoding(beam_size=1, max_length_ratio=1.5, max_length_extra=8, no_repeat_ngram_size=4)
-        },
+        decoding=decoding
+        or {"translate": Decoding(beam_size=1, max_length_ratio=1.5, max_length_extra=8, no_repeat_ngram_size=4)},
     )
 
 
@@ -102,8 +115,12 @@ def _build_nllb(out: Path) -> ModelEntry:
     )
 
 
-def _build_bart(out: Path, dims: random_specs.Dims | None = None, layers: tuple[int, int] = (2, 2),
-                decoding: dict[str, Decoding] | None = None) -> ModelEntry:
+def _build_bart(
+    out: Path,
+    dims: random_specs.Dims | None = None,
+    layers: tuple[int, int] = (2, 2),
+    decoding: dict[str, Decoding] | None = None,
+) -> ModelEntry:
     out.mkdir(parents=True)
     tokens = train_byte_bpe(out / "tokenizer.json", ["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     dims = dims or random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(tokens), max_positions=1024)
@@ -117,17 +134,14 @@ def _build_bart(out: Path, dims: random_specs.Dims | None = None, layers: tuple[
         source_suffix=("</s>",),
         target_prefix=("<s>",),
         max_input_tokens=256 if dims.max_positions <= 1024 else 1000,
-        decoding=decoding or {
-            "summarize": Decoding(beam_size=1, max_decoding_length=48, min_decoding_length=8, no_repeat_ngram_size=3)
-        },
+        decoding=decoding
+        or {"summarize": Decoding(beam_size=1, max_decoding_length=48, min_decoding_length=8, no_repeat_ngram_size=3)},
     )
 
 
 def _build_qwen2(out: Path) -> ModelEntry:
     out.mkdir(parents=True)
-    tokens = train_byte_bpe(
-        out / "tokenizer.json", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], split_pattern=QWEN2_PATTERN
-    )
+    tokens = train_byte_bpe(out / "tokenizer.json", ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], split_pattern=QWEN2_PATTERN)
     dims = random_specs.Dims(d_model=64, ffn=192, heads=4, kv_heads=2, vocab=len(tokens))
     spec = random_specs.qwen2(dims, 2, seed=3)
     spec.register_vocabulary(tokens)

@@ -18,15 +18,18 @@ _ENGLISH_WORDS = frozenset(
 # Frequent function words of other Latin-script languages news arrives in (French, Spanish,
 # Portuguese, Italian, German, Turkish, Indonesian): two or more of these, outnumbering the
 # English ones, mean the text is not English.
-_OTHER_WORDS = frozenset(
-    "le la les des du une et est dans pour qui sur pas avec sont ses aux "
-    "el los las del por para con una que es en su al "
-    "os das dos uma não com "
-    "il di che della per sono gli "
-    "der die das und ist nicht mit den dem ein eine auf "
-    "ve bir bu ile için da de "
-    "dan yang di untuk dengan ini itu".split()
-) - _ENGLISH_WORDS
+_OTHER_WORDS = (
+    frozenset(
+        "le la les des du une et est dans pour qui sur pas avec sont ses aux "
+        "el los las del por para con una que es en su al "
+        "os das dos uma não com "
+        "il di che della per sono gli "
+        "der die das und ist nicht mit den dem ein eine auf "
+        "ve bir bu ile için da de "
+        "dan yang di untuk dengan ini itu".split()
+    )
+    - _ENGLISH_WORDS
+)
 
 
 def has_arabic(text: str) -> bool:

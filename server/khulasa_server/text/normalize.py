@@ -19,9 +19,17 @@ _REMOVE = {
         _TATWEEL,
         "\u061c",  # Arabic letter mark
         "\u200b",  # zero width space
-        "\u200e", "\u200f",  # LRM, RLM
-        "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
-        "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
+        "\u200e",
+        "\u200f",  # LRM, RLM
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",  # embeddings and overrides
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",  # isolates
         "\ufeff",  # byte order mark
         "\u00ad",  # soft hyphen
     )
@@ -52,8 +60,7 @@ def strip_controls(text: str) -> str:
 
 # Characters that stay as they are (the bulk of any text): a set lookup instead of a call.
 _PLAIN = frozenset(
-    chr(c) for c in [*range(0x20, 0x7F), *range(0x0600, 0x0700), *range(0x0750, 0x0780)]
-    if chr(c).translate(_TABLE) == chr(c)
+    chr(c) for c in [*range(0x20, 0x7F), *range(0x0600, 0x0700), *range(0x0750, 0x0780)] if chr(c).translate(_TABLE) == chr(c)
 )
 
 

@@ -21,7 +21,7 @@ class Original:
     def span(self, start: int, end: int) -> str:
         """The original characters behind normalized[start:end], without surrounding whitespace
         or control characters (never part of news text; they could drive a reader's terminal)."""
-        return strip_controls(self.text[self._positions[start]:self._positions[end]]).strip()
+        return strip_controls(self.text[self._positions[start] : self._positions[end]]).strip()
 
     def starts(self, paragraphs: list[Paragraph]) -> list[int]:
         """Where each paragraph of split_paragraphs(self.normalized) starts in the normalized text."""
@@ -36,7 +36,9 @@ class Original:
         self._starts = (paragraphs, starts)
         return starts
 
-    def restore(self, results: list[ParagraphResult], paragraphs: list[Paragraph], unchanged: bool = False) -> list[ParagraphResult]:
+    def restore(
+        self, results: list[ParagraphResult], paragraphs: list[Paragraph], unchanged: bool = False
+    ) -> list[ParagraphResult]:
         """Put the original characters into each result's `source` and its segments' `source`
         (and `translation`, for text passed through unchanged). Results are changed in place."""
         starts = self.starts(paragraphs)

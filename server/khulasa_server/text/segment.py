@@ -15,9 +15,7 @@ TokenCounter = Callable[[str], int]
 _PARAGRAPH_BREAK = re.compile(r"\n+")
 # A match starts only at the beginning of a run of end marks and never gives characters back
 # (possessive quantifiers): a run of 100,000 dots is then one linear scan, not a quadratic one.
-_SENTENCE_END = re.compile(
-    r"(?<![.!?\u061f\u061b\u2026])([.!?\u061f\u061b\u2026]++)([\"'\u00bb\u201d\u2019)\]}]*+)(\s+|$)"
-)
+_SENTENCE_END = re.compile(r"(?<![.!?\u061f\u061b\u2026])([.!?\u061f\u061b\u2026]++)([\"'\u00bb\u201d\u2019)\]}]*+)(\s+|$)")
 _CLAUSE_END = re.compile(r"[\u060c,;:\u2014]\s+")
 _WORD_END = re.compile(r"\s+")
 _TOKEN_SCAN = 32  # characters looked back for the word before a period; abbreviations are shorter
@@ -74,7 +72,7 @@ def _is_abbreviation(text: str, match: re.Match[str]) -> bool:
         return True  # an initial: "J. K. Rowling", "د. محمد"
     if token.lower() in _ABBREVIATIONS:
         return True
-    following = text[match.end():match.end() + 1]
+    following = text[match.end() : match.end() + 1]
     return following.isascii() and following.islower()
 
 
@@ -86,7 +84,7 @@ def split_sentences(paragraph: str) -> list[str]:
     for match in _SENTENCE_END.finditer(paragraph):
         if match.end() == start or _is_abbreviation(paragraph, match):
             continue
-        pieces.append(paragraph[start:match.end()])
+        pieces.append(paragraph[start : match.end()])
         start = match.end()
     if start < len(paragraph):
         pieces.append(paragraph[start:])
@@ -118,7 +116,7 @@ def _split_after(text: str, pattern: re.Pattern[str]) -> list[str]:
     parts, start = [], 0
     for match in pattern.finditer(text):
         if match.end() > start:
-            parts.append(text[start:match.end()])
+            parts.append(text[start : match.end()])
             start = match.end()
     if start < len(text):
         parts.append(text[start:])
@@ -189,8 +187,8 @@ def _pack(parts: list[str], count: TokenCounter, budget: int, level: int) -> lis
             i += 1
             continue
         # As in _split_chars, the test runs only inside this call, with this iteration's `first`.
-        k = _longest(lambda k: count(text[first:offsets[k]].strip()) <= budget, i + 1, len(parts), 1)  # noqa: B023
-        pieces.append(text[first:offsets[k]])
+        k = _longest(lambda k: count(text[first : offsets[k]].strip()) <= budget, i + 1, len(parts), 1)  # noqa: B023
+        pieces.append(text[first : offsets[k]])
         i = k
     # Whitespace left alone by a cut rides with the piece before it.
     out: list[str] = []

@@ -7,10 +7,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from . import __version__, bundle as bundle_mod
+from . import __version__, recipes
+from . import bundle as bundle_mod
 from .errors import BundleError
-
-from . import recipes
 from .recipes.presets import QWEN_CODER, QWEN_CODER_VERSION
 
 # The evaluation sets: general news, and news heavy in people, places and organizations.

@@ -20,7 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import bundle as bundle_mod
-from . import extractive, glossary as glossary_mod, names
+from . import extractive, names
+from . import glossary as glossary_mod
 from .attribution import attribute
 from .checks import cut_repetition, missing_names, missing_numbers
 from .engines import Engine, Runtime, load_engine
@@ -91,7 +92,7 @@ class Pipeline:
         verify: bool = True,
         gathering: dict | None = None,
         glossary: dict[str, str] | None = None,
-    ) -> "Pipeline":
+    ) -> Pipeline:
         """gathering: GatheringEngine options; with them, calls from concurrent requests share
         decoding calls (a server wants this; a single-threaded bulk job does not need it)."""
         runtime = runtime or Runtime()
@@ -376,7 +377,8 @@ class Pipeline:
         if method not in SUMMARY_METHODS:
             raise InvalidArgument(
                 "summary_method",
-                f"summary_method '{echo(requested)}' is not one of {', '.join(SUMMARY_METHODS)} (or empty for the bundle's default)",
+                f"summary_method '{echo(requested)}' is not one of {', '.join(SUMMARY_METHODS)} "
+                "(or empty for the bundle's default)",
             )
         return method
 

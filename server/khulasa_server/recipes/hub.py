@@ -78,15 +78,16 @@ def _convert(source: Path, out: Path, model_type: str, copy: tuple[str, ...] = (
     ctranslate2.converters.TransformersConverter(str(source), copy_files=present).convert(str(out), quantization="int8")
 
 
-def _seq2seq_entry(out: Path, repo: str, family: str, **rest) -> ModelEntry:
+def seq2seq_entry(out: Path, family: str, source: str, license: str, **rest) -> ModelEntry:
+    """The manifest entry of an int8 encoder-decoder model converted into `out` (hub or random)."""
     return ModelEntry(
         name=out.name,
         path=Path(out.name),
         engine="seq2seq",
         family=family,
         quantization="int8",
-        source=repo,
-        license=LICENSES.get(repo, ""),
+        source=source,
+        license=license,
         **rest,
     )
 
@@ -103,10 +104,11 @@ def _bpe_tokenizer(source: Path, out: Path) -> None:
 
 def marian(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "marian", ("source.spm", "target.spm"))
-    return _seq2seq_entry(
+    return seq2seq_entry(
         out,
-        repo,
         "marian",
+        repo,
+        LICENSES.get(repo, ""),
         tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
         source_suffix=("</s>",),
         max_input_tokens=400,
@@ -117,10 +119,11 @@ def marian(source: Path, out: Path, repo: str) -> ModelEntry:
 def bart(source: Path, out: Path, repo: str) -> ModelEntry:
     _convert(source, out, "bart")
     _bpe_tokenizer(source, out)
-    return _seq2seq_entry(
+    return seq2seq_entry(
         out,
-        repo,
         "bart",
+        repo,
+        LICENSES.get(repo, ""),
         tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
         source_prefix=("<s>",),
         source_suffix=("</s>",),
@@ -138,10 +141,11 @@ def nllb(source: Path, out: Path, repo: str) -> ModelEntry:
     """The source language's code starts the source (after it the text and </s>); the target
     language's code is forced as the first output token."""
     _convert(source, out, "m2m_100", ("sentencepiece.bpe.model",))
-    return _seq2seq_entry(
+    return seq2seq_entry(
         out,
-        repo,
         "nllb",
+        repo,
+        LICENSES.get(repo, ""),
         tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
         source_prefix=(NLLB_SOURCE,),
         source_suffix=("</s>",),

@@ -14,7 +14,7 @@ from .. import bundle as bundle_mod
 from ..schema import Decoding, ModelEntry, TokenizerSpec
 from . import prompts, random_specs
 from .gguf_qwen2 import QWEN2_PATTERN
-from .hub import NLLB_SOURCE, NLLB_TARGET
+from .hub import NLLB_SOURCE, NLLB_TARGET, seq2seq_entry
 from .staging import staged, tool_versions
 from .tokenizers import train_byte_bpe, train_sentencepiece
 
@@ -57,19 +57,6 @@ def _save_translator(spec, vocabulary: list[str], out: Path, bos: str | None = "
     _save(spec, out)
 
 
-def _seq2seq_entry(out: Path, family: str, **rest) -> ModelEntry:
-    return ModelEntry(
-        name=out.name,
-        path=Path(out.name),
-        engine="seq2seq",
-        family=family,
-        quantization="int8",
-        source=RANDOM,
-        license="Apache-2.0",
-        **rest,
-    )
-
-
 def _build_marian(
     out: Path,
     dims: random_specs.Dims | None = None,
@@ -84,9 +71,11 @@ def _build_marian(
     pieces = _padded(pieces, dims.vocab)
     # No start token of its own: Marian's decoder starts from a zero embedding.
     _save_translator(random_specs.marian(dims, layers, seed=1), pieces, out, bos=None)
-    return _seq2seq_entry(
+    return seq2seq_entry(
         out,
         "marian",
+        RANDOM,
+        "Apache-2.0",
         tokenizer=TokenizerSpec("sentencepiece", source="source.spm", target="target.spm"),
         source_suffix=("</s>",),
         max_input_tokens=max_input_tokens,
@@ -103,9 +92,11 @@ def _build_nllb(out: Path) -> ModelEntry:
     vocabulary = [*pieces, "<pad>", NLLB_SOURCE, NLLB_TARGET]
     dims = random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(vocabulary))
     _save_translator(random_specs.m2m100(dims, (2, 2), seed=4), vocabulary, out)
-    return _seq2seq_entry(
+    return seq2seq_entry(
         out,
         "nllb",
+        RANDOM,
+        "Apache-2.0",
         tokenizer=TokenizerSpec("sentencepiece", source="sentencepiece.bpe.model"),
         source_prefix=(NLLB_SOURCE,),
         source_suffix=("</s>",),
@@ -126,9 +117,11 @@ def _build_bart(
     dims = dims or random_specs.Dims(d_model=64, ffn=256, heads=4, vocab=len(tokens), max_positions=1024)
     tokens = _padded(tokens, dims.vocab)
     _save_translator(random_specs.bart(dims, layers, seed=2), tokens, out)
-    return _seq2seq_entry(
+    return seq2seq_entry(
         out,
         "bart",
+        RANDOM,
+        "Apache-2.0",
         tokenizer=TokenizerSpec("hf", file="tokenizer.json"),
         source_prefix=("<s>",),
         source_suffix=("</s>",),

@@ -84,6 +84,14 @@ class Engine(Protocol):
     # cut to the budget), so the engine need not tokenize it again.
 
 
+def check_input(entry: ModelEntry, task: str, lengths: list[int]) -> None:
+    """The pipeline splits text to fit the task's input budget: an input over it is a bug here,
+    and CTranslate2 would otherwise truncate it silently."""
+    limit = entry.input_tokens(task)
+    if any(n > limit for n in lengths):
+        raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {limit} for {task}")
+
+
 def length_bound(options: Decoding, source_tokens: int) -> int:
     """Output length tied to input length, so a short sentence cannot run on for hundreds of
     tokens and a long one is not cut at a fixed bound."""

@@ -26,7 +26,7 @@ from ..schema import ModelEntry
 from ..scope import current
 from ..text.normalize import normalize, strip_controls
 from ..text.segment import sentences_of
-from .base import Output, Runtime, batch_budget, finish, length_bound, register, search_options
+from .base import Output, Runtime, batch_budget, check_input, finish, length_bound, register, search_options
 from .tokenizer import load_tokenizers
 
 CHAT_FORMATS = {
@@ -169,10 +169,8 @@ class GeneratorEngine:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
         options = self.entry.options(task)
-        budget_in = self.entry.input_tokens(task)
         lengths = [len(t) for t in tokens] if tokens else [self.count_tokens(t) for t in texts]
-        if any(n > budget_in for n in lengths):
-            raise ValueError(f"input of {max(lengths)} tokens exceeds the model's {budget_in} for {task}")
+        check_input(self.entry, task, lengths)
         notes = notes or [""] * len(texts)
         sentences = sentences or [0] * len(texts)
         split = [self._split(task, self.prompt_tokens(task, t, n)) for t, n in zip(texts, notes)]

@@ -9,7 +9,7 @@ import ctranslate2
 
 from ..schema import ModelEntry
 from ..scope import current
-from .base import Output, Runtime, batch_budget, finish, length_bound, length_groups, register, search_options
+from .base import Output, Runtime, batch_budget, check_input, finish, length_bound, length_groups, register, search_options
 from .tokenizer import load_tokenizers
 
 
@@ -48,12 +48,7 @@ class Seq2SeqEngine:
         options = self.entry.options(task)
         tokens = tokens or [self.tokenize(t) for t in texts]
         lengths = [len(t) for t in tokens]
-        limit = self.entry.input_tokens(task)
-        too_long = [n for n in lengths if n > limit]
-        if too_long:
-            # The pipeline splits text to fit; reaching this is a bug, and CTranslate2 would
-            # otherwise truncate silently.
-            raise ValueError(f"input of {max(too_long)} tokens exceeds the model's {limit} for {task}")
+        check_input(self.entry, task, lengths)
         prefix = list(self.entry.target_prefix)
         budget = batch_budget(self._max_batch_tokens, options)
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]

@@ -88,3 +88,16 @@ def test_seq2seq_sends_no_more_batches_for_a_caller_that_has_gone(bundles):
     assert len(calls) > 3 and all(o is not None for o in outputs)  # the control: many batches
     calls, outputs = sent(alive=False)
     assert len(calls) == 1 and sum(o is None for o in outputs) == len(texts) - calls[0]
+
+
+def test_a_piece_the_target_sentencepiece_lacks_is_kept_not_dropped(bundles):
+    """A Marian vocabulary is shared by source and target: a piece the target's sentencepiece
+    model lacks is source text the model copied (a name), and must reach the reader."""
+    from khulasa_server import bundle
+    from khulasa_server.engines.tokenizer import load_tokenizers
+
+    _, target = load_tokenizers(bundle.load(bundles["tiny"]).model_for("translate"))
+    known = [target._sp.id_to_piece(i) for i in range(10, 13)]  # pieces of the target's own model
+    assert "▁بيسكوف" not in known and target._sp.piece_to_id("▁بيسكوف") == target._sp.unk_id()
+    decoded = target.decode([*known, "▁بيسكوف"])
+    assert decoded.startswith(target.decode(known)) and "بيسكوف" in decoded

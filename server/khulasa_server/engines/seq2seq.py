@@ -22,10 +22,16 @@ class Seq2SeqEngine:
         self._source_tok, self._target_tok = load_tokenizers(entry)
         self._model = ctranslate2.Translator(str(entry.path), **runtime.model_options())
         self._max_batch_tokens = runtime.max_batch_tokens
+        # The bundle's language markers (NLLB's arb_Arab, eng_Latn) are vocabulary, not text:
+        # random or weak weights may emit one anywhere, and no reader should see it.
+        self._markers = frozenset(t for t in (*entry.source_prefix, *entry.target_prefix) if not t.startswith("<"))
 
     @property
     def max_input_tokens(self) -> int:
         return self.entry.max_input_tokens
+
+    def _decode(self, tokens: list[str]) -> str:
+        return self._target_tok.decode([t for t in tokens if t not in self._markers])
 
     def tokenize(self, text: str) -> list[str]:
         """The source tokens as the model reads them, its prefix and suffix included."""
@@ -95,4 +101,4 @@ class Seq2SeqEngine:
             if prefix and hypothesis[: len(prefix)] == prefix:
                 hypothesis = hypothesis[len(prefix) :]
             bound = length_bound(options, lengths[i])
-            outputs[i] = finish(hypothesis, result.scores, bound, self._target_tok.decode)
+            outputs[i] = finish(hypothesis, result.scores, bound, self._decode)

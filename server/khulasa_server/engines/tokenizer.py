@@ -36,11 +36,9 @@ class SentencePieceTokenizer:
     encode_markup = encode
 
     def decode(self, tokens: list[str]) -> str:
-        # A model's vocabulary may hold entries the sentencepiece model lacks (NLLB's language
-        # codes, <mask>, padding): they are not text, and would otherwise be spelled out.
-        unknown = self._sp.unk_id()
-        unk = self._sp.id_to_piece(unknown)
-        return self._sp.decode_pieces([t for t in tokens if t == unk or self._sp.piece_to_id(t) != unknown])
+        # A piece the sentencepiece model lacks is kept as written: with a vocabulary shared by
+        # source and target (Marian), it is source text the model copied, e.g. a name.
+        return self._sp.decode_pieces(tokens)
 
 
 class HFTokenizer:

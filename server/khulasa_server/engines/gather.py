@@ -260,11 +260,7 @@ class GatheringEngine:
 
     def _decode(self, batch: list[_Job]) -> None:
         """Fills in each job's outputs or error; _work releases the callers."""
-        live = []
-        for job in batch:
-            job.error = self._gone(job)
-            if job.error is None:
-                live.append(job)
+        live = self._still_wanted(batch)
         if not live:
             return
         texts = [t for job in live for t in job.texts]

@@ -6,9 +6,29 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install node-deps proto lint test model serve eval gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
+.PHONY: install deps node-deps proto lint test model serve eval gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
 
-install: $(VENV)/.installed node-deps
+install: deps $(VENV)/.installed node-deps
+
+# The system programs the suite runs (Debian packages): Chromium and a font with Arabic glyphs
+# for the pages, fish for its completion script, Node.js and npm for the interop tests, venv.
+# Installed with apt-get where one is missing (as root, or through sudo); nothing else is touched.
+deps:
+	@need=""; \
+	command -v chromium >/dev/null || command -v chromium-browser >/dev/null || need="$$need chromium"; \
+	command -v fish >/dev/null || need="$$need fish"; \
+	command -v node >/dev/null || need="$$need nodejs"; \
+	command -v npm >/dev/null || need="$$need npm"; \
+	command -v gcc >/dev/null || need="$$need gcc"; \
+	command -v openssl >/dev/null || need="$$need openssl"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need="$$need fonts-dejavu-core"; \
+	$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || need="$$need python3-venv"; \
+	[ -z "$$need" ] && exit 0; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo=sudo; \
+	else echo "make deps: install these Debian packages as root:$$need" >&2; exit 2; fi; \
+	echo "make deps: apt-get install$$need"; \
+	$$sudo apt-get update -qq && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$need >/dev/null
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +37,12 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The Node.js interop tests' packages (@grpc/grpc-js, @grpc/proto-loader, libretranslate), from
-# the lock file. Without npm, the tests that need them skip (and fail in CI, where .ci/run installs it).
+# the lock file (npm comes from `make deps`).
 NODE_DIR := tests/node
 node-deps: $(NODE_DIR)/node_modules/.package-lock.json
 
 $(NODE_DIR)/node_modules/.package-lock.json: $(NODE_DIR)/package-lock.json
-	@if command -v npm >/dev/null; then npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the Node.js interop tests will skip"; fi
+	npm ci --prefix $(NODE_DIR) --no-audit --no-fund --loglevel=error
 
 # Stubs are committed so that `pip install` works without the tools; regenerate after
 # editing the .proto (tests/test_proto.py fails when they are stale).

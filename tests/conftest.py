@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "tests" / "data" / "articles"
 SAMPLE = ARTICLES / "politics_talks.txt"  # the main sample: quotes, a list, both digit forms, Latin names
 TEST_LIMITS = dict(max_text_chars=20_000, max_texts=8)
+
+
+def program(*names: str) -> str:
+    """The path of a system program the suite needs (Chromium, fish). A missing one fails, never
+    skips: `make install` installs every one (its `deps` step, with apt-get)."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail(f"{names[0]} is missing: `make deps` (run by `make install`) installs it")
 
 
 @pytest.fixture(scope="session")

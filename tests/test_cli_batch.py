@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import shutil
 import subprocess
 import sys
 
@@ -13,6 +11,7 @@ import pytest
 
 from khulasa_client.outputs import Progress, file_name
 
+from conftest import program
 from test_cli import khulasa
 from test_client import certs, secure_server  # noqa: F401  (fixtures)
 
@@ -149,17 +148,9 @@ def test_client_needs_no_server_packages():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def _chromium() -> str | None:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found and os.environ.get("CI"):
-        pytest.fail("chromium is missing: .ci/run installs it")
-    return found
-
 
 def test_html_page_renders_in_chromium(server, seed_text, tmp_path):
-    chromium = _chromium()
-    if not chromium:
-        pytest.skip("chromium not installed (apt-get install chromium)")
+    chromium = program("chromium", "chromium-browser")
     page = tmp_path / "digest.html"
     run = khulasa("--server", f"127.0.0.1:{server.port}", "digest", "-", "--format", "html", "--output", str(page),
                   stdin=seed_text)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 from importlib import metadata
 
@@ -17,6 +16,7 @@ from khulasa_client import Client, __version__
 from khulasa_client.connection import Connection
 from khulasa_server.config import Settings
 
+from conftest import program
 from test_cli import BIN, _start, khulasa, wait_serving
 from test_client import certs, secure_server  # noqa: F401  (fixtures)
 
@@ -111,17 +111,9 @@ def test_bash_completes_option_values(tmp_path):
     assert complete("health", "--ser") == ["--server"]  # connection options after the command too
 
 
-def _fish() -> str | None:
-    found = shutil.which("fish")
-    if not found and os.environ.get("CI"):
-        pytest.fail("fish is missing: .ci/run installs it")
-    return found
-
 
 def test_fish_completion(tmp_path):
-    fish = _fish()
-    if not fish:
-        pytest.skip("fish not installed (apt-get install fish)")
+    fish = program("fish")
     script = tmp_path / "khulasa.fish"
     script.write_text(khulasa("completion", "fish").stdout)
     assert subprocess.run([fish, "-n", str(script)]).returncode == 0

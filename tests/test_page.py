@@ -4,30 +4,20 @@ browser that Playwright downloads) against a real server on the tiny bundle."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 
 import pytest
 from PIL import Image, ImageStat
 from playwright import sync_api as playwright
 
-from conftest import ARTICLES, start_server
+from conftest import ARTICLES, program, start_server
 
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs it")
-        pytest.skip("chromium not installed (apt-get install chromium)")
-    return found
 
 
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-gpu"])
+        browser = p.chromium.launch(executable_path=program("chromium", "chromium-browser"), args=["--no-sandbox", "--disable-gpu"])
         yield browser
         browser.close()
 

@@ -15,8 +15,8 @@ from khulasa.v1 import khulasa_pb2 as pb
 from khulasa_client.render import render
 from khulasa_server.attribution import attribute
 
+from conftest import program
 from test_cli import khulasa
-from test_cli_batch import _chromium
 
 LONG_TOKEN = "https://example.com/" + "a" * 160
 
@@ -144,9 +144,7 @@ def _check_layout(chromium: str, page, tmp_path) -> None:
 
 
 def test_page_markers_and_phone_layout_in_chromium(tmp_path):
-    chromium = _chromium()
-    if not chromium:
-        pytest.skip("chromium not installed (apt-get install chromium)")
+    chromium = program("chromium", "chromium-browser")
     page = tmp_path / "sample.html"
     page.write_text(render(_response(), "html", "sample"), encoding="utf-8")
     measured = _measure(chromium, page, 420, tmp_path)
@@ -157,9 +155,7 @@ def test_page_markers_and_phone_layout_in_chromium(tmp_path):
 
 @pytest.mark.parametrize("command", ["digest", "translate"])
 def test_real_pages_in_chromium(server, seed_text, tmp_path, command):
-    chromium = _chromium()
-    if not chromium:
-        pytest.skip("chromium not installed (apt-get install chromium)")
+    chromium = program("chromium", "chromium-browser")
     page = tmp_path / f"{command}.html"
     run = khulasa("--server", f"127.0.0.1:{server.port}", command, "-", "--format", "html", "--output", str(page),
                   stdin=seed_text + LONG_TOKEN + "\n")

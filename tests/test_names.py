@@ -7,7 +7,7 @@ from importlib import resources
 import pytest
 
 from khulasa_server import names
-from khulasa_server.names import candidates, gazetteer
+from khulasa_server.names import candidates, gazetteer, repair
 from khulasa_server.names.arabic import compatible, fold, splits
 from khulasa_server.names.romanize import arabic_skeleton, english_skeleton, kept, romanize
 from khulasa_server.text.normalize import normalize
@@ -138,7 +138,8 @@ def test_flags():
     found = names.find(normalize("قال المتحدث باسم الكرملين ديمتري بيسكوف في الإسكندرية إن المحادثات ستستمر."))
     assert names.check(found, "Kremlin spokesman Dmitry Peskov said in Alexandria that the talks would go on.") == []
     assert names.check(found, "A spokesman for the Palestinians said in Cairo that talks would go on.") == [
-        "missing_name:Alexandria", "unverified_name:ديمتري بيسكوف"]
+        "missing_name:Kremlin", "missing_name:Alexandria", "unverified_name:ديمتري بيسكوف", "added_name:Palestinians",
+        "added_name:Cairo"]
 
 
 SOURCE = "قال المتحدث ديمتري بيسكوف إن الوفد وصل إلى الإسكندرية."
@@ -217,7 +218,7 @@ def test_name_checks_never_fail_on_any_text(arabic, english):
         assert text[hit.start:hit.end] == hit.text and hit.english
     for candidate in found.others:
         assert text[candidate.start:candidate.end] == candidate.text
-    assert all(w.startswith(("missing_name:", "unverified_name:")) for w in names.check(found, english))
+    assert all(w.startswith(repair.NAME_FLAGS) for w in names.check(found, english))
     romanize(arabic)
 
 

@@ -39,6 +39,8 @@ EXPLANATIONS = {
     "missing_number": "number {value} not found in the English",
     "missing_name": "name “{value}” not found in the English",
     "unverified_name": "name “{value}” of the Arabic not found in the English in any spelling",
+    "added_name": "“{value}” is named in the English but not in the Arabic: check who or what the source names",
+    "changed_role": "the English gives the title “{value}” but the Arabic does not give this person that role",
     "missing_term": "glossary term “{value}” not translated as the glossary requires",
     "repetition_cut": "the model repeated itself and the loop was cut: check that nothing is missing",
     "output_length_limit": "the English stopped at its length limit: the end of the sentence may be missing",

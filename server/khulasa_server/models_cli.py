@@ -13,7 +13,9 @@ from .errors import BundleError
 from .recipes.presets import QWEN_CODER, QWEN_CODER_VERSION
 
 # The evaluation sets: general news, and news heavy in people, places and organizations.
-DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl")
+DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl", "tests/data/eval_attribution.jsonl")
+# The default model's outputs on those sets, with their invented and lost names labelled by hand.
+FLAG_SET = "tests/data/eval_flags.jsonl"
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -96,6 +98,19 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flags(args: argparse.Namespace) -> int:
+    import json
+
+    from .names import scores
+
+    result = scores.by_set(scores.load(args.data or [FLAG_SET]))
+    if args.out:
+        Path(args.out).write_text(json.dumps({"command": "khulasa-models flags", **result}, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {args.out}")
+    print(scores.table({name: part for name, part in result.items()}))
+    return 0
+
+
 def _gazetteer(args: argparse.Namespace) -> int:
     try:
         from .names import build_gazetteer
@@ -163,6 +178,15 @@ def parser() -> argparse.ArgumentParser:
     ev.add_argument("--label", default="", help="row label in the printed table")
     ev.add_argument("--out", help="write the JSON result here")
     ev.set_defaults(run=_eval)
+    fl = sub.add_parser(
+        "flags",
+        help="precision and recall of the name flags on hand-labelled model outputs (no model needed)",
+        description="Runs the name checks on fixed model outputs whose invented and lost names, places, "
+        "institutions and roles were labelled by hand, and prints the confusion table.",
+    )
+    fl.add_argument("--data", action="append", default=[], metavar="JSONL", help=f"labelled outputs (default: {FLAG_SET})")
+    fl.add_argument("--out", help="write the JSON result (with every wrong and missed flag) here")
+    fl.set_defaults(run=_flags)
     gz = sub.add_parser(
         "gazetteer",
         help="regenerate the gazetteer of place and date names from CLDR, GeoNames and iso-codes",

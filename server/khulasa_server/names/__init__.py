@@ -5,15 +5,33 @@ for them, and the check that the English keeps each one.
 Flags on a segment: `missing_name:ENGLISH` for a gazetteer name whose English is not in the
 output (an ambiguous form, e.g. عمان Oman/Amman, is satisfied by any of its names and never
 given to the model as a term); `unverified_name:ARABIC` for another name of the source whose
-consonants (romanized) are in no capitalized word of the English."""
+consonants (romanized) are in no capitalized word of the English. Looking the other way, from
+the English back to the Arabic: `added_name:ENGLISH` for a place, institution, nationality or
+person the English names with no counterpart in the source (an invented attribution), and
+`changed_role:ROLE (NAME)` for a title the English gives a person that the Arabic does not
+give them there."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+from . import arabic, entities, roles
 from . import candidates as candidates_mod
+from . import english as english_mod
 from . import gazetteer as gazetteer_mod
-from .romanize import _collapse, _near, ascii_fold, english_skeleton, english_words, kept, romanize
+from .romanize import (
+    _collapse,
+    _near,
+    arabic_skeleton,
+    ascii_fold,
+    english_skeleton,
+    english_skeletons,
+    english_words,
+    kept,
+    romanize,
+    stem,
+)
 
 __all__ = ["Names", "find", "terms", "check", "repair_terms"]
 
@@ -22,6 +40,7 @@ __all__ = ["Names", "find", "terms", "check", "repair_terms"]
 class Names:
     places: tuple[gazetteer_mod.Hit, ...]
     others: tuple[candidates_mod.Candidate, ...]
+    text: str = ""  # the source they were found in
 
     def __bool__(self) -> bool:
         return bool(self.places or self.others)
@@ -30,8 +49,9 @@ class Names:
 def find(text: str, gazetteer: gazetteer_mod.Gazetteer | None = None) -> Names:
     """The names of a normalized Arabic text."""
     places = (gazetteer or gazetteer_mod.default()).find(text)
-    others = candidates_mod.find(text, [(h.start, h.end) for h in places])
-    return Names(tuple(places), tuple(others))
+    nationals = [h.end for h in places if any(e.kind == "demonym" for e in h.entries) and h.text.startswith("ال")]
+    others = candidates_mod.find(text, [(h.start, h.end) for h in places], nationals)
+    return Names(tuple(places), tuple(others), text)
 
 
 def terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
@@ -55,28 +75,144 @@ def repair_terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple
 
 def english_name_kept(name: str, english: str) -> bool:
     """Whether an English name is in an English text: as written, or every word of it by consonant skeleton."""
-    if ascii_fold(name).casefold() in ascii_fold(english).casefold():
+    # as a whole word: "UN" is not kept by "until"
+    if re.search(rf"(?<!\w){re.escape(ascii_fold(name).casefold())}(?!\w)", ascii_fold(english).casefold()):
         return True
     words = [w for w in english_words(name) if w.lower() not in ("al", "el", "city", "of", "the")]
     skeletons = [_collapse(english_skeleton(w)) for w in english_words(english) if w[:1].isupper()]
     return bool(words) and all(any(_near(english_skeleton(w), s) for s in skeletons) for w in words)
 
 
-def place_kept(hit: gazetteer_mod.Hit, english: str) -> bool:
-    """A gazetteer name is kept when one of its English names is in the output, or a
-    capitalized word there has the consonants of the Arabic (Hodeidah for الحديدة)."""
-    return any(english_name_kept(name, english) for name in hit.english) or kept(hit.text.split()[-1], english)
+def place_kept(hit: gazetteer_mod.Hit, english: str, source: str = "") -> bool:
+    """A gazetteer name is kept when one of its English names, or another name of the same
+    thing (Ukrainian for الأوكراني), is in the output, or a capitalized word there has the
+    consonants of the Arabic (Hodeidah for الحديدة). A weekday after اليوم may be "today"."""
+    names = {n for e in hit.english for n in entities.groups().of(e)}
+    if any(english_name_kept(name, english) for name in names) or kept(hit.text.split()[-1], english):
+        return True
+    today = any(e.kind == "weekday" for e in hit.entries) and arabic.fold(source[: hit.start]).split()[-1:] == ["اليوم"]
+    return today and "today" in english.lower()
 
 
 def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
     """A name kept when its last word is: English often drops a first name (Shoukry said),
     never the family name."""
-    words = [w for w in candidate.words if candidates_mod._light(w) not in candidates_mod.JOINERS]
+    light = [candidates_mod._light(w) for w in candidate.words]
+    words = [w for w, x in zip(candidate.words, light) if x not in candidates_mod.ORDINALS]  # Mohammed VI
+    if len(words) > 1 and candidates_mod._light(words[-2]) in ("عبد", "ابو"):
+        return kept(words[-2] + words[-1], english)  # عبد الله: Abdullah
+    words = [w for w in words if candidates_mod._light(w) not in candidates_mod.JOINERS]
     return kept(words[-1], english) if words else True
 
 
+def _source_words(text: str) -> list[tuple[int, str, str]]:
+    """(start, word, consonant skeleton) of each Arabic word of a source."""
+    return [(m.start(), m.group(), arabic_skeleton(stem(m.group()))) for m in arabic.words(text)]
+
+
+def _find_in_source(word: str, words: list[tuple[int, str, str]]) -> int | None:
+    """Index of the source word (or two, عبد الله for Abdullah) with the consonants of an
+    English word, if any."""
+    variants = [_collapse(v) for v in english_skeletons(word.split("-")[-1])]
+    for k, (_, _, skeleton) in enumerate(words):
+        joined = k + 1 < len(words) and candidates_mod._light(words[k][1]) in candidates_mod.JOINERS
+        pair = _collapse(skeleton + words[k + 1][2]) if joined else ""
+        if any(v and (skeleton and _near(skeleton, v) or pair and _near(pair, v)) for v in variants):
+            return k
+    return None
+
+
+_PARTICLES = frozenset("bin ibn bint ben al el abu abd abdel abdul de da di van von der la le".split())
+
+
+def _name_parts(name: str) -> list[str]:
+    """The words of a person's name that carry it: not bin, al-, Abdel, von."""
+    return [w for w in name.split() if w.lower().rstrip("-") not in _PARTICLES]
+
+
+def _person_at(name: str, source: str, words: list[tuple[int, str, str]], first_too: bool = False) -> int | None:
+    """Where a person the English names stands in the source (-1: written there in Latin
+    letters): the word with the consonants of the family name (the last word), or with
+    `first_too` of the first name when the family name is garbled."""
+    parts = _name_parts(name)
+    for part in parts[-1:] + (parts[:1] if first_too else []):
+        if part in source:
+            return -1
+        at = _find_in_source(part, words)
+        if at is not None:
+            return at
+    return None
+
+
+def added(names: Names, english: str) -> list[str]:
+    """Places, institutions, nationalities and people of the English that the source lacks."""
+    source = names.text
+    present = {n for hit in names.places for e in hit.english for n in entities.governments().of(e)}
+    folded = arabic.fold(source)
+    words = _source_words(source)
+    mentions = english_mod.mentions(english)
+    out = []
+    for mention in mentions:
+        if mention.group & present or mention.text in source:
+            continue
+        if mention.kind == "office":
+            row = next(r for r in entities.rows() if mention.text in r.names)
+            if any(arabic.fold(form) in folded for form in row.arabic):
+                continue
+        elif all(_find_in_source(w, words) is not None for w in english_words(mention.text) if len(w) > 2):
+            continue  # the place spelled another way (Kiev for كييف, Tel Aviv for تل أبيب)
+        out.append(f"added_name:{mention.text}")
+    people = english_mod.people(english, mentions)
+    for person in people:
+        if not _same_person(person.name, names, words):
+            out.append(f"added_name:{person.name}")
+    for run in english_mod.unknown_names(english, mentions, people):
+        if run not in source and not any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
+            out.append(f"added_name:{run}")
+    return out
+
+
+def _same_person(name: str, names: Names, words: list[tuple[int, str, str]]) -> bool:
+    """Whether a person of the English is one of the source: the family name is there, and
+    when the source gives a first name too (a name of several words), the English one is it.
+    A first name the source does not give is no invention (Dmitry Peskov for بيسكوف)."""
+    at = _person_at(name, names.text, words)
+    if at is None:
+        return False
+    parts = _name_parts(name)
+    if at < 0 or len(parts) < 2:
+        return True
+    start = words[at][0]
+    for candidate in names.others:
+        if candidate.start <= start < candidate.end and len(candidate.words) > 1:
+            given = [_find_in_source(p, _source_words(candidate.text)) for p in parts[:-1]]
+            return any(g is not None for g in given)
+    return True
+
+
+def changed_roles(names: Names, english: str) -> list[str]:
+    """Roles the English gives a person that the Arabic does not give them near their name."""
+    source = names.text
+    words = _source_words(source)
+    out = []
+    for person in english_mod.people(english, english_mod.mentions(english)):
+        if not person.role:
+            continue
+        at = _person_at(person.name, source, words, first_too=True)
+        if at is None or at < 0:
+            continue  # not found in the source: added_name says so
+        lo, hi = max(0, at - roles.WINDOW_BEFORE), min(len(words), at + roles.WINDOW_AFTER + 1)
+        window = " ".join(w for _, w, _ in words[lo:hi])
+        if not roles.holds(person.role, window, source):
+            out.append(f"changed_role:{person.role} ({person.name})")
+    return out
+
+
 def check(names: Names, english: str) -> list[str]:
-    """Warnings for the names of `names` that the English does not keep."""
-    warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if not place_kept(h, english)]
+    """Warnings for the names of `names` that the English does not keep, and for the names and
+    roles the English adds."""
+    warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if not place_kept(h, english, names.text)]
     warnings += [f"unverified_name:{c.text}" for c in names.others if not other_kept(c, english)]
+    if names.text:
+        warnings += added(names, english) + changed_roles(names, english)
     return list(dict.fromkeys(warnings))

@@ -31,11 +31,13 @@ TITLES = _forms(
     "القائد الجنرال العقيد اللواء العميد المبعوث المبعوثة الكاتب الكاتبة الصحفي الصحفية المحلل "
     "المحللة الخبير الخبيرة الباحث الباحثة البابا الإمام المفوض المفوضة المنسق المنسقة المدعي "
     "القاضي القاضية الزعيم العاهل نظيره نظيرته نظيرها مراسل مراسلة الفنان الفنانة المخرج المغني "
-    "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب"
+    "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب "
+    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة"
 )
 # Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
 HEADS = _forms(
-    "مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز وكالة نادي فريق منتخب مجموعة اتحاد"
+    "مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز وكالة نادي فريق منتخب مجموعة اتحاد "
+    "مصرف بعثة رئاسة شؤون قوات جيش حكومة سلطة إدارة"
 )
 SAYING = _forms(
     "قال قالت أكد أكدت أضاف أضافت أوضح أوضحت دعا دعت رحب رحبت أعلن أعلنت أشار أشارت صرح صرحت "
@@ -52,11 +54,13 @@ STOP = _forms(
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
 )
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
+# Regnal ordinals end a name and belong to it (الملك محمد السادس: Mohammed VI).
+ORDINALS = _forms("الأول الثاني الثالث الرابع الخامس السادس السابع الثامن التاسع العاشر")
 FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف)$")
 MAX_NAME_WORDS = 3  # not counting joiners (أحمد بن سعيد آل مكتوم)
 # Verbal nouns of the patterns تفعيل, استفعال, افتعال follow a subject where a name would
 # (أعلنت ناسا تأجيل المهمة); no name has these shapes.
-VERBAL_NOUN = re.compile("^(?:ت..ي.|است..ا.|ا.ت.ا.)$")
+VERBAL_NOUN = re.compile("^(?:ت..ي.|است..ا.|ا.ت.ا.|م.ا..ه)$")  # … and مفاعلة (مكافحة)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,11 @@ class Candidate:
     end: int
     text: str  # the name as written, clitics of its first word removed
     words: tuple[str, ...]
+
+
+def _verbal_noun(word: str) -> bool:
+    folded = arabic.fold(word)
+    return bool(VERBAL_NOUN.match(folded) or folded[:1] in "لب" and VERBAL_NOUN.match(folded[1:]))
 
 
 def _bare(word: str) -> str:
@@ -99,8 +108,13 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
             break  # punctuation ends a name
         word = words[j].group()
         folded = _light(word)
-        if folded in STOP or folded in TITLES or folded in SAYING or len(folded) < 2 or VERBAL_NOUN.match(arabic.fold(word)):
+        if j > i and folded in ORDINALS:
+            taken.append(j)
             break
+        if folded in STOP or folded in TITLES or folded in SAYING or len(folded) < 2 or _verbal_noun(word):
+            break
+        if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
+            break  # a quotation begins: what follows is speech, not a name
         if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل":
             break  # a clitic + article word (بالإفراج) is no name
         joiner = folded in JOINERS
@@ -136,6 +150,20 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
     return taken
 
 
+_BEFORE_NOUN = _forms("على من مع أمام ضد إلى بين")
+
+
+def _as_noun(words: list[re.Match[str]], i: int) -> bool:
+    """Whether a nationality word stands as a noun (the Tunisian Ons Jabeur), not as the
+    adjective of the noun before it (النادي الأهلي المصري): after a preposition, or as the
+    subject right after a sentence's first word (تأهلت التونسية)."""
+    return i == 1 or i > 0 and _light(words[i - 1].group()) in _BEFORE_NOUN
+
+
+def _in(word: re.Match[str], known: Sequence[tuple[int, int]]) -> bool:
+    return any(s < word.end() and word.start() < e for s, e in known)
+
+
 def _complement(word: str) -> bool:
     """A word of a title's complement: الخارجية, المصري, مجلس, لمنظمة, للأونروا."""
     folded = _light(word)
@@ -150,8 +178,15 @@ def _complement(word: str) -> bool:
     )
 
 
-def find(text: str, known: Sequence[tuple[int, int]] = ()) -> list[Candidate]:
-    """Candidate names in a normalized Arabic text; spans in `known` (gazetteer hits) are skipped."""
+_TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إلى سوريا غير بيدرسن
+MAX_COMPLEMENT = 6  # المتحدث باسم وزارة الخارجية الإيرانية إسماعيل بقائي
+
+
+def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[int] = ()) -> list[Candidate]:
+    """Candidate names in a normalized Arabic text; spans in `known` (gazetteer hits) are skipped.
+    `nationals`: where the nationality words of the text end: one used as a noun is a title
+    (التونسية أنس جابر, البرازيلي ماركوس ليوناردو)."""
+    ends = set(nationals)
     words = arabic.words(text)
     found: list[list[int]] = []
     i = 0
@@ -161,9 +196,14 @@ def find(text: str, known: Sequence[tuple[int, int]] = ()) -> list[Candidate]:
         if bare in TITLES:
             j = i + 1
             # skip the title's complement: ال-words (الخارجية المصري) and head nouns (مجلس النواب)
-            while j < len(words) and _complement(words[j].group()):
-                j += 1
-            if j < len(words) and j - i <= 4:
+            while j < len(words):
+                if _complement(words[j].group()):
+                    j += 1
+                elif _light(words[j].group()) in _TO and j + 1 < len(words) and _in(words[j + 1], known):
+                    j += 2  # … to Syria
+                else:
+                    break
+            if j < len(words) and j - i <= MAX_COMPLEMENT:
                 name = _name_from(words, j, text, after_title=True)
         elif bare in SAYING and i + 1 < len(words):
             j = i + 1
@@ -172,6 +212,8 @@ def find(text: str, known: Sequence[tuple[int, int]] = ()) -> list[Candidate]:
             name = _name_from(words, j, text, after_title=False) if j < len(words) else []
         elif _foreign(words[i].group()):
             name = [i]
+        elif words[i].end() in ends and i + 1 < len(words) and not _in(words[i + 1], known) and _as_noun(words, i):
+            name = _name_from(words, i + 1, text, after_title=True)
         if name:
             found.append(name)
             i = name[-1] + 1

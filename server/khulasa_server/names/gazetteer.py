@@ -131,5 +131,11 @@ class Gazetteer:
 
 @lru_cache(maxsize=1)
 def default() -> Gazetteer:
-    """The gazetteer shipped with khulasa (loaded once)."""
-    return Gazetteer.parse(resources.files("khulasa_server.data").joinpath("gazetteer.tsv").read_text(encoding="utf-8"))
+    """The gazetteer shipped with khulasa (loaded once): places and dates, and the institutions
+    and nationality words of data/entities.tsv."""
+    from . import entities
+
+    places = Gazetteer.parse(resources.files("khulasa_server.data").joinpath("gazetteer.tsv").read_text(encoding="utf-8"))
+    # a form the places already have stays theirs: السعودية is Saudi Arabia before it is "Saudi"
+    more = [e for e in entities.gazetteer_entries() if _key(e.arabic) not in places.index]
+    return Gazetteer([e for listed in places.index.values() for e in listed] + more)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .. import metrics
 
-NAME_FLAGS = ("missing_name:", "unverified_name:")
+NAME_FLAGS = ("missing_name:", "unverified_name:", "added_name:", "changed_role:")
 # Warnings that describe the source or its cutting, not the output: they do not score outputs.
 _NOT_OUTPUT = ("split_long_sentence",)
 

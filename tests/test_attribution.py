@@ -10,7 +10,10 @@ import pytest
 
 from khulasa_server import names
 from khulasa_server.names import entities, roles
+from khulasa_server.names.romanize import romanize
 from khulasa_server.text.normalize import normalize
+
+from conftest import ROOT
 
 ZELENSKY = "أكد الرئيس الأوكراني فولوديمير زيلينسكي، يوم السبت، أن بلاده قدمت مقترحا رسميا لعقد جولة جديدة من المحادثات."
 PESKOV = "وقال المتحدث باسم الكرملين دميتري بيسكوف إن موسكو ستحدد موعد الجولة المقبلة بعد التوصل إلى تفاهم."
@@ -100,3 +103,101 @@ def test_roles():
     assert roles.holds("deputy foreign minister", "نائب وزير الخارجية", "")
     assert not roles.holds("deputy foreign minister", "وزير الخارجية", "")
     assert roles.holds("astronaut", "", "")  # a role the list does not know is not judged
+
+
+def test_flags_fire_and_stay_silent_end_to_end_on_the_tiny_bundle(server, client):
+    """Through the real server, gRPC and the CLI's flag explanations. Random weights write noise,
+    so the English of two sentences is put in the translator's sentence cache first (where a
+    repeated sentence's translation comes from): the server's own checks, segmenting and wire
+    format run as for any output."""
+    from khulasa_client import flags as client_flags
+    from khulasa_server.engines.base import Output
+    from khulasa_server.engines.gather import LRUCache
+
+    invented = "Mr. Dimitri Bieskof, the head of the French Foreign Ministry, said that Moscow would set the date."
+    faithful = "Ukrainian President Volodymyr Zelensky said on Saturday that his country had made a formal proposal."
+    cache = server.service.pipeline.translator.cache
+    for source, english in ((PESKOV, invented), (ZELENSKY, faithful)):
+        cache.put(LRUCache.key("translate", normalize(source)), Output(english, -0.1, 20, False))
+    response = client.translate([PESKOV + "\n" + ZELENSKY])
+    segments = response.translations[0].segments
+    assert [s.translation for s in segments] == [invented, faithful]
+    assert list(segments[0].warnings) == [
+        "missing_name:Kremlin", "added_name:French", "added_name:Foreign Ministry", "changed_role:head (Dimitri Bieskof)"]
+    assert list(segments[1].warnings) == []
+    shown = [f.explanation for f in client_flags.of(response)]
+    assert "“French” is named in the English but not in the Arabic: check who or what the source names" in shown
+    assert any("head (Dimitri Bieskof)" in line for line in shown)
+
+
+def test_flag_scores_command_counts_right_and_wrong_flags(tmp_path):
+    """khulasa-models flags: a flag pointing at a labelled problem is right, one that does not is
+    wrong, a label no flag points at is missed."""
+    import json
+    import subprocess
+    import sys
+
+    rows = [
+        {"set": "t", "n": 0, "ar": PRESIDENT, "hypothesis": CASES[4][1], "added": ["Egyptian"],
+         "lost": [{"ar": "الأوكراني", "en": "Ukrainian"}], "changed_role": []},
+        # a label the checks cannot see (a drone is no name), and no flag
+        {"set": "t", "n": 1, "ar": PRESIDENT, "hypothesis": CASES[5][1], "added": ["Shahed"], "lost": [],
+         "changed_role": []},
+        # a flag with no label: wrong
+        {"set": "t", "n": 2, "ar": HEADLINE, "hypothesis": "Greece welcomes a new round of talks with Ukraine",
+         "added": [], "lost": [], "changed_role": []},
+    ]
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "scores.json"
+    run = subprocess.run([sys.executable, "-m", "khulasa_server.models_cli", "flags", "--data", str(data), "--out", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(out.read_text())["all"]
+    assert result["invented"] == {"labels": 2, "found": 1, "flags": 2, "right": 1, "precision": 50.0, "recall": 50.0}
+    assert result["lost"]["labels"] == 1 and result["lost"]["found"] == 1 and result["lost"]["right"] == 1
+    assert "| all | invented | 2 | 2 | 1 | 1 | 50.0 | 50.0 |" in run.stdout
+
+
+def test_the_labelled_outputs_are_whole():
+    """Every labelled output has its source, its English and the three label lists."""
+    from khulasa_server.names import scores
+
+    rows = scores.load([ROOT / "tests" / "data" / "eval_flags.jsonl"])
+    assert len(rows) >= 180 and {r["set"] for r in rows} == {"eval_news", "eval_names", "eval_attribution"}
+    for row in rows:
+        assert row["ar"] and row["hypothesis"] and all(isinstance(row[k], list) for k in ("added", "lost", "changed_role"))
+    assert sum(len(r["added"]) + len(r["changed_role"]) for r in rows if r["set"] == "eval_attribution") >= 40
+
+
+def test_names_written_into_the_source_in_english():
+    from khulasa_server.names.source import english_in_source
+
+    text = normalize("وقال المتحدث باسم الكرملين دميتري بيسكوف إن الوفد وصل وبالقاهرة ثم إلى عمان.")
+    found = names.find(text)
+    assert english_in_source(text, found, "places") == (
+        "وقال المتحدث باسم Kremlin دميتري بيسكوف إن الوفد وصل وب Cairo ثم إلى عمان.")  # عمان: Oman or Amman, left
+    assert english_in_source(text, found, "all") == (
+        f"وقال المتحدث باسم Kremlin {romanize('دميتري بيسكوف')} إن الوفد وصل وب Cairo ثم إلى عمان.")
+
+
+def test_the_model_reads_the_names_in_english_only_when_asked(llm_server):
+    """names_in_source: the LLM's prompt holds the English names; the checks still read the
+    source as sent (the segment's source is unchanged)."""
+    from khulasa_server.engines.gather import LRUCache
+    from khulasa_server.names.source import english_in_source
+
+    pipeline = llm_server.service.pipeline
+    cache = pipeline.translator.cache
+    text = normalize("وصل الوزير إلى الإسكندرية يوم السبت.")
+    english = english_in_source(text, names.find(text), "places")
+    assert "Alexandria" in english and "Saturday" in english
+    pipeline.translate([text])
+    assert cache.get(LRUCache.key("translate", text)) and not cache.get(LRUCache.key("translate", english))
+    pipeline.names_in_source = "places"
+    try:
+        result = pipeline.translate([text])[0]
+    finally:
+        pipeline.names_in_source = ""
+    assert cache.get(LRUCache.key("translate", english))
+    assert result.segments[0].source == text

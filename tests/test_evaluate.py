@@ -9,13 +9,16 @@ from conftest import ROOT
 
 DATA = ROOT / "tests" / "data" / "eval_news.jsonl"
 NAMES_DATA = ROOT / "tests" / "data" / "eval_names.jsonl"
+ATTRIBUTION_DATA = ROOT / "tests" / "data" / "eval_attribution.jsonl"  # who said what: roles, institutions
 
 
-@pytest.mark.parametrize("path, numbers, names", [(DATA, 40, 80), (NAMES_DATA, 20, 120)])
-def test_eval_sets_are_large_enough_and_well_formed(path, numbers, names):
+@pytest.mark.parametrize(
+    "path, count, numbers, names", [(DATA, 60, 40, 80), (NAMES_DATA, 60, 20, 120), (ATTRIBUTION_DATA, 50, 0, 250)]
+)
+def test_eval_sets_are_large_enough_and_well_formed(path, count, numbers, names):
     articles = evaluate.load_set(path)
     sentences = [s for a in articles for s in a["sentences"]]
-    assert len(sentences) >= 60 and len({a["topic"] for a in articles}) >= 4
+    assert len(sentences) >= count and len({a["topic"] for a in articles}) >= 4
     assert sum(len(evaluate.source_numbers(s["ar"])) for s in sentences) >= numbers
     assert sum(len(s["entities"]) for s in sentences) >= names
     for s in sentences:

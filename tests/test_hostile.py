@@ -599,6 +599,7 @@ def test_a_bad_listen_address_is_refused(listen, tmp_path, bundles):
     (["--metrics-listen", "nowhere"], "metrics_listen"),
     (["--metrics-listen", "127.0.0.1:70000"], "metrics_listen"),
     (["--log-level", "loud"], "log_level"),
+    (["--names-in-source", "people"], "names_in_source"),
     (["--max-message-bytes", "3000000000"], "max_message_bytes"),
     (["--drain", "-1"], "drain"),
     (["--grace", "nan"], "grace"),

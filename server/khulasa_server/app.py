@@ -115,6 +115,7 @@ class Server:
         terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
         pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, gathering=gathering, glossary=terms)
         pipeline.repair_names = s.name_repair
+        pipeline.names_in_source = s.names_in_source
         metrics.MODEL_LOAD.set(time.perf_counter() - start)
         options = runtime.model_options()
         self.service.runtime_info = {"device": options["device"], "compute_type": options["compute_type"]}

@@ -48,6 +48,7 @@ class Settings:
     max_inflight_per_client: int = 64
     verify_bundle: bool = True
     name_repair: bool = True
+    names_in_source: str = ""
     grace: float = 10.0
     drain: float = 0.0
     log_level: str = "info"
@@ -83,6 +84,8 @@ _HELP = {
     "verify_bundle": "check every bundle file's sha256 before serving",
     "name_repair": "with an LLM, decode a segment flagged for a lost name again with its names as terms and "
     "keep the better (costs time on flagged segments only)",
+    "names_in_source": "write known names in English into the source the model reads: places (gazetteer names) or "
+    "all (people romanized too); none by default (docs/quality.md has the measurement)",
     "grace": "seconds in-flight requests get to finish on SIGTERM",
     "drain": "seconds between health turning NOT_SERVING and refusing new calls on SIGTERM, so load balancers stop sending first",
     "log_level": "debug, info, warning or error",
@@ -222,6 +225,8 @@ def validate(s: Settings) -> None:
         raise ValueError("http_timeout: must be more than 0")
     if s.log_level.lower() not in LOG_LEVELS:
         raise ValueError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
+    if s.names_in_source not in ("", "places", "all"):
+        raise ValueError(f"names_in_source: expected places or all, got {s.names_in_source!r}")
     if bool(s.tls_cert) != bool(s.tls_key):
         raise ValueError("tls_cert and tls_key go together")
     if s.tls_client_ca and not s.tls_cert:

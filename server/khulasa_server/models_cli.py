@@ -73,6 +73,7 @@ def _eval(args: argparse.Namespace) -> int:
         return 1
     pipeline.repair_names = not args.no_repair
     pipeline.name_terms_first = args.name_terms_first
+    pipeline.names_in_source = args.names_in_source
     data = args.data or list(DEFAULT_SETS)
     results = []
     for path in data:
@@ -83,6 +84,7 @@ def _eval(args: argparse.Namespace) -> int:
         + [f"--set {x}" for x in args.set]
         + (["--no-repair"] if args.no_repair else [])
         + (["--name-terms-first"] if args.name_terms_first else [])
+        + ([f"--names-in-source {args.names_in_source}"] if args.names_in_source else [])
         + ([f"--limit {args.limit}"] if args.limit else [])
         + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else [])
     )
@@ -168,6 +170,12 @@ def parser() -> argparse.ArgumentParser:
         "--name-terms-first",
         action="store_true",
         help="give gazetteer names as terms in every first prompt, not only when decoding a flagged segment again",
+    )
+    ev.add_argument(
+        "--names-in-source",
+        choices=("places", "all"),
+        default="",
+        help="write known names in English into the source before translation: gazetteer names only, or people too",
     )
     ev.add_argument(
         "--max-batch-tokens",

@@ -28,6 +28,7 @@ from .engines import Engine, Runtime, load_engine
 from .engines.gather import GatheringEngine
 from .errors import InvalidArgument, echo
 from .names import repair
+from .names import source as name_source
 from .results import (
     DigestResult,
     Done,
@@ -83,6 +84,9 @@ class Pipeline:
         # Gazetteer names as terms in every first prompt too, not only when repairing: measured on
         # both eval sets it lowered chrF and kept fewer names (docs/quality.md), so off.
         self.name_terms_first = False
+        # Names replaced by their English in the source the model reads (names/source.py):
+        # measured against the default on the eval sets in docs/quality.md.
+        self.names_in_source = ""  # "", or one of names/source.py WHICH
 
     @classmethod
     def load(
@@ -189,10 +193,9 @@ class Pipeline:
         notes = [
             glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)
         ]
+        texts, tokens = self._model_inputs(units, found)
         start = time.perf_counter()
-        outputs = self.translator.run(
-            "translate", [piece.content for _, piece in units], notes, tokens=[self._tokens(piece) for _, piece in units]
-        )
+        outputs = self.translator.run("translate", texts, notes, tokens=tokens)
         timings.translate_ms += _ms(start)
         segments = []
         for unit, out, t, f in zip(units, outputs, terms, found):
@@ -200,6 +203,22 @@ class Pipeline:
             timings.target_tokens += out.tokens
             segments.append(self._segment(unit, out, t, f))
         return self._repair_names(units, segments, terms, found, timings)
+
+    def _model_inputs(self, units: list[tuple[int, Piece]], found: list[names.Names]) -> tuple[list[str], list[list[str]]]:
+        """What the model reads of each piece: the piece, or with names_in_source its names in
+        English (kept only while it fits the input budget the piece was cut to)."""
+        texts = [piece.content for _, piece in units]
+        tokens = [self._tokens(piece) for _, piece in units]
+        if not self.names_in_source:
+            return texts, tokens
+        budget = self.translator.entry.input_tokens("translate")
+        for k, f in enumerate(found):
+            if f:
+                text = name_source.english_in_source(texts[k], f, self.names_in_source)
+                counted = self.translator.tokenize(text)
+                if len(counted) <= budget:
+                    texts[k], tokens[k] = text, counted
+        return texts, tokens
 
     @staticmethod
     def _segment(unit: tuple[int, Piece], out, terms: list[tuple[str, str]], found: names.Names) -> Segment:

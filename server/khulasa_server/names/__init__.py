@@ -133,8 +133,12 @@ def _name_parts(name: str) -> list[str]:
 def _person_at(name: str, source: str, words: list[tuple[int, str, str]], first_too: bool = False) -> int | None:
     """Where a person the English names stands in the source (-1: written there in Latin
     letters): the word with the consonants of the family name (the last word), or with
-    `first_too` of the first name when the family name is garbled."""
-    parts = _name_parts(name)
+    `first_too` of the first name when the family name is garbled. A word of one consonant
+    class (Nahyan: N) would match any word by chance: the last word with two or more stands
+    for the family name; a name with none cannot be judged and counts as found."""
+    parts = [p for p in _name_parts(name) if len(_collapse(english_skeleton(p.split("-")[-1]))) > 1]
+    if not parts:
+        return -1
     for part in parts[-1:] + (parts[:1] if first_too else []):
         if part in source:
             return -1
@@ -203,7 +207,10 @@ def changed_roles(names: Names, english: str) -> list[str]:
             continue  # not found in the source: added_name says so
         lo, hi = max(0, at - roles.WINDOW_BEFORE), min(len(words), at + roles.WINDOW_AFTER + 1)
         window = " ".join(w for _, w, _ in words[lo:hi])
-        if not roles.holds(person.role, window, source):
+        # a title the source gives nobody there is world knowledge (President Trump for ترامب),
+        # not a changed role: only a role other than the one the source gives is flagged
+        titled = any(candidates_mod._bare(w) in candidates_mod.TITLES for _, w, _ in words[lo : at + 1])
+        if titled and not roles.holds(person.role, window, source):
             out.append(f"changed_role:{person.role} ({person.name})")
     return out
 

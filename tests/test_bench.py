@@ -20,6 +20,7 @@ def test_bench_smoke_writes_its_results(bundles, tmp_path):
     assert bench.main(["--bundle", str(bundles["tiny"]), "--smoke", "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     [run] = results["runs"]
+    assert results["ctranslate2_cpu"]["isa"]
     assert [r["concurrency"] for r in run["sentences"]] == [1, 4]
     assert all(r["target_tokens_per_s"] > 0 and r["p95_ms"] >= r["p50_ms"] for r in run["sentences"])
     assert run["raw"]["ceiling_tokens_per_s"] > 0 and run["server_peak_rss_mb"] > 0

@@ -20,6 +20,7 @@ def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
     assert bench_llm.main(["--bundle", str(bundles["tiny-llm"]), "--baseline-src", str(ROOT), "--smoke",
                            "--out", str(out)]) == 0
     result = json.loads(out.read_text())
+    assert result["ctranslate2_cpu"]["isa"]
     assert set(result["systems"]) == {"khulasa", "khulasa before"} and result["article_paragraphs"] == 11
     for name, system in result["systems"].items():
         [single] = system["single"]

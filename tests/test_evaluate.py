@@ -75,6 +75,8 @@ def test_eval_command_runs_on_the_tiny_bundle(bundles, tmp_path, capsys):
         assert len(result["outputs"]) == 10 and all("warnings" in o for o in result["outputs"])
     assert report["sets"][0]["numbers"] > 0
     assert "--set translate.beam_size=2" in report["command"]
+    cpu = report["ctranslate2_cpu"]  # what CTranslate2 picked: results depend on it
+    assert cpu["isa"] in ("GENERIC", "AVX", "AVX2", "AVX512", "NEON") and cpu["gemm_s8"] and cpu["vnni"] in ("true", "false")
     printed = capsys.readouterr().out
     assert "| BLEU |" in printed and ": eval_names |" in printed
 

@@ -57,6 +57,7 @@ def _eval(args: argparse.Namespace) -> int:
     import json
 
     from . import evaluate
+    from .cpu import ctranslate2_cpu
     from .engines import Runtime
     from .pipeline import Pipeline
 
@@ -88,7 +89,13 @@ def _eval(args: argparse.Namespace) -> int:
         + ([f"--limit {args.limit}"] if args.limit else [])
         + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else [])
     )
-    out = {"bundle": pipeline.bundle.name, "command": " ".join(["khulasa-models eval", args.bundle, *options]), "sets": results}
+    out = {
+        "bundle": pipeline.bundle.name,
+        "bundle_version": pipeline.bundle.version,
+        "command": " ".join(["khulasa-models eval", args.bundle, *options]),
+        "ctranslate2_cpu": ctranslate2_cpu(),
+        "sets": results,
+    }
     text = json.dumps(out, indent=2, ensure_ascii=False)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")

@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from procs import Sessions, cmdline, free_port, session_pids, wait_serving  # noqa: E402
 
 from khulasa_server.evaluate import load_set  # noqa: E402
+from khulasa_server.cpu import ctranslate2_cpu
 
 BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -224,7 +225,7 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     results = {
         "articles": args.articles, "in_flight": args.in_flight, "rounds": args.rounds, "cores": cores,
-        "bundle": args.bundle.name, "command": " ".join(sys.argv),
+        "bundle": args.bundle.name, "command": " ".join(sys.argv), "ctranslate2_cpu": ctranslate2_cpu(),
         "configs": {},
     }
     for name, rs in runs.items():

@@ -34,6 +34,8 @@ from run import ROOT, percentile, sentences_and_articles, target_tokens  # noqa:
 
 from khulasa_client import Client  # noqa: E402
 
+from khulasa_server.cpu import ctranslate2_cpu
+
 MODES = ("grpc", "http_v1", "libretranslate")
 
 
@@ -178,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     proc, ports = start(args.bundle, threads)
     results = {"bundle": Path(args.bundle).name, "cores": threads, "date": time.strftime("%Y-%m-%d"),
                "command": "python tests/bench/http_overhead.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-               }
+               "ctranslate2_cpu": ctranslate2_cpu()}
     try:
         drive("grpc", ports, take(9), 2)  # warm the model and both front ends
         results["paired_at_1_client"] = paired(ports, take(2 * args.pairs + 2))

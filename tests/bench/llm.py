@@ -39,6 +39,7 @@ from khulasa_server.engines.generator import render_prompt
 from khulasa_server.pipeline import DEFAULT_SUMMARY_SENTENCES
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
+from khulasa_server.cpu import ctranslate2_cpu
 
 sys.path.insert(0, str(Path(__file__).parent))
 from run import rss_peak_mb, start_server  # noqa: E402
@@ -263,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
               "articles": [Path(a).name for a in args.articles],
               "article_paragraphs": len(split_paragraphs(normalize(texts[0]))),
               "command": "python tests/bench/llm.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-              "load_average_at_start": os.getloadavg()[0], "systems": {}}
+              "load_average_at_start": os.getloadavg()[0], "ctranslate2_cpu": ctranslate2_cpu(), "systems": {}}
     systems = [Khulasa("khulasa", bundle_path, args.threads)]
     try:
         if args.baseline_src:

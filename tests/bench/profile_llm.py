@@ -32,6 +32,7 @@ from tokenizers import Tokenizer
 
 from khulasa_server import bundle as bundle_mod
 from khulasa_server.engines.generator import render_prompt
+from khulasa_server.cpu import ctranslate2_cpu
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = ROOT / "tests" / "data" / "articles" / "politics_talks.txt"
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     result = {"bundle": str(path), "ctranslate2": ctranslate2.__version__, "threads": args.threads,
               "cores": os.cpu_count(), "prompt_tokens": len(prompt), "load_average_at_start": os.getloadavg()[0],
-              "command": "python tests/bench/profile_llm.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+              "command": "python tests/bench/profile_llm.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "ctranslate2_cpu": ctranslate2_cpu()}
     result["step"] = {}
     for m in [int(x) for x in args.batches.split(",")]:
         prefill, step = step_ms(generator, [prompt] * m)

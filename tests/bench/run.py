@@ -44,6 +44,7 @@ from khulasa_server import bundle as bundle_mod
 from khulasa_server.engines.base import length_bound, length_groups, length_terms
 from khulasa_server.engines.tokenizer import load_tokenizers
 from khulasa_server.evaluate import load_set
+from khulasa_server.cpu import ctranslate2_cpu
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -393,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     digest_texts = (articles * 8)[: args.digests]
     results = {"bundle": bundle_mod.load(source, verify_checksums=False).name, "cores": threads,
                "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__, "replicas": args.replicas,
-               "command": "python tests/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]), "runs": []}
+               "command": "python tests/bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "ctranslate2_cpu": ctranslate2_cpu(), "runs": []}
     with tempfile.TemporaryDirectory() as tmp:
         for beam in [int(b) for b in args.beams.split(",")]:
             raw = RawCT2(entry, texts, beam, threads, args.replicas)

@@ -87,6 +87,7 @@ def _eval(args: argparse.Namespace) -> int:
         + (["--name-terms-first"] if args.name_terms_first else [])
         + ([f"--names-in-source {args.names_in_source}"] if args.names_in_source else [])
         + ([f"--limit {args.limit}"] if args.limit else [])
+        + ([f"--methods {args.methods}"] if args.methods != "model,extractive" else [])
         + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else [])
     )
     out = {

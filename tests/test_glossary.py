@@ -1,12 +1,12 @@
 """Fixed terminology: per request and from a server file; in LLM prompts; checked in output."""
 
 import pytest
+from conftest import start_server
+from test_cli import khulasa
 
 from khulasa_client import ApiError
 from khulasa_server import glossary
-
-from conftest import start_server
-from test_cli import khulasa
+from khulasa_server.core.options import ArticleOptions
 
 TEXT = "قال المتحدث باسم الكرملين إن المحادثات ستستمر."
 
@@ -31,7 +31,7 @@ def test_llm_prompt_carries_the_terms(llm_server):
     note = glossary.note([("الكرملين", "the Kremlin")])
     prompt = engine.prompt("translate", TEXT, note)
     assert note in prompt and prompt.index(note) > prompt.index(TEXT)
-    response = llm_server.service.pipeline.digest(TEXT, glossary={"الكرملين": "the Kremlin"})
+    response = llm_server.service.pipeline.digest(TEXT, ArticleOptions(glossary={"الكرملين": "the Kremlin"}))
     assert "missing_term:الكرملين" in response.paragraphs[0].segments[0].warnings
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from khulasa_server.core.options import ArticleOptions
 from khulasa_server.errors import InvalidArgument
 from khulasa_server.pipeline import Pipeline
 from khulasa_server.results import Done, ParagraphResult, SummaryResult
@@ -9,7 +10,7 @@ from khulasa_server.results import Done, ParagraphResult, SummaryResult
 
 def test_library_digest(bundles, seed_text):
     pipeline = Pipeline.load(bundles["tiny"])
-    result = pipeline.digest(seed_text, max_sentences=2)
+    result = pipeline.digest(seed_text, ArticleOptions(max_sentences=2))
     assert len(result.paragraphs) == 11 and result.detected_language == "ar"
     assert len(result.summary.sentences) <= 2
     events = list(pipeline.iter_digest(seed_text))
@@ -44,7 +45,7 @@ def test_long_english_article_is_summarized_in_rounds(pipeline, monkeypatch):
         return summarize(task, texts, notes, sentences)
 
     monkeypatch.setattr(pipeline.summarizer, "run", counted)
-    summary = pipeline.summarize(article, max_sentences=3)
+    summary = pipeline.summarize(article, ArticleOptions(max_sentences=3))
     assert summary.detected_language == "en" and 1 <= len(summary.sentences) <= 3
     # Several chunks summarized first, then their summaries: more than one round.
     assert len(rounds) >= 2 and rounds[0] > 1, rounds
@@ -78,7 +79,7 @@ def test_an_article_that_fits_is_summarized_in_one_pass(llm_pipeline):
     assert entry.input_tokens("translate") < pipeline.summarizer.count_tokens(article) < entry.input_tokens("summarize")
     spy = pipeline.summarizer = Spy(pipeline.summarizer)
     try:
-        pipeline.summarize(article, max_sentences=2)
+        pipeline.summarize(article, ArticleOptions(max_sentences=2))
     finally:
         pipeline.summarizer = spy.engine
     [call] = spy.calls  # one pass, not chunks and then a summary of their summaries
@@ -90,11 +91,11 @@ def test_digest_translates_the_article_in_one_call_and_a_stream_starts_alone(llm
     spy = pipeline.translator = Spy(pipeline.translator)
     repairing, pipeline.repair_names = pipeline.repair_names, False  # a name repair is a second call
     try:
-        result = pipeline.digest(seed_text, summary_method="extractive")
+        result = pipeline.digest(seed_text, ArticleOptions(summary_method="extractive"))
         [call] = spy.calls  # every piece of every paragraph
         assert len(call["texts"]) == sum(len(p.segments) for p in result.paragraphs) > len(result.paragraphs)
         spy.calls.clear()
-        list(pipeline.iter_digest(seed_text, summary_method="extractive"))
+        list(pipeline.iter_digest(seed_text, ArticleOptions(summary_method="extractive")))
         assert len(spy.calls[0]["texts"]) == 1 and len(spy.calls) >= 2  # the stream shows paragraph 0 first
     finally:
         pipeline.translator, pipeline.repair_names = spy.engine, repairing

@@ -75,6 +75,7 @@ def test_eval_refuses_a_misspelled_decoding_override(bundles, capsys):
 
 def test_a_registered_engine_is_all_a_bundle_needs(bundles, tmp_path):
     """One registry: the loader accepts what is registered, and the pipeline builds it from there."""
+    from khulasa_server.core.options import ArticleOptions
     from khulasa_server.engines import ENGINES, Runtime
     from khulasa_server.engines.base import register
     from khulasa_server.engines.seq2seq import Seq2SeqEngine
@@ -92,6 +93,6 @@ def test_a_registered_engine_is_all_a_bundle_needs(bundles, tmp_path):
     try:
         pipeline = Pipeline.load(copy, Runtime(), verify=False)
         assert isinstance(pipeline.translator, Echo)
-        assert pipeline.translate(["قال الوزير."], source_language="ar")[0].text == "echo قال الوزير."
+        assert pipeline.translate(["قال الوزير."], ArticleOptions(source_language="ar"))[0].text == "echo قال الوزير."
     finally:
         del ENGINES["marian-echo"]

@@ -5,6 +5,7 @@ import collections
 
 import pytest
 
+from khulasa_server.core.options import GatheringOptions
 from khulasa_server.engines import Runtime
 from khulasa_server.pipeline import Pipeline
 
@@ -15,7 +16,7 @@ SENTENCES = ["ارتفعت أسعار النفط اليوم.", "قال الوز�
 def served(request, bundles):
     """A pipeline as the server sets it up (gathering across requests, no cache), and a count of
     what its translator's tokenizer encodes."""
-    gathering = dict(max_batch_tokens=4096, max_delay=0.0, max_queue_tokens=1 << 30, cache_size=0)
+    gathering = GatheringOptions(max_batch_tokens=4096, max_delay=0.0, max_queue_tokens=1 << 30, cache_size=0)
     pipeline = Pipeline.load(bundles[request.param], Runtime(), gathering=gathering)
     engine = pipeline.translator.engine
     tok = engine._source_tok if hasattr(engine, "_source_tok") else engine._tok

@@ -17,7 +17,8 @@ from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
 from . import __version__, config, glossary, interceptors, logs, metrics, security
-from .engines import Runtime
+from .core import options
+from .core.service import Core
 from .pipeline import Pipeline
 from .service import NewsDigestService
 
@@ -30,12 +31,13 @@ class Server:
 
     def __init__(self, settings: config.Settings):
         self.settings = settings
-        self.service = NewsDigestService(settings)
-        self.health = health.HealthServicer()
         self.auth = security.TokenAuth(settings.auth_token_file) if settings.auth_token_file else None
+        self.core = Core(settings, self.auth)  # what gRPC and HTTP both call
+        self.service = NewsDigestService(self.core)
+        self.health = health.HealthServicer()
         limit = settings.max_message_bytes
-        self.client_limit = interceptors.ClientLimit(settings.max_inflight_per_client)  # HTTP shares it
-        chain = [interceptors.Observe(limit), self.auth, self.client_limit, interceptors.Decode(limit)]
+        client_limit = interceptors.ClientLimit(self.core.in_flight)
+        chain = [interceptors.Observe(limit), self.auth, client_limit, interceptors.Decode(limit)]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             interceptors=[i for i in chain if i is not None],
@@ -55,10 +57,10 @@ class Server:
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.port = 0
         self.http = None
-        if settings.http_listen:  # same process, same servicer and pipeline
+        if settings.http_listen:  # same process, same core and pipeline
             from .http import HttpServer
 
-            self.http = HttpServer(self.service, self.auth, self.client_limit, settings)
+            self.http = HttpServer(self.core)
 
     def _set_health(self, status) -> None:
         for name in ("", SERVICE_NAME):
@@ -98,28 +100,15 @@ class Server:
 
     def load(self) -> None:
         s = self.settings
-        runtime = Runtime(
-            device=s.device,
-            compute_type=s.compute_type,
-            inter_threads=s.inter_threads,
-            intra_threads=s.intra_threads,
-            max_batch_tokens=s.max_batch_tokens,
-        )
+        runtime = options.runtime(s)
         start = time.perf_counter()
-        gathering = dict(
-            max_batch_tokens=s.max_batch_tokens,
-            max_delay=s.batch_delay_ms / 1000,
-            max_queue_tokens=s.max_queue_tokens,
-            cache_size=s.cache_size,
-        )
         terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
-        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, gathering=gathering, glossary=terms)
+        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, gathering=options.gathering(s), glossary=terms)
         pipeline.repair_names = s.name_repair
         pipeline.names_in_source = s.names_in_source
         metrics.MODEL_LOAD.set(time.perf_counter() - start)
-        options = runtime.model_options()
-        self.service.runtime_info = {"device": options["device"], "compute_type": options["compute_type"]}
-        self.service.pipeline = pipeline
+        placed = runtime.model_options()
+        self.core.serve(pipeline, {"device": placed["device"], "compute_type": placed["compute_type"]})
         self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info(
             "bundle loaded",
@@ -127,7 +116,7 @@ class Server:
                 "bundle": pipeline.bundle.name,
                 "path": str(pipeline.bundle.path),
                 "seconds": round(time.perf_counter() - start, 2),
-                **options,
+                **placed,
             },
         )
 
@@ -151,8 +140,8 @@ class Server:
             self.http.stop(grace)
         stopped.wait()
         self.service.close()
-        if self.service.pipeline is not None:
-            self.service.pipeline.close()
+        if self.core.pipeline is not None:
+            self.core.pipeline.close()
         if getattr(self, "_metrics_server", None) is not None:
             self._metrics_server.shutdown()
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .core.options import SUMMARY_METHODS
 from .errors import BundleError
 from .schema import ROLES, ModelEntry
 
@@ -133,7 +134,7 @@ def load(name_or_path: str | Path, verify_checksums: bool = True) -> Bundle:
         verify(root, _require(raw, "checksums", str(manifest_path)))
     languages = raw.get("languages", {})
     summary_method = raw.get("summary_method", "model")
-    if summary_method not in ("model", "extractive"):
+    if summary_method not in SUMMARY_METHODS:
         raise BundleError(f"{manifest_path}: summary_method must be model or extractive, got {summary_method!r}")
     return Bundle(
         path=root,

@@ -34,6 +34,16 @@ def translation(t: r.TranslationResult) -> pb.Translation:
     return pb.Translation(text=t.text, detected_language=t.detected_language, segments=[segment(s) for s in t.segments])
 
 
+def translations(results: list[r.TranslationResult]) -> pb.TranslateResponse:
+    return pb.TranslateResponse(translations=[translation(t) for t in results])
+
+
+def summary(result: r.SummaryResult) -> pb.SummarizeResponse:
+    return pb.SummarizeResponse(
+        summary=result.text, sentences=summary_sentences(result), detected_language=result.detected_language
+    )
+
+
 def digest(request_id: str, d: r.DigestResult) -> pb.DigestResponse:
     return pb.DigestResponse(
         id=request_id,

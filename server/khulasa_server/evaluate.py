@@ -13,6 +13,7 @@ from typing import Any
 
 from . import names
 from .checks import number_found, source_numbers
+from .core.options import ArticleOptions
 from .names.repair import NAME_FLAGS
 from .pipeline import Pipeline
 from .text.normalize import normalize
@@ -158,7 +159,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
     before = (repairs.tried, repairs.kept, repairs.seconds)
     repairs.record = []
     start = time.perf_counter()
-    translations = pipeline.translate([s["ar"] for s in sentences], source_language="ar")
+    translations = pipeline.translate([s["ar"] for s in sentences], ArticleOptions(source_language="ar"))
     translate_seconds = time.perf_counter() - start
     hypotheses = [r.text for r in translations]
     quality = translation_scores(sentences, hypotheses)

@@ -8,17 +8,16 @@ order the server installs them (outermost first):
   ClientLimit  calls in flight per client: its token as matched, else its IP address
   Decode       requests parsed leniently (wire.py): a refused unary request stops here
 
-so that service.py holds only RPC methods, and a new RPC is one method.
+so that service.py holds only RPC methods, each one line over the core (core/service.py).
+What the HTTP front end shares with these (request ids, the error description, the per-client
+count, auth by token) is the core's; this module maps it to gRPC.
 """
 
 from __future__ import annotations
 
 import contextvars
 import logging
-import re
-import threading
 import time
-import uuid
 from collections.abc import Callable
 
 import grpc
@@ -27,14 +26,15 @@ from google.rpc import error_details_pb2, status_pb2
 from khulasa.v1 import khulasa_pb2 as pb
 
 from . import metrics, wire
-from .errors import KhulasaError, ResourceExhausted, TooManyInFlight
+from .core.limits import InFlight, once
+from .core.service import describe, request_id
+from .errors import KhulasaError, ResourceExhausted
 from .scope import RequestScope, current
 
 log = logging.getLogger("khulasa.rpc")
 SERVICE = pb.DESCRIPTOR.services_by_name["NewsDigest"]
 PREFIX = f"/{SERVICE.full_name}/"
 MESSAGE_LIMIT = 1000  # characters of a status message: gRPC's metadata limit is a few kB
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")
 # The authenticated caller ("token:<hash>"), set by TokenAuth for the calls it lets through.
 CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("khulasa_caller", default=None)
 
@@ -71,30 +71,7 @@ class _NewsDigestInterceptor(grpc.ServerInterceptor):
         raise NotImplementedError
 
 
-def _once(fn: Callable[[], None]) -> Callable[[], None]:
-    lock, done = threading.Lock(), [False]
-
-    def run() -> None:
-        with lock:
-            if done[0]:
-                return
-            done[0] = True
-        fn()
-
-    return run
-
-
 # -- errors → statuses ------------------------------------------------------------------------
-
-
-def describe(exc: BaseException, request_id: str | None = None) -> KhulasaError:
-    """The error to report for exc: itself when the service raised it on purpose, else an
-    INTERNAL one that names only the request id (the log gets the traceback)."""
-    if isinstance(exc, KhulasaError) and exc.code != "INTERNAL":
-        return exc
-    request_id = current.get().request_id if request_id is None else request_id
-    log.error("unexpected error", exc_info=exc, extra={"request_id": request_id})
-    return KhulasaError(f"internal error (request id {request_id})")
 
 
 def _pack(message) -> any_pb2.Any:
@@ -131,10 +108,8 @@ def status(error: KhulasaError, request_id: str) -> grpc.Status:
 
 
 def _request_id(context: grpc.ServicerContext) -> str:
-    for key, value in context.invocation_metadata() or ():
-        if key == "x-request-id" and isinstance(value, str) and _REQUEST_ID.fullmatch(value):
-            return value
-    return uuid.uuid4().hex
+    asked = next((value for key, value in context.invocation_metadata() or () if key == "x-request-id"), None)
+    return request_id(asked)
 
 
 class _Call:
@@ -147,7 +122,7 @@ class _Call:
         remaining = context.time_remaining()
         deadline = time.monotonic() + remaining if remaining is not None and remaining < 1e8 else None
         self.scope = RequestScope(deadline, context.is_active, self.request_id)
-        self.finish = _once(self._finish)
+        self.finish = once(self._finish)
         self.code = "OK"
         context.set_trailing_metadata((("x-request-id", self.request_id),))
 
@@ -245,38 +220,16 @@ def peer_address(peer: str) -> str:
 
 
 class ClientLimit(_NewsDigestInterceptor):
-    """At most `limit` calls in flight per client. A client is its token as TokenAuth matched
-    it, or its IP address when the server has no auth: never raw header bytes, which a caller
-    can vary at will. A stream's slot is given back when the call ends, however it ends."""
+    """The core's per-client count (core/limits.py) around every RPC. A client is its token as
+    TokenAuth matched it, or its IP address when the server has no auth. A stream's slot is
+    given back when the call ends, however it ends."""
 
-    def __init__(self, limit: int):
-        self.limit = limit
-        self._counts: dict[str, int] = {}
-        self._lock = threading.Lock()
-        self._typical = 1.0  # seconds a call takes, smoothed: the retry hint
+    def __init__(self, in_flight: InFlight):
+        self.enter = in_flight.enter
 
     @staticmethod
     def client(context: grpc.ServicerContext) -> str:
         return CALLER.get() or peer_address(context.peer())
-
-    def enter(self, client: str) -> Callable[[], None]:
-        with self._lock:
-            count = self._counts.get(client, 0)
-            if count >= self.limit:
-                raise TooManyInFlight(client, count, self.limit, round(min(30.0, max(0.1, self._typical)), 1))
-            self._counts[client] = count + 1
-        start = time.monotonic()
-
-        def leave() -> None:
-            with self._lock:
-                left = self._counts.get(client, 1) - 1
-                if left:
-                    self._counts[client] = left
-                else:
-                    self._counts.pop(client, None)
-                self._typical = 0.9 * self._typical + 0.1 * (time.monotonic() - start)
-
-        return _once(leave)
 
     def handle(self, handler, rpc):
         return rewrap(handler, self._wrap)

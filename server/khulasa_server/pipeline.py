@@ -15,8 +15,8 @@ rounds, so work stops soon after its caller has gone.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from . import bundle as bundle_mod
@@ -24,6 +24,7 @@ from . import extractive, names
 from . import glossary as glossary_mod
 from .attribution import attribute
 from .checks import cut_repetition, missing_names, missing_numbers
+from .core.options import SUMMARY_METHODS, ArticleOptions, GatheringOptions
 from .engines import Engine, Runtime, load_engine
 from .engines.gather import GatheringEngine
 from .errors import InvalidArgument, echo
@@ -45,8 +46,6 @@ from .text.normalize import normalize
 from .text.original import Original
 from .text.segment import Paragraph, Piece, fit_budget, segment, sentences_of, split_paragraphs, split_sentences
 
-DEFAULT_SUMMARY_SENTENCES = 3
-SUMMARY_METHODS = ("model", "extractive")
 _LANGUAGE_NAMES = {
     "fa": "Persian or Urdu",
     "latn": "a Latin-script language other than English",
@@ -94,10 +93,10 @@ class Pipeline:
         name_or_path: str | Path,
         runtime: Runtime | None = None,
         verify: bool = True,
-        gathering: dict | None = None,
+        gathering: GatheringOptions | None = None,
         glossary: dict[str, str] | None = None,
     ) -> Pipeline:
-        """gathering: GatheringEngine options; with them, calls from concurrent requests share
+        """gathering: with it, calls from concurrent requests share
         decoding calls (a server wants this; a single-threaded bulk job does not need it)."""
         runtime = runtime or Runtime()
         loaded = bundle_mod.load(name_or_path, verify_checksums=verify)
@@ -107,7 +106,7 @@ class Pipeline:
             if name not in engines:  # one model serving both roles is loaded once
                 engine = load_engine(loaded.models[name], runtime)
                 if gathering is not None:
-                    engine = GatheringEngine(engine, workers=runtime.inter_threads, **gathering)
+                    engine = GatheringEngine(engine, workers=runtime.inter_threads, **asdict(gathering))
                 engines[name] = engine
         return cls(loaded, engines[loaded.roles["translate"]], engines[loaded.roles["summarize"]], glossary)
 
@@ -180,7 +179,7 @@ class Pipeline:
         assert piece.tokens is not None, "pieces come from _pieces, which tokenizes them"
         return list(piece.tokens)
 
-    def terms(self, requested: dict[str, str] | None) -> dict[str, str]:
+    def terms(self, requested: Mapping[str, str] | None) -> dict[str, str]:
         """The server's glossary with the request's entries over it."""
         return {**self.glossary, **glossary_mod.check(dict(requested or {}))}
 
@@ -308,12 +307,13 @@ class Pipeline:
                     yield next(translated) if t else self._unchanged(i, p)
                 group, units, tokens = [], [], 0
 
-    def translate(
-        self, texts: list[str], source_language: str = "", glossary: dict[str, str] | None = None
-    ) -> list[TranslationResult]:
-        """Each text translated independently; all their sentences share batches."""
+    def translate(self, texts: list[str], options: ArticleOptions | None = None) -> list[TranslationResult]:
+        """Each text translated independently; all their sentences share batches (options:
+        source_language and glossary)."""
+        options = options or ArticleOptions()
+        source_language = options.source_language
         timings = Timings()
-        terms = self.terms(glossary)
+        terms = self.terms(options.glossary)
         plans = []
         units: list[tuple[int, Piece]] = []
         for t, text in enumerate(texts):
@@ -440,63 +440,45 @@ class Pipeline:
         chosen = self._to_translate(paragraphs, source_language)
         return ("ar" if any(chosen) else language), paragraphs, chosen, original
 
-    def summarize(
-        self,
-        text: str,
-        source_language: str = "",
-        max_sentences: int = DEFAULT_SUMMARY_SENTENCES,
-        summary_method: str = "",
-        glossary: dict[str, str] | None = None,
-    ) -> SummaryResult:
+    def summarize(self, text: str, options: ArticleOptions | None = None) -> SummaryResult:
+        options = options or ArticleOptions()
         timings = Timings()
-        terms = self.terms(glossary)
-        self.summary_method(summary_method)  # refuse a bad method before translating
-        language, paragraphs, chosen, _ = self._article(text, source_language)
+        terms = self.terms(options.glossary)
+        self.summary_method(options.summary_method)  # refuse a bad method before translating
+        language, paragraphs, chosen, _ = self._article(text, options.source_language)
         english = [p.translation for p in self._translate_paragraphs(paragraphs, timings, terms, chosen, stream=False)]
-        result = self.summarize_english(english, max_sentences, summary_method, timings)
+        result = self.summarize_english(english, options.max_sentences, options.summary_method, timings)
         result.detected_language = language
         return result
 
     def iter_digest(
-        self,
-        text: str,
-        source_language: str = "",
-        max_sentences: int = DEFAULT_SUMMARY_SENTENCES,
-        summary_method: str = "",
-        glossary: dict[str, str] | None = None,
-        stream: bool = True,
+        self, text: str, options: ArticleOptions | None = None, stream: bool = True
     ) -> Iterator[ParagraphResult | SummaryResult | Done]:
         """Paragraphs in order as they are translated, then the summary, then Done. stream=False
         trades the early first paragraph for one batch (digest() wants the whole anyway)."""
+        options = options or ArticleOptions()
         start = time.perf_counter()
         timings = Timings()
-        self.summary_method(summary_method)
-        terms = self.terms(glossary)
-        language, paragraphs, chosen, original = self._article(text, source_language)
+        self.summary_method(options.summary_method)
+        terms = self.terms(options.glossary)
+        language, paragraphs, chosen, original = self._article(text, options.source_language)
         translated = self._translate_paragraphs(paragraphs, timings, terms, chosen, stream)
         english = []
         for result in translated:
             original.restore([result], paragraphs, unchanged=not chosen[result.index])  # readers see the text as sent
             english.append(result.translation)
             yield result
-        summary = self.summarize_english(english, max_sentences, summary_method, timings)
+        summary = self.summarize_english(english, options.max_sentences, options.summary_method, timings)
         summary.detected_language = language
         yield summary
         timings.total_ms = _ms(start)
         yield Done(language, timings)
 
-    def digest(
-        self,
-        text: str,
-        source_language: str = "",
-        max_sentences: int = DEFAULT_SUMMARY_SENTENCES,
-        summary_method: str = "",
-        glossary: dict[str, str] | None = None,
-    ) -> DigestResult:
+    def digest(self, text: str, options: ArticleOptions | None = None) -> DigestResult:
         paragraphs: list[ParagraphResult] = []
         summary = SummaryResult("", [])
         done = None
-        for event in self.iter_digest(text, source_language, max_sentences, summary_method, glossary, stream=False):
+        for event in self.iter_digest(text, options, stream=False):
             if isinstance(event, ParagraphResult):
                 paragraphs.append(event)
             elif isinstance(event, SummaryResult):

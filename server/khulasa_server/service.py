@@ -1,6 +1,7 @@
-"""The gRPC servicer: one method per RPC. Request ids, the request scope, logging, metrics, the
-per-client limit and error statuses are the interceptors' (interceptors.py); field checks are
-requests.py's; pipeline results become messages in convert.py."""
+"""The gRPC servicer: one method per RPC, each a line over the core (core/service.py), which
+checks the fields and runs the pipeline. Request ids, the request scope, logging, metrics, the
+per-client limit and error statuses are the interceptors' (interceptors.py); pipeline results
+become messages in convert.py."""
 
 from __future__ import annotations
 
@@ -10,74 +11,44 @@ import grpc
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
-from . import convert, requests, streams
-from .config import Settings
-from .errors import KhulasaError, ResourceExhausted, Unavailable
-from .interceptors import describe
+from . import convert, streams
+from .core.options import ArticleOptions
+from .core.service import Core, describe
+from .errors import KhulasaError, ResourceExhausted
 from .pipeline import Pipeline
 from .wire import Refused
 
 
 class NewsDigestService(pb_grpc.NewsDigestServicer):
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.pipeline: Pipeline | None = None  # set once the bundle is loaded
-        self.runtime_info: dict[str, str] = {}
-        self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="digest-many")
+    def __init__(self, core: Core):
+        self.core = core
+        self.settings = core.settings
+        self._pool = ThreadPoolExecutor(max_workers=core.settings.workers, thread_name_prefix="digest-many")
 
-    def _ready(self) -> Pipeline:
-        if self.pipeline is None:
-            raise Unavailable("models are still loading; retry shortly (health reports SERVING when ready)")
-        return self.pipeline
-
-    def _digest(self, request: pb.DigestRequest) -> pb.DigestResponse:
-        requests.text(request.text, "text", self.settings)
-        result = self._ready().digest(
-            request.text,
-            request.source_language,
-            requests.max_sentences(request.max_sentences, self.settings),
-            request.summary_method,
-            requests.glossary(dict(request.glossary)),
-        )
-        return convert.digest(request.id, result)
+    @property
+    def pipeline(self) -> Pipeline | None:
+        return self.core.pipeline
 
     def Translate(self, request, context):
-        requests.texts(request.texts, self.settings)
-        results = self._ready().translate(list(request.texts), request.source_language, requests.glossary(dict(request.glossary)))
-        return pb.TranslateResponse(translations=[convert.translation(t) for t in results])
+        return convert.translations(self.core.translate(request.texts, ArticleOptions.of(request)))
 
     def Summarize(self, request, context):
-        requests.text(request.text, "text", self.settings)
-        result = self._ready().summarize(
-            request.text,
-            request.source_language,
-            requests.max_sentences(request.max_sentences, self.settings),
-            request.summary_method,
-            requests.glossary(dict(request.glossary)),
-        )
-        return pb.SummarizeResponse(
-            summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language
-        )
+        return convert.summary(self.core.summarize(request.text, ArticleOptions.of(request)))
 
     def Digest(self, request, context):
-        return self._digest(request)
+        return convert.digest(request.id, self.core.digest(request.text, ArticleOptions.of(request)))
 
     def StreamDigest(self, request, context):
-        requests.text(request.text, "text", self.settings)
-        events = self._ready().iter_digest(
-            request.text,
-            request.source_language,
-            requests.max_sentences(request.max_sentences, self.settings),
-            request.summary_method,
-            requests.glossary(dict(request.glossary)),
-        )
-        for event in events:
+        for event in self.core.stream_digest(request.text, ArticleOptions.of(request)):
             yield convert.event(request.id, event)
+
+    def GetModelInfo(self, request, context):
+        return convert.model_info(*self.core.model_info())
 
     def DigestMany(self, request_iterator, context):
         """Bulk: each item answered on its own (a bad one with DigestResponse.error), in
         completion order, at most digest_many_concurrency in work or waiting to be taken."""
-        self._ready()
+        self.core.ready()
         yield from streams.completion_order(
             enumerate(request_iterator, 1),
             self._digest_item,
@@ -91,7 +62,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
         try:
             if isinstance(request, Refused):
                 raise request.error
-            response = self._digest(request)
+            response = self.Digest(request, None)
             size, limit = response.ByteSize(), self.settings.max_message_bytes
             if size > limit:
                 raise ResourceExhausted(f"the answer is {size} bytes; the limit is {limit} (max_message_bytes)")
@@ -102,9 +73,6 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
             where = "" if request.id else f"item {position} (no id): "
             code = grpc.StatusCode[error.code].value[0]
             return pb.DigestResponse(id=request.id, error=pb.Error(code=code, message=where + error.message))
-
-    def GetModelInfo(self, request, context):
-        return convert.model_info(self._ready(), self.settings, self.runtime_info)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

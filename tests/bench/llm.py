@@ -36,7 +36,7 @@ from khulasa_client import AsyncClient, RetryPolicy
 from khulasa_server import bundle as bundle_mod
 from khulasa_server.engines.base import length_bound, search_options
 from khulasa_server.engines.generator import render_prompt
-from khulasa_server.pipeline import DEFAULT_SUMMARY_SENTENCES
+from khulasa_server.core.options import DEFAULT_SUMMARY_SENTENCES
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
 from khulasa_server.cpu import ctranslate2_cpu

@@ -28,6 +28,12 @@ ARTICLES = Path(__file__).resolve().parent.parent / "data" / "articles"
 def load(bundle: str) -> Pipeline:
     options = dict(max_batch_tokens=4096, max_delay=0.0, max_queue_tokens=1 << 30, cache_size=0)
     try:
+        from khulasa_server.core.options import GatheringOptions
+
+        return Pipeline.load(bundle, Runtime(), gathering=GatheringOptions(**options))
+    except ImportError:  # a tree from before the options were typed
+        pass
+    try:
         return Pipeline.load(bundle, Runtime(), gathering=options)
     except TypeError:  # the option's earlier name
         return Pipeline.load(bundle, Runtime(), batching=options)

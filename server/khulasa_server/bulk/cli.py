@@ -24,8 +24,8 @@ from typing import Any
 from .. import bundle as bundle_mod
 from .. import glossary as glossary_mod
 from ..config import Settings
+from ..core.options import DEFAULT_SUMMARY_SENTENCES, SUMMARY_METHODS
 from ..errors import BundleError, InvalidArgument
-from ..pipeline import DEFAULT_SUMMARY_SENTENCES, SUMMARY_METHODS
 from . import FORMATS, UsageError
 
 PROG = "khulasa-bulk"

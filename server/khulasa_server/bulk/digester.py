@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from ..core.options import ArticleOptions
 from ..errors import InvalidArgument
 from ..results import DigestResult
 
@@ -93,27 +94,31 @@ class Digester:
         max_text_chars: int = 100_000,
         verify: bool = True,
     ):
-        from ..engines import Runtime
+        from ..config import Settings
+        from ..core import options
+        from ..core.service import Core
         from ..pipeline import Pipeline
 
-        runtime = Runtime(inter_threads=1, intra_threads=threads)
-        # Threads of one actor share batches; the queue bound only has to hold what they send.
-        gathering = dict(max_batch_tokens=runtime.max_batch_tokens, max_delay=0.005, max_queue_tokens=1 << 30, cache_size=10000)
-        self.pipeline = Pipeline.load(bundle, runtime, verify=verify, gathering=gathering, glossary=glossary)
-        self.options = (source_language, max_sentences, summary_method)
-        self.max_text_chars = max_text_chars
+        settings = Settings(
+            inter_threads=1,
+            intra_threads=threads,
+            # Threads of one actor share batches; the queue bound only has to hold what they send.
+            max_queue_tokens=1 << 30,
+            max_text_chars=max_text_chars,
+            max_summary_sentences=max(max_sentences, Settings.max_summary_sentences),
+        )
+        pipeline = Pipeline.load(
+            bundle, options.runtime(settings), verify=verify, gathering=options.gathering(settings), glossary=glossary
+        )
+        self.core = Core(settings)  # the server's checks and operations, without a front end's limits
+        self.core.serve(pipeline, {})
+        self.options = ArticleOptions(source_language, max_sentences, summary_method)
         self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="digest")
         self.node = _node()
 
     def _one(self, id: str, text: str) -> dict[str, Any]:
         try:
-            if not text.strip():
-                raise InvalidArgument("text", "text is empty")
-            if len(text) > self.max_text_chars:
-                raise InvalidArgument(
-                    "text", f"text has {len(text)} characters; the limit is {self.max_text_chars} (--max-text-chars)"
-                )
-            return row(id, self.pipeline.digest(text, *self.options), node=self.node)
+            return row(id, self.core.digest(text, self.options), node=self.node)
         except InvalidArgument as exc:
             return row(id, error=exc.message, node=self.node)
         except Exception as exc:  # one bad article must not stop the job; its row says why

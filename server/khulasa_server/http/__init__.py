@@ -1,6 +1,6 @@
 """The HTTP front end (--http-listen): LibreTranslate's API, khulasa's own JSON API, health,
 metrics and the reading page, served by uvicorn from the gRPC server's process on its own
-thread and event loop, calling the same pipeline and batcher (no second copy of the models)."""
+thread and event loop, calling the same core, pipeline and batcher (no second copy of the models)."""
 
 from __future__ import annotations
 
@@ -20,10 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..config import Settings
-from ..interceptors import ClientLimit
-from ..security import TokenAuth
-from ..service import NewsDigestService
+from ..core.service import Core
 from . import libretranslate, routes
 from .common import Observe
 from .front import TIMEOUT_HEADER, Front
@@ -76,9 +73,9 @@ def _bind(listen: str) -> socket.socket:
 
 
 class HttpServer:
-    def __init__(self, service: NewsDigestService, auth: TokenAuth | None, limit: ClientLimit, settings: Settings):
-        self.front = Front(service, auth, limit, settings)
-        self.settings = settings
+    def __init__(self, core: Core):
+        self.front = Front(core)
+        self.settings = core.settings
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None

@@ -1,8 +1,8 @@
-"""What every HTTP endpoint shares with the gRPC side: the same servicer (its pipeline), the
-same token file and per-client in-flight limit (one ClientLimit counts a client's calls on both
-front ends), the same errors (errors.py, described as the gRPC interceptors describe them), and
-a request scope (deadline, caller still there) that the pipeline and batcher read to stop work
-nobody waits for."""
+"""What every HTTP endpoint shares with the gRPC side, through the core (core/service.py): its
+operations and their checks, the token file and per-client in-flight count (a client's calls
+count together on both front ends), the same errors (errors.py, described by core.describe);
+and, HTTP's own, a request scope (deadline, caller still there) that the pipeline and batcher
+read to stop work nobody waits for."""
 
 from __future__ import annotations
 
@@ -10,21 +10,17 @@ import asyncio
 import contextvars
 import logging
 import math
-import re
 import threading
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from ..config import Settings
-from ..interceptors import ClientLimit, describe
+from ..core import service
+from ..core.service import Core, describe
 from ..scope import RequestScope, current
-from ..security import TokenAuth
-from ..service import NewsDigestService
 
 log = logging.getLogger("khulasa.http")
 T = TypeVar("T")
@@ -42,7 +38,6 @@ HTTP_STATUS = {
     "DEADLINE_EXCEEDED": 504,
 }
 TIMEOUT_HEADER = "x-request-timeout"  # seconds; a client's own deadline, like gRPC's grpc-timeout
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")  # as the gRPC side accepts them
 
 
 class HttpError(Exception):
@@ -56,11 +51,10 @@ class HttpError(Exception):
 
 
 class Front:
-    def __init__(self, service: NewsDigestService, auth: TokenAuth | None, limit: ClientLimit, settings: Settings):
-        self.service = service
-        self.auth = auth
-        self.limit = limit
-        self.settings = settings
+    def __init__(self, core: Core):
+        self.core = core
+        self.auth = core.tokens
+        self.settings = settings = core.settings
         # Pipeline calls block (they wait on the batcher); they run here, off the event loop.
         self.pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="http")
         self.ready = True  # /readyz, with the models loaded
@@ -72,18 +66,17 @@ class Front:
 
     def pipeline(self):
         """The loaded pipeline, or Unavailable (503) while the models load."""
-        return self.service._ready()
+        return self.core.ready()
 
     @property
     def loaded(self) -> bool:
-        return self.service.pipeline is not None
+        return self.core.pipeline is not None
 
     # -- who is calling ------------------------------------------------------------------
 
     @staticmethod
     def request_id(request: Request) -> str:
-        asked = request.headers.get("x-request-id", "")
-        return asked if _REQUEST_ID.fullmatch(asked) else uuid.uuid4().hex
+        return service.request_id(request.headers.get("x-request-id", ""))
 
     @staticmethod
     def bearer(request: Request, api_key: str | None = None) -> str:
@@ -93,19 +86,13 @@ class Front:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return token.strip() if scheme.lower() == "bearer" else ""
 
-    def identity(self, token: str) -> str | None:
-        """ "token:<hash>" of the matched token (as the gRPC side names the caller), or None."""
-        if self.auth is None or not token:
-            return None
-        return self.auth.identify([("authorization", f"Bearer {token}")])
-
     def allows(self, token: str) -> bool:
-        return self.auth is None or self.identity(token) is not None
+        return self.core.allows(token)
 
     def client(self, request: Request, token: str) -> str:
         """The per-client limit's key: the token as matched, else the IP address, spelled as
         the gRPC side spells them, so one client's calls count together on both front ends."""
-        identity = self.identity(token)
+        identity = self.core.identify(token)
         if identity:
             return identity
         host = request.client.host if request.client else "unknown"
@@ -143,7 +130,7 @@ class Front:
         """The client's in-flight allowance (TooManyInFlight past max_inflight_per_client)."""
         if self.closing:
             raise HttpError(503, "the server is shutting down", {"Retry-After": "1"}, "UNAVAILABLE")
-        leave = self.limit.enter(self.client(request, token))
+        leave = self.core.in_flight.enter(self.client(request, token))
         self.active += 1
 
         def release() -> None:

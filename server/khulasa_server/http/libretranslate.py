@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .. import requests
+from ..core import checks
+from ..core.options import ArticleOptions
 from ..text.detect import confidence, detect, has_arabic
 from ..text.normalize import normalize
 from .common import alive, endpoint, params
@@ -73,7 +74,7 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
     if batch and len(texts) > front.settings.max_texts:
         raise HttpError(400, f"Invalid request: request ({len(texts)}) exceeds text limit ({front.settings.max_texts})")
     for i, text in enumerate(texts):
-        requests.text(text, f"q[{i}]" if batch else "q", front.settings)
+        checks.text(text, f"q[{i}]" if batch else "q", front.settings)
     pipeline = front.pipeline()
     if source != "auto" and source not in pipeline.languages:
         raise HttpError(400, f"{source} is not supported")
@@ -86,12 +87,12 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
         seen = [normalize(visible_text(t) if text_format == "html" else t) for t in texts]
         languages = [pipeline.language(s, requested, f"q[{i}]" if batch else "q") for i, s in enumerate(seen)]
         if text_format == "text":
-            results = pipeline.translate(texts, requested)
+            results = pipeline.translate(texts, ArticleOptions(source_language=requested))
             return [r.text for r in results], [r.detected_language for r in results], seen
         out = translate_html(
             texts,
             lambda i, node: languages[i] == "ar" and has_arabic(node),
-            lambda nodes: [r.text.strip() for r in pipeline.translate(nodes, "ar")],
+            lambda nodes: [r.text.strip() for r in pipeline.translate(nodes, ArticleOptions(source_language="ar"))],
         )
         return out, languages, seen
 
@@ -116,7 +117,7 @@ async def detect_language(request: Request, request_id: str) -> JSONResponse:
         raise HttpError(400, "Invalid request: missing q parameter")
     if not isinstance(q, str):
         raise HttpError(400, "Invalid request: q must be a string")
-    requests.text(q, "q", front.settings)
+    checks.text(q, "q", front.settings)
     text = normalize(q)
     language = detect(text)
     if language not in ("ar", "en", "und"):

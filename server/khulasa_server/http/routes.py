@@ -15,7 +15,8 @@ from starlette.staticfiles import StaticFiles
 
 from khulasa_client import flags
 
-from .. import convert, requests
+from .. import convert
+from ..core.options import ArticleOptions
 from .common import alive, endpoint, json_body, parse_message, to_json
 from .front import Front, HttpError
 
@@ -54,50 +55,36 @@ async def _request(request: Request, message_type):
     return front, token, parse_message(await json_body(request), message_type)
 
 
+# Each route: the request parsed, the core's operation (its checks inside) run within the
+# request's scope and the client's allowance, the result in the proto's JSON mapping.
+
+
 @v1_endpoint
 async def translate(request: Request, request_id: str) -> JSONResponse:
-    front, token, message = await _request(request, pb.TranslateRequest)
-    settings = front.settings
-    requests.texts(message.texts, settings)  # the same checks, in the same order, as the servicer's
-    glossary = requests.glossary(dict(message.glossary))
-    pipeline = front.pipeline()
-    results = await front.call(
-        request, token, request_id, lambda: pipeline.translate(list(message.texts), message.source_language, glossary)
-    )
-    return JSONResponse(to_json(pb.TranslateResponse(translations=[convert.translation(t) for t in results])))
-
-
-def _article_args(front: Front, message) -> tuple:
-    requests.text(message.text, "text", front.settings)
-    count = requests.max_sentences(message.max_sentences, front.settings)
-    return message.text, message.source_language, count, message.summary_method, requests.glossary(dict(message.glossary))
-
-
-async def _article(request: Request, request_id: str, message_type, method: str):
-    """An article call (Summarize, Digest): its request, checked as the servicer checks it,
-    and the pipeline's result."""
-    front, token, message = await _request(request, message_type)
-    args = _article_args(front, message)
-    work = getattr(front.pipeline(), method)
-    return message, await front.call(request, token, request_id, lambda: work(*args))
+    front, token, m = await _request(request, pb.TranslateRequest)
+    results = await front.call(request, token, request_id, lambda: front.core.translate(m.texts, ArticleOptions.of(m)))
+    return JSONResponse(to_json(convert.translations(results)))
 
 
 @v1_endpoint
 async def summarize(request: Request, request_id: str) -> JSONResponse:
-    _, result = await _article(request, request_id, pb.SummarizeRequest, "summarize")
-    return JSONResponse(
-        to_json(
-            pb.SummarizeResponse(
-                summary=result.text, sentences=convert.summary_sentences(result), detected_language=result.detected_language
-            )
-        )
-    )
+    front, token, m = await _request(request, pb.SummarizeRequest)
+    result = await front.call(request, token, request_id, lambda: front.core.summarize(m.text, ArticleOptions.of(m)))
+    return JSONResponse(to_json(convert.summary(result)))
 
 
 @v1_endpoint
 async def digest(request: Request, request_id: str) -> JSONResponse:
-    message, result = await _article(request, request_id, pb.DigestRequest, "digest")
-    return JSONResponse(to_json(convert.digest(message.id, result)))
+    front, token, m = await _request(request, pb.DigestRequest)
+    result = await front.call(request, token, request_id, lambda: front.core.digest(m.text, ArticleOptions.of(m)))
+    return JSONResponse(to_json(convert.digest(m.id, result)))
+
+
+@v1_endpoint
+async def model_info(request: Request, request_id: str) -> JSONResponse:
+    front, token, _ = await _request(request, pb.GetModelInfoRequest)
+    info = await front.call(request, token, request_id, front.core.model_info)
+    return JSONResponse(to_json(convert.model_info(*info)))
 
 
 def _sse(kind: str, data: dict) -> bytes:
@@ -109,9 +96,11 @@ async def stream_digest(request: Request, request_id: str) -> Response:
     """StreamDigest over server-sent events: `event: paragraph|summary|done`, each `data:` a
     DigestEvent in the JSON mapping; a failure after the first event is `event: error`."""
     front, token, message = await _request(request, pb.DigestRequest)
-    args = _article_args(front, message)
-    pipeline = front.pipeline()
-    first, rest = await front.stream(request, token, request_id, pipeline.iter_digest(*args))
+
+    def events():  # the checks too run at the first step, within the scope and allowance
+        yield from front.core.stream_digest(message.text, ArticleOptions.of(message))
+
+    first, rest = await front.stream(request, token, request_id, events())
 
     def encode(event) -> bytes:
         proto = convert.event(message.id, event)
@@ -163,6 +152,7 @@ ROUTES = [
     Route("/v1/summarize", summarize, methods=["POST"]),
     Route("/v1/digest", digest, methods=["POST"]),
     Route("/v1/digest/stream", stream_digest, methods=["POST"]),
+    Route("/v1/model-info", model_info, methods=["POST"]),
     Route("/healthz", alive, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),
     Route("/metrics", metrics, methods=["GET"]),

@@ -1,0 +1,105 @@
+"""The operations every front end offers, with their checks: an adapter (grpc servicer, HTTP
+routes, khulasa-bulk) maps its request to one of these calls and the result or the error back.
+Adding an operation is one method here plus one line per adapter (CONTRIBUTING.md)."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from ..errors import KhulasaError, Unavailable
+from ..results import DigestResult, Done, ParagraphResult, SummaryResult, TranslationResult
+from ..scope import current
+from . import checks
+from .limits import InFlight
+from .options import ArticleOptions
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..pipeline import Pipeline
+
+log = logging.getLogger("khulasa.rpc")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")  # what a caller's x-request-id may be
+
+
+class Tokens(Protocol):  # security.TokenAuth is one
+    def match(self, token: str) -> str | None: ...
+
+
+def request_id(asked: object) -> str:
+    """The caller's request id when it is a plausible one, else a fresh one."""
+    return asked if isinstance(asked, str) and REQUEST_ID.fullmatch(asked) else uuid.uuid4().hex
+
+
+def describe(exc: BaseException, request_id: str | None = None) -> KhulasaError:
+    """The error to report for exc: itself when the service raised it on purpose, else an
+    INTERNAL one that names only the request id (the log gets the traceback)."""
+    if isinstance(exc, KhulasaError) and exc.code != "INTERNAL":
+        return exc
+    request_id = current.get().request_id if request_id is None else request_id
+    log.error("unexpected error", exc_info=exc, extra={"request_id": request_id})
+    return KhulasaError(f"internal error (request id {request_id})")
+
+
+class Core:
+    """The loaded pipeline (None until `serve`), the limits (config.Settings), the token file
+    and the calls in flight per client, which every front end of the process shares."""
+
+    def __init__(self, settings: Settings, tokens: Tokens | None = None):
+        self.settings = settings
+        self.tokens = tokens
+        self.in_flight = InFlight(settings.max_inflight_per_client)
+        self.pipeline: Pipeline | None = None
+        self.runtime_info: dict[str, str] = {}  # where the models run: device, compute_type
+
+    def serve(self, pipeline: Pipeline, runtime_info: Mapping[str, str]) -> None:
+        self.runtime_info = dict(runtime_info)
+        self.pipeline = pipeline
+
+    def ready(self) -> Pipeline:
+        """The loaded pipeline, or Unavailable while the models load."""
+        if self.pipeline is None:
+            raise Unavailable("models are still loading; retry shortly (health reports SERVING when ready)")
+        return self.pipeline
+
+    # -- who is calling ------------------------------------------------------------------
+
+    def identify(self, token: str) -> str | None:
+        """ "token:<hash>" of the token matched, or None (also when the server has no tokens)."""
+        if self.tokens is None or not token:
+            return None
+        return self.tokens.match(token)
+
+    def allows(self, token: str) -> bool:
+        return self.tokens is None or self.identify(token) is not None
+
+    # -- operations ----------------------------------------------------------------------
+
+    def translate(self, texts: Sequence[str], options: ArticleOptions) -> list[TranslationResult]:
+        checks.texts(texts, self.settings)
+        options = options.within(self.settings)
+        return self.ready().translate(list(texts), options)
+
+    def summarize(self, text: str, options: ArticleOptions) -> SummaryResult:
+        options = self._article(text, options)
+        return self.ready().summarize(text, options)
+
+    def digest(self, text: str, options: ArticleOptions) -> DigestResult:
+        options = self._article(text, options)
+        return self.ready().digest(text, options)
+
+    def stream_digest(self, text: str, options: ArticleOptions) -> Iterator[ParagraphResult | SummaryResult | Done]:
+        """The checks now; the paragraphs, the summary and Done as the caller iterates."""
+        options = self._article(text, options)
+        return self.ready().iter_digest(text, options)
+
+    def model_info(self) -> tuple[Pipeline, Settings, dict[str, str]]:
+        """What GetModelInfo describes: the bundle (through the pipeline), the limits, the device."""
+        return self.ready(), self.settings, self.runtime_info
+
+    def _article(self, text: str, options: ArticleOptions) -> ArticleOptions:
+        checks.text(text, "text", self.settings)
+        return options.within(self.settings)

@@ -220,7 +220,7 @@ def test_unexpected_error_is_internal_with_request_id_and_server_survives(bundle
         def broken(*args, **kwargs):
             raise RuntimeError("disk on fire")
 
-        server.service.pipeline.summarizer.run = broken  # a fault inside our own code
+        server.service.pipeline.summary.engine.run = broken  # a fault inside our own code
         with Client(f"127.0.0.1:{server.port}", timeout=60, metadata=[("x-request-id", "req-42")]) as c:
             err = _error(lambda: c.summarize("The minister spoke today."))
             assert err.code == "INTERNAL" and "req-42" in err.message and err.request_id == "req-42"

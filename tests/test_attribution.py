@@ -7,13 +7,12 @@ translation that must stay silent."""
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
 
 from khulasa_server import names
 from khulasa_server.names import entities, roles
 from khulasa_server.names.romanize import romanize
 from khulasa_server.text.normalize import normalize
-
-from conftest import ROOT
 
 ZELENSKY = "أكد الرئيس الأوكراني فولوديمير زيلينسكي، يوم السبت، أن بلاده قدمت مقترحا رسميا لعقد جولة جديدة من المحادثات."
 PESKOV = "وقال المتحدث باسم الكرملين دميتري بيسكوف إن موسكو ستحدد موعد الجولة المقبلة بعد التوصل إلى تفاهم."
@@ -110,13 +109,14 @@ def test_flags_fire_and_stay_silent_end_to_end_on_the_tiny_bundle(server, client
     so the English of two sentences is put in the translator's sentence cache first (where a
     repeated sentence's translation comes from): the server's own checks, segmenting and wire
     format run as for any output."""
-    from khulasa_client import flags as client_flags
+    from khulasa import flags as client_flags
+
     from khulasa_server.engines.base import Output
     from khulasa_server.engines.gather import LRUCache
 
     invented = "Mr. Dimitri Bieskof, the head of the French Foreign Ministry, said that Moscow would set the date."
     faithful = "Ukrainian President Volodymyr Zelensky said on Saturday that his country had made a formal proposal."
-    cache = server.service.pipeline.translator.cache
+    cache = server.service.pipeline.translation.engine.cache
     for source, english in ((PESKOV, invented), (ZELENSKY, faithful)):
         cache.put(LRUCache.key("translate", normalize(source)), Output(english, -0.1, 20, False))
     response = client.translate([PESKOV + "\n" + ZELENSKY])
@@ -188,16 +188,16 @@ def test_the_model_reads_the_names_in_english_only_when_asked(llm_server):
     from khulasa_server.names.source import english_in_source
 
     pipeline = llm_server.service.pipeline
-    cache = pipeline.translator.cache
+    cache = pipeline.translation.engine.cache
     text = normalize("وصل الوزير إلى الإسكندرية يوم السبت.")
     english = english_in_source(text, names.find(text), "places")
     assert "Alexandria" in english and "Saturday" in english
     pipeline.translate([text])
     assert cache.get(LRUCache.key("translate", text)) and not cache.get(LRUCache.key("translate", english))
-    pipeline.names_in_source = "places"
+    pipeline.translation.names_in_source = "places"
     try:
         result = pipeline.translate([text])[0]
     finally:
-        pipeline.names_in_source = ""
+        pipeline.translation.names_in_source = ""
     assert cache.get(LRUCache.key("translate", english))
     assert result.segments[0].source == text

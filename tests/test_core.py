@@ -10,6 +10,7 @@ from pathlib import Path
 import grpc
 import pytest
 from google.protobuf import json_format
+from httpapi import call, sse_events
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
@@ -17,12 +18,12 @@ from khulasa_server import core
 from khulasa_server.core.service import Core
 from khulasa_server.http.routes import ROUTES
 
-from httpapi import call, sse_events
-
 CORE = Path(core.__file__).parent
 # Imports that would tie the core to a wire format or a transport.
 WIRE = {"grpc", "grpc_health", "grpc_reflection", "google", "khulasa", "starlette", "uvicorn", "http", "urllib",
         "requests", "httpx", "aiohttp", "fastapi", "socket", "ssl"}
+# The adapters, which the core must not know (it is what they call).
+ADAPTERS = {"app", "service", "interceptors", "convert", "wire", "streams", "security", "http", "bulk"}
 INFRASTRUCTURE = {"serve", "ready", "identify", "allows"}  # Core's methods that are no operation
 # Each core operation: its RPC, its /v1 route, and a request each front end must refuse alike.
 OPERATIONS = {
@@ -110,8 +111,20 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
+def _adapters(path: Path) -> set[str]:
+    """The khulasa_server adapter modules a core module imports relatively."""
+    depth = len(path.relative_to(CORE).parts)  # core/x.py: ".." is khulasa_server
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == depth + 1:
+            names = [node.module] if node.module else [alias.name for alias in node.names]
+            found.update(name.split(".")[0] for name in names if name)
+    return found & ADAPTERS
+
+
 def test_the_core_imports_no_wire_format():
     files = sorted(CORE.rglob("*.py"))
     assert files
     for path in files:
         assert not _imports(path) & WIRE, f"{path.relative_to(CORE.parent)} imports {sorted(_imports(path) & WIRE)}"
+        assert not _adapters(path), f"{path.relative_to(CORE.parent)} imports the adapters {sorted(_adapters(path))}"

@@ -27,7 +27,7 @@ def test_beam_search_divides_the_batch_budget_by_the_beam():
 
 
 def test_random_weights_hit_the_length_bound_and_say_so(pipeline):
-    engine = pipeline.translator
+    engine = pipeline.translation.engine
     text = "أعلنت وزارة المالية أن معدل التضخم تراجع."
     [out] = engine.run("translate", [text])
     # Random weights never emit an end token: decoding stops at the bound tied to input length.
@@ -36,19 +36,19 @@ def test_random_weights_hit_the_length_bound_and_say_so(pipeline):
 
 
 def test_batched_and_single_outputs_agree(pipeline):
-    engine = pipeline.translator
+    engine = pipeline.translation.engine
     texts = ["ارتفعت أسعار النفط.", "فاز المنتخب الوطني في المباراة النهائية أمس.", "قال الرئيس."]
     assert [o.text for o in engine.run("translate", texts)] == [engine.run("translate", [t])[0].text for t in texts]
 
 
 def test_input_over_budget_is_refused_not_truncated(pipeline):
-    engine = pipeline.translator
+    engine = pipeline.translation.engine
     with pytest.raises(ValueError, match="exceeds"):
         engine.run("translate", ["كلمة " * 500])
 
 
 def test_generator_prompt_uses_chat_format(llm_server):
-    engine = llm_server.service.pipeline.translator.engine  # beneath the server's batcher
+    engine = llm_server.service.pipeline.translation.engine.engine  # beneath the server's batcher
     prompt = engine.prompt("translate", "نص {x} فيه أقواس")
     assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("<|im_start|>assistant\n")
     assert "نص {x} فيه أقواس" in prompt

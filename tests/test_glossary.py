@@ -27,7 +27,7 @@ def test_request_glossary_is_flagged_when_missed(client):
 
 
 def test_llm_prompt_carries_the_terms(llm_server):
-    engine = llm_server.service.pipeline.translator.engine
+    engine = llm_server.service.pipeline.translation.engine.engine
     note = glossary.note([("الكرملين", "the Kremlin")])
     prompt = engine.prompt("translate", TEXT, note)
     assert note in prompt and prompt.index(note) > prompt.index(TEXT)

@@ -11,16 +11,15 @@ import time
 
 import grpc
 import pytest
+from conftest import TEST_LIMITS, start_server
 from google.protobuf import json_format
+from httpapi import call, sse_events
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 from prometheus_client import REGISTRY
 
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
-
-from conftest import TEST_LIMITS, start_server
-from httpapi import call, sse_events
 
 SHORT = "ارتفعت أسعار النفط بنسبة 4% اليوم."
 
@@ -50,7 +49,7 @@ def _unique_article(seed: str, tag: int, copies: int = 40) -> str:
 
 
 def _source_tokens(pipeline) -> float:
-    name = pipeline.translator.entry.name
+    name = pipeline.translation.engine.entry.name
     return REGISTRY.get_sample_value("khulasa_tokens_total", {"model": name, "direction": "source"}) or 0.0
 
 
@@ -178,7 +177,7 @@ def test_detect_languages_and_frontend_settings(port):
 
 
 def test_the_page_gets_the_clis_words_for_every_flag(port):
-    from khulasa_client import flags
+    from khulasa import flags
 
     words = call(port, "GET", "/flags.json").body
     assert words == {"flags": flags.EXPLANATIONS, "notes": flags.NOTES}
@@ -384,7 +383,7 @@ def _settled(pipeline, server) -> float:
         before = _source_tokens(pipeline)
         time.sleep(1.0)
         # Counted when a model call ends: still only when no call is running or queued.
-        if _source_tokens(pipeline) == before and not pipeline.translator._decoding and not pipeline.translator._queue:
+        if _source_tokens(pipeline) == before and not pipeline.translation.engine._decoding and not pipeline.translation.engine._queue:
             return before
         assert time.monotonic() < deadline, "the model kept translating for a request nobody waits for"
 
@@ -392,7 +391,7 @@ def _settled(pipeline, server) -> float:
 def test_a_deadline_stops_the_work(roomy, seed_text):
     pipeline, port = roomy.service.pipeline, roomy.http.port
     text = _unique_article(seed_text, 1)
-    whole = sum(pipeline.translator.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
+    whole = sum(pipeline.translation.engine.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
     start = _settled(pipeline, roomy)
     began = time.monotonic()
     reply = call(port, "POST", "/v1/digest", json={"text": text}, headers={"X-Request-Timeout": "0.5"})
@@ -412,7 +411,7 @@ def _send_long_article(roomy, seed_text, tag: int, path: str):
 
     pipeline = roomy.service.pipeline
     text = _unique_article(seed_text, tag)
-    whole = sum(pipeline.translator.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
+    whole = sum(pipeline.translation.engine.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
     start = _settled(pipeline, roomy)
     conn = http.client.HTTPConnection("127.0.0.1", roomy.http.port, timeout=60)
     conn.request("POST", path, body=json.dumps({"text": text}).encode(), headers={"Content-Type": "application/json"})
@@ -435,7 +434,7 @@ def test_a_client_that_leaves_a_unary_call_stops_the_work(roomy, seed_text):
     conn, whole, start = _send_long_article(roomy, seed_text, 3, "/v1/digest")
     pipeline = roomy.service.pipeline
     deadline = time.monotonic() + 30
-    while not pipeline.translator._decoding:  # wait until the model has started on it
+    while not pipeline.translation.engine._decoding:  # wait until the model has started on it
         assert time.monotonic() < deadline
         time.sleep(0.01)
     conn.sock.shutdown(2)

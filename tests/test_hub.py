@@ -107,7 +107,7 @@ def test_nllb_preset_from_local_checkpoints(checkpoints, tmp_path, seed_text):
     try:
         entry = pipeline.bundle.model_for("translate")
         assert (entry.family, entry.license) == ("nllb", "CC-BY-NC-4.0")
-        assert pipeline.translator.tokenize("أعلنت")[0] == "arb_Arab" and entry.target_prefix == ("eng_Latn",)
+        assert pipeline.translation.engine.tokenize("أعلنت")[0] == "arb_Arab" and entry.target_prefix == ("eng_Latn",)
         result = pipeline.digest(seed_text)
         assert len(result.paragraphs) == 11 and result.translation and result.summary.text
     finally:

@@ -1,7 +1,6 @@
 """Proper names: the gazetteer with Arabic spelling variants, the finder of other names, the
 romanization and consonant-skeleton check, and the flags and repair through real servers."""
 
-import json
 from importlib import resources
 
 import pytest
@@ -153,7 +152,7 @@ def test_flags_reach_segments_on_the_tiny_bundle(client, server):
     segments = client.translate([SOURCE]).translations[0].segments
     warnings = _warnings(segments)
     assert "missing_name:Alexandria" in warnings and "unverified_name:ديمتري بيسكوف" in warnings  # noise keeps neither
-    assert server.service.pipeline.name_repairs.tried == 0  # a seq2seq model takes no terms: no repair
+    assert server.service.pipeline.translation.name_repairs.tried == 0  # a seq2seq model takes no terms: no repair
 
 
 def test_llm_prompt_gets_gazetteer_terms_and_flags_reach_segments(llm_client, llm_server):
@@ -167,7 +166,7 @@ def test_llm_prompt_gets_gazetteer_terms_and_flags_reach_segments(llm_client, ll
 
 def test_flagged_segments_are_repaired_and_the_better_output_kept(llm_server):
     pipeline = llm_server.service.pipeline
-    stats = pipeline.name_repairs
+    stats = pipeline.translation.name_repairs
     tried, kept_before = stats.tried, stats.kept
     stats.record = []
     try:
@@ -198,13 +197,14 @@ def test_repair_prompt_names_every_name_and_differs_from_the_first():
 
 
 def test_readers_get_the_name_flags_explained():
-    from khulasa_client import flags
+    from khulasa import flags
 
     assert flags.explain("unverified_name", "شكري") == "name “شكري” of the Arabic not found in the English in any spelling"
     assert flags.explain("missing_name", "Amman / Oman") == "name “Amman / Oman” not found in the English"
 
 
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 _ARABIC_TEXT = st.text(alphabet=st.sampled_from(list("ابتثجحخدذرسشصضطظعغفقكلمنهويةىأإآؤئء الو ،.؟0123456789-")), max_size=80)
 
@@ -230,32 +230,32 @@ def test_first_prompt_carries_no_name_terms_unless_asked(llm_server):
     from khulasa_server.names import repair
 
     pipeline = llm_server.service.pipeline
-    cache = pipeline.translator.cache
+    cache = pipeline.translation.engine.cache
     text = "وصل الوزير إلى الإسكندرية يوم السبت."
     found = names.find(normalize(text))
     plain, with_terms = (LRUCache.key("translate", text, note) for note in ("", glossary.note(names.terms(found))))
     repaired = LRUCache.key("translate", text, repair.note(names.repair_terms(found)))
     pipeline.translate([text])
     assert cache.get(plain) and cache.get(repaired) and not cache.get(with_terms)
-    pipeline.name_terms_first = True
+    pipeline.translation.name_terms_first = True
     try:
         pipeline.translate([text])
     finally:
-        pipeline.name_terms_first = False
+        pipeline.translation.name_terms_first = False
     assert cache.get(with_terms)
 
 
 def test_name_repair_can_be_turned_off_for_speed(bundles):
     """`--no-name-repair`: flags still reach the segments, nothing is decoded a second time."""
-    from khulasa_client import Client
-
     from conftest import start_server
+
+    from khulasa_client import Client
 
     server = start_server(bundles["tiny-llm"], name_repair=False)
     try:
         with Client(f"127.0.0.1:{server.port}", timeout=120) as client:
             warnings = _warnings(client.digest(SOURCE).paragraphs[0].segments)
         assert "unverified_name:ديمتري بيسكوف" in warnings
-        assert server.service.pipeline.name_repairs.tried == 0
+        assert server.service.pipeline.translation.name_repairs.tried == 0
     finally:
         server.stop(0)

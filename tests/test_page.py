@@ -87,7 +87,7 @@ def test_paste_an_article_and_read_it(page, seed_text, tmp_path):
         assert note == code.startswith("split_long_sentence")
         if code.startswith("missing_number:"):
             number = code.split(":", 1)[1]
-            # The CLI's own words (khulasa_client.flags), with the number as the article wrote it.
+            # The CLI's own words (khulasa.flags), with the number as the article wrote it.
             assert re.match(rf"Number ({re.escape(number)}|{re.escape(number.translate(arabic_digits))}) "
                             r"not found in the English\.$", text), text
         if code == "repetition_cut":

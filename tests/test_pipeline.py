@@ -36,15 +36,15 @@ def test_persian_is_refused_with_the_field(pipeline):
 def test_long_english_article_is_summarized_in_rounds(pipeline, monkeypatch):
     paragraph = " ".join(f"Sentence number {i} reports on the economy and the elections." for i in range(40))
     article = "\n\n".join([paragraph] * 3)
-    assert pipeline.summarizer.count_tokens(article) > 2 * pipeline.summarizer.max_input_tokens
+    assert pipeline.summary.engine.count_tokens(article) > 2 * pipeline.summary.engine.max_input_tokens
     rounds: list[int] = []
-    summarize = pipeline.summarizer.run
+    summarize = pipeline.summary.engine.run
 
     def counted(task, texts, notes=None, sentences=None):  # the real summarizer; each call is one round
         rounds.append(len(texts))
         return summarize(task, texts, notes, sentences)
 
-    monkeypatch.setattr(pipeline.summarizer, "run", counted)
+    monkeypatch.setattr(pipeline.summary.engine, "run", counted)
     summary = pipeline.summarize(article, ArticleOptions(max_sentences=3))
     assert summary.detected_language == "en" and 1 <= len(summary.sentences) <= 3
     # Several chunks summarized first, then their summaries: more than one round.
@@ -72,24 +72,24 @@ def llm_pipeline(bundles):
 
 def test_an_article_that_fits_is_summarized_in_one_pass(llm_pipeline):
     pipeline = llm_pipeline
-    entry = pipeline.summarizer.entry
+    entry = pipeline.summary.engine.entry
     assert entry.input_tokens("summarize") > entry.input_tokens("translate")  # the bundle's own budgets
     paragraph = " ".join(f"Sentence {i} reports on the economy and the elections." for i in range(6))
     article = "\n\n".join([paragraph] * 2)
-    assert entry.input_tokens("translate") < pipeline.summarizer.count_tokens(article) < entry.input_tokens("summarize")
-    spy = pipeline.summarizer = Spy(pipeline.summarizer)
+    assert entry.input_tokens("translate") < pipeline.summary.engine.count_tokens(article) < entry.input_tokens("summarize")
+    spy = pipeline.summary.engine = Spy(pipeline.summary.engine)
     try:
         pipeline.summarize(article, ArticleOptions(max_sentences=2))
     finally:
-        pipeline.summarizer = spy.engine
+        pipeline.summary.engine = spy.engine
     [call] = spy.calls  # one pass, not chunks and then a summary of their summaries
     assert len(call["texts"]) == 1 and call["sentences"] == [2]  # and it may stop after 2 sentences
 
 
 def test_digest_translates_the_article_in_one_call_and_a_stream_starts_alone(llm_pipeline, seed_text):
     pipeline = llm_pipeline
-    spy = pipeline.translator = Spy(pipeline.translator)
-    repairing, pipeline.repair_names = pipeline.repair_names, False  # a name repair is a second call
+    spy = pipeline.translation.engine = Spy(pipeline.translation.engine)
+    repairing, pipeline.translation.repair_names = pipeline.translation.repair_names, False  # a name repair is a second call
     try:
         result = pipeline.digest(seed_text, ArticleOptions(summary_method="extractive"))
         [call] = spy.calls  # every piece of every paragraph
@@ -98,4 +98,4 @@ def test_digest_translates_the_article_in_one_call_and_a_stream_starts_alone(llm
         list(pipeline.iter_digest(seed_text, ArticleOptions(summary_method="extractive")))
         assert len(spy.calls[0]["texts"]) == 1 and len(spy.calls) >= 2  # the stream shows paragraph 0 first
     finally:
-        pipeline.translator, pipeline.repair_names = spy.engine, repairing
+        pipeline.translation.engine, pipeline.translation.repair_names = spy.engine, repairing

@@ -92,7 +92,7 @@ def test_a_registered_engine_is_all_a_bundle_needs(bundles, tmp_path):
 
     try:
         pipeline = Pipeline.load(copy, Runtime(), verify=False)
-        assert isinstance(pipeline.translator, Echo)
+        assert isinstance(pipeline.translation.engine, Echo)
         assert pipeline.translate(["قال الوزير."], ArticleOptions(source_language="ar"))[0].text == "echo قال الوزير."
     finally:
         del ENGINES["marian-echo"]

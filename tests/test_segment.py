@@ -80,7 +80,7 @@ def test_every_piece_fits_the_budget_and_join_is_lossless(text, budget):
 @settings(max_examples=60, deadline=None)
 @given(TEXT.map(lambda t: t * 5))
 def test_real_tokenizer_budget_holds(pipeline, text):
-    engine = pipeline.translator
+    engine = pipeline.translation.engine
     for paragraph in split_paragraphs(normalize(text)):
         pieces = segment(paragraph.text, engine.count_tokens, engine.max_input_tokens)
         assert "".join(p.text for p in pieces) == paragraph.text
@@ -96,7 +96,7 @@ ANY_TEXT = st.text(max_size=400) | st.text(alphabet=ARABIC, min_size=300, max_si
 @given(ANY_TEXT)
 def test_any_unicode_is_segmented_losslessly_within_the_real_budget(pipeline, text):
     """Any Unicode, mixed scripts, bidi marks, and long runs with no space or punctuation."""
-    engine = pipeline.translator
+    engine = pipeline.translation.engine
     normalized = normalize(text)
     paragraphs = split_paragraphs(normalized)
     assert "".join(p.text + p.separator for p in paragraphs) == normalized.strip("\n")

@@ -18,7 +18,7 @@ def served(request, bundles):
     what its translator's tokenizer encodes."""
     gathering = GatheringOptions(max_batch_tokens=4096, max_delay=0.0, max_queue_tokens=1 << 30, cache_size=0)
     pipeline = Pipeline.load(bundles[request.param], Runtime(), gathering=gathering)
-    engine = pipeline.translator.engine
+    engine = pipeline.translation.engine.engine
     tok = engine._source_tok if hasattr(engine, "_source_tok") else engine._tok
     encoded: collections.Counter = collections.Counter()
     encode = tok.encode
@@ -34,7 +34,7 @@ def served(request, bundles):
 
 def test_each_piece_is_tokenized_once_on_its_way_to_the_model(served):
     pipeline, encoded = served
-    pipeline.repair_names = False  # a name repair decodes a piece again, on purpose
+    pipeline.translation.repair_names = False  # a name repair decodes a piece again, on purpose
     results = pipeline.translate(["\n".join(SENTENCES)])
     assert [s.source for s in results[0].segments] == SENTENCES
     assert [encoded[s] for s in SENTENCES] == [1, 1]

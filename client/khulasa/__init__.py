@@ -1,4 +1,5 @@
-"""khulasa: the gRPC contract (khulasa.v1) and the package version, shared by client and server."""
+"""khulasa: the gRPC contract (khulasa.v1), the words of its faithfulness flags (flags.py) and the
+package version, shared by client and server."""
 
 from importlib import metadata
 

@@ -9,10 +9,9 @@ import json
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
+from khulasa import flags as flags_mod
+from khulasa.flags import Flag
 from khulasa.v1 import khulasa_pb2 as pb
-
-from . import flags as flags_mod
-from .flags import Flag
 
 FORMATS = ("text", "json", "jsonl", "markdown", "html")
 EXTENSIONS = {"text": ".txt", "json": ".json", "jsonl": ".jsonl", "markdown": ".md", "html": ".html"}

@@ -103,9 +103,9 @@ class Server:
         runtime = options.runtime(s)
         start = time.perf_counter()
         terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
-        pipeline = Pipeline.load(s.bundle, runtime, verify=s.verify_bundle, gathering=options.gathering(s), glossary=terms)
-        pipeline.repair_names = s.name_repair
-        pipeline.names_in_source = s.names_in_source
+        pipeline = Pipeline.load(
+            s.bundle, runtime, verify=s.verify_bundle, gathering=options.gathering(s), glossary=terms, names=options.names(s)
+        )
         metrics.MODEL_LOAD.set(time.perf_counter() - start)
         placed = runtime.model_options()
         self.core.serve(pipeline, {"device": placed["device"], "compute_type": placed["compute_type"]})

@@ -128,7 +128,7 @@ def load(name_or_path: str | Path, verify_checksums: bool = True) -> Bundle:
     for role in ROLES:
         if roles.get(role) not in models:
             raise BundleError(f"{manifest_path}: role '{role}' must name one of the models {sorted(models)}")
-        if models[roles[role]].engine == "generator":  # prompted: needs an instruction for each role
+        if getattr(ENGINES[models[roles[role]].engine], "takes_notes", False):  # prompted: an instruction per role
             models[roles[role]].require_prompt(role, f"{manifest_path}: models.{roles[role]}")
     if verify_checksums:
         verify(root, _require(raw, "checksums", str(manifest_path)))

@@ -67,7 +67,7 @@ def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
         if not (task and option and raw):
             raise ValueError(f"override {item!r} is not TASK.KEY=VALUE")
         value: Any = json.loads(raw) if raw[0].isdigit() or raw in ("true", "false") else raw
-        engine = pipeline.translator if task == "translate" else pipeline.summarizer
+        engine = pipeline.translation.engine if task == "translate" else pipeline.summary.engine
         if option == "max_input_tokens":
             engine.entry.max_input_tokens_by_task[task] = int(value)
             continue
@@ -155,7 +155,7 @@ def _found(entities: list[str], text: str) -> int:
 
 def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[str], max_sentences: int = 2) -> dict[str, Any]:
     sentences = [s for a in articles for s in a["sentences"]]
-    repairs = pipeline.name_repairs
+    repairs = pipeline.translation.name_repairs
     before = (repairs.tried, repairs.kept, repairs.seconds)
     repairs.record = []
     start = time.perf_counter()
@@ -208,7 +208,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         start = time.perf_counter()
         scores = []
         for article, english in zip(articles, per_article):
-            summary = pipeline.summarize_english(english, max_sentences, method)
+            summary = pipeline.summary.summarize(english, max_sentences, method)
             scores.append(rouge(summary.text, article["summary"]))
         summaries[method] = {key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")}
         summaries[method]["seconds"] = round(time.perf_counter() - start, 1)
@@ -227,11 +227,11 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         "summary": summaries,
         "decoding": {
             name: {task: o.to_dict() for task, o in e.entry.decoding.items()}
-            for name, e in (("translator", pipeline.translator), ("summarizer", pipeline.summarizer))
+            for name, e in (("translator", pipeline.translation.engine), ("summarizer", pipeline.summary.engine))
         },
         "input_tokens": {
             task: e.entry.input_tokens(task)
-            for task, e in (("translate", pipeline.translator), ("summarize", pipeline.summarizer))
+            for task, e in (("translate", pipeline.translation.engine), ("summarize", pipeline.summary.engine))
         },
         "outputs": [
             {"ar": s["ar"], "reference": s["en"], "hypothesis": h, "warnings": w}

@@ -57,6 +57,7 @@ def _eval(args: argparse.Namespace) -> int:
     import json
 
     from . import evaluate
+    from .core.translation import NameOptions
     from .cpu import ctranslate2_cpu
     from .engines import Runtime
     from .pipeline import Pipeline
@@ -67,14 +68,12 @@ def _eval(args: argparse.Namespace) -> int:
         print("khulasa-models: eval needs sacrebleu: pip install 'khulasa[eval]'", file=sys.stderr)
         return 2
     try:
-        pipeline = Pipeline.load(args.bundle, runtime=Runtime(max_batch_tokens=args.max_batch_tokens))
+        names = NameOptions(repair=not args.no_repair, terms_first=args.name_terms_first, in_source=args.names_in_source)
+        pipeline = Pipeline.load(args.bundle, runtime=Runtime(max_batch_tokens=args.max_batch_tokens), names=names)
         evaluate.apply_overrides(pipeline, args.set)
     except (BundleError, ValueError) as exc:
         print(f"khulasa-models: {exc}", file=sys.stderr)
         return 1
-    pipeline.repair_names = not args.no_repair
-    pipeline.name_terms_first = args.name_terms_first
-    pipeline.names_in_source = args.names_in_source
     data = args.data or list(DEFAULT_SETS)
     results = []
     for path in data:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
+
+
+def elapsed_ms(start: float) -> float:
+    """Milliseconds since start (a time.perf_counter() reading), for Timings."""
+    return (time.perf_counter() - start) * 1000.0
 
 
 @dataclass

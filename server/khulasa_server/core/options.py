@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from .. import glossary as glossary_mod
 from ..engines import Runtime
 from ..errors import InvalidArgument
+from .translation import NameOptions
 
 DEFAULT_SUMMARY_SENTENCES = 3
 SUMMARY_METHODS = ("model", "extractive")
@@ -76,6 +77,11 @@ def runtime(settings: Any) -> Runtime:
         intra_threads=settings.intra_threads,
         max_batch_tokens=settings.max_batch_tokens,
     )
+
+
+def names(settings: Any) -> NameOptions:
+    """How names are handled, from config.Settings."""
+    return NameOptions(repair=settings.name_repair, in_source=settings.names_in_source)
 
 
 def gathering(settings: Any) -> GatheringOptions:

@@ -60,6 +60,9 @@ class Engine(Protocol):
     @property
     def unit(self) -> str: ...  # "sentence" or "paragraph": what one call should carry
 
+    @property
+    def takes_notes(self) -> bool: ...  # a prompted engine: notes (terms, names) reach the model
+
     def tokenize(self, text: str) -> list[str]: ...  # the tokens the input budget counts
 
     def count_tokens(self, text: str) -> int: ...  # len(tokenize(text))

@@ -121,6 +121,10 @@ class GatheringEngine:
     def unit(self) -> str:
         return self.engine.unit
 
+    @property
+    def takes_notes(self) -> bool:
+        return self.engine.takes_notes
+
     def tokenize(self, text: str) -> list[str]:
         return self.engine.tokenize(text)
 

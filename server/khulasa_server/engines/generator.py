@@ -106,6 +106,7 @@ def _release_models() -> None:
 @register("generator")
 class GeneratorEngine:
     unit = "paragraph"  # an LLM translates better with a paragraph of context
+    takes_notes = True  # prompted: glossary and name notes go into the prompt, which needs one per role
 
     def __init__(self, entry: ModelEntry, runtime: Runtime):
         if entry.chat_format not in CHAT_FORMATS:

@@ -16,6 +16,7 @@ from .tokenizer import load_tokenizers
 @register("seq2seq")
 class Seq2SeqEngine:
     unit = "sentence"
+    takes_notes = False  # no prompt: notes are ignored, so a name repair would decode the same again
 
     def __init__(self, entry: ModelEntry, runtime: Runtime):
         self.entry = entry

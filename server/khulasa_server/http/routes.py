@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from khulasa import flags
 from khulasa.v1 import khulasa_pb2 as pb
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-
-from khulasa_client import flags
 
 from .. import convert
 from ..core.options import ArticleOptions

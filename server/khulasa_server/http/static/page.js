@@ -5,7 +5,7 @@
 
 const $ = (selector, root = document) => root.querySelector(selector);
 
-// What each segment warning means, for an editor: the CLI's own sentences (khulasa_client/flags.py),
+// What each segment warning means, for an editor: the CLI's own sentences (khulasa/flags.py),
 // loaded from /flags.json. Notes (nothing missing) are shown quietly; unknown codes as they come.
 const FLAGS = {};
 const NOTES = new Set();

@@ -1,0 +1,108 @@
+"""The summary stage: English paragraphs summarized by the bundle's summarizer (map-reduce when
+the article is over its input budget, each sentence bounded and tied to the paragraphs it draws
+on), or extractively, without a model. It owns the summarizer engine and the bundle's default
+method."""
+
+from __future__ import annotations
+
+import time
+
+from .. import extractive
+from ..attribution import attribute
+from ..engines import Engine
+from ..errors import InvalidArgument, echo
+from ..results import SummaryResult, SummarySentence, Timings, elapsed_ms
+from ..scope import checked, checkpoint
+from ..text.normalize import normalize
+from ..text.segment import fit_budget, segment, sentences_of, split_paragraphs
+from .options import SUMMARY_METHODS
+
+# Summary sentences are cut at this many summarizer tokens (marked " …"): a model that never
+# ends a sentence, or rounds that stop shrinking, must not return a summary longer than the article.
+SUMMARY_SENTENCE_TOKENS = 80
+
+
+class SummaryStage:
+    def __init__(self, engine: Engine, default_method: str):
+        self.engine = engine
+        self.default_method = default_method  # the bundle's, for a request that names none
+
+    def chunks(self, texts: list[str]) -> list[str]:
+        """English texts packed into chunks within the summarizer's input budget (one chunk,
+        and so one pass, when the article fits)."""
+        engine = self.engine
+        count = checked(engine.count_tokens)
+        budget = engine.entry.input_tokens("summarize")
+        chunks: list[str] = []
+        current = ""
+        for text in texts:
+            for paragraph in split_paragraphs(text):
+                for n, piece in enumerate(segment(paragraph.text, count, budget)):
+                    content = piece.content
+                    joiner = "\n" if n == 0 else " "
+                    candidate = f"{current}{joiner}{content}" if current else content
+                    if count(candidate) <= budget:
+                        current = candidate
+                    else:
+                        chunks.append(current)
+                        current = content
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def reduce(self, texts: list[str], timings: Timings, max_sentences: int = 0) -> str:
+        """One summary of texts too long for the summarizer: summarize chunks, then the
+        summaries, until one chunk remains. The last pass may stop after max_sentences
+        sentences (0: no limit): the caller keeps no more, and the rest would be decoded for
+        nothing."""
+        start = time.perf_counter()
+        try:
+            chunks = self.chunks(texts)
+            while True:
+                checkpoint()
+                limit = [max_sentences] if len(chunks) == 1 else None
+                outputs = [o.text for o in self.engine.run("summarize", chunks, sentences=limit) if o.text]
+                if len(chunks) == 1:
+                    return outputs[0] if outputs else ""
+                shorter = self.chunks(outputs)
+                if len(shorter) >= len(chunks):  # summaries no shorter than their input
+                    return " ".join(outputs)
+                chunks = shorter
+        finally:
+            timings.summarize_ms += elapsed_ms(start)
+
+    def method(self, requested: str) -> str:
+        method = requested.strip().lower() or self.default_method
+        if method not in SUMMARY_METHODS:
+            raise InvalidArgument(
+                "summary_method",
+                f"summary_method '{echo(requested)}' is not one of {', '.join(SUMMARY_METHODS)} "
+                "(or empty for the bundle's default)",
+            )
+        return method
+
+    def summarize(
+        self, english: list[str], max_sentences: int, method: str = "", timings: Timings | None = None
+    ) -> SummaryResult:
+        """Summary of English paragraphs. "model": the bundle's summarizer, each sentence tied
+        to paragraphs by word overlap; "extractive": whole sentences of the text, each tied
+        to the paragraph it came from."""
+        timings = timings or Timings()
+        method = self.method(method)
+        if not any(t.strip() for t in english):
+            return SummaryResult("", [])
+        if method == "extractive":
+            start = time.perf_counter()
+            picked = extractive.summarize(english, max_sentences)
+            timings.summarize_ms += elapsed_ms(start)
+            return SummaryResult(" ".join(s for s, _ in picked), [SummarySentence(s, [i]) for s, i in picked])
+        summary = normalize(self.reduce(english, timings, max_sentences))
+        sentences = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
+        return SummaryResult(" ".join(sentences), [SummarySentence(s, attribute(s, english)) for s in sentences])
+
+    def _bounded(self, sentence: str) -> str:
+        count = checked(self.engine.count_tokens)
+        if count(sentence) <= SUMMARY_SENTENCE_TOKENS:
+            return sentence
+        budget = SUMMARY_SENTENCE_TOKENS - count(" …")
+        return fit_budget(sentence, count, budget)[0].rstrip() + " …"

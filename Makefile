@@ -118,7 +118,7 @@ bench-llm: model
 	rm -rf $(LLM_BEFORE_SRC) && mkdir -p $(LLM_BEFORE_SRC)
 	git archive $(LLM_BEFORE) server client | tar -x -C $(LLM_BEFORE_SRC)
 	test -f "$(LLM_BEFORE_BUNDLE)/khulasa.json" || PYTHONPATH=$(LLM_BEFORE_SRC)/server:$(LLM_BEFORE_SRC)/client \
-		$(PY) -m khulasa_server.models_cli build $(BUNDLE) --out "$(LLM_BEFORE_BUNDLE)"
+		$(PY) -m khulasa_server.tools.models_cli build $(BUNDLE) --out "$(LLM_BEFORE_BUNDLE)"
 	$(PY) tests/bench/llm.py --bundle "$(LLM_BUNDLE)" --baseline-src $(LLM_BEFORE_SRC) \
 		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python
 

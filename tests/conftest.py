@@ -10,7 +10,7 @@ import pytest
 
 from khulasa_client import Client
 from khulasa_server.app import Server
-from khulasa_server.recipes import tiny
+from khulasa_server.tools.recipes import tiny
 from khulasa_server.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,7 @@
     make gguf-check      # a separate venv with torch 2.13.0 (CPU) and transformers
 
 Loads the default model's GGUF with transformers (dequantized, float32) and converts the same
-file with khulasa_server.recipes.gguf_qwen2 at float32 (so only the conversion differs, not the
+file with khulasa_server.tools.recipes.gguf_qwen2 at float32 (so only the conversion differs, not the
 int8 quantization), then compares on a few chat prompts: token ids from both tokenizers,
 next-token logits at every position, and 24 greedy tokens. Writes a JSON report.
 The GGUF carries Qwen2.5's tied embedding twice (Q4_K as embedding, Q6_K as output); the
@@ -28,7 +28,7 @@ import torch
 import transformers
 from tokenizers import Tokenizer
 
-from khulasa_server.recipes import gguf_qwen2, prompts
+from khulasa_server.tools.recipes import gguf_qwen2, prompts
 
 ARTICLES = [
     "أعلنت وزارة المالية أن معدل التضخم تراجع إلى 3.2% في شهر مارس.",

@@ -150,7 +150,7 @@ def test_flag_scores_command_counts_right_and_wrong_flags(tmp_path):
     data = tmp_path / "labelled.jsonl"
     data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     out = tmp_path / "scores.json"
-    run = subprocess.run([sys.executable, "-m", "khulasa_server.models_cli", "flags", "--data", str(data), "--out", str(out)],
+    run = subprocess.run([sys.executable, "-m", "khulasa_server.tools.models_cli", "flags", "--data", str(data), "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     result = json.loads(out.read_text())["all"]

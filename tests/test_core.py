@@ -23,7 +23,7 @@ CORE = Path(core.__file__).parent
 WIRE = {"grpc", "grpc_health", "grpc_reflection", "google", "khulasa", "starlette", "uvicorn", "http", "urllib",
         "requests", "httpx", "aiohttp", "fastapi", "socket", "ssl"}
 # The adapters, which the core must not know (it is what they call).
-ADAPTERS = {"app", "service", "interceptors", "convert", "wire", "streams", "security", "http", "bulk"}
+ADAPTERS = {"app", "grpc", "http", "bulk", "tools", "convert"}
 INFRASTRUCTURE = {"serve", "ready", "identify", "allows"}  # Core's methods that are no operation
 # Each core operation: its RPC, its /v1 route, and a request each front end must refuse alike.
 OPERATIONS = {

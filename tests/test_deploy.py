@@ -16,7 +16,7 @@ import yaml
 
 from khulasa_server import config
 from khulasa_server.app import SERVICE_NAME
-from khulasa_server.recipes import KINDS as BUNDLE_NAMES
+from khulasa_server.tools.recipes import KINDS as BUNDLE_NAMES
 from khulasa_server.bulk import cli as bulk_cli
 
 ROOT = Path(__file__).resolve().parent.parent

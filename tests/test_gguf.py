@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from tokenizers import Tokenizer
 
-from khulasa_server.recipes import gguf_qwen2, int8
-from khulasa_server.recipes.tokenizers import corpus, train_byte_bpe
+from khulasa_server.tools.recipes import gguf_qwen2, int8
+from khulasa_server.tools.recipes.tokenizers import corpus, train_byte_bpe
 
 LAYERS, D, FFN, HEADS, KV_HEADS, EPS, BASE = 2, 64, 96, 4, 2, 1e-6, 10000.0
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]

@@ -61,7 +61,7 @@ def test_gazetteer_file_is_generated_with_licences():
 
 def test_gazetteer_file_is_fresh(tmp_path):
     """The shipped file is what `khulasa-models gazetteer` makes from the pinned sources."""
-    from khulasa_server.models_cli import main
+    from khulasa_server.tools.models_cli import main
 
     out = tmp_path / "gazetteer.tsv"
     assert main(["gazetteer", "--out", str(out)]) == 0

@@ -8,7 +8,7 @@ from conftest import start_server
 
 from khulasa_client import Client
 from khulasa_server import bundle
-from khulasa_server.models_cli import main as models_main
+from khulasa_server.tools.models_cli import main as models_main
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
 

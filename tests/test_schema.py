@@ -7,7 +7,7 @@ import pytest
 
 from khulasa_server import bundle
 from khulasa_server.errors import BundleError
-from khulasa_server.models_cli import main as models_main
+from khulasa_server.tools.models_cli import main as models_main
 from khulasa_server.schema import Decoding, ModelEntry, TokenizerSpec
 
 

@@ -2,7 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-from khulasa_server import streams
+from khulasa_server.grpc import streams
 from khulasa_server.scope import RequestScope, carry, current
 
 

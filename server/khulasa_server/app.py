@@ -16,11 +16,12 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import __version__, config, glossary, interceptors, logs, metrics, security
+from . import __version__, config, glossary, logs, metrics
 from .core import options
 from .core.service import Core
+from .grpc import interceptors, security
+from .grpc.service import NewsDigestService
 from .pipeline import Pipeline
-from .service import NewsDigestService
 
 log = logging.getLogger("khulasa.server")
 SERVICE_NAME = khulasa_pb2.DESCRIPTOR.services_by_name["NewsDigest"].full_name

@@ -15,7 +15,7 @@ _PROBE = """
 import sys, tempfile
 import ctranslate2
 sys.path[:0] = {path!r}
-from khulasa_server.recipes import random_specs
+from khulasa_server.tools.recipes import random_specs
 spec = random_specs.qwen2(random_specs.Dims(d_model=8, ffn=16, heads=2, vocab=8), 1)
 spec.register_vocabulary([str(i) for i in range(8)])
 spec.validate()

@@ -30,7 +30,7 @@ def server() -> int:
 
 def models() -> int:
     _check("khulasa-models")
-    from .models_cli import main
+    from .tools.models_cli import main
 
     return main()
 

@@ -25,7 +25,7 @@ log = logging.getLogger("khulasa.rpc")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")  # what a caller's x-request-id may be
 
 
-class Tokens(Protocol):  # security.TokenAuth is one
+class Tokens(Protocol):  # grpc/security.py TokenAuth is one
     def match(self, token: str) -> str | None: ...
 
 

@@ -3,7 +3,7 @@ source text."""
 
 from pathlib import Path
 
-from ..schema import Decoding, ModelEntry, Prompt, TokenizerSpec
+from ...schema import Decoding, ModelEntry, Prompt, TokenizerSpec
 
 TRANSLATE = Prompt(
     system="You are a professional news translator. You translate Arabic news into clear, "

@@ -11,11 +11,12 @@ import grpc
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
-from . import convert, streams
-from .core.options import ArticleOptions
-from .core.service import Core, describe
-from .errors import KhulasaError, ResourceExhausted
-from .pipeline import Pipeline
+from .. import convert
+from ..core.options import ArticleOptions
+from ..core.service import Core, describe
+from ..errors import KhulasaError, ResourceExhausted
+from ..pipeline import Pipeline
+from . import streams
 from .wire import Refused
 
 

@@ -25,11 +25,12 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from khulasa.v1 import khulasa_pb2 as pb
 
-from . import metrics, wire
-from .core.limits import InFlight, once
-from .core.service import describe, request_id
-from .errors import KhulasaError, ResourceExhausted
-from .scope import RequestScope, current
+from .. import metrics
+from ..core.limits import InFlight, once
+from ..core.service import describe, request_id
+from ..errors import KhulasaError, ResourceExhausted
+from ..scope import RequestScope, current
+from . import wire
 
 log = logging.getLogger("khulasa.rpc")
 SERVICE = pb.DESCRIPTOR.services_by_name["NewsDigest"]

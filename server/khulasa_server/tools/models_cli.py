@@ -7,10 +7,13 @@ import sys
 import textwrap
 from pathlib import Path
 
-from . import __version__, recipes
-from . import bundle as bundle_mod
-from .errors import BundleError
+from .. import __version__
+from .. import bundle as bundle_mod
+from ..errors import BundleError
+from . import recipes
 from .recipes.presets import QWEN_CODER, QWEN_CODER_CHANGES, QWEN_CODER_VERSION
+
+PACKAGE = Path(__file__).resolve().parent.parent  # khulasa_server: its data/ ships with it
 
 # The evaluation sets: general news, and news heavy in people, places and organizations.
 DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl", "tests/data/eval_attribution.jsonl")
@@ -56,11 +59,11 @@ def _verify(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     import json
 
+    from ..core.translation import NameOptions
+    from ..cpu import ctranslate2_cpu
+    from ..engines import Runtime
+    from ..pipeline import Pipeline
     from . import evaluate
-    from .core.translation import NameOptions
-    from .cpu import ctranslate2_cpu
-    from .engines import Runtime
-    from .pipeline import Pipeline
 
     try:
         import sacrebleu  # noqa: F401
@@ -110,7 +113,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _flags(args: argparse.Namespace) -> int:
     import json
 
-    from .names import scores
+    from ..names import scores
 
     result = scores.by_set(scores.load(args.data or [FLAG_SET]))
     if args.out:
@@ -122,7 +125,7 @@ def _flags(args: argparse.Namespace) -> int:
 
 def _gazetteer(args: argparse.Namespace) -> int:
     try:
-        from .names import build_gazetteer
+        from ..names import build_gazetteer
 
         rows = build_gazetteer.write(Path(args.out))
     except ImportError as exc:
@@ -208,9 +211,7 @@ def parser() -> argparse.ArgumentParser:
         description="Writes the Arabic -> English name list the server checks translations against "
         "(shipped as khulasa_server/data/gazetteer.tsv). Needs the names extra: pip install 'khulasa[names]'.",
     )
-    gz.add_argument(
-        "--out", default=str(Path(__file__).parent / "data" / "gazetteer.tsv"), help="output TSV (default: the packaged file)"
-    )
+    gz.add_argument("--out", default=str(PACKAGE / "data" / "gazetteer.tsv"), help="output TSV (default: the packaged file)")
     gz.set_defaults(run=_gazetteer)
     return p
 

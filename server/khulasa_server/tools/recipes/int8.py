@@ -107,7 +107,7 @@ def optimize(spec: model_spec.LayerSpec, quantization: str) -> None:
     the same file layout CTranslate2 writes, values that cannot clip. Other types are
     CTranslate2's own."""
     if quantization.startswith("int8") and quantization != "int8":
-        raise ValueError(f"{quantization}: only plain int8 is written here (see khulasa_server.recipes.int8)")
+        raise ValueError(f"{quantization}: only plain int8 is written here (see khulasa_server.tools.recipes.int8)")
     if quantization == "int8":
         quantize(spec)
         spec.optimize(quantization=None)  # aliases equal variables; keeps the int8 values and scales as set

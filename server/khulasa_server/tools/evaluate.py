@@ -11,12 +11,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from . import names
-from .checks import number_found, source_numbers
-from .core.options import ArticleOptions
-from .names.repair import NAME_FLAGS
-from .pipeline import Pipeline
-from .text.normalize import normalize
+from .. import names
+from ..checks import number_found, source_numbers
+from ..core.options import ArticleOptions
+from ..names.repair import NAME_FLAGS
+from ..pipeline import Pipeline
+from ..text.normalize import normalize
 
 _WORD = re.compile(r"[a-z0-9]+")
 

@@ -9,8 +9,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import bundle as bundle_mod
-from ..schema import Decoding, ModelEntry, TokenizerSpec
+from ... import bundle as bundle_mod
+from ...schema import Decoding, ModelEntry, TokenizerSpec
 from . import int8, prompts
 from .staging import staged, tool_versions
 

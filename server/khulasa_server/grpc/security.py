@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 
-from .errors import Unauthenticated
+from ..errors import Unauthenticated
 from .interceptors import CALLER, rewrap
 
 log = logging.getLogger("khulasa.security")

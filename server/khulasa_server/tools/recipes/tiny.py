@@ -10,8 +10,8 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from .. import bundle as bundle_mod
-from ..schema import Decoding, ModelEntry, TokenizerSpec
+from ... import bundle as bundle_mod
+from ...schema import Decoding, ModelEntry, TokenizerSpec
 from . import int8, prompts, random_specs
 from .gguf_qwen2 import QWEN2_PATTERN
 from .hub import NLLB_SOURCE, NLLB_TARGET, seq2seq_entry

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import TypeVar
 
-from . import metrics
-from .scope import carry
+from .. import metrics
+from ..scope import carry
 
 log = logging.getLogger("khulasa.rpc")
 Request = TypeVar("Request")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .. import bundle as bundle_mod
+from ... import bundle as bundle_mod
 from . import gguf_qwen2, prompts
 from .pypi_parts import PartedFile, fetch
 from .staging import staged, tool_versions

@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install deps node-deps proto lint test model serve eval gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
+.PHONY: install deps node-deps proto lint test model serve eval eval-flags gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
 
 install: deps $(VENV)/.installed node-deps
 
@@ -68,11 +68,16 @@ test: install
 model: install
 	$(BIN)/khulasa-models build $(BUNDLE)
 
-# Quality of a bundle on tests/data/eval_news.jsonl and eval_names.jsonl (names, flags, repair);
-# results to docs/eval/$(BUNDLE).json.
+# Quality of a bundle on tests/data/eval_news.jsonl, eval_names.jsonl and eval_attribution.jsonl
+# (names, flags, repair); results to docs/eval/$(BUNDLE).json.
 eval: model
 	mkdir -p docs/eval
 	$(BIN)/khulasa-models eval $(BUNDLE) --out docs/eval/$(BUNDLE).json
+
+# Precision and recall of the name flags on the default model's hand-labelled outputs
+# (tests/data/eval_flags.jsonl): no model needed.
+eval-flags: install
+	$(BIN)/khulasa-models flags --out docs/eval/flags.json
 
 # Evidence that the torch-free GGUF conversion equals the Transformers route (needs ~16 GB of
 # memory and a venv of its own with torch and transformers; not part of `make test`).

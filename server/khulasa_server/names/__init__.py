@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from . import arabic, entities, roles
 from . import candidates as candidates_mod
@@ -30,7 +31,6 @@ from .romanize import (
     english_words,
     kept,
     romanize,
-    stem,
 )
 
 __all__ = ["Names", "find", "terms", "check", "repair_terms"]
@@ -105,9 +105,16 @@ def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
     return kept(words[-1], english) if words else True
 
 
+@lru_cache(maxsize=256)
 def _source_words(text: str) -> list[tuple[int, str, str]]:
-    """(start, word, consonant skeleton) of each Arabic word of a source."""
-    return [(m.start(), m.group(), arabic_skeleton(stem(m.group()))) for m in arabic.words(text)]
+    """(start, word, consonant skeleton) of each Arabic word of a normalized source (kept for
+    the checks of one segment, which ask for it several times)."""
+    out = []
+    for match in arabic.words(text):
+        word = arabic.strip_diacritics(match.group())
+        stem = next((s.stem for s in arabic.splits(word) if s.article), word)  # romanize.stem, already normalized
+        out.append((match.start(), match.group(), arabic_skeleton(stem)))
+    return out
 
 
 def _find_in_source(word: str, words: list[tuple[int, str, str]]) -> int | None:
@@ -148,13 +155,12 @@ def _person_at(name: str, source: str, words: list[tuple[int, str, str]], first_
     return None
 
 
-def added(names: Names, english: str) -> list[str]:
+def added(names: Names, english: str, mentions: list[english_mod.Mention], people: list[english_mod.Person]) -> list[str]:
     """Places, institutions, nationalities and people of the English that the source lacks."""
     source = names.text
     present = {n for hit in names.places for e in hit.english for n in entities.governments().of(e)}
     folded = arabic.fold(source)
     words = _source_words(source)
-    mentions = english_mod.mentions(english)
     out = []
     for mention in mentions:
         if mention.group & present or mention.text in source:
@@ -166,7 +172,6 @@ def added(names: Names, english: str) -> list[str]:
         elif all(_find_in_source(w, words) is not None for w in english_words(mention.text) if len(w) > 2):
             continue  # the place spelled another way (Kiev for كييف, Tel Aviv for تل أبيب)
         out.append(f"added_name:{mention.text}")
-    people = english_mod.people(english, mentions)
     for person in people:
         if not _same_person(person.name, names, words):
             out.append(f"added_name:{person.name}")
@@ -194,12 +199,12 @@ def _same_person(name: str, names: Names, words: list[tuple[int, str, str]]) -> 
     return True
 
 
-def changed_roles(names: Names, english: str) -> list[str]:
+def changed_roles(names: Names, people: list[english_mod.Person]) -> list[str]:
     """Roles the English gives a person that the Arabic does not give them near their name."""
     source = names.text
     words = _source_words(source)
     out = []
-    for person in english_mod.people(english, english_mod.mentions(english)):
+    for person in people:
         if not person.role:
             continue
         at = _person_at(person.name, source, words, first_too=True)
@@ -221,5 +226,7 @@ def check(names: Names, english: str) -> list[str]:
     warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if not place_kept(h, english, names.text)]
     warnings += [f"unverified_name:{c.text}" for c in names.others if not other_kept(c, english)]
     if names.text:
-        warnings += added(names, english) + changed_roles(names, english)
+        mentions = english_mod.mentions(english)
+        people = english_mod.people(english, mentions)
+        warnings += added(names, english, mentions, people) + changed_roles(names, people)
     return list(dict.fromkeys(warnings))

@@ -93,7 +93,6 @@ class Mention:
 class Person:
     name: str
     role: str  # "" when only a verb of saying or an honorific marks the person
-    start: int
 
 
 @lru_cache(maxsize=1)
@@ -148,7 +147,7 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
             return
         name = " ".join(words)
         if name not in found or role and not found[name].role:
-            found[name] = Person(name, role.lower(), start)
+            found[name] = Person(name, role.lower())
 
     for match in _TITLED.finditer(english):
         role = match.group("role")

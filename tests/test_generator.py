@@ -91,9 +91,13 @@ def test_prompt_groups_plan():
     groups = prompt_groups(lengths, outputs, 4096)
     assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
     assert sorted(map(sorted, groups)) == [[0, 4], [1, 2, 3, 5]]
-    # Within the padded budget: no group over it unless it has one member.
-    for g in prompt_groups(lengths, outputs, 300):
-        assert max(lengths[i] for i in g) * len(g) <= 300 or len(g) == 1
+    # Within the budget of tokens held (prompt and expected output): no group over it unless
+    # it has one member.
+    for budget in (300, 700):
+        for g in prompt_groups(lengths, outputs, budget):
+            assert max(lengths[i] + outputs[i] for i in g) * len(g) <= budget or len(g) == 1
+    # Short prompts with long outputs hold their outputs too: 6 rows × (20 + 200) > 1000.
+    assert all(len(g) <= 4 for g in prompt_groups([20] * 6, [200] * 6, 1000))
     # Equal prompts always share a call; with no cost per member, any split costs more steps.
     assert prompt_groups([100] * 6, [50] * 6, 4096) == [list(range(6))]
     assert len(prompt_groups([100, 110, 120], [50, 50, 50], 4096, row_cost=0.0)) == 1

@@ -27,3 +27,10 @@ HTTP_REQUESTS = Counter("khulasa_http_requests_total", "HTTP requests by route a
 HTTP_LATENCY = Histogram(
     "khulasa_http_request_seconds", "HTTP request latency, to the end of the body", ["route"], buckets=SECONDS
 )
+# LLM decoding steps (engines/steps.py): calls, steps, and the row-steps of those calls by use.
+DECODE_CALLS = Counter("khulasa_decode_calls_total", "CTranslate2 generate calls", ["model"])
+DECODE_STEPS = Counter("khulasa_decode_steps_total", "decoding steps (one forward over a call's live rows)", ["model"])
+DECODE_PREFILL = Counter("khulasa_decode_prefill_tokens_total", "prompt tokens forwarded at once, before the steps", ["model"])
+DECODE_ROW_STEPS = Counter(
+    "khulasa_decode_row_steps_total", "row-steps of decoding calls: prompt (fed one per step), output, idle", ["model", "kind"]
+)

@@ -7,6 +7,13 @@ decoded. The queue is bounded in tokens: past the bound, callers get Overloaded 
 retry hint instead of unbounded memory. A content-keyed LRU cache answers repeated sentences.
 When a batch fails, its members are decoded again one caller at a time, so one bad input fails
 only its own request.
+
+An engine that plans its own calls (an LLM: CTranslate2 runs a call until its slowest row is
+done, so rows are grouped by prompt length) is fed one call at a time: after each call the
+jobs whose rows are all done are answered, and the next call is planned over every row still
+queued, those of jobs that arrived meanwhile included (a request's later paragraphs, the name
+repairs of an answered article). Finished rows are so refilled from the queue at each call,
+instead of the queue waiting for the whole gathered batch.
 """
 
 from __future__ import annotations
@@ -35,10 +42,18 @@ class _Job:
     source: list[list[str]]  # each text's tokens, as the engine's tokenize gives them
     scope: RequestScope
     enqueued: float = field(default_factory=time.monotonic)
-    outputs: list[Output] | None = None
+    outputs: list[Output | None] = field(default_factory=list)  # None: not decoded yet
     error: BaseException | None = None
     abandoned: bool = False
     done: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.outputs = [None] * len(self.texts)
+
+    @property
+    def todo(self) -> list[int]:
+        """Indexes of the texts not decoded yet."""
+        return [k for k, out in enumerate(self.outputs) if out is None]
 
     @property
     def counts(self) -> list[int]:
@@ -46,7 +61,8 @@ class _Job:
 
     @property
     def tokens(self) -> int:
-        return sum(self.counts)
+        """Source tokens still to decode (what the queue bound counts)."""
+        return sum(len(self.source[k]) for k in self.todo)
 
 
 class LRUCache:
@@ -183,8 +199,8 @@ class GatheringEngine:
                 raise
         if job.error is not None:
             raise job.error
-        assert job.outputs is not None
-        return job.outputs
+        assert not job.todo
+        return job.outputs  # type: ignore[return-value]
 
     def _hold(self) -> float:
         """How long the first job of a batch may wait for the callers of the previous batch.
@@ -209,6 +225,8 @@ class GatheringEngine:
                 if self._closed:
                     return []
                 first = self._queue[0]
+                if first.todo != list(range(len(first.texts))):
+                    return self._pop(first.task)  # a job midway (see _decode): it waited already
                 # Jobs that queued while the model was busy start their hold now, not on arrival.
                 deadline = max(first.enqueued, time.monotonic()) + self._hold()
                 while self._queued_tokens < self.max_batch_tokens and self._queue and self._queue[0] is first:
@@ -253,33 +271,54 @@ class GatheringEngine:
             finally:
                 # Counted before any caller is released: one that is answered and sends again
                 # at once must not be counted twice (queued and still decoding).
+                finished = [job for job in batch if job.error is not None or not job.todo]
                 with self._cond:
+                    # Jobs with rows left go back to the front, in their order, for the next call.
+                    for job in reversed([job for job in batch if job not in finished]):
+                        self._queue.appendleft(job)
+                        self._queued_tokens += job.tokens
                     # Every replica gets its share: the callers in the server now, split evenly.
                     waiting = self._decoding + len(self._queue)
                     self._expected = -(-waiting // len(self._threads))
                     self._decoding -= len(batch)
                     self._last_seconds = time.perf_counter() - start
-                for job in batch:
+                    metrics.QUEUE_TOKENS.labels(model=self.entry.name).set(self._queued_tokens)
+                    if len(finished) < len(batch):
+                        self._cond.notify_all()
+                for job in finished:
                     job.done.set()
 
     def _decode(self, batch: list[_Job]) -> None:
-        """Fills in each job's outputs or error; _work releases the callers."""
+        """Decodes the batch's rows (for an engine that plans its calls: those of its next call)
+        and fills in their outputs, or the jobs' errors; _work releases the callers."""
         live = self._still_wanted(batch)
         if not live:
             return
-        texts = [t for job in live for t in job.texts]
-        notes = [n for job in live for n in job.notes]
-        sentences = [s for job in live for s in job.sentences]
-        alive = [self._alive(job) for job in live for _ in job.texts]
-        source = [tokens for job in live for tokens in job.source]
+        rows = [(job, k) for job in live for k in job.todo]
+        task = live[0].task
+        plan = getattr(self.engine, "plan", None)
+        if plan is not None and len(rows) > 1:
+            groups = plan(
+                task, [job.texts[k] for job, k in rows], [job.notes[k] for job, k in rows], [job.source[k] for job, k in rows]
+            )
+            # The call that holds the oldest job's first row: a request's rows go in order.
+            rows = [rows[i] for i in next(g for g in groups if 0 in g)]
+        sentences = [job.sentences[k] for job, k in rows]
         start = time.perf_counter()
         try:
-            outputs = self.engine.run(live[0].task, texts, notes, sentences if any(sentences) else None, alive, tokens=source)
+            outputs = self.engine.run(
+                task,
+                [job.texts[k] for job, k in rows],
+                [job.notes[k] for job, k in rows],
+                sentences if any(sentences) else None,
+                [self._alive(job) for job, _ in rows],
+                tokens=[job.source[k] for job, k in rows],
+            )
         except Exception as exc:
-            if len(live) > 1:  # one bad input must not fail every request that shared the batch
+            if len({id(job) for job, _ in rows}) > 1:  # one bad input must not fail every request that shared the call
                 self._decode_each(live)
                 return
-            live[0].error = exc
+            rows[0][0].error = exc
             return
         except BaseException as exc:  # every waiting caller hears about it
             for job in live:
@@ -288,16 +327,13 @@ class GatheringEngine:
         seconds = time.perf_counter() - start
         # What the model did, for the callers still here and those that left midway (an
         # engine skips texts whose caller has gone: their output is None).
-        counts = [n for job in live for n in job.counts]
-        tokens = sum(n for n, o in zip(counts, outputs) if o is not None)
+        tokens = sum(len(job.source[k]) for (job, k), o in zip(rows, outputs) if o is not None)
         self._rate = 0.8 * self._rate + 0.2 * (tokens / max(seconds, 1e-3))
         metrics.BATCH_TOKENS.labels(model=self.entry.name).observe(tokens)
         metrics.TOKENS.labels(model=self.entry.name, direction="source").inc(tokens)
         metrics.TOKENS.labels(model=self.entry.name, direction="target").inc(sum(o.tokens for o in outputs if o is not None))
-        offset = 0
-        for job in live:
-            job.outputs = outputs[offset : offset + len(job.texts)]
-            offset += len(job.texts)
+        for (job, k), out in zip(rows, outputs):
+            job.outputs[k] = out
         self._still_wanted(live)  # outputs cut short or skipped for a caller that has gone are dropped
 
     @staticmethod
@@ -324,20 +360,23 @@ class GatheringEngine:
             if gone is None:
                 wanted.append(job)
             else:
-                job.outputs, job.error = None, gone
+                job.error = gone
         return wanted
 
     def _decode_each(self, jobs: list[_Job]) -> None:
         for job in jobs:
+            todo = job.todo
             try:
-                job.outputs = self.engine.run(
+                outputs = self.engine.run(
                     job.task,
-                    job.texts,
-                    job.notes,
-                    job.sentences if any(job.sentences) else None,
-                    [self._alive(job)] * len(job.texts),
-                    tokens=job.source,
+                    [job.texts[k] for k in todo],
+                    [job.notes[k] for k in todo],
+                    [job.sentences[k] for k in todo] if any(job.sentences) else None,
+                    [self._alive(job)] * len(todo),
+                    tokens=[job.source[k] for k in todo],
                 )
+                for k, out in zip(todo, outputs):
+                    job.outputs[k] = out
             except Exception as exc:
                 job.error = exc
         self._still_wanted([job for job in jobs if job.error is None])

@@ -16,6 +16,7 @@ How a batch is decoded, and why (docs/bench/llm.md has the profile):
 from __future__ import annotations
 
 import atexit
+import time
 import weakref
 from collections.abc import Callable
 
@@ -27,6 +28,7 @@ from ..scope import current
 from ..text.normalize import normalize, strip_controls
 from ..text.segment import sentences_of
 from .base import Output, Runtime, batch_budget, check_input, finish, length_bound, register, search_options
+from .steps import StepLog, call_shape
 from .tokenizer import load_tokenizers
 
 CHAT_FORMATS = {
@@ -67,20 +69,22 @@ def prompt_groups(lengths: list[int], outputs: list[int], max_tokens: int, row_c
 
     A call takes max(length + output) - min(length) decoding steps over its members (longer
     prompts are fed token by token past the shortest), each step costing about 1 + row_cost
-    per member. Groups are runs of the length-sorted order; a group's padded size stays within
-    max_tokens. Exact dynamic programming over the split points (n^2, n = texts in the call)."""
+    per member. Groups are runs of the length-sorted order. A call's memory is its rows' key
+    and value cache (CTranslate2 4.8 keeps Qwen2's 2 key/value heads copied out to all 12,
+    float32: 0.34 MB a token for the 1.5B model, docs/bench/llm.md), so a group holds at most
+    max_tokens of prompt and expected output: rows × max(length + output) ≤ max_tokens, one
+    row alone excepted. Exact dynamic programming over the split points (n^2, n = texts)."""
     order = sorted(range(len(lengths)), key=lambda i: (lengths[i], outputs[i]))
     n = len(order)
     best = [0.0] + [float("inf")] * n  # best[j]: least cost of order[:j]
     cut = [0] * (n + 1)
     for j in range(1, n + 1):
-        longest = lengths[order[j - 1]]
         reach = 0  # max(length + output) over order[i:j]
         for i in range(j - 1, -1, -1):
-            if i < j - 1 and longest * (j - i) > max_tokens:
-                break
             k = order[i]
             reach = max(reach, lengths[k] + outputs[k])
+            if i < j - 1 and reach * (j - i) > max_tokens:
+                break
             cost = best[i] + (reach - lengths[k]) * (1 + row_cost * (j - i))
             if cost < best[j]:
                 best[j], cut[j] = cost, i
@@ -116,6 +120,7 @@ class GeneratorEngine:
         self._model = ctranslate2.Generator(str(entry.path), **runtime.model_options())
         self._max_batch_tokens = runtime.max_batch_tokens
         self._static: dict[str, list[str]] = {}
+        self.steps = StepLog(entry.name)
         _LIVE.add(self)
 
     @property
@@ -158,6 +163,27 @@ class GeneratorEngine:
             return static, prompt[len(static) :]
         return [], prompt
 
+    def _rows(self, task: str, texts: list[str], notes: list[str] | None, tokens: list[list[str]] | None):
+        """Each text's (static prefix, rest of the prompt), output bound and expected output length."""
+        options = self.entry.options(task)
+        lengths = [len(t) for t in tokens] if tokens else [self.count_tokens(t) for t in texts]
+        check_input(self.entry, task, lengths)
+        notes = notes or [""] * len(texts)
+        split = [self._split(task, self.prompt_tokens(task, t, n)) for t, n in zip(texts, notes)]
+        bounds = [length_bound(options, n) for n in lengths]
+        expected = [min(b, round(EXPECTED_OUTPUT_RATIO * n) + 1) for b, n in zip(bounds, lengths)]
+        return split, bounds, expected
+
+    def plan(
+        self, task: str, texts: list[str], notes: list[str] | None = None, tokens: list[list[str]] | None = None
+    ) -> list[list[int]]:
+        """The CTranslate2 calls `run` would make for these texts (indexes, one list a call): a
+        gathering engine runs one of them at a time and plans again with what has queued since."""
+        split, _, expected = self._rows(task, texts, notes, tokens)
+        return prompt_groups(
+            [len(s) + len(r) for s, r in split], expected, batch_budget(self._max_batch_tokens, self.entry.options(task))
+        )
+
     def run(
         self,
         task: str,
@@ -170,16 +196,12 @@ class GeneratorEngine:
         scope = current.get()
         alive = alive or [scope.alive] * len(texts)
         options = self.entry.options(task)
-        lengths = [len(t) for t in tokens] if tokens else [self.count_tokens(t) for t in texts]
-        check_input(self.entry, task, lengths)
-        notes = notes or [""] * len(texts)
+        split, bounds, expected = self._rows(task, texts, notes, tokens)
         sentences = sentences or [0] * len(texts)
-        split = [self._split(task, self.prompt_tokens(task, t, n)) for t, n in zip(texts, notes)]
-        bounds = [length_bound(options, n) for n in lengths]
-        expected = [min(b, round(EXPECTED_OUTPUT_RATIO * n) + 1) for b, n in zip(bounds, lengths)]
         end_tokens = list(self.entry.end_tokens) or None
         pending = []
         budget = batch_budget(self._max_batch_tokens, options)
+        previous = time.perf_counter()  # calls run one after another on a replica: each one's time is the gap
         groups = prompt_groups([len(s) + len(r) for s, r in split], expected, budget)
         for group in groups:
             static = split[group[0]][0]
@@ -203,12 +225,18 @@ class GeneratorEngine:
                 if greedy
                 else None,
             )
-            pending.append((group, results))
+            pending.append((group, [len(x) for x in inputs], results))
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        for group, results in pending:
+        for group, prompts, results in pending:
+            generated = []
             for i, result in zip(group, results):
                 result = result.result()
                 outputs[i] = finish(result.sequences[0], result.scores, bounds[i], self._tok.decode)
+                made = len(result.sequences[0])
+                generated.append(made + (made < bounds[i]))  # the step that gave the end token
+            now = time.perf_counter()
+            self.steps.add(call_shape(prompts, generated), task, prompts, generated, now - previous)
+            previous = now
         scope.check()  # outputs cut short for a caller that has gone are never returned as done
         return outputs
 

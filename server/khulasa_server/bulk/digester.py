@@ -112,7 +112,7 @@ class Digester:
         )
         self.core = Core(settings)  # the server's checks and operations, without a front end's limits
         self.core.serve(pipeline, {})
-        self.options = ArticleOptions(source_language, max_sentences, summary_method)
+        self.options = ArticleOptions(source_language=source_language, max_sentences=max_sentences, summary_method=summary_method)
         self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="digest")
         self.node = _node()
 

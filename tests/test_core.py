@@ -24,7 +24,7 @@ WIRE = {"grpc", "grpc_health", "grpc_reflection", "google", "khulasa", "starlett
         "requests", "httpx", "aiohttp", "fastapi", "socket", "ssl"}
 # The adapters, which the core must not know (it is what they call).
 ADAPTERS = {"app", "grpc", "http", "bulk", "tools", "convert"}
-INFRASTRUCTURE = {"serve", "ready", "identify", "allows"}  # Core's methods that are no operation
+INFRASTRUCTURE = {"serve", "ready", "identify", "allows", "call"}  # Core's methods that are no operation
 # Each core operation: its RPC, its /v1 route, and a request each front end must refuse alike.
 OPERATIONS = {
     "translate": ("Translate", "/v1/translate", [pb.TranslateRequest(), pb.TranslateRequest(texts=["x"], source_language="xx")]),

@@ -219,7 +219,7 @@ def test_metrics_endpoint(bundles):
         with Client(f"127.0.0.1:{server.port}", timeout=30) as c:
             c.digest("أعلنت الحكومة خطة جديدة للطاقة.")
         body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10).read().decode()
-        for name in ('khulasa_requests_total{code="OK",rpc="Digest"}', "khulasa_request_seconds_bucket",
+        for name in ('khulasa_requests_total{code="OK",front="grpc",rpc="Digest"}', "khulasa_request_seconds_bucket",
                      "khulasa_queue_tokens", "khulasa_batch_tokens_bucket", "khulasa_tokens_total",
                      "khulasa_cache_total", "khulasa_model_load_seconds"):
             assert name in body, name

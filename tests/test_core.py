@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import ast
 import inspect
+import logging
+import time
 from pathlib import Path
 
 import grpc
@@ -13,8 +15,10 @@ from google.protobuf import json_format
 from httpapi import call, sse_events
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
+from prometheus_client import REGISTRY
 
 from khulasa_server import core
+from khulasa_server.logs import _STANDARD
 from khulasa_server.core.service import Core
 from khulasa_server.http.routes import ROUTES
 
@@ -24,7 +28,7 @@ WIRE = {"grpc", "grpc_health", "grpc_reflection", "google", "khulasa", "starlett
         "requests", "httpx", "aiohttp", "fastapi", "socket", "ssl"}
 # The adapters, which the core must not know (it is what they call).
 ADAPTERS = {"app", "grpc", "http", "bulk", "tools", "convert"}
-INFRASTRUCTURE = {"serve", "ready", "identify", "allows"}  # Core's methods that are no operation
+INFRASTRUCTURE = {"serve", "ready", "identify", "allows", "call"}  # Core's methods that are no operation
 # Each core operation: its RPC, its /v1 route, and a request each front end must refuse alike.
 OPERATIONS = {
     "translate": ("Translate", "/v1/translate", [pb.TranslateRequest(), pb.TranslateRequest(texts=["x"], source_language="xx")]),
@@ -101,6 +105,58 @@ def test_every_operation_answers_the_same_over_grpc_and_http(server, seed_text):
             assert over_http == answer, operation
 
 
+# The keys of every call's one log line (core/calls.py), and those only HTTP's line adds.
+LINE = {"front", "rpc", "request_id", "code", "ms"}
+HTTP_KEYS = {"method", "route", "status"}
+CALLS = {  # the same call over each front end: (RPC, /v1 route, request, code)
+    "ok": ("Digest", "/v1/digest", pb.DigestRequest(id="a", text="قال الوزير إن المحادثات مستمرة.", summary_method="extractive"), "OK"),
+    "refused": ("Digest", "/v1/digest", pb.DigestRequest(text=" "), "INVALID_ARGUMENT"),
+    "stream": ("StreamDigest", "/v1/digest/stream", pb.DigestRequest(id="s", text="قال الوزير إن المحادثات مستمرة."), "OK"),
+}
+
+
+def _count(front: str, rpc: str, code: str) -> float:
+    return REGISTRY.get_sample_value("khulasa_requests_total", {"front": front, "rpc": rpc, "code": code}) or 0.0
+
+
+def _lines(caplog, request_id: str) -> list[dict]:
+    """The fields of the log records of one request, once its call has ended (HTTP ends it
+    after the answer's body is out, which the client may see first)."""
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [r for r in caplog.records if getattr(r, "request_id", None) == request_id]
+        if lines or time.monotonic() > deadline:
+            return [{"msg": r.getMessage(), **{k: v for k, v in vars(r).items() if k not in _STANDARD}} for r in lines]
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("case", sorted(CALLS))
+def test_one_log_line_and_one_count_per_call_over_grpc_and_http(server, caplog, case):
+    rpc, path, request, code = CALLS[case]
+    before = {front: _count(front, rpc, code) for front in ("grpc", "http")}
+    with caplog.at_level(logging.INFO, logger="khulasa"):
+        with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            metadata = (("x-request-id", f"shape-grpc-{case}"),)
+            try:
+                answer = getattr(pb_grpc.NewsDigestStub(channel), rpc)(request, timeout=60, metadata=metadata)
+                if rpc == "StreamDigest":
+                    list(answer)
+            except grpc.RpcError as exc:
+                assert exc.code().name == code
+        reply = call(server.http.port, "POST", path, json=json_format.MessageToDict(request),
+                     headers={"X-Request-Id": f"shape-http-{case}"})
+        assert reply.status == (200 if code == "OK" else 400)
+        over_grpc, over_http = _lines(caplog, f"shape-grpc-{case}"), _lines(caplog, f"shape-http-{case}")
+    assert len(over_grpc) == 1 and len(over_http) == 1, (over_grpc, over_http)  # one line per call, however it went
+    (grpc_line,), (http_line,) = over_grpc, over_http
+    # The same keys, HTTP's own aside (other libraries, Ray's logging among them, may add some to every record).
+    assert LINE <= set(grpc_line) and set(http_line) - set(grpc_line) == HTTP_KEYS and set(grpc_line) <= set(http_line)
+    shared = ("msg", "rpc", "code")
+    assert [grpc_line[k] for k in shared] == [http_line[k] for k in shared] == ["rpc", rpc, code]
+    assert (grpc_line["front"], http_line["front"], http_line["route"]) == ("grpc", "http", path)
+    assert {front: _count(front, rpc, code) - before[front] for front in before} == {"grpc": 1, "http": 1}
+
+
 def _imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -128,3 +184,23 @@ def test_the_core_imports_no_wire_format():
     for path in files:
         assert not _imports(path) & WIRE, f"{path.relative_to(CORE.parent)} imports {sorted(_imports(path) & WIRE)}"
         assert not _adapters(path), f"{path.relative_to(CORE.parent)} imports the adapters {sorted(_adapters(path))}"
+
+
+def test_a_call_ends_once_and_gives_its_slot_back(caplog):
+    """A stream can end by its last message and by its client leaving at once: one line, one count."""
+    from khulasa_server.core.calls import Call
+    from khulasa_server.core.limits import InFlight
+    from khulasa_server.errors import TooManyInFlight
+
+    in_flight = InFlight(1)
+    call = Call(in_flight, "bulk", "Digest", "ends-once", timeout=60)
+    call.enter("client:a")
+    with pytest.raises(TooManyInFlight):
+        in_flight.enter("client:a")
+    before = _count("bulk", "Digest", "CANCELLED")
+    with caplog.at_level(logging.INFO, logger="khulasa"):
+        call.end("CANCELLED")
+        call.end("OK")
+    assert [r.code for r in caplog.records if getattr(r, "request_id", None) == "ends-once"] == ["CANCELLED"]
+    assert _count("bulk", "Digest", "CANCELLED") == before + 1
+    in_flight.enter("client:a")()  # the slot was given back

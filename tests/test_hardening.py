@@ -93,7 +93,7 @@ def test_oversized_messages_both_ways(bundles):
 
 
 def test_cancelled_stream_stops_the_work(server, seed_text):
-    before = REGISTRY.get_sample_value("khulasa_requests_total", {"rpc": "StreamDigest", "code": "CANCELLED"}) or 0
+    before = REGISTRY.get_sample_value("khulasa_requests_total", {"front": "grpc", "rpc": "StreamDigest", "code": "CANCELLED"}) or 0
     channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
     try:
         call = pb_grpc.NewsDigestStub(channel).StreamDigest(pb.DigestRequest(text="\n".join([seed_text] * 4)), timeout=60)
@@ -101,7 +101,7 @@ def test_cancelled_stream_stops_the_work(server, seed_text):
         assert first.WhichOneof("event") == "paragraph"
         call.cancel()
         deadline = time.monotonic() + 30
-        while (REGISTRY.get_sample_value("khulasa_requests_total", {"rpc": "StreamDigest", "code": "CANCELLED"}) or 0) == before:
+        while (REGISTRY.get_sample_value("khulasa_requests_total", {"front": "grpc", "rpc": "StreamDigest", "code": "CANCELLED"}) or 0) == before:
             assert time.monotonic() < deadline, "the server did not notice the cancellation"
             time.sleep(0.05)
     finally:

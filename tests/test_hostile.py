@@ -128,7 +128,7 @@ def corrupt(message, placeholder: str) -> bytes:
 
 
 def sample(name: str, code: str, rpc: str = "Digest") -> float:
-    return REGISTRY.get_sample_value(name, {"rpc": rpc, "code": code}) or 0.0
+    return REGISTRY.get_sample_value(name, {"front": "grpc", "rpc": rpc, "code": code}) or 0.0
 
 
 # -- 1. work after the caller has gone ---------------------------------------------------------

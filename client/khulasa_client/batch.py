@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from .client import Client
-from .core import digest_request, summarize_request, translate_request
+from .core import ArticleOptions, digest_request, summarize_request, translate_request
 from .errors import ApiError
 from .inputs import Item
 from .outputs import DirectorySink, JsonlSink, Progress, clashes
@@ -39,11 +39,17 @@ def _listed(names: list[str], limit: int = 8) -> str:
 
 def request(args: argparse.Namespace, item: Item):
     """The request an item is sent as (built by the client library's own builders)."""
-    if args.command == "digest":
-        return digest_request(item.text, item.id, args.max_sentences, args.source_language, args.summary_method, args.terms)
     if args.command == "translate":
-        return translate_request([item.text], args.source_language, args.terms)
-    return summarize_request(item.text, args.max_sentences, args.source_language, args.summary_method, args.terms)
+        return translate_request([item.text], source_language=args.source_language, glossary=args.terms)
+    options = ArticleOptions(
+        max_sentences=args.max_sentences,
+        source_language=args.source_language,
+        summary_method=args.summary_method,
+        glossary=args.terms,
+    )
+    if args.command == "digest":
+        return digest_request(item.text, item.id, **options)
+    return summarize_request(item.text, **options)
 
 
 def call(client: Client, args: argparse.Namespace, item: Item):

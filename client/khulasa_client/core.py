@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import grpc
 from grpc_health.v1 import health_pb2
@@ -18,6 +18,16 @@ from .connection import DEFAULT_SERVER, Connection, RetryPolicy, retry_wait
 from .errors import ApiError
 
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+
+
+class ArticleOptions(TypedDict, total=False):
+    """An article's options, named as the proto and the server's ArticleOptions
+    (server/khulasa_server/core/options.py) name them, for passing by keyword."""
+
+    source_language: str
+    max_sentences: int
+    summary_method: str
+    glossary: dict[str, str] | None
 
 
 class Attempts:
@@ -112,7 +122,7 @@ class ClientCore:
         self, texts: list[str], source_language: str = "", *, glossary: dict[str, str] | None = None, timeout: float | None = None
     ):
         """TranslateResponse: one Translation per text, in order."""
-        return self._unary("Translate", translate_request(texts, source_language, glossary), timeout)
+        return self._unary("Translate", translate_request(texts, source_language=source_language, glossary=glossary), timeout)
 
     def summarize(
         self,
@@ -125,7 +135,9 @@ class ClientCore:
         timeout: float | None = None,
     ):
         """SummarizeResponse: the summary and its sentences, each with the paragraphs it draws on."""
-        request = summarize_request(text, max_sentences, source_language, summary_method, glossary)
+        options = ArticleOptions(max_sentences=max_sentences, source_language=source_language, summary_method=summary_method)
+        options["glossary"] = glossary
+        request = summarize_request(text, **options)
         return self._unary("Summarize", request, timeout)
 
     def digest(
@@ -140,7 +152,10 @@ class ClientCore:
         timeout: float | None = None,
     ):
         """DigestResponse: translation, summary, paragraphs (source beside English), summary sentences."""
-        return self._unary("Digest", digest_request(text, id, max_sentences, source_language, summary_method, glossary), timeout)
+        options = ArticleOptions(max_sentences=max_sentences, source_language=source_language, summary_method=summary_method)
+        options["glossary"] = glossary
+        request = digest_request(text, id, **options)
+        return self._unary("Digest", request, timeout)
 
     def stream_digest(
         self,
@@ -155,7 +170,9 @@ class ClientCore:
     ):
         """DigestEvents as the server sends them: each paragraph, the summary, done. Retried
         like the other calls, but only while nothing has arrived yet."""
-        request = digest_request(text, id, max_sentences, source_language, summary_method, glossary)
+        options = ArticleOptions(max_sentences=max_sentences, source_language=source_language, summary_method=summary_method)
+        options["glossary"] = glossary
+        request = digest_request(text, id, **options)
         return self._stream("StreamDigest", request, timeout)
 
     def digest_many(self, requests: Iterable[pb.DigestRequest], *, timeout: float | None = None):
@@ -174,7 +191,9 @@ class ClientCore:
         return self._unary("Check", health_pb2.HealthCheckRequest(service=service), timeout, self._health, _health_name)
 
 
-# Requests are built here only, for both clients and the CLI.
+# Requests are built here only, for both clients and the CLI. The option names are the proto's
+# and the server's (core/options.py ArticleOptions); callers here pass them by keyword, so that
+# a reordered or added option cannot land in the wrong field.
 def translate_request(texts: list[str], source_language: str = "", glossary: dict[str, str] | None = None) -> pb.TranslateRequest:
     return pb.TranslateRequest(texts=texts, source_language=source_language, glossary=glossary or {})
 

@@ -37,8 +37,7 @@ class Server:
         self.service = NewsDigestService(self.core)
         self.health = health.HealthServicer()
         limit = settings.max_message_bytes
-        client_limit = interceptors.ClientLimit(self.core.in_flight)
-        chain = [interceptors.Observe(limit), self.auth, client_limit, interceptors.Decode(limit)]
+        chain = [interceptors.Observe(self.core), self.auth, interceptors.ClientLimit(), interceptors.Decode(limit)]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             interceptors=[i for i in chain if i is not None],

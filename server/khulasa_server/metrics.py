@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-REQUESTS = Counter("khulasa_requests_total", "RPCs by method and status code", ["rpc", "code"])
+# One count and one time per call of an operation (core/calls.py), by the front end it came
+# through (grpc, http, bulk), its RPC name and the gRPC status code the caller got.
+REQUESTS = Counter("khulasa_requests_total", "calls by front end, RPC and status code", ["front", "rpc", "code"])
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
-LATENCY = Histogram("khulasa_request_seconds", "RPC latency", ["rpc"], buckets=SECONDS)
+LATENCY = Histogram("khulasa_request_seconds", "call latency", ["front", "rpc"], buckets=SECONDS)
 QUEUE_TOKENS = Gauge("khulasa_queue_tokens", "source tokens waiting in the gathering engine's queue", ["model"])
 BATCH_TOKENS = Histogram(
     "khulasa_batch_tokens",
@@ -23,6 +25,7 @@ MODEL_LOAD = Gauge("khulasa_model_load_seconds", "time to load the bundle")
 NAME_REPAIRS = Counter(
     "khulasa_name_repairs_total", "segments decoded again for a flagged name (tried), and repairs kept", ["result"]
 )
+# Every HTTP request, calls or not (health, metrics, the page): the transport's own count.
 HTTP_REQUESTS = Counter("khulasa_http_requests_total", "HTTP requests by route and status", ["route", "status"])
 HTTP_LATENCY = Histogram(
     "khulasa_http_request_seconds", "HTTP request latency, to the end of the body", ["route"], buckets=SECONDS

@@ -112,17 +112,20 @@ class Digester:
         )
         self.core = Core(settings)  # the server's checks and operations, without a front end's limits
         self.core.serve(pipeline, {})
-        self.options = ArticleOptions(source_language, max_sentences, summary_method)
+        self.options = ArticleOptions(source_language=source_language, max_sentences=max_sentences, summary_method=summary_method)
         self.pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="digest")
         self.node = _node()
 
     def _one(self, id: str, text: str) -> dict[str, Any]:
+        call = self.core.call("bulk", "Digest", id)  # no deadline, no per-client slot: the job's own
         try:
-            return row(id, self.core.digest(text, self.options), node=self.node)
-        except InvalidArgument as exc:
-            return row(id, error=exc.message, node=self.node)
+            return row(id, call.context().run(self.core.digest, text, self.options), node=self.node)
         except Exception as exc:  # one bad article must not stop the job; its row says why
-            return row(id, error=f"internal error: {type(exc).__name__}: {exc}", node=self.node)
+            error = call.failed(exc)
+            message = error.message if isinstance(exc, InvalidArgument) else f"internal error: {type(exc).__name__}: {exc}"
+            return row(id, error=message, node=self.node)
+        finally:
+            call.end()
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         records = batch.to_pylist()

@@ -23,11 +23,12 @@ class Limits(Protocol):  # config.Settings is one
     max_summary_sentences: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ArticleOptions:
     """The options of one Translate, Summarize or Digest call, with the names the proto and the
     client library give them. Built as sent (`of`), then checked against the server's limits
-    (`within`) by the core and against the bundle by the pipeline; the pipeline takes it whole."""
+    (`within`) by the core and against the bundle by the pipeline; the pipeline takes it whole.
+    Keyword-only: four options of like types must not be matched up by their order."""
 
     source_language: str = ""  # empty: detected
     max_sentences: int = DEFAULT_SUMMARY_SENTENCES  # 0 as sent means the default

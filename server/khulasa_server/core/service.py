@@ -4,16 +4,13 @@ Adding an operation is one method here plus one line per adapter (CONTRIBUTING.m
 
 from __future__ import annotations
 
-import logging
-import re
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
-from ..errors import KhulasaError, Unavailable
+from ..errors import Unavailable
 from ..results import DigestResult, Done, ParagraphResult, SummaryResult, TranslationResult
-from ..scope import current
 from . import checks
+from .calls import Call, request_id
 from .limits import InFlight
 from .options import ArticleOptions
 
@@ -21,27 +18,9 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..pipeline import Pipeline
 
-log = logging.getLogger("khulasa.rpc")
-REQUEST_ID = re.compile(r"[A-Za-z0-9._:/+=-]{1,64}")  # what a caller's x-request-id may be
-
 
 class Tokens(Protocol):  # grpc/security.py TokenAuth is one
     def match(self, token: str) -> str | None: ...
-
-
-def request_id(asked: object) -> str:
-    """The caller's request id when it is a plausible one, else a fresh one."""
-    return asked if isinstance(asked, str) and REQUEST_ID.fullmatch(asked) else uuid.uuid4().hex
-
-
-def describe(exc: BaseException, request_id: str | None = None) -> KhulasaError:
-    """The error to report for exc: itself when the service raised it on purpose, else an
-    INTERNAL one that names only the request id (the log gets the traceback)."""
-    if isinstance(exc, KhulasaError) and exc.code != "INTERNAL":
-        return exc
-    request_id = current.get().request_id if request_id is None else request_id
-    log.error("unexpected error", exc_info=exc, extra={"request_id": request_id})
-    return KhulasaError(f"internal error (request id {request_id})")
 
 
 class Core:
@@ -75,6 +54,18 @@ class Core:
 
     def allows(self, token: str) -> bool:
         return self.tokens is None or self.identify(token) is not None
+
+    def call(
+        self,
+        front: str,
+        rpc: str,
+        asked_id: object = None,
+        timeout: float | None = None,
+        is_active: Callable[[], bool] | None = None,
+    ) -> Call:
+        """A call of operation `rpc` through `front` ("grpc", "http", "bulk"), begun now, under
+        the caller's request id when plausible (`asked_id`), with its deadline and liveness."""
+        return Call(self.in_flight, front, rpc, request_id(asked_id), timeout, is_active)
 
     # -- operations ----------------------------------------------------------------------
 

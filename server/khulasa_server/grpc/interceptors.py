@@ -1,23 +1,22 @@
 """What every NewsDigest RPC needs besides its own work, as gRPC server interceptors. In the
 order the server installs them (outermost first):
 
-  Observe      a request id (the x-request-id trailer), the request's scope (deadline,
-               cancellation), any exception → a status with details, the response size
-               limit, and one log line and metric per call with the code the client got
+  Observe      opens the core's call (core/calls.py: request id, scope, the one log line and
+               metric) from the x-request-id metadata, the deadline and is_active; maps any
+               exception to a status with details (and the x-request-id trailer), and checks
+               the response size limit
   TokenAuth    bearer tokens (security.py); records the caller's identity
-  ClientLimit  calls in flight per client: its token as matched, else its IP address
+  ClientLimit  the call's per-client slot: its token as matched, else its IP address
   Decode       requests parsed leniently (wire.py): a refused unary request stops here
 
 so that service.py holds only RPC methods, each one line over the core (core/service.py).
-What the HTTP front end shares with these (request ids, the error description, the per-client
-count, auth by token) is the core's; this module maps it to gRPC.
+What the HTTP front end shares with these (the call, request ids, the error description, the
+per-client count, auth by token) is the core's; this module maps it to gRPC.
 """
 
 from __future__ import annotations
 
 import contextvars
-import logging
-import time
 from collections.abc import Callable
 
 import grpc
@@ -25,19 +24,18 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from khulasa.v1 import khulasa_pb2 as pb
 
-from .. import metrics
-from ..core.limits import InFlight, once
-from ..core.service import describe, request_id
+from ..core.calls import Call
+from ..core.service import Core
 from ..errors import KhulasaError, ResourceExhausted
-from ..scope import RequestScope, current
 from . import wire
 
-log = logging.getLogger("khulasa.rpc")
 SERVICE = pb.DESCRIPTOR.services_by_name["NewsDigest"]
 PREFIX = f"/{SERVICE.full_name}/"
 MESSAGE_LIMIT = 1000  # characters of a status message: gRPC's metadata limit is a few kB
 # The authenticated caller ("token:<hash>"), set by TokenAuth for the calls it lets through.
 CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("khulasa_caller", default=None)
+# The call Observe opened, for the interceptors inside it (ClientLimit).
+CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("khulasa_call", default=None)
 
 _FACTORIES = {
     (False, False): ("unary_unary", grpc.unary_unary_rpc_method_handler),
@@ -108,49 +106,36 @@ def status(error: KhulasaError, request_id: str) -> grpc.Status:
 # -- Observe ------------------------------------------------------------------------------------
 
 
-def _request_id(context: grpc.ServicerContext) -> str:
-    asked = next((value for key, value in context.invocation_metadata() or () if key == "x-request-id"), None)
-    return request_id(asked)
+def _request_id(context: grpc.ServicerContext) -> object:  # core.calls.request_id checks it
+    return next((value for key, value in context.invocation_metadata() or () if key == "x-request-id"), None)
 
 
-class _Call:
-    """One RPC as Observe sees it: its id, scope and start, and the one line it logs."""
-
-    def __init__(self, rpc: str, context: grpc.ServicerContext):
-        self.rpc, self.context = rpc, context
-        self.request_id = _request_id(context)
-        self.start = time.perf_counter()
-        remaining = context.time_remaining()
-        deadline = time.monotonic() + remaining if remaining is not None and remaining < 1e8 else None
-        self.scope = RequestScope(deadline, context.is_active, self.request_id)
-        self.finish = once(self._finish)
-        self.code = "OK"
-        context.set_trailing_metadata((("x-request-id", self.request_id),))
-
-    def got(self, code: str) -> str:
-        """The code the client actually gets: ours while it is still there; once it has gone,
-        DEADLINE_EXCEEDED if the deadline passed (gRPC ended the call), else CANCELLED."""
-        if self.context.is_active():
-            return code
-        return "DEADLINE_EXCEEDED" if self.scope.expired(slack=0.05) else "CANCELLED"
-
-    def end(self, code: str) -> None:
-        self.code = code
-        self.finish()
-
-    def _finish(self) -> None:
-        seconds = time.perf_counter() - self.start
-        metrics.REQUESTS.labels(rpc=self.rpc, code=self.code).inc()
-        metrics.LATENCY.labels(rpc=self.rpc).observe(seconds)
-        log.info("rpc", extra={"rpc": self.rpc, "request_id": self.request_id, "code": self.code, "ms": round(seconds * 1000, 1)})
+def _got(call: Call, code: str) -> str:
+    """The code the client actually gets: ours while it is still there; once it has gone,
+    DEADLINE_EXCEEDED if the deadline passed (gRPC ended the call), else CANCELLED."""
+    if call.scope.is_active():
+        return code
+    return "DEADLINE_EXCEEDED" if call.scope.expired(slack=0.05) else "CANCELLED"
 
 
 class Observe(_NewsDigestInterceptor):
-    def __init__(self, max_message_bytes: int):
-        self.limit = max_message_bytes
+    """Opens the core's call (core/calls.py) for every RPC and maps how it ends to gRPC."""
+
+    def __init__(self, core: Core):
+        self.core = core
+        self.limit = core.settings.max_message_bytes
 
     def handle(self, handler, rpc):
         return rewrap(handler, lambda behavior, streaming: (self._stream if streaming else self._unary)(rpc, behavior))
+
+    def _open(self, rpc: str, context: grpc.ServicerContext) -> tuple[Call, contextvars.Context]:
+        remaining = context.time_remaining()
+        timeout = remaining if remaining is not None and remaining < 1e8 else None
+        call = self.core.call("grpc", rpc, _request_id(context), timeout, context.is_active)
+        context.set_trailing_metadata((("x-request-id", call.request_id),))
+        scoped = call.context()  # the caller's identity (TokenAuth) is set in it too
+        scoped.run(CALL.set, call)
+        return call, scoped
 
     def _sized(self, rpc: str, response):
         size = response.ByteSize()
@@ -158,38 +143,33 @@ class Observe(_NewsDigestInterceptor):
             raise ResourceExhausted(f"the {rpc} response is {size} bytes; the limit is {self.limit} (max_message_bytes)")
         return response
 
-    def _fail(self, call: _Call, context: grpc.ServicerContext, exc: BaseException) -> None:
-        error = describe(exc, call.request_id)
-        call.end(call.got(error.code))
+    def _fail(self, call: Call, context: grpc.ServicerContext, exc: BaseException) -> None:
+        error = call.failed(exc)
+        call.end(_got(call, error.code))
         context.abort_with_status(status(error, call.request_id))  # raises; a no-op for a client gone
 
     def _unary(self, rpc: str, behavior: Callable) -> Callable:
         def observed(request, context):
-            call = _Call(rpc, context)
+            call, scoped = self._open(rpc, context)
 
             def run():
-                current.set(call.scope)
                 try:
                     response = self._sized(rpc, behavior(request, context))
                 except Exception as exc:  # every failure becomes a status; the server keeps serving
                     self._fail(call, context, exc)
-                call.end(call.got("OK"))
+                call.end(_got(call, "OK"))
                 return response
 
-            # A fresh context per call: the scope (and the caller's identity) cannot leak into
-            # the next call this thread serves.
-            return contextvars.copy_context().run(run)
+            return scoped.run(run)
 
         return observed
 
     def _stream(self, rpc: str, behavior: Callable) -> Callable:
         def observed(request, context):
-            call = _Call(rpc, context)
-            scoped = contextvars.copy_context()
-            scoped.run(current.set, call.scope)
+            call, scoped = self._open(rpc, context)
             # A client that leaves while the stream waits at a yield is never seen by the code
             # below: gRPC just stops asking for messages. The callback accounts for it.
-            context.add_callback(lambda: call.end(call.got("CANCELLED")))
+            context.add_callback(lambda: call.end(_got(call, "CANCELLED")))
 
             def stream():
                 try:
@@ -202,7 +182,7 @@ class Observe(_NewsDigestInterceptor):
                         yield self._sized(rpc, response)
                 except Exception as exc:
                     self._fail(call, context, exc)
-                call.end(call.got("OK"))
+                call.end(_got(call, "OK"))
 
             return stream()
 
@@ -221,12 +201,9 @@ def peer_address(peer: str) -> str:
 
 
 class ClientLimit(_NewsDigestInterceptor):
-    """The core's per-client count (core/limits.py) around every RPC. A client is its token as
-    TokenAuth matched it, or its IP address when the server has no auth. A stream's slot is
-    given back when the call ends, however it ends."""
-
-    def __init__(self, in_flight: InFlight):
-        self.enter = in_flight.enter
+    """The core's per-client count (core/limits.py) around every RPC, taken in the call Observe
+    opened, which gives it back when the call ends, however it ends. A client is its token as
+    TokenAuth matched it, or its IP address when the server has no auth."""
 
     @staticmethod
     def client(context: grpc.ServicerContext) -> str:
@@ -236,26 +213,13 @@ class ClientLimit(_NewsDigestInterceptor):
         return rewrap(handler, self._wrap)
 
     def _wrap(self, behavior: Callable, streaming: bool) -> Callable:
-        if not streaming:
+        def limited(request, context):
+            call = CALL.get()
+            assert call is not None  # Observe, outermost, opened it
+            call.enter(self.client(context))
+            return behavior(request, context)
 
-            def limited(request, context):
-                leave = self.enter(self.client(context))
-                try:
-                    return behavior(request, context)
-                finally:
-                    leave()
-
-            return limited
-
-        def limited_stream(request, context):
-            leave = self.enter(self.client(context))
-            context.add_callback(leave)
-            try:
-                yield from behavior(request, context)
-            finally:
-                leave()
-
-        return limited_stream
+        return limited
 
 
 # -- Decode -------------------------------------------------------------------------------------

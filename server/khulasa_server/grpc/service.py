@@ -1,7 +1,7 @@
 """The gRPC servicer: one method per RPC, each a line over the core (core/service.py), which
-checks the fields and runs the pipeline. Request ids, the request scope, logging, metrics, the
-per-client limit and error statuses are the interceptors' (interceptors.py); pipeline results
-become messages in convert.py."""
+checks the fields and runs the pipeline. Request ids, the request scope, logging, metrics and
+the per-client limit are the core's call (core/calls.py), which the interceptors open and map to
+gRPC statuses (interceptors.py); pipeline results become messages in convert.py."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
 from .. import convert
+from ..core.calls import describe
 from ..core.options import ArticleOptions
-from ..core.service import Core, describe
+from ..core.service import Core
 from ..errors import KhulasaError, ResourceExhausted
 from ..pipeline import Pipeline
 from . import streams

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import metrics
+from ..core.calls import Call
 from .front import Front, HttpError
 
 log = logging.getLogger("khulasa.http")
@@ -78,31 +79,40 @@ def error_response(error: HttpError, request_id: str, body: dict | None = None) 
     return JSONResponse(body or {"error": error.message}, status_code=error.status, headers=headers)
 
 
+Handler = Callable[[Request, Call], Awaitable[Response]]
+
+
 def endpoint(front_of: Callable[[Request], Front], shape: Callable[[HttpError], dict] | None = None):
-    """Wraps a handler: a request id in and out, every failure as {"error": …} with the
-    gRPC side's status mapping (shape() may reshape the body), never a traceback to the client."""
+    """endpoint(...)(rpc) wraps a handler as a call of the core named rpc (core/calls.py): a
+    request id in and out, every failure as {"error": …} with the gRPC side's status mapping
+    (shape() may reshape the body), never a traceback to the client."""
 
-    def wrap(handler: Callable[[Request, str], Awaitable[Response]]):
-        @functools.wraps(handler)
-        async def run(request: Request) -> Response:
-            front = front_of(request)
-            request_id = front.request_id(request)
-            try:
-                response = await handler(request, request_id)
-            except Exception as exc:  # every failure becomes an answer; the server keeps serving
-                error = front.failure(exc, request_id)
-                return error_response(error, request_id, shape(error) if shape else None)
-            response.headers["x-request-id"] = request_id
-            return response
+    def named(rpc: str) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+        def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+            @functools.wraps(handler)
+            async def run(request: Request) -> Response:
+                front = front_of(request)
+                call = front.open(request, rpc)
+                try:
+                    response = await handler(request, call)
+                except Exception as exc:  # every failure becomes an answer; the server keeps serving
+                    error = front.failure(exc, call)
+                    return error_response(error, call.request_id, shape(error) if shape else None)
+                response.headers["x-request-id"] = call.request_id
+                return response
 
-        return run
+            return run
 
-    return wrap
+        return wrap
+
+    return named
 
 
 class Observe:
-    """ASGI middleware: caps request bodies at max_message_bytes (413), and logs and counts
-    every request by route and status, timed to the end of its body."""
+    """ASGI middleware: caps request bodies at max_message_bytes (413), counts every request by
+    route and status, timed to the end of its body, and ends the core's call the request was
+    (Front.open), which writes its one log line; a request that was none (health, metrics, the
+    page) gets a line of its own."""
 
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
@@ -111,10 +121,11 @@ class Observe:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start = time.perf_counter()
-        state = {"status": 0, "received": 0, "id": ""}
+        state = {"status": 0, "received": 0, "id": "", "sent": False}
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await self._too_large(scope, receive, send, int(declared), start)
+        shared = scope.setdefault("state", {})  # Request.state: where Front.open leaves the call
 
         async def counted_receive():
             message = await receive()
@@ -129,11 +140,21 @@ class Observe:
                 state["status"] = message["status"]
                 state["id"] = dict(message.get("headers") or ()).get(b"x-request-id", b"").decode()
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                state["sent"] = True
 
         try:
             await self.app(scope, counted_receive, watched_send)
         finally:
-            self._record(scope, state["status"] or 500, start, state["id"])
+            status = state["status"] or 500
+            call = shared.get("khulasa_call")
+            if call is None:
+                self._record(scope, status, start, state["id"])
+            else:
+                if not state["sent"] and call.code == "OK":  # the client left before the answer was out
+                    call.code = "DEADLINE_EXCEEDED" if call.scope.expired(slack=0.05) else "CANCELLED"
+                self._count(scope, status, start)
+                call.end(method=scope.get("method"), route=_route(scope), status=status)
 
     def _message(self, size: int) -> str:
         return f"the request body has {size} bytes or more; the limit is {self.limit} (max_message_bytes)"
@@ -143,19 +164,26 @@ class Observe:
         self._record(scope, 413, start)
 
     @staticmethod
-    def _record(scope, status: int, start: float, request_id: str = "") -> None:
-        route = scope.get("route")
-        name = getattr(route, "path", None) or "other"
+    def _count(scope, status: int, start: float) -> float:
         seconds = time.perf_counter() - start
-        metrics.HTTP_REQUESTS.labels(route=name, status=str(status)).inc()
-        metrics.HTTP_LATENCY.labels(route=name).observe(seconds)
+        metrics.HTTP_REQUESTS.labels(route=_route(scope), status=str(status)).inc()
+        metrics.HTTP_LATENCY.labels(route=_route(scope)).observe(seconds)
+        return seconds
+
+    @classmethod
+    def _record(cls, scope, status: int, start: float, request_id: str = "") -> None:
+        seconds = cls._count(scope, status, start)
         log.info(
             "http",
             extra={
                 "method": scope.get("method"),
-                "route": name,
+                "route": _route(scope),
                 "status": status,
                 "request_id": request_id,
                 "ms": round(seconds * 1000, 1),
             },
         )
+
+
+def _route(scope) -> str:
+    return getattr(scope.get("route"), "path", None) or "other"

@@ -1,26 +1,22 @@
-"""What every HTTP endpoint shares with the gRPC side, through the core (core/service.py): its
-operations and their checks, the token file and per-client in-flight count (a client's calls
-count together on both front ends), the same errors (errors.py, described by core.describe);
-and, HTTP's own, a request scope (deadline, caller still there) that the pipeline and batcher
-read to stop work nobody waits for."""
+"""What every HTTP endpoint shares with the gRPC side, through the core: its operations and
+their checks (core/service.py), the call each request is (core/calls.py: request id, scope, the
+per-client slot counted with gRPC's, the one log line and metric), the token file and the same
+errors (errors.py, described by the core). HTTP's own part: reading the deadline header and
+watching for the client leaving, which the scope reports to the pipeline and batcher."""
 
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import logging
 import math
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from ..core import service
-from ..core.service import Core, describe
-from ..scope import RequestScope, current
+from ..core.calls import Call
+from ..core.service import Core
 
 log = logging.getLogger("khulasa.http")
 T = TypeVar("T")
@@ -37,6 +33,7 @@ HTTP_STATUS = {
     "UNAVAILABLE": 503,
     "DEADLINE_EXCEEDED": 504,
 }
+CODES = {status: code for code, status in HTTP_STATUS.items()} | {413: "RESOURCE_EXHAUSTED"}  # for the call's code
 TIMEOUT_HEADER = "x-request-timeout"  # seconds; a client's own deadline, like gRPC's grpc-timeout
 
 
@@ -48,6 +45,11 @@ class HttpError(Exception):
         super().__init__(message)
         self.status, self.message, self.headers = status, message, headers or {}
         self.code = code
+
+    @property
+    def grpc_code(self) -> str:
+        """The gRPC status name the call ends with: its own, else the one for its HTTP status."""
+        return self.code or CODES.get(self.status, "UNKNOWN")
 
 
 class Front:
@@ -74,9 +76,12 @@ class Front:
 
     # -- who is calling ------------------------------------------------------------------
 
-    @staticmethod
-    def request_id(request: Request) -> str:
-        return service.request_id(request.headers.get("x-request-id", ""))
+    def open(self, request: Request, rpc: str) -> Call:
+        """The core's call for a request to an endpoint, under the caller's x-request-id when
+        plausible; common.Observe ends it once the answer's body is out."""
+        call = self.core.call("http", rpc, request.headers.get("x-request-id"))
+        request.state.khulasa_call = call
+        return call
 
     @staticmethod
     def bearer(request: Request, api_key: str | None = None) -> str:
@@ -98,7 +103,8 @@ class Front:
         host = request.client.host if request.client else "unknown"
         return f"ipv6:[{host}]" if ":" in host else f"ipv4:{host}"
 
-    def deadline(self, request: Request) -> float:
+    def timeout(self, request: Request) -> float:
+        """Seconds the request may take: http_timeout, or less when the client asks for less."""
         seconds = self.settings.http_timeout
         asked = request.headers.get(TIMEOUT_HEADER)
         if asked is not None:
@@ -109,16 +115,17 @@ class Front:
             if not value > 0 or math.isinf(value):
                 raise HttpError(400, f"{TIMEOUT_HEADER} must be a positive number of seconds, got {asked[:40]!r}")
             seconds = min(seconds, value)
-        return time.monotonic() + seconds
+        return seconds
 
     # -- running work --------------------------------------------------------------------
 
     @staticmethod
-    def failure(exc: BaseException, request_id: str) -> HttpError:
-        """The gRPC side's description of an exception, as an HTTP answer."""
+    def failure(exc: BaseException, call: Call) -> HttpError:
+        """The gRPC side's description of an exception, as an HTTP answer; its code is the call's."""
         if isinstance(exc, HttpError):
+            call.code = exc.grpc_code
             return exc
-        error = describe(exc, request_id)  # INTERNAL, logged with its traceback, unless expected
+        error = call.failed(exc)  # INTERNAL, logged with its traceback, unless expected
         headers = {}
         if error.retry_after is not None:
             headers["Retry-After"] = str(max(1, math.ceil(error.retry_after)))
@@ -126,11 +133,13 @@ class Front:
             headers["Retry-After"] = "1"
         return HttpError(HTTP_STATUS.get(error.code, 500), error.message, headers, error.code)
 
-    def _enter(self, request: Request, token: str) -> Callable[[], None]:
-        """The client's in-flight allowance (TooManyInFlight past max_inflight_per_client)."""
+    def _enter(self, call: Call, request: Request, token: str) -> Callable[[], None]:
+        """The call's deadline from now, and the client's in-flight slot (TooManyInFlight past
+        max_inflight_per_client)."""
+        call.until(self.timeout(request))
         if self.closing:
             raise HttpError(503, "the server is shutting down", {"Retry-After": "1"}, "UNAVAILABLE")
-        leave = self.core.in_flight.enter(self.client(request, token))
+        leave = call.enter(self.client(request, token))
         self.active += 1
 
         def release() -> None:
@@ -140,54 +149,46 @@ class Front:
         return release
 
     @staticmethod
-    def _bound(scope: RequestScope, work: Callable[[], T]) -> Callable[[], T]:
-        """work bound to a fresh context holding the request's scope, to run on a pool thread."""
-        context = contextvars.copy_context()
-        context.run(current.set, scope)
+    def _bound(call: Call, work: Callable[[], T]) -> Callable[[], T]:
+        """work bound to a fresh context holding the call's scope, to run on a pool thread."""
+        context = call.context()
         return lambda: context.run(work)
 
     @staticmethod
-    async def _watch(request: Request, gone: threading.Event) -> None:
-        """Marks the request abandoned when its client disconnects (the body is read by then,
-        so the next ASGI message can only be the disconnect)."""
+    async def _watch(request: Request, call: Call) -> None:
+        """Marks the call's caller gone when it disconnects (the body is read by then, so the
+        next ASGI message can only be the disconnect)."""
         while True:
             message = await request.receive()
             if message["type"] == "http.disconnect":
-                gone.set()
+                call.left.set()
                 return
 
-    def _scope(self, request: Request, gone: threading.Event, request_id: str) -> RequestScope:
-        return RequestScope(self.deadline(request), lambda: not gone.is_set(), request_id)
-
-    async def call(self, request: Request, token: str, request_id: str, work: Callable[[], T]) -> T:
-        """work() on a pool thread within the request's scope and the client's in-flight
-        allowance; a disconnect or the deadline stops it at its next checkpoint."""
-        gone = threading.Event()
-        scope = self._scope(request, gone, request_id)
-        release = self._enter(request, token)
-        watcher = asyncio.create_task(self._watch(request, gone))
+    async def call(self, call: Call, request: Request, token: str, work: Callable[[], T]) -> T:
+        """work() on a pool thread within the call's scope and the client's in-flight slot; a
+        disconnect or the deadline stops it at its next checkpoint."""
+        release = self._enter(call, request, token)
+        watcher = asyncio.create_task(self._watch(request, call))
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, self._bound(scope, work))
+            return await asyncio.get_running_loop().run_in_executor(self.pool, self._bound(call, work))
         finally:
             watcher.cancel()
             release()
 
-    async def stream(self, request: Request, token: str, request_id: str, events: Iterator[T]) -> tuple[T, AsyncIterator[T]]:
+    async def stream(self, call: Call, request: Request, token: str, events: Iterator[T]) -> tuple[T, AsyncIterator[T]]:
         """The first item of a blocking iterator (so that its errors can still become an
         HTTP status), and the rest as an async iterator. When the response ends early (the
-        client left: Starlette cancels the body), the scope turns inactive and the iterator
-        is closed once its current step returns."""
-        gone = threading.Event()
-        scope = self._scope(request, gone, request_id)
+        client left: Starlette cancels the body), the call's caller is marked gone, so its
+        scope turns inactive, and the iterator is closed once its current step returns."""
         loop = asyncio.get_running_loop()
         end = object()
 
         def step():
             return next(events, end)
 
-        release = self._enter(request, token)
+        release = self._enter(call, request, token)
         try:
-            first = await loop.run_in_executor(self.pool, self._bound(scope, step))
+            first = await loop.run_in_executor(self.pool, self._bound(call, step))
         except BaseException:
             release()
             _close(events)
@@ -197,14 +198,14 @@ class Front:
             pending = None
             try:
                 while True:
-                    pending = loop.run_in_executor(self.pool, self._bound(scope, step))
+                    pending = loop.run_in_executor(self.pool, self._bound(call, step))
                     item = await pending
                     pending = None
                     if item is end:
                         return
                     yield item
             finally:
-                gone.set()
+                call.left.set()
                 release()
                 if pending is not None and not pending.done():
                     pending.add_done_callback(lambda _: _close(events))

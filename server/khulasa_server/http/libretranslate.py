@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..core import checks
+from ..core.calls import Call
 from ..core.options import ArticleOptions
 from ..text.detect import confidence, detect, has_arabic
 from ..text.normalize import normalize
@@ -49,8 +50,8 @@ def _detected(text: str, language: str) -> dict:
     return {"confidence": confidence(text, language), "language": language}
 
 
-@lt_endpoint
-async def translate(request: Request, request_id: str) -> JSONResponse:
+@lt_endpoint("Translate")
+async def translate(request: Request, call: Call) -> JSONResponse:
     front = _front(request)
     values = await params(request)
     token = _authorize(front, request, values)
@@ -96,7 +97,7 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
         )
         return out, languages, seen
 
-    translated, languages, seen = await front.call(request, token, request_id, work)
+    translated, languages, seen = await front.call(call, request, token, work)
     result: dict = {"translatedText": translated if batch else translated[0]}
     if source == "auto":
         detected = [_detected(s, lang) for s, lang in zip(seen, languages)]
@@ -107,8 +108,8 @@ async def translate(request: Request, request_id: str) -> JSONResponse:
     return JSONResponse(result)
 
 
-@lt_endpoint
-async def detect_language(request: Request, request_id: str) -> JSONResponse:
+@lt_endpoint("Detect")
+async def detect_language(request: Request, call: Call) -> JSONResponse:
     front = _front(request)
     values = await params(request)
     _authorize(front, request, values)
@@ -125,8 +126,8 @@ async def detect_language(request: Request, request_id: str) -> JSONResponse:
     return JSONResponse([_detected(text, language)])
 
 
-@lt_endpoint
-async def languages(request: Request, request_id: str) -> JSONResponse:
+@lt_endpoint("Languages")
+async def languages(request: Request, call: Call) -> JSONResponse:
     pipeline = _front(request).pipeline()
     target = pipeline.bundle.target_language
     return JSONResponse(
@@ -137,8 +138,8 @@ async def languages(request: Request, request_id: str) -> JSONResponse:
     )
 
 
-@lt_endpoint
-async def frontend_settings(request: Request, request_id: str) -> JSONResponse:
+@lt_endpoint("FrontendSettings")
+async def frontend_settings(request: Request, call: Call) -> JSONResponse:
     front = _front(request)
     pipeline = front.pipeline() if front.loaded else None
     source = pipeline.bundle.source_languages[0] if pipeline else "ar"

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import convert
+from ..core.calls import Call
 from ..core.options import ArticleOptions
 from .common import alive, endpoint, json_body, parse_message, to_json
 from .front import Front, HttpError
@@ -54,35 +55,36 @@ async def _request(request: Request, message_type):
     return front, token, parse_message(await json_body(request), message_type)
 
 
-# Each route: the request parsed, the core's operation (its checks inside) run within the
-# request's scope and the client's allowance, the result in the proto's JSON mapping.
+# Each route: a call of the core named as its RPC, the request parsed, the core's operation (its
+# checks inside) run within the call's scope and the client's slot, the result in the proto's
+# JSON mapping.
 
 
-@v1_endpoint
-async def translate(request: Request, request_id: str) -> JSONResponse:
+@v1_endpoint("Translate")
+async def translate(request: Request, call: Call) -> JSONResponse:
     front, token, m = await _request(request, pb.TranslateRequest)
-    results = await front.call(request, token, request_id, lambda: front.core.translate(m.texts, ArticleOptions.of(m)))
+    results = await front.call(call, request, token, lambda: front.core.translate(m.texts, ArticleOptions.of(m)))
     return JSONResponse(to_json(convert.translations(results)))
 
 
-@v1_endpoint
-async def summarize(request: Request, request_id: str) -> JSONResponse:
+@v1_endpoint("Summarize")
+async def summarize(request: Request, call: Call) -> JSONResponse:
     front, token, m = await _request(request, pb.SummarizeRequest)
-    result = await front.call(request, token, request_id, lambda: front.core.summarize(m.text, ArticleOptions.of(m)))
+    result = await front.call(call, request, token, lambda: front.core.summarize(m.text, ArticleOptions.of(m)))
     return JSONResponse(to_json(convert.summary(result)))
 
 
-@v1_endpoint
-async def digest(request: Request, request_id: str) -> JSONResponse:
+@v1_endpoint("Digest")
+async def digest(request: Request, call: Call) -> JSONResponse:
     front, token, m = await _request(request, pb.DigestRequest)
-    result = await front.call(request, token, request_id, lambda: front.core.digest(m.text, ArticleOptions.of(m)))
+    result = await front.call(call, request, token, lambda: front.core.digest(m.text, ArticleOptions.of(m)))
     return JSONResponse(to_json(convert.digest(m.id, result)))
 
 
-@v1_endpoint
-async def model_info(request: Request, request_id: str) -> JSONResponse:
+@v1_endpoint("GetModelInfo")
+async def model_info(request: Request, call: Call) -> JSONResponse:
     front, token, _ = await _request(request, pb.GetModelInfoRequest)
-    info = await front.call(request, token, request_id, front.core.model_info)
+    info = await front.call(call, request, token, front.core.model_info)
     return JSONResponse(to_json(convert.model_info(*info)))
 
 
@@ -90,8 +92,8 @@ def _sse(kind: str, data: dict) -> bytes:
     return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-@v1_endpoint
-async def stream_digest(request: Request, request_id: str) -> Response:
+@v1_endpoint("StreamDigest")
+async def stream_digest(request: Request, call: Call) -> Response:
     """StreamDigest over server-sent events: `event: paragraph|summary|done`, each `data:` a
     DigestEvent in the JSON mapping; a failure after the first event is `event: error`."""
     front, token, message = await _request(request, pb.DigestRequest)
@@ -99,7 +101,7 @@ async def stream_digest(request: Request, request_id: str) -> Response:
     def events():  # the checks too run at the first step, within the scope and allowance
         yield from front.core.stream_digest(message.text, ArticleOptions.of(message))
 
-    first, rest = await front.stream(request, token, request_id, events())
+    first, rest = await front.stream(call, request, token, events())
 
     def encode(event) -> bytes:
         proto = convert.event(message.id, event)
@@ -111,7 +113,7 @@ async def stream_digest(request: Request, request_id: str) -> Response:
             async for event in rest:
                 yield encode(event)
         except Exception as exc:
-            error = front.failure(exc, request_id)
+            error = front.failure(exc, call)
             yield _sse("error", _shape(error))
 
     return StreamingResponse(

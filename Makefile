@@ -105,16 +105,18 @@ bench: bench-bundle
 	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python
 
 # The default LLM path against llama.cpp on the same GGUF (same prompts, output bounds and
-# threads; greedy), and against this code as it was before its speed work (LLM_BEFORE, exported
-# from git, on the bundle that code builds): digest latency, throughput of 4 articles at once,
-# peak memory. Results and plot in docs/bench/llm.json and llm.png. Not part of `make test`
-# (which runs a smoke of the same harness). llama-cpp-python is built from source (minutes).
+# threads; greedy), and against this code as it was before its scheduling work (LLM_BEFORE,
+# exported from git; that code builds the same bundle): one article's digest latency, 4 and 16
+# articles at once over DigestMany with the engine's decoding steps, 16 through khulasa-bulk,
+# peak memory, the ISA and GEMM backend CTranslate2 picked. Results and plot in
+# docs/bench/llm.json and llm.png (about 35 minutes on 2 cores). Not part of `make test` (which
+# runs a smoke of the same harness). llama-cpp-python is built from source (minutes).
 LLAMA_VENV ?= .venv-llama
 HOME_DIR := $${KHULASA_HOME:-$$HOME/.cache/khulasa}
 LLM_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)
-LLM_BEFORE ?= 7eeedc4
+LLM_BEFORE ?= 8d61453
 LLM_BEFORE_SRC ?= build/bench-llm-before
-LLM_BEFORE_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)-before
+LLM_BEFORE_BUNDLE ?= $(LLM_BUNDLE)
 bench-llm: model
 	$(PY) -m pip install --quiet "matplotlib>=3.8"
 	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
@@ -125,7 +127,7 @@ bench-llm: model
 	test -f "$(LLM_BEFORE_BUNDLE)/khulasa.json" || PYTHONPATH=$(LLM_BEFORE_SRC)/server:$(LLM_BEFORE_SRC)/client \
 		$(PY) -m khulasa_server.tools.models_cli build $(BUNDLE) --out "$(LLM_BEFORE_BUNDLE)"
 	$(PY) tests/bench/llm.py --bundle "$(LLM_BUNDLE)" --baseline-src $(LLM_BEFORE_SRC) \
-		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python
+		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python --many 4,16 --bulk
 
 # The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds).
 bench-http: bench-bundle

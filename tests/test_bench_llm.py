@@ -18,16 +18,22 @@ import llm as bench_llm  # noqa: E402
 def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
     out = tmp_path / "llm.json"
     assert bench_llm.main(["--bundle", str(bundles["tiny-llm"]), "--baseline-src", str(ROOT), "--smoke",
-                           "--out", str(out)]) == 0
+                           "--many", "2,3", "--bulk", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["ctranslate2_cpu"]["isa"]
     assert set(result["systems"]) == {"khulasa", "khulasa before"} and result["article_paragraphs"] == 11
     for name, system in result["systems"].items():
         [single] = system["single"]
         assert single["total_s"] >= single["translate_s"] > 0 and single["translate_tokens"] > 0
-        [many] = system["many"]
+        assert set(system["many"]) == {"2", "3"}
+        [many] = system["many"]["3"]
         assert many["articles_per_min"] > 0 and system["peak_rss_mb"] >= system["serving_rss_mb"] > 0
-    assert set(result["medians"]["ratios"]) == {"single_latency_vs_before", "many_throughput_vs_before"}
+        # the engine's own step counts of the workload: every generated token is a row-step
+        decode = many["decode"]
+        assert decode["calls"] >= 1 and decode["steps"] >= 1 and decode["row_steps_output"] >= many["translate_tokens"]
+    assert result["systems"]["khulasa"]["bulk"]["articles"] == 3 and result["systems"]["khulasa"]["bulk"]["seconds"] > 0
+    assert set(result["medians"]["ratios"]) == {"single_latency_vs_before", "many_2_throughput_vs_before",
+                                                "many_3_throughput_vs_before", "peak_rss_vs_before", "serving_rss_vs_before"}
     assert result["best"]["ratios"].keys() == result["medians"]["ratios"].keys()
 
 

@@ -28,6 +28,7 @@ from .core.translation import NameOptions, TranslationStage, Unit
 from .engines import Engine, Runtime, load_engine
 from .engines.gather import GatheringEngine
 from .errors import InvalidArgument, echo
+from .memory import release_freed
 from .results import (
     DigestResult,
     Done,
@@ -101,11 +102,13 @@ class Pipeline:
                 if gathering is not None:
                     engine = GatheringEngine(engine, workers=runtime.inter_threads, **asdict(gathering))
                 engines[name] = engine
-        return cls(
+        pipeline = cls(
             loaded,
             TranslationStage(engines[loaded.roles["translate"]], glossary, names),
             SummaryStage(engines[loaded.roles["summarize"]], loaded.summary_method),
         )
+        release_freed()  # the loaders' temporary buffers (memory.py)
+        return pipeline
 
     def close(self) -> None:
         for engine in {id(e): e for e in (self.translation.engine, self.summary.engine)}.values():

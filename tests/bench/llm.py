@@ -10,8 +10,13 @@ In one run, systems interleaved round by round (this machine's noise is 10-15 %)
     token ids), same output bounds, same thread count, greedy (tests/bench/llama_peer.py says
     what is and is not llama.cpp there).
 Measured for each: the first of --articles digested alone (translation, summary and total
-seconds, translation target tokens/s), then all of them at once (wall seconds, articles/min),
-and the peak RSS of the process that holds the model (VmHWM, after the concurrent digests).
+seconds, translation target tokens/s), then the first N at once for each N of --many (wall
+seconds, articles/min; khulasa over one DigestMany stream, llama.cpp in turn as its server
+serves them), and the peak RSS of the process that holds the model (VmHWM, after the largest
+N). For khulasa, each workload's decoding steps as the engine counts them (khulasa_decode_*
+on /metrics: calls, steps, and the row-steps spent on output, on prompt tails fed one per
+step, and idle), and with --bulk the largest N through khulasa-bulk on a local Ray.
+The default workload: the four sample articles and the twelve in tests/data/articles/more.
 Nothing here asserts a time; --smoke only checks that the harness runs (tests/test_bench_llm.py).
 """
 
@@ -27,12 +32,14 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import ctranslate2
 from tokenizers import Tokenizer
 
-from khulasa_client import AsyncClient, RetryPolicy
+from khulasa_client import AsyncClient, Client, RetryPolicy
+from khulasa_client.core import digest_request
 from khulasa_server import bundle as bundle_mod
 from khulasa_server.engines.base import length_bound, search_options
 from khulasa_server.engines.generator import render_prompt
@@ -46,7 +53,27 @@ from run import rss_peak_mb, start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "tests" / "data" / "articles"
-DEFAULT_ARTICLES = [ARTICLES / n for n in ("politics_talks.txt", "economy_prices.txt", "mixed_quotes.txt", "sport_final.txt")]
+DEFAULT_ARTICLES = [ARTICLES / n for n in ("politics_talks.txt", "economy_prices.txt", "mixed_quotes.txt", "sport_final.txt")] + sorted(
+    (ARTICLES / "more").glob("*.txt"))
+
+
+def decode_counts(metrics_port: int) -> dict[str, float]:
+    """khulasa_decode_* counters of a server, summed over models: calls, steps, prefill_tokens,
+    row_steps_{output,prompt,idle} (server/khulasa_server/engines/steps.py says what they are)."""
+    body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    counts: dict[str, float] = {}
+    for m in re.finditer(r'^khulasa_decode_(\w+)_total\{([^}]*)\} (\S+)', body, re.M):
+        kind = re.search(r'kind="(\w+)"', m.group(2))
+        key = m.group(1) + (f"_{kind.group(1)}" if kind else "")
+        counts[key] = counts.get(key, 0.0) + float(m.group(3))
+    return counts
+
+
+def reset_peak(pid: int) -> None:
+    """Start the process's peak RSS (VmHWM) over from its current RSS, so the peak reported is
+    the workload's, not the model load's (Linux: /proc/PID/clear_refs, 5)."""
+    with open(f"/proc/{pid}/clear_refs", "w") as f:
+        f.write("5")
 
 
 def rss_mb(pid: int) -> float:
@@ -60,8 +87,9 @@ class Khulasa:
     def __init__(self, name: str, bundle: Path, threads: int, src: Path | None = None):
         env = {"PYTHONPATH": os.pathsep.join([str(src / "server"), str(src / "client")])} if src else None
         self.name = name
-        self.proc, self.port, _, self.serving_s = start_server(bundle, threads, env=env)
+        self.proc, self.port, self.metrics_port, self.serving_s = start_server(bundle, threads, env=env)
         self.serving_rss_mb = round(rss_mb(self.proc.pid), 1)
+        self.bundle, self.threads, self.src = bundle, threads, src
 
     async def _digests(self, texts: list[str]) -> tuple[float, list]:
         async with AsyncClient(f"127.0.0.1:{self.port}", timeout=3600, retry=RetryPolicy(max_attempts=1)) as client:
@@ -84,13 +112,42 @@ class Khulasa:
                 "summary": response.summary}
 
     def many(self, texts: list[str]) -> dict:
-        seconds, responses = asyncio.run(self._digests(texts))
+        """The texts at once over one DigestMany stream, and the decoding steps they took."""
+        before = decode_counts(self.metrics_port)
+        with Client(f"127.0.0.1:{self.port}", timeout=3600, retry=RetryPolicy(max_attempts=1)) as client:
+            start = time.perf_counter()
+            responses = list(client.digest_many(digest_request(t, id=str(i), source_language="ar") for i, t in enumerate(texts)))
+            seconds = time.perf_counter() - start
+        failed = [r.error for r in responses if getattr(r, "error", None)]
+        if failed:
+            raise SystemExit(f"{self.name}: {len(failed)} digests failed, e.g. {failed[0]}")
+        after = decode_counts(self.metrics_port)
         tokens = sum(r.timings.target_tokens for r in responses)
         return {"seconds": round(seconds, 2), "articles_per_min": round(60 * len(texts) / seconds, 2),
-                "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / seconds, 1)}
+                "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / seconds, 1),
+                "decode": {k: round(after[k] - before.get(k, 0)) for k in after}}
 
-    def peak_rss_mb(self) -> float:
-        return round(rss_peak_mb(self.proc.pid), 1)
+    def bulk(self, paths: list[Path]) -> dict:
+        """The articles through khulasa-bulk on a local Ray (one replica, all threads); wall
+        time of the command, Ray's start included."""
+        import shutil
+        import tempfile
+
+        work = Path(tempfile.mkdtemp(prefix="khulasa-bench-bulk-"))
+        try:
+            (work / "in").mkdir()
+            for p in paths:
+                shutil.copy(p, work / "in" / p.name)
+            env = {**os.environ, **({"PYTHONPATH": os.pathsep.join([str(self.src / "server"), str(self.src / "client")])}
+                                    if self.src else {})}
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "khulasa_server.bulk.cli", str(work / "in"), "--bundle", str(self.bundle),
+                            "--output", str(work / "out"), "--replicas", "1", "--threads-per-replica", str(self.threads)],
+                           check=True, env=env, capture_output=True, text=True)
+            seconds = time.perf_counter() - start
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return {"articles": len(paths), "seconds": round(seconds, 2), "articles_per_min": round(60 * len(paths) / seconds, 2)}
 
     def close(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
@@ -119,7 +176,6 @@ class Llama:
         n_ctx = entry.input_tokens("summarize") + 1024
         self.info = self._ask({"gguf": str(gguf), "threads": threads, "n_ctx": n_ctx})
         self.serving_s, self.serving_rss_mb = self.info["load_s"], self.info["peak_rss_mb"]
-        self.last_peak = self.info["peak_rss_mb"]
 
     def _ask(self, message: dict) -> dict:
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -138,7 +194,6 @@ class Llama:
                           "repeat_penalty": search_options(summarize)["repetition_penalty"],
                           "max_tokens": int(summarize.max_decoding_length), "sentences": DEFAULT_SUMMARY_SENTENCES},
         })
-        self.last_peak = reply["peak_rss_mb"]
         return reply
 
     def warm(self) -> None:
@@ -157,9 +212,6 @@ class Llama:
         tokens = sum(a["translate_tokens"] for a in reply["articles"])
         return {"seconds": reply["seconds"], "articles_per_min": round(60 * len(texts) / reply["seconds"], 2),
                 "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / reply["seconds"], 1)}
-
-    def peak_rss_mb(self) -> float:
-        return self.last_peak
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -185,19 +237,24 @@ def summarize_runs(result: dict, of=median) -> dict:
                      "single_translate_s": of(system["single"], "translate_s"),
                      "single_summary_s": of(system["single"], "summary_s"),
                      "single_translate_tokens_per_s": of(system["single"], "translate_tokens_per_s"),
-                     "many_seconds": of(system["many"], "seconds"),
-                     "many_articles_per_min": of(system["many"], "articles_per_min"),
                      "peak_rss_mb": system["peak_rss_mb"], "serving_rss_mb": system["serving_rss_mb"]}
+        for n, rows in system["many"].items():
+            out[name][f"many_{n}_seconds"] = of(rows, "seconds")
+            out[name][f"many_{n}_articles_per_min"] = of(rows, "articles_per_min")
+        if system.get("bulk"):
+            out[name]["bulk_articles_per_min"] = system["bulk"]["articles_per_min"]
     ratios = {}
     new = out["khulasa"]
-    if "khulasa before" in out:
-        before = out["khulasa before"]
-        ratios["single_latency_vs_before"] = round(new["single_total_s"] / before["single_total_s"], 3)
-        ratios["many_throughput_vs_before"] = round(new["many_articles_per_min"] / before["many_articles_per_min"], 3)
-    if "llama.cpp" in out:
-        peer = out["llama.cpp"]
-        ratios["single_latency_vs_llama_cpp"] = round(new["single_total_s"] / peer["single_total_s"], 3)
-        ratios["many_throughput_vs_llama_cpp"] = round(new["many_articles_per_min"] / peer["many_articles_per_min"], 3)
+    for other, tag in (("khulasa before", "before"), ("llama.cpp", "llama_cpp")):
+        if other not in out:
+            continue
+        peer = out[other]
+        ratios[f"single_latency_vs_{tag}"] = round(new["single_total_s"] / peer["single_total_s"], 3)
+        for n in result["systems"]["khulasa"]["many"]:
+            key = f"many_{n}_articles_per_min"
+            ratios[f"many_{n}_throughput_vs_{tag}"] = round(new[key] / peer[key], 3)
+        ratios[f"peak_rss_vs_{tag}"] = round(new["peak_rss_mb"] / peer["peak_rss_mb"], 3)
+        ratios[f"serving_rss_vs_{tag}"] = round(new["serving_rss_mb"] / peer["serving_rss_mb"], 3)
     out["ratios"] = ratios
     return out
 
@@ -219,10 +276,16 @@ def plot(result: dict, path: Path) -> None:
              label="summary (and the rest)")
     left.set(ylabel="seconds", title=f"One article digested alone ({result['article_paragraphs']} paragraphs)")
     left.legend(fontsize=8)
-    middle.bar(names, [figures[n]["many_articles_per_min"] for n in names], color=[colors.get(n, "tab:green") for n in names])
-    middle.set(ylabel="articles per minute", title=f"{len(result['articles'])} articles at once")
+    sizes = list(result["systems"]["khulasa"]["many"])
+    width = 0.8 / len(names)
+    for k, n in enumerate(names):
+        middle.bar([x + k * width for x in range(len(sizes))], [figures[n][f"many_{m}_articles_per_min"] for m in sizes],
+                   width, color=colors.get(n, "tab:green"), label=n)
+    middle.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(sizes))], [f"{m} at once" for m in sizes])
+    middle.set(ylabel="articles per minute", title="Articles digested at once")
+    middle.legend(fontsize=8)
     right.bar(names, [figures[n]["peak_rss_mb"] for n in names], color=[colors.get(n, "tab:green") for n in names])
-    right.set(ylabel="MB", title=f"Peak RSS ({len(result['articles'])} articles at once)")
+    right.set(ylabel="MB", title=f"Peak RSS ({max(int(m) for m in sizes)} articles at once)")
     for axis in (left, middle, right):
         axis.grid(axis="y", alpha=0.3)
         axis.tick_params(axis="x", labelsize=8)
@@ -240,7 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--llama-python", default="", help="python of a virtualenv with llama-cpp-python; empty: skip")
     p.add_argument("--gguf", default="", help="the GGUF for llama.cpp (default: the bundle's, under $KHULASA_HOME/downloads)")
     p.add_argument("--articles", nargs="+", default=[str(a) for a in DEFAULT_ARTICLES],
-                   help="article files: the first is digested alone, all of them at once")
+                   help="article files: the first is digested alone, the first N at once for each N of --many")
+    p.add_argument("--many", default="4,16", help="how many articles at once, comma-separated")
+    p.add_argument("--many-rounds", type=int, default=1, help="measurements of each system at each --many")
+    p.add_argument("--bulk", action="store_true", help="also the largest --many through khulasa-bulk (khulasa only)")
     p.add_argument("--rounds", type=int, default=2, help="measurements of each system, interleaved")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of every system")
     p.add_argument("--out", default=str(ROOT / "docs" / "bench" / "llm.json"))
@@ -251,13 +317,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         return report(json.loads(Path(args.from_json).read_text()), args.out, args.plot)
     if args.smoke:
-        args.rounds, args.plot = 1, ""
+        args.rounds, args.many_rounds, args.plot = 1, 1, ""
+    sizes = [int(n) for n in args.many.split(",")]
     bundle_path = bundle_mod.resolve(args.bundle)
     bundle = bundle_mod.load(bundle_path, verify_checksums=False)
     entry = bundle.model_for("translate")
     if entry.engine != "generator":
         raise SystemExit(f"{bundle_path}: bench-llm measures LLM bundles (engine generator), not {entry.engine}")
     texts = [Path(a).read_text(encoding="utf-8") for a in args.articles]
+    if max(sizes) > len(texts):
+        raise SystemExit(f"--many {max(sizes)}: only {len(texts)} articles")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop the servers and the peer on the way out
     result = {"bundle": bundle.name, "bundle_version": bundle.version, "cores": os.cpu_count(), "threads": args.threads,
               "date": time.strftime("%Y-%m-%d"), "ctranslate2": ctranslate2.__version__, "rounds": args.rounds,
@@ -275,17 +344,26 @@ def main(argv: list[str] | None = None) -> int:
             systems.append(Llama(args.llama_python, gguf, entry, args.threads))
         for system in systems:
             system.warm()
+            load_peak = rss_peak_mb(system.proc.pid)
+            reset_peak(system.proc.pid)
             result["systems"][system.name] = {"seconds_to_serving": round(system.serving_s, 2),
-                                              "serving_rss_mb": system.serving_rss_mb, "single": [], "many": []}
-        for kind in ("single", "many"):
-            for r in range(args.rounds):
+                                              "load_peak_rss_mb": round(load_peak, 1),
+                                              "serving_rss_mb": system.serving_rss_mb, "single": [],
+                                              "many": {str(n): [] for n in sizes}}
+        plan = [("single", 1, args.rounds)] + [("many", n, args.many_rounds) for n in sizes]
+        for kind, n, rounds in plan:
+            for r in range(rounds):
                 for system in systems[r % len(systems):] + systems[: r % len(systems)]:  # a different one first each round
-                    row = system.single(texts[0]) if kind == "single" else system.many(texts)
+                    row = system.single(texts[0]) if kind == "single" else system.many(texts[:n])
                     row["load_average"] = round(os.getloadavg()[0], 2)
-                    result["systems"][system.name][kind].append(row)
-                    print(json.dumps({"system": system.name, kind: row}, ensure_ascii=False)[:400], flush=True)
-        for system in systems:
-            result["systems"][system.name]["peak_rss_mb"] = system.peak_rss_mb()
+                    rows = result["systems"][system.name][kind]
+                    (rows if kind == "single" else rows[str(n)]).append(row)
+                    print(json.dumps({"system": system.name, kind: row}, ensure_ascii=False)[:600], flush=True)
+        for system in systems:  # since the warm-up: the workloads' peak, the largest N at once last
+            result["systems"][system.name]["peak_rss_mb"] = round(rss_peak_mb(system.proc.pid), 1)
+        if args.bulk:
+            result["systems"]["khulasa"]["bulk"] = systems[0].bulk([Path(a) for a in args.articles[: max(sizes)]])
+            print(json.dumps({"system": "khulasa", "bulk": result["systems"]["khulasa"]["bulk"]}), flush=True)
     finally:
         for system in systems:
             system.close()

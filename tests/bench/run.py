@@ -198,14 +198,16 @@ def bundle_with_beam(source: Path, beam: int, work: Path) -> Path:
     return target
 
 
-def start_server(bundle: Path, threads: int, replicas: int = 1, env: dict[str, str] | None = None) -> tuple[subprocess.Popen, int, int, float]:
-    """A khulasa-server process (env: extra environment, e.g. PYTHONPATH of another version)."""
+def start_server(bundle: Path, threads: int, replicas: int = 1, env: dict[str, str] | None = None,
+                 extra: list[str] | None = None) -> tuple[subprocess.Popen, int, int, float]:
+    """A khulasa-server process (env: extra environment, e.g. PYTHONPATH of another version;
+    extra: more command-line options)."""
     start = time.perf_counter()
     cmd = [sys.executable, "-m", "khulasa_server.app", "--bundle", str(bundle), "--listen", "127.0.0.1:0",
            "--metrics-listen", "127.0.0.1:0", "--cache-size", "0", "--max-queue-tokens", "10000000",
            "--max-inflight-per-client", "100000", "--inter-threads", str(replicas),
            "--intra-threads", str(max(1, threads // replicas)),
-           "--no-verify-bundle"]
+           "--no-verify-bundle", *(extra or [])]
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "KHULASA_LOG_LEVEL": "info", **(env or {})})
     ports = {}
     for line in proc.stderr:

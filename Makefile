@@ -112,6 +112,9 @@ bench: bench-bundle
 # docs/bench/llm.json and llm.png (about 35 minutes on 2 cores). Not part of `make test` (which
 # runs a smoke of the same harness). llama-cpp-python is built from source (minutes).
 LLAMA_VENV ?= .venv-llama
+# AVX2 kernels, as on any x86-64 CPU of the last decade: built with -DGGML_NATIVE=ON on an
+# AVX-512 Xeon, llama.cpp 0.3.36 died in libggml-cpu (general protection fault) on its first token.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
 HOME_DIR := $${KHULASA_HOME:-$$HOME/.cache/khulasa}
 LLM_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)
 LLM_BEFORE ?= 8d61453
@@ -120,8 +123,8 @@ LLM_BEFORE_BUNDLE ?= $(LLM_BUNDLE)
 bench-llm: model
 	$(PY) -m pip install --quiet "matplotlib>=3.8"
 	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
-	$(LLAMA_VENV)/bin/python -c "import llama_cpp" 2>/dev/null || CMAKE_ARGS="-DGGML_NATIVE=ON" \
-		$(LLAMA_VENV)/bin/pip install --quiet --no-binary llama-cpp-python llama-cpp-python==0.3.36
+	$(LLAMA_VENV)/bin/python -c "import llama_cpp" 2>/dev/null || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+		$(LLAMA_VENV)/bin/pip install --quiet --no-cache-dir --no-binary llama-cpp-python llama-cpp-python==0.3.36
 	rm -rf $(LLM_BEFORE_SRC) && mkdir -p $(LLM_BEFORE_SRC)
 	git archive $(LLM_BEFORE) server client | tar -x -C $(LLM_BEFORE_SRC)
 	test -f "$(LLM_BEFORE_BUNDLE)/khulasa.json" || PYTHONPATH=$(LLM_BEFORE_SRC)/server:$(LLM_BEFORE_SRC)/client \

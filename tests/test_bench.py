@@ -49,13 +49,16 @@ def test_http_overhead_smoke_writes_its_results(bundles, tmp_path):
     import http_overhead
 
     out = tmp_path / "http.json"
-    assert http_overhead.main(["--bundle", str(bundles["tiny"]), "--smoke", "--out", str(out)]) == 0
+    # this source tree as its own baseline: the before/after path runs, interleaved
+    assert http_overhead.main(["--bundle", str(bundles["tiny"]), "--smoke", "--baseline-src", str(ROOT),
+                               "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     assert [level["concurrency"] for level in results["levels"]] == [1, 16]
     for level in results["levels"]:
         for mode in http_overhead.MODES:
             assert level[mode]["requests_per_s"] > 0 and level[mode]["p95_ms"] >= level[mode]["p50_ms"]
         assert level["libretranslate_vs_grpc"]["throughput"] > 0
+        assert level["baseline"]["grpc"]["requests_per_s"] > 0 and set(level["this_vs_baseline"]) == set(http_overhead.MODES)
     assert results["paired_at_1_client"]["pairs"] == 4
     front = results["front_end_only"]
     assert [level["source_language"] for level in front] == ["en", "en"] and front[1]["grpc"]["requests_per_s"] > 0

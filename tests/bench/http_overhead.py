@@ -11,6 +11,11 @@ is also measured in pairs: one sentence over gRPC, the next over HTTP, alternate
 front ends alone: English sentences with source "en" come back unchanged without a model call,
 so their cost is all transport, parsing, validation and the pipeline's plumbing. Reports
 medians over rounds and the ratios HTTP / gRPC. Nothing here asserts a time.
+
+With --baseline-src DIR (a source tree of another version, with server/ and client/), a second
+server runs that code on the same bundle and every round measures both, alternately, so the
+report has each mode's figures for both and their ratio (this code / that one): whether a
+change of the call path costs anything beyond this machine's noise.
 """
 
 from __future__ import annotations
@@ -39,12 +44,15 @@ from khulasa_server.cpu import ctranslate2_cpu
 MODES = ("grpc", "http_v1", "libretranslate")
 
 
-def start(bundle: str, threads: int) -> tuple[subprocess.Popen, dict[str, int]]:
+def start(bundle: str, threads: int, src: str = "") -> tuple[subprocess.Popen, dict[str, int]]:
     cmd = [sys.executable, "-m", "khulasa_server.app", "--bundle", bundle, "--listen", "127.0.0.1:0",
            "--http-listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--cache-size", "0",
            "--max-queue-tokens", "10000000", "--max-inflight-per-client", "100000",
            "--intra-threads", str(threads), "--no-verify-bundle"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
+    env = {**os.environ, "KHULASA_LOG_LEVEL": "info"}
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(src) / "server"), str(Path(src) / "client")])
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
     ports: dict[str, int] = {}
     names = {'"msg": "listening"': "grpc", '"msg": "listening (HTTP)"': "http", '"msg": "metrics"': "metrics"}
     for line in proc.stderr:
@@ -141,19 +149,30 @@ def paired(ports: dict[str, int], texts: list[str]) -> dict:
             "http_minus_grpc_ms_p90": round(1000 * percentile(differences, 90), 2)}
 
 
-def level(ports: dict[str, int], concurrency: int, count: int, rounds: int, take, source: str) -> dict:
-    """Every mode `rounds` times at one concurrency, interleaved; medians and ratios."""
-    runs: dict[str, list[dict]] = {m: [] for m in MODES}
+def level(servers: dict[str, dict[str, int]], concurrency: int, count: int, rounds: int, take, source: str) -> dict:
+    """Every mode on every server `rounds` times at one concurrency, interleaved; medians and
+    ratios (HTTP / gRPC on each server; this code / the baseline's, where there is one)."""
+    runs: dict[tuple[str, str], list[dict]] = {(name, m): [] for name in servers for m in MODES}
+    order = [(name, m) for m in MODES for name in servers]
     for r in range(rounds):
-        for mode in MODES[r % len(MODES):] + MODES[: r % len(MODES)]:  # who goes first rotates
-            runs[mode].append(drive(mode, ports, take(count + 1), concurrency, source))
+        for name, mode in order[r % len(order):] + order[: r % len(order)]:  # who goes first rotates
+            runs[(name, mode)].append(drive(mode, servers[name], take(count + 1), concurrency, source))
     result = {"concurrency": concurrency, "source_language": source, "requests_per_round": count, "rounds": rounds}
-    for mode, measured in runs.items():
-        result[mode] = {k: round(statistics.median(run[k] for run in measured), 2) for k in measured[0]}
     rate = "target_tokens_per_s" if source == "ar" else "requests_per_s"
-    for mode in MODES[1:]:
-        result[f"{mode}_vs_grpc"] = {"throughput": round(result[mode][rate] / result["grpc"][rate], 3),
-                                     "p50_latency": round(result[mode]["p50_ms"] / result["grpc"]["p50_ms"], 3)}
+    for name in servers:
+        figures = {m: {k: round(statistics.median(run[k] for run in runs[(name, m)]), 2) for k in runs[(name, m)][0]}
+                   for m in MODES}
+        for mode in MODES[1:]:
+            figures[f"{mode}_vs_grpc"] = {"throughput": round(figures[mode][rate] / figures["grpc"][rate], 3),
+                                          "p50_latency": round(figures[mode]["p50_ms"] / figures["grpc"]["p50_ms"], 3)}
+        if name == "this":
+            result.update(figures)
+        else:
+            result[name] = figures
+    if "baseline" in servers:
+        result["this_vs_baseline"] = {m: {"throughput": round(result[m][rate] / result["baseline"][m][rate], 3),
+                                          "p50_latency": round(result[m]["p50_ms"] / result["baseline"][m]["p50_ms"], 3)}
+                                      for m in MODES}
     print(json.dumps(result), flush=True)
     return result
 
@@ -167,33 +186,42 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", default="24,96", help="sentence requests per round, per level")
     p.add_argument("--pairs", type=int, default=32, help="gRPC/HTTP pairs at 1 client")
     p.add_argument("--smoke", action="store_true", help="tiny counts: checks that the harness runs")
+    p.add_argument("--baseline-src", default="", help="source tree of another version: measured alongside, interleaved")
     args = p.parse_args(argv)
     if args.smoke:
         args.rounds, args.requests, args.pairs = 1, "4,8", 4
     levels = [int(c) for c in args.concurrency.split(",")]
     counts = [int(n) for n in args.requests.split(",")]
-    needed = sum(args.rounds * len(MODES) * (n + 1) for n in counts) + 2 * args.pairs + 2 + 9
+    copies = 2 if args.baseline_src else 1
+    needed = sum(copies * args.rounds * len(MODES) * (n + 1) for n in counts) + 2 * args.pairs + 2 + 9 * copies
     texts, _ = sentences_and_articles(needed)
     fresh = iter(texts)
     take = lambda n: [next(fresh) for _ in range(n)]  # noqa: E731
     threads = os.cpu_count() or 1
     proc, ports = start(args.bundle, threads)
+    servers = {"this": ports}
+    procs = [proc]
+    if args.baseline_src:
+        base, servers["baseline"] = start(args.bundle, threads, args.baseline_src)
+        procs.append(base)
     results = {"bundle": Path(args.bundle).name, "cores": threads, "date": time.strftime("%Y-%m-%d"),
                "command": "python tests/bench/http_overhead.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                "ctranslate2_cpu": ctranslate2_cpu()}
     try:
-        drive("grpc", ports, take(9), 2)  # warm the model and both front ends
+        for each in servers.values():
+            drive("grpc", each, take(9), 2)  # warm the model and both front ends
         results["paired_at_1_client"] = paired(ports, take(2 * args.pairs + 2))
-        results["levels"] = [level(ports, concurrency, count, args.rounds, take, "ar")
+        results["levels"] = [level(servers, concurrency, count, args.rounds, take, "ar")
                              for concurrency, count in zip(levels, counts)]
         english = [f"The minister said on Monday that the talks would go on, case {i}." for i in range(100_000)]
         plain = iter(english)
         results["front_end_only"] = [
-            level(ports, concurrency, count * 8, args.rounds, lambda n: [next(plain) for _ in range(n)], "en")
+            level(servers, concurrency, count * 8, args.rounds, lambda n: [next(plain) for _ in range(n)], "en")
             for concurrency, count in zip(levels, counts)]
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=120)
+        for each in procs:
+            each.send_signal(signal.SIGTERM)
+            each.wait(timeout=120)
     print(json.dumps(results["paired_at_1_client"]), flush=True)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

@@ -132,9 +132,14 @@ bench-llm: model
 	$(PY) tests/bench/llm.py --bundle "$(LLM_BUNDLE)" --baseline-src $(LLM_BEFORE_SRC) \
 		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python --many 4,16 --bulk
 
-# The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds).
+# The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds), and the
+# same on a server running HTTP_BEFORE (the code before the one-core redesign), alongside.
+HTTP_BEFORE ?= e7022c1
+HTTP_BEFORE_SRC ?= build/bench-http-before
 bench-http: bench-bundle
-	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)"
+	rm -rf $(HTTP_BEFORE_SRC) && mkdir -p $(HTTP_BEFORE_SRC)
+	git archive $(HTTP_BEFORE) server client | tar -x -C $(HTTP_BEFORE_SRC)
+	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)" --baseline-src $(HTTP_BEFORE_SRC) --rounds 3
 
 # Bulk: khulasa-bulk on Ray (1 and 2 replicas) against the gRPC server driven by
 # `khulasa digest DIR --concurrency N`, on the same articles; CPU share of Ray itself.

@@ -56,10 +56,6 @@ class _Job:
         return [k for k, out in enumerate(self.outputs) if out is None]
 
     @property
-    def counts(self) -> list[int]:
-        return [len(tokens) for tokens in self.source]
-
-    @property
     def tokens(self) -> int:
         """Source tokens still to decode (what the queue bound counts)."""
         return sum(len(self.source[k]) for k in self.todo)
@@ -225,7 +221,7 @@ class GatheringEngine:
                 if self._closed:
                     return []
                 first = self._queue[0]
-                if first.todo != list(range(len(first.texts))):
+                if len(first.todo) < len(first.texts):
                     return self._pop(first.task)  # a job midway (see _decode): it waited already
                 # Jobs that queued while the model was busy start their hold now, not on arrival.
                 deadline = max(first.enqueued, time.monotonic()) + self._hold()

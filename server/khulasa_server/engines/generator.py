@@ -2,8 +2,9 @@
 task with the model's chat format.
 
 How a batch is decoded, and why (docs/bench/llm.md has the profile):
-  - On CPU, CTranslate2's int8 GEMM (oneDNN) repacks every weight matrix on every call, so one
-    decoding step costs about the same for 1 prompt as for 10: batch as much as possible.
+  - On CPU a decoding step has a large fixed cost (the weights are read, and oneDNN repacks
+    them, on every call): 16 prompts take ~2.8× the time of 1 for 16× the tokens
+    (docs/bench/llm-profile.json), so batch as much as possible.
   - Prompts of one call are forwarded at once only up to the shortest one's length; the rest
     of each longer prompt is fed one token per decoding step. So prompts are grouped by length
     (prompt_groups) rather than all put in one call.
@@ -37,8 +38,9 @@ CHAT_FORMATS = {
 # Output tokens per source token, to plan batches only (English from Arabic: ~0.65 on the
 # sample article); it never bounds an output.
 EXPECTED_OUTPUT_RATIO = 0.7
-# Extra cost of one more prompt in a decoding step, relative to the step's fixed cost (the
-# weight repacking): measured on 2 cores, see docs/bench/llm.md.
+# Extra cost of one more prompt in a decoding step, relative to the step's fixed cost. The
+# planner's setting; the step profiles of docs/bench (2 cores) give 0.13 with MKL and 0.20 on
+# the AVX2 path. A larger value makes smaller groups; not retuned against them.
 ROW_COST = 0.03
 
 

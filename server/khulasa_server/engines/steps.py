@@ -3,8 +3,8 @@
 CTranslate2's Generator forwards a call's prompts at once only up to the shortest one's length
 (the prefill); each longer prompt's remaining tokens are then fed one per decoding step, like
 generated tokens. A call runs as many steps as its slowest row needs (prompt tail + output),
-and every step costs about the same whatever the number of live rows (the weights are read
-once per step). So for each call:
+and a step costs a large fixed part (the weights are read once per step) plus a smaller part
+per row still running (docs/bench/llm.md). So for each call:
 
     steps       = max over rows of (prompt tail + generated tokens)
     row_steps   = rows × steps: the call's capacity
@@ -63,7 +63,7 @@ def call_shape(prompts: list[int], generated: list[int]) -> StepCounts:
 
 
 # A file to append one JSON line per call to (task, each row's prompt and generated tokens,
-# seconds): what tests/bench/schedule.py replays to compare batching plans without the model.
+# seconds): enough to fit a step's cost or compare batching plans without the model.
 TRACE_ENV = "KHULASA_DECODE_TRACE"
 
 

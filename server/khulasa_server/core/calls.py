@@ -56,20 +56,25 @@ class Call:
         self.in_flight = in_flight
         self.start = time.perf_counter()
         # Set by a front end that learns its caller left (HTTP: a disconnect, a stream answer
-        # closed early); gRPC's is_active reports it itself.
-        self.left = threading.Event()
-        active = is_active or _always
-        self.scope = RequestScope(None, lambda: not self.left.is_set() and active(), request_id)
-        self.until(timeout)
+        # closed early); gRPC's is_active reports it itself. A plain flag: nothing waits on it.
+        self._left = False
+        self._active = is_active or _always
+        self.scope = RequestScope(_deadline(timeout), self._is_active, request_id)
         self.code = "OK"
         self._leave: Callable[[], None] = _nothing
         self._ended = threading.Lock()  # held once the call has ended: it ends once, however it ends
 
+    def _is_active(self) -> bool:
+        return not self._left and self._active()
+
+    def caller_left(self) -> None:
+        """The caller has gone: the call's scope turns inactive, so its work stops at its next checkpoint."""
+        self._left = True
+
     def until(self, timeout: float | None) -> None:
         """The call's deadline, `timeout` seconds from now (None: none). HTTP reads it from a
         header that may be malformed, so it is set once the call exists to count that refusal."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        self.scope = RequestScope(deadline, self.scope.is_active, self.request_id)
+        self.scope = RequestScope(_deadline(timeout), self._is_active, self.request_id)
 
     def enter(self, client: str) -> Callable[[], None]:
         """The client's in-flight slot (TooManyInFlight past max_inflight_per_client): given
@@ -110,3 +115,7 @@ class Call:
 
 def _nothing() -> None:
     pass
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return None if timeout is None else time.monotonic() + timeout

@@ -161,7 +161,7 @@ class Front:
         while True:
             message = await request.receive()
             if message["type"] == "http.disconnect":
-                call.left.set()
+                call.caller_left()
                 return
 
     async def call(self, call: Call, request: Request, token: str, work: Callable[[], T]) -> T:
@@ -205,7 +205,7 @@ class Front:
                         return
                     yield item
             finally:
-                call.left.set()
+                call.caller_left()
                 release()
                 if pending is not None and not pending.done():
                     pending.add_done_callback(lambda _: _close(events))

@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install deps node-deps proto lint test model serve eval eval-flags gguf-check bench-bundle bench bench-llm bench-http bench-bulk clean
+.PHONY: install deps node-deps proto lint test model serve eval eval-flags gguf-check bench-bundle before-src bench bench-llm bench-http bench-bulk clean
 
 install: deps $(VENV)/.installed node-deps
 
@@ -96,13 +96,22 @@ BENCH_BUNDLE ?= $${KHULASA_HOME:-$$HOME/.cache/khulasa}/bundles/bench-opus
 bench-bundle: install
 	$(BIN)/khulasa-models build bench-opus --out "$(BENCH_BUNDLE)"
 
+# BEFORE: the code before the one-core redesign (one call path behind every front end), exported
+# from git to BEFORE_SRC; `make bench` and `make bench-http` run its server beside this one.
+BEFORE ?= e7022c1
+BEFORE_SRC ?= build/before
+before-src:
+	rm -rf $(BEFORE_SRC) && mkdir -p $(BEFORE_SRC)
+	git archive $(BEFORE) server client | tar -x -C $(BEFORE_SRC)
+
 # argos-translate, the peer, lives in a virtualenv of its own (it pins stanza and pulls spacy).
 ARGOS_VENV ?= .venv-argos
-bench: bench-bundle
+bench: bench-bundle before-src
 	$(PY) -m pip install --quiet "matplotlib>=3.8"
 	test -x $(ARGOS_VENV)/bin/python || $(PYTHON) -m venv $(ARGOS_VENV)
 	$(ARGOS_VENV)/bin/pip install --quiet argostranslate==1.11.0 torch==2.13.0
-	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python
+	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python \
+		--baseline-src $(BEFORE_SRC) --baseline-label $(BEFORE)
 
 # The default LLM path against llama.cpp on the same GGUF (same prompts, output bounds and
 # threads; greedy), and against this code as it was before its scheduling work (LLM_BEFORE,
@@ -133,13 +142,9 @@ bench-llm: model
 		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python --many 4,16 --bulk
 
 # The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds), and the
-# same on a server running HTTP_BEFORE (the code before the one-core redesign), alongside.
-HTTP_BEFORE ?= e7022c1
-HTTP_BEFORE_SRC ?= build/bench-http-before
-bench-http: bench-bundle
-	rm -rf $(HTTP_BEFORE_SRC) && mkdir -p $(HTTP_BEFORE_SRC)
-	git archive $(HTTP_BEFORE) server client | tar -x -C $(HTTP_BEFORE_SRC)
-	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)" --baseline-src $(HTTP_BEFORE_SRC) --rounds 3
+# same on a server running BEFORE, alongside.
+bench-http: bench-bundle before-src
+	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)" --baseline-src $(BEFORE_SRC) --rounds 3
 
 # Bulk: khulasa-bulk on Ray (1 and 2 replicas) against the gRPC server driven by
 # `khulasa digest DIR --concurrency N`, on the same articles; CPU share of Ray itself.

@@ -27,6 +27,23 @@ def test_bench_smoke_writes_its_results(bundles, tmp_path):
     assert run["articles"][0]["articles_per_min"] > 0 and run["digests"][0]["articles_per_min"] > 0
     assert "requests_per_s_4_vs_1" in run["ratios"] and run["raw"]["batches_of_c_tokens_per_s"]["4"] > 0
     assert run["raw"]["overhead_ms_median"] == run["ratios"]["overhead_ms_per_sentence_at_1"]
+    assert "baseline" not in run
+
+
+def test_bench_smoke_drives_a_baseline_alongside(bundles, tmp_path):
+    """`make bench`'s before/after: another source tree's server (here this same tree) driven
+    at every level beside this one, and the ratios of the two."""
+    out = tmp_path / "results.json"
+    assert bench.main(["--bundle", str(bundles["tiny"]), "--smoke", "--out", str(out), "--baseline-src", str(ROOT),
+                       "--baseline-label", "same"]) == 0
+    [run] = json.loads(out.read_text())["runs"]
+    before = run["baseline"]
+    assert before["version"] == "same" and before["server_peak_rss_mb"] > 0 and before["seconds_to_serving"] > 0
+    for kind in ("sentences", "articles", "digests"):
+        assert [r["concurrency"] for r in before[kind]] == [r["concurrency"] for r in run[kind]]
+        assert all(r["requests_per_s"] > 0 for r in before[kind])
+        assert set(run["this_vs_baseline"][kind]) == {str(r["concurrency"]) for r in run[kind]}
+        assert all(v["throughput"] > 0 and v["p50_latency"] > 0 for v in run["this_vs_baseline"][kind].values())
 
 
 def test_argos_harness_pins_each_sentence_and_packages_the_model(bundles, tmp_path):

@@ -17,6 +17,12 @@ output pinned to ~1.1x its source length, since random weights never stop by the
 Reports target tokens/s, requests/s, articles/min, p50/p95/p99 latency, the server's peak RSS
 (after translation alone, then after digests) and its time to SERVING. Nothing here asserts a
 time; --smoke only checks that it runs.
+
+With --baseline-src DIR (a source tree of another version, with server/ and client/; `make
+bench` exports BEFORE there), a second server runs that code on the same bundle, and every
+level's sentences, articles and digests are driven on both, one after the other (which one
+goes first alternates by level), so that both see the same machine state: the report adds that
+server's figures and the ratios this / that ("this_vs_baseline").
 """
 
 from __future__ import annotations
@@ -286,6 +292,22 @@ def argos(python: str, entry, sentences: list[str], articles: list[str], beam: i
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def source_path(src: str) -> str:
+    """PYTHONPATH for a source tree of another version (its server/ and client/)."""
+    return os.pathsep.join(str(Path(src).resolve() / part) for part in ("server", "client"))
+
+
+def versus(this: dict, that: dict) -> dict:
+    """Per kind and level, this / that: throughput (requests/s) and p50 latency."""
+    out = {}
+    for kind in ("sentences", "articles", "digests"):
+        theirs = {r["concurrency"]: r for r in that[kind]}
+        out[kind] = {str(r["concurrency"]): {
+            "throughput": round(r["requests_per_s"] / theirs[r["concurrency"]]["requests_per_s"], 3),
+            "p50_latency": round(r["p50_ms"] / theirs[r["concurrency"]]["p50_ms"], 3)} for r in this[kind]}
+    return out
+
+
 def ratios(run: dict) -> dict:
     by_c = {r["concurrency"]: r for r in run["sentences"]}
     one, top = by_c[min(by_c)], max(by_c)
@@ -341,6 +363,12 @@ def plot(results: dict, path: Path) -> None:
             left.plot([16], [run["transformers"]["batches_of_16_tokens_per_s"]], marker="^", linestyle="none",
                       color=color, label=f"transformers fp32, batches of 16, beam {run['beam']}")
         right.plot(levels, [r["p95_ms"] for r in run["sentences"]], marker="o", label=label)
+        if "baseline" in run:
+            before = f"khulasa {run['baseline']['version']}, beam {run['beam']}"
+            left.plot(levels, [r["target_tokens_per_s"] for r in run["baseline"]["sentences"]], marker=".",
+                      linestyle="--", color=color, alpha=0.5, label=before)
+            right.plot(levels, [r["p95_ms"] for r in run["baseline"]["sentences"]], marker=".", linestyle="--",
+                       color=color, alpha=0.5, label=before)
         if "argos" in run:
             peer = run["argos"]["sentences"]
             name = f"argos-translate {run['argos']['argostranslate']}, beam {run['beam']}"
@@ -382,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="python of a virtualenv with argostranslate (make bench makes one); empty: skip argos")
     p.add_argument("--argos-sentences", type=int, default=32, help="sentence requests per level for argos")
     p.add_argument("--argos-articles", type=int, default=8, help="article requests per level for argos")
+    p.add_argument("--baseline-src", default="",
+                   help="a source tree of another version (server/, client/): its server is driven alongside")
+    p.add_argument("--baseline-label", default="", help="what to call the baseline in the results (e.g. its commit)")
     p.add_argument("--smoke", action="store_true", help="tiny counts, no plot: checks that the harness runs")
     args = p.parse_args(argv)
     if args.smoke:
@@ -407,21 +438,42 @@ def main(argv: list[str] | None = None) -> int:
             if args.argos_python:
                 run["argos"] = argos(args.argos_python, entry, texts[: args.argos_sentences], article_texts[: args.argos_articles],
                                      beam, threads, [c for c in levels if c <= 16])
-            proc, port, metrics_port, serving_s = start_server(bundle_with_beam(source, beam, Path(tmp)), threads, args.replicas)
+            beam_bundle = bundle_with_beam(source, beam, Path(tmp))
+            proc, port, metrics_port, serving_s = start_server(beam_bundle, threads, args.replicas)
             run["seconds_to_serving"] = round(serving_s, 2)
-            run["raw"].update(raw.overhead(port, texts, args.overhead_sentences))
+            servers = {"this": (proc, port, metrics_port)}
             try:
-                run["sentences"], run["articles"], run["digests"] = [], [], []
-                for c in levels:
-                    run["sentences"].append(asyncio.run(drive(port, metrics_port, texts, c, "sentences")))
-                    run["articles"].append(asyncio.run(drive(port, metrics_port, article_texts, c, "articles")))
-                run["server_peak_rss_mb_translation"] = round(rss_peak_mb(proc.pid), 1)
-                for c in [c for c in levels if c <= 16]:
-                    run["digests"].append(asyncio.run(drive(port, metrics_port, digest_texts, c, "digests")))
-                run["server_peak_rss_mb"] = round(rss_peak_mb(proc.pid), 1)
+                if args.baseline_src:
+                    other, other_port, other_metrics, other_s = start_server(
+                        beam_bundle, threads, args.replicas, env={"PYTHONPATH": source_path(args.baseline_src)})
+                    servers["baseline"] = (other, other_port, other_metrics)
+                    run["baseline"] = {"version": args.baseline_label or Path(args.baseline_src).name,
+                                       "seconds_to_serving": round(other_s, 2)}
+                run["raw"].update(raw.overhead(port, texts, args.overhead_sentences))
+                figures = {name: {"sentences": [], "articles": [], "digests": []} for name in servers}
+
+                def each(turn: int, concurrency: int, kind: str, items: list[str]) -> None:
+                    names = list(servers) if turn % 2 == 0 else list(servers)[::-1]
+                    for name in names:
+                        _, grpc_port, metrics = servers[name]
+                        figures[name][kind].append(asyncio.run(drive(grpc_port, metrics, items, concurrency, kind)))
+
+                for turn, c in enumerate(levels):
+                    each(turn, c, "sentences", texts), each(turn, c, "articles", article_texts)
+                peaks = {name: round(rss_peak_mb(server[0].pid), 1) for name, server in servers.items()}
+                for turn, c in enumerate([c for c in levels if c <= 16]):
+                    each(turn, c, "digests", digest_texts)
+                run.update(figures["this"], server_peak_rss_mb_translation=peaks["this"],
+                           server_peak_rss_mb=round(rss_peak_mb(proc.pid), 1))
+                if "baseline" in servers:
+                    run["baseline"].update(figures["baseline"], server_peak_rss_mb_translation=peaks["baseline"],
+                                           server_peak_rss_mb=round(rss_peak_mb(servers["baseline"][0].pid), 1))
+                    run["this_vs_baseline"] = versus(run, run["baseline"])
             finally:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(timeout=120)
+                for server in servers.values():
+                    server[0].send_signal(signal.SIGTERM)
+                for server in servers.values():
+                    server[0].wait(timeout=120)
             run["ratios"] = ratios(run)
             results["runs"].append(run)
             print(json.dumps(run, indent=1), flush=True)

@@ -6,7 +6,7 @@ PYTHON ?= python3
 BUNDLE ?= qwen2.5-coder-1.5b
 LISTEN ?= 127.0.0.1:50051
 
-.PHONY: install deps node-deps proto lint test model serve eval eval-flags gguf-check bench-bundle before-src bench bench-llm bench-http bench-bulk clean
+.PHONY: install deps node-deps proto lint test model serve eval eval-flags gguf-check bench-bundle before-src same-outputs bench bench-before bench-llm bench-http bench-bulk clean
 
 install: deps $(VENV)/.installed node-deps
 
@@ -104,6 +104,18 @@ before-src:
 	rm -rf $(BEFORE_SRC) && mkdir -p $(BEFORE_SRC)
 	git archive $(BEFORE) server client | tar -x -C $(BEFORE_SRC)
 
+# Whether this code answers every request as OUTPUTS_BEFORE did, byte for byte (timings' ms aside),
+# on the tiny bundles: servers of both, the sample articles through every RPC. The default is
+# the commit before the one-core redesign on the main line (BEFORE branched earlier, without
+# the name checks that landed meanwhile). Report: docs/bench/same-outputs.json; exit 1 on a difference.
+OUTPUTS_BEFORE ?= f2852ae
+OUTPUTS_BEFORE_SRC ?= build/outputs-before
+same-outputs: install
+	rm -rf $(OUTPUTS_BEFORE_SRC) && mkdir -p $(OUTPUTS_BEFORE_SRC)
+	git archive $(OUTPUTS_BEFORE) server client | tar -x -C $(OUTPUTS_BEFORE_SRC)
+	$(PY) tests/bench/same_outputs.py --baseline-src $(OUTPUTS_BEFORE_SRC) --baseline-label $(OUTPUTS_BEFORE) \
+		--out docs/bench/same-outputs.json
+
 # argos-translate, the peer, lives in a virtualenv of its own (it pins stanza and pulls spacy).
 ARGOS_VENV ?= .venv-argos
 bench: bench-bundle before-src
@@ -112,6 +124,14 @@ bench: bench-bundle before-src
 	$(ARGOS_VENV)/bin/pip install --quiet argostranslate==1.11.0 torch==2.13.0
 	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python \
 		--baseline-src $(BEFORE_SRC) --baseline-label $(BEFORE)
+
+# This code against BEFORE alone, in 3 interleaved rounds per level (one round of `make bench`
+# is within this machine's 10-15 % noise only by luck): greedy sentences and whole articles at
+# 1, 16 and 64 clients. Results: docs/bench/before-after.json (about 12 minutes).
+bench-before: bench-bundle before-src
+	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --beams 1 --concurrency 1,16,64 --kinds sentences,articles \
+		--sentences 48 --rounds 3 --transformers 0 --overhead-sentences 8 --baseline-src $(BEFORE_SRC) \
+		--baseline-label $(BEFORE) --out docs/bench/before-after.json --plot ""
 
 # The default LLM path against llama.cpp on the same GGUF (same prompts, output bounds and
 # threads; greedy), and against this code as it was before its scheduling work (LLM_BEFORE,

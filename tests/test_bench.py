@@ -35,13 +35,13 @@ def test_bench_smoke_drives_a_baseline_alongside(bundles, tmp_path):
     at every level beside this one, and the ratios of the two."""
     out = tmp_path / "results.json"
     assert bench.main(["--bundle", str(bundles["tiny"]), "--smoke", "--out", str(out), "--baseline-src", str(ROOT),
-                       "--baseline-label", "same"]) == 0
+                       "--baseline-label", "same", "--rounds", "2"]) == 0
     [run] = json.loads(out.read_text())["runs"]
     before = run["baseline"]
     assert before["version"] == "same" and before["server_peak_rss_mb"] > 0 and before["seconds_to_serving"] > 0
     for kind in ("sentences", "articles", "digests"):
         assert [r["concurrency"] for r in before[kind]] == [r["concurrency"] for r in run[kind]]
-        assert all(r["requests_per_s"] > 0 for r in before[kind])
+        assert all(r["requests_per_s"] > 0 and len(r["rounds_requests_per_s"]) == 2 for r in before[kind])
         assert set(run["this_vs_baseline"][kind]) == {str(r["concurrency"]) for r in run[kind]}
         assert all(v["throughput"] > 0 and v["p50_latency"] > 0 for v in run["this_vs_baseline"][kind].values())
 
@@ -79,3 +79,26 @@ def test_http_overhead_smoke_writes_its_results(bundles, tmp_path):
     assert results["paired_at_1_client"]["pairs"] == 4
     front = results["front_end_only"]
     assert [level["source_language"] for level in front] == ["en", "en"] and front[1]["grpc"]["requests_per_s"] > 0
+
+
+def test_same_outputs_finds_equal_answers_equal_and_a_change_different(tmp_path):
+    """`make same-outputs`: this tree against itself answers byte for byte the same (timings'
+    milliseconds aside); against a copy whose translations differ it reports those calls."""
+    import shutil
+
+    import same_outputs
+
+    out = tmp_path / "same.json"
+    assert same_outputs.main(["--baseline-src", str(ROOT), "--kinds", "tiny", "--articles", "2", "--out", str(out)]) == 0
+    [found] = json.loads(out.read_text())["bundles"].values()
+    assert found["calls"] == 13 and found["identical"] == 13 and not found["errors_this"]
+    changed = tmp_path / "changed"
+    shutil.copytree(ROOT / "server", changed / "server", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "client", changed / "client", ignore=shutil.ignore_patterns("__pycache__"))
+    convert = changed / "server" / "khulasa_server" / "convert.py"
+    source = convert.read_text()
+    assert "def segment(" in source  # a segment's English gains a letter: Translate and every digest differ
+    convert.write_text(source + "\n\n_segment = segment\n\n\ndef segment(s):\n    out = _segment(s)\n"
+                       "    out.translation += 'x'\n    return out\n")
+    assert same_outputs.main(["--baseline-src", str(changed), "--kinds", "tiny", "--articles", "2", "--out", str(out)]) == 1
+    assert json.loads(out.read_text())["bundles"]["tiny"]["identical"] < 13

@@ -310,6 +310,8 @@ def versus(this: dict, that: dict) -> dict:
 
 def ratios(run: dict) -> dict:
     by_c = {r["concurrency"]: r for r in run["sentences"]}
+    if not by_c:  # --kinds without sentences
+        return {}
     one, top = by_c[min(by_c)], max(by_c)
     out = {
         f"khulasa_at_{top}_vs_ceiling": round(by_c[top]["target_tokens_per_s"] / run["raw"]["ceiling_tokens_per_s"], 3),
@@ -412,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--argos-articles", type=int, default=8, help="article requests per level for argos")
     p.add_argument("--baseline-src", default="",
                    help="a source tree of another version (server/, client/): its server is driven alongside")
+    p.add_argument("--kinds", default="sentences,articles,digests", help="which of the request kinds to drive")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="rounds per level and kind (each server in turn); the round of median throughput is kept")
     p.add_argument("--baseline-label", default="", help="what to call the baseline in the results (e.g. its commit)")
     p.add_argument("--smoke", action="store_true", help="tiny counts, no plot: checks that the harness runs")
     args = p.parse_args(argv)
@@ -419,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         args.concurrency, args.beams, args.sentences, args.articles, args.digests, args.plot = "1,4", "1", 8, 2, 2, ""
         args.transformers, args.argos_python, args.overhead_sentences = 0, "", 4
     levels = [int(x) for x in args.concurrency.split(",")]
+    kinds = set(args.kinds.split(","))
     threads = os.cpu_count() or 1
     source = bundle_mod.resolve(args.bundle)
     entry = bundle_mod.load(source, verify_checksums=False).model_for("translate")
@@ -453,10 +459,21 @@ def main(argv: list[str] | None = None) -> int:
                 figures = {name: {"sentences": [], "articles": [], "digests": []} for name in servers}
 
                 def each(turn: int, concurrency: int, kind: str, items: list[str]) -> None:
-                    names = list(servers) if turn % 2 == 0 else list(servers)[::-1]
-                    for name in names:
-                        _, grpc_port, metrics = servers[name]
-                        figures[name][kind].append(asyncio.run(drive(grpc_port, metrics, items, concurrency, kind)))
+                    """Every server `args.rounds` times, alternately; the round of median throughput."""
+                    if kind not in kinds:
+                        return
+                    got: dict[str, list[dict]] = {name: [] for name in servers}
+                    for r in range(args.rounds):
+                        names = list(servers) if (turn + r) % 2 == 0 else list(servers)[::-1]
+                        for name in names:
+                            _, grpc_port, metrics = servers[name]
+                            got[name].append(asyncio.run(drive(grpc_port, metrics, items, concurrency, kind)))
+                    for name, results in got.items():
+                        results.sort(key=lambda x: x["requests_per_s"])
+                        median = dict(results[len(results) // 2])
+                        if args.rounds > 1:
+                            median["rounds_requests_per_s"] = [x["requests_per_s"] for x in results]
+                        figures[name][kind].append(median)
 
                 for turn, c in enumerate(levels):
                     each(turn, c, "sentences", texts), each(turn, c, "articles", article_texts)

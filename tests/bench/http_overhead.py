@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, percentile, sentences_and_articles, target_tokens  # noqa: E402
+from run import ROOT, percentile, sentences_and_articles, source_path, target_tokens  # noqa: E402
 
 from khulasa_client import Client  # noqa: E402
 
@@ -51,7 +51,7 @@ def start(bundle: str, threads: int, src: str = "") -> tuple[subprocess.Popen, d
            "--intra-threads", str(threads), "--no-verify-bundle"]
     env = {**os.environ, "KHULASA_LOG_LEVEL": "info"}
     if src:
-        env["PYTHONPATH"] = os.pathsep.join([str(Path(src) / "server"), str(Path(src) / "client")])
+        env["PYTHONPATH"] = source_path(src)
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
     ports: dict[str, int] = {}
     names = {'"msg": "listening"': "grpc", '"msg": "listening (HTTP)"': "http", '"msg": "metrics"': "metrics"}

@@ -49,7 +49,7 @@ from khulasa_server.text.segment import split_paragraphs
 from khulasa_server.cpu import ctranslate2_cpu
 
 sys.path.insert(0, str(Path(__file__).parent))
-from run import rss_peak_mb, start_server  # noqa: E402
+from run import rss_peak_mb, source_path, start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "tests" / "data" / "articles"
@@ -85,7 +85,7 @@ class Khulasa:
     """A khulasa-server process; src: a source tree of another version (None: this one)."""
 
     def __init__(self, name: str, bundle: Path, threads: int, src: Path | None = None):
-        env = {"PYTHONPATH": os.pathsep.join([str(src / "server"), str(src / "client")])} if src else None
+        env = {"PYTHONPATH": source_path(src)} if src else None
         self.name = name
         self.proc, self.port, self.metrics_port, self.serving_s = start_server(bundle, threads, env=env)
         self.serving_rss_mb = round(rss_mb(self.proc.pid), 1)
@@ -138,8 +138,7 @@ class Khulasa:
             (work / "in").mkdir()
             for p in paths:
                 shutil.copy(p, work / "in" / p.name)
-            env = {**os.environ, **({"PYTHONPATH": os.pathsep.join([str(self.src / "server"), str(self.src / "client")])}
-                                    if self.src else {})}
+            env = {**os.environ, **({"PYTHONPATH": source_path(self.src)} if self.src else {})}
             start = time.perf_counter()
             subprocess.run([sys.executable, "-m", "khulasa_server.bulk.cli", str(work / "in"), "--bundle", str(self.bundle),
                             "--output", str(work / "out"), "--replicas", "1", "--threads-per-replica", str(self.threads)],

@@ -292,7 +292,7 @@ def argos(python: str, entry, sentences: list[str], articles: list[str], beam: i
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def source_path(src: str) -> str:
+def source_path(src: str | Path) -> str:
     """PYTHONPATH for a source tree of another version (its server/ and client/)."""
     return os.pathsep.join(str(Path(src).resolve() / part) for part in ("server", "client"))
 

@@ -18,20 +18,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
 import grpc
-
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
-from khulasa_client import Client
+
 from khulasa_server.tools.recipes import tiny
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import source_path, start_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "tests" / "data" / "articles"
@@ -43,27 +41,9 @@ def articles(limit: int) -> dict[str, str]:
     return {p.stem: p.read_text(encoding="utf-8") for p in found[:limit]}
 
 
-def start(bundle: Path, src: str = "") -> tuple[subprocess.Popen, int]:
-    env = {**os.environ, "KHULASA_LOG_LEVEL": "info"}
-    if src:
-        env["PYTHONPATH"] = os.pathsep.join(str(Path(src).resolve() / part) for part in ("server", "client"))
-    cmd = [sys.executable, "-m", "khulasa_server.app", "--bundle", str(bundle), "--listen", "127.0.0.1:0",
-           "--cache-size", "0", "--no-verify-bundle",
-           # One article of a DigestMany stream at a time: articles decoded side by side share
-           # batches whose make-up depends on timing, and random weights are that sensitive to it.
-           "--digest-many-concurrency", "1"]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env=env)
-    for line in proc.stderr:  # type: ignore[union-attr]
-        if '"msg": "listening"' in line:
-            port = int(re.search(r'"address": "[^"]*:(\d+)"', line).group(1))  # type: ignore[union-attr]
-            break
-    else:
-        raise SystemExit(f"a server ({src or 'this code'}) exited with {proc.wait()} before listening")
-    threading.Thread(target=proc.stderr.read, daemon=True).start()  # type: ignore[union-attr]
-    with Client(f"127.0.0.1:{port}", timeout=60) as client:  # listening comes before the models load
-        while client.health() != "SERVING":
-            time.sleep(0.05)
-    return proc, port
+# One article of a DigestMany stream at a time: articles decoded side by side share batches
+# whose make-up depends on timing, and random weights are that sensitive to it.
+ONE_AT_A_TIME = ["--digest-many-concurrency", "1"]
 
 
 def requests(texts: dict[str, str]) -> list[tuple[str, str, object]]:
@@ -125,7 +105,8 @@ def answers(port: int, calls: list[tuple[str, str, object]]) -> list[bytes | str
 def compare(bundle: Path, baseline_src: str, calls: list[tuple[str, str, object]]) -> dict:
     results = {}
     for name, src in (("this", ""), ("baseline", baseline_src)):
-        proc, port = start(bundle, src)
+        env = {"PYTHONPATH": source_path(src)} if src else None
+        proc, port, _, _ = start_server(bundle, os.cpu_count() or 1, env=env, extra=ONE_AT_A_TIME)
         try:
             results[name] = answers(port, calls)
         finally:

@@ -40,18 +40,32 @@ class Translation(_message.Message):
     def __init__(self, text: _Optional[str] = ..., detected_language: _Optional[str] = ..., segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ...) -> None: ...
 
 class Segment(_message.Message):
-    __slots__ = ("source", "translation", "score", "paragraph", "warnings")
+    __slots__ = ("source", "translation", "score", "paragraph", "warnings", "confidence", "unsure")
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     TRANSLATION_FIELD_NUMBER: _ClassVar[int]
     SCORE_FIELD_NUMBER: _ClassVar[int]
     PARAGRAPH_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    UNSURE_FIELD_NUMBER: _ClassVar[int]
     source: str
     translation: str
     score: float
     paragraph: int
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, source: _Optional[str] = ..., translation: _Optional[str] = ..., score: _Optional[float] = ..., paragraph: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    confidence: float
+    unsure: _containers.RepeatedCompositeFieldContainer[Span]
+    def __init__(self, source: _Optional[str] = ..., translation: _Optional[str] = ..., score: _Optional[float] = ..., paragraph: _Optional[int] = ..., warnings: _Optional[_Iterable[str]] = ..., confidence: _Optional[float] = ..., unsure: _Optional[_Iterable[_Union[Span, _Mapping]]] = ...) -> None: ...
+
+class Span(_message.Message):
+    __slots__ = ("start", "end", "log_prob")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    LOG_PROB_FIELD_NUMBER: _ClassVar[int]
+    start: int
+    end: int
+    log_prob: float
+    def __init__(self, start: _Optional[int] = ..., end: _Optional[int] = ..., log_prob: _Optional[float] = ...) -> None: ...
 
 class SummarizeRequest(_message.Message):
     __slots__ = ("text", "max_sentences", "source_language", "summary_method", "glossary")
@@ -85,12 +99,14 @@ class SummarizeResponse(_message.Message):
     def __init__(self, summary: _Optional[str] = ..., sentences: _Optional[_Iterable[_Union[SummarySentence, _Mapping]]] = ..., detected_language: _Optional[str] = ...) -> None: ...
 
 class SummarySentence(_message.Message):
-    __slots__ = ("text", "paragraphs")
+    __slots__ = ("text", "paragraphs", "warnings")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     PARAGRAPHS_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     text: str
     paragraphs: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, text: _Optional[str] = ..., paragraphs: _Optional[_Iterable[int]] = ...) -> None: ...
+    warnings: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, text: _Optional[str] = ..., paragraphs: _Optional[_Iterable[int]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class DigestRequest(_message.Message):
     __slots__ = ("id", "text", "source_language", "max_sentences", "summary_method", "glossary")

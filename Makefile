@@ -11,7 +11,8 @@ LISTEN ?= 127.0.0.1:50051
 install: deps $(VENV)/.installed node-deps
 
 # The system programs the suite runs (Debian packages): Chromium and a font with Arabic glyphs
-# for the pages, fish for its completion script, Node.js and npm for the interop tests, venv.
+# for the pages, fish for its completion script, Node.js and npm for the interop tests, venv,
+# curl for the README's snippets.
 # Installed with apt-get where one is missing (as root, or through sudo); nothing else is touched.
 deps:
 	@need=""; \
@@ -21,6 +22,7 @@ deps:
 	command -v npm >/dev/null || need="$$need npm"; \
 	command -v gcc >/dev/null || need="$$need gcc"; \
 	command -v openssl >/dev/null || need="$$need openssl"; \
+	command -v curl >/dev/null || need="$$need curl"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need="$$need fonts-dejavu-core"; \
 	$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || need="$$need python3-venv"; \
 	[ -z "$$need" ] && exit 0; \

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 PAGES = sorted([ROOT / "README.md", ROOT / "CONTRIBUTING.md", *(ROOT / "docs").rglob("*.md")])
@@ -44,8 +43,12 @@ def anchors(path: Path) -> set[str]:
 
 
 def relative_links(path: Path) -> list[tuple[int, str]]:
-    return [(number, target) for number, line in prose(path) for target in LINK.findall(line)
-            if not re.match(r"[a-z][a-z0-9+.-]*:", target)]  # http:, https:, mailto:
+    return [
+        (number, target)
+        for number, line in prose(path)
+        for target in LINK.findall(line)
+        if not re.match(r"[a-z][a-z0-9+.-]*:", target)
+    ]  # http:, https:, mailto:
 
 
 def test_the_pages_have_links():
@@ -59,7 +62,8 @@ def test_relative_links_resolve(page: Path):
         file_part, _, fragment = target.partition("#")
         destination = (page.parent / file_part).resolve() if file_part else page
         if not destination.exists():
-            broken.append(f"line {number}: {target}: no {destination.relative_to(ROOT) if destination.is_relative_to(ROOT) else destination}")
+            shown = destination.relative_to(ROOT) if destination.is_relative_to(ROOT) else destination
+            broken.append(f"line {number}: {target}: no {shown}")
         elif fragment and destination.suffix == ".md" and fragment not in anchors(destination):
             broken.append(f"line {number}: {target}: no heading #{fragment} in {destination.relative_to(ROOT)}")
     assert not broken, f"{page.relative_to(ROOT)}:\n" + "\n".join(broken)

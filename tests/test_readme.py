@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, program
 from procs import free_port, wait_serving
 
@@ -131,8 +130,13 @@ def check_server(command: str, workdir: Path, bundle: Path) -> None:
     """Started for real, on the tiny bundle and free ports, until both its listeners serve."""
     grpc_port, http_port = free_port(), free_port()
     args = shlex.split(command.replace(".venv/bin/", f"{BIN}/").replace(HTTP_ADDRESS, f"127.0.0.1:{http_port}"))
-    proc = subprocess.Popen([*args, "--bundle", str(bundle), "--listen", f"127.0.0.1:{grpc_port}"], cwd=workdir,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [*args, "--bundle", str(bundle), "--listen", f"127.0.0.1:{grpc_port}"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_serving(f"127.0.0.1:{grpc_port}", timeout=120)
         with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/", timeout=10) as page:

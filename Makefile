@@ -11,7 +11,8 @@ LISTEN ?= 127.0.0.1:50051
 install: deps $(VENV)/.installed node-deps
 
 # The system programs the suite runs (Debian packages): Chromium and a font with Arabic glyphs
-# for the pages, fish for its completion script, Node.js and npm for the interop tests, venv.
+# for the pages, fish for its completion script, Node.js and npm for the interop tests, venv,
+# curl for the README's snippets.
 # Installed with apt-get where one is missing (as root, or through sudo); nothing else is touched.
 deps:
 	@need=""; \
@@ -21,6 +22,7 @@ deps:
 	command -v npm >/dev/null || need="$$need npm"; \
 	command -v gcc >/dev/null || need="$$need gcc"; \
 	command -v openssl >/dev/null || need="$$need openssl"; \
+	command -v curl >/dev/null || need="$$need curl"; \
 	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need="$$need fonts-dejavu-core"; \
 	$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || need="$$need python3-venv"; \
 	[ -z "$$need" ] && exit 0; \
@@ -174,8 +176,16 @@ bench-bulk: bench-bundle
 	$(PY) -m pip install --quiet "matplotlib>=3.8"
 	$(PY) tests/bench/bulk.py --bundle "$(BENCH_BUNDLE)" --articles $(BULK_ARTICLES)
 
-serve: model
-	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN)
+# Serve BUNDLE (built once) with gRPC on LISTEN and the HTTP API and reading page on HTTP_LISTEN.
+# Needs the server's packages only: a .venv made here gets `.[server]` (no test tools, no apt-get);
+# `make install` adds the rest to it later.
+HTTP_LISTEN ?= 127.0.0.1:8080
+serve:
+	test -x $(BIN)/khulasa-server || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet --upgrade pip && \
+		$(PY) -m pip install --quiet -e ".[server]"; }
+	$(BIN)/khulasa-models build $(BUNDLE)
+	@echo "khulasa: open http://$(HTTP_LISTEN)/ once the model is loaded (gRPC: $(LISTEN)); Ctrl-C stops"
+	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN) --http-listen $(HTTP_LISTEN)
 
 clean:
 	rm -rf $(VENV) $(ARGOS_VENV) $(LLAMA_VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache build *.egg-info client/*.egg-info server/*.egg-info

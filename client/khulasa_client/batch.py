@@ -139,10 +139,10 @@ def _sink(args: argparse.Namespace, items: list[Item]):
                 f"these ids would share a file in {args.output_dir} (file names ignore letter case on some systems): "
                 f"{_listed([' / '.join(ids) for ids in clash])}. Give them distinct ids; nothing was sent"
             )
-        return DirectorySink(args.output_dir, fmt)
+        return DirectorySink(args.output_dir, fmt, snake=args.json_keys == "snake")
     if fmt != "jsonl":
         raise UsageError(f"several inputs go to one JSONL stream; use --output-dir for --format {fmt}")
-    return JsonlSink(args.output)
+    return JsonlSink(args.output, snake=args.json_keys == "snake")
 
 
 def run(client: Client, args: argparse.Namespace, items: list[Item]) -> int:

@@ -24,7 +24,7 @@ def article_dir(tmp_path):
     (root / "world").mkdir(parents=True)
     for i, text in enumerate(ARABIC):
         (root / ("world" if i else "") / f"a{i}.txt").write_text(text, encoding="utf-8")
-    (root / "notes.md").write_text("not an article")
+    (root / "notes.json").write_text("{}")  # not an article type: left alone
     return root
 
 
@@ -68,7 +68,7 @@ def test_several_inputs_stream_jsonl_to_stdout(server, article_dir):
     assert run.returncode == 0, run.stderr
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert sorted(r["id"] for r in lines) == ["a0", "a1", "a2"]
-    assert all(r["detected_language"] == "ar" and r["translation"] for r in lines)
+    assert all(r["detectedLanguage"] == "ar" and r["translation"] for r in lines)
 
 
 def test_summarize_many_to_json_files(server, article_dir, tmp_path):

@@ -173,7 +173,10 @@ def _markdown(message: Message, title: str) -> str:
 
         english = _english(p, own, sentence) or p.translation.strip()
         lines += [f"**¶{p.index + 1}** {english}", "", f"> {p.source}", ""]
-        rows = [f"{FLAG}{numbers.get(f.segment, '')} *{f.explanation}*{flags_mod.times(n)}  " for f, n in flags_mod.grouped(own, by_segment=True)]
+        rows = [
+            f"{FLAG}{numbers.get(f.segment, '')} *{f.explanation}*{flags_mod.times(n)}  "
+            for f, n in flags_mod.grouped(own, by_segment=True)
+        ]
         lines += rows + ([""] if rows else [])
     return "\n".join(lines).rstrip() + "\n"
 

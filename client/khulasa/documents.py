@@ -126,7 +126,7 @@ def _html(data: bytes, encoding: str, name: str) -> Document:
     headline = " ".join(h1.text_content().split()) if h1 is not None else ""
     readable = Readable(text)
     title = headline or " ".join(readable.short_title().split())
-    body = lxml.html.fragment_fromstring(readable.summary(html_partial=True))
+    body = lxml.html.fragment_fromstring(readable.summary(html_partial=True), create_parent="div")
     paragraphs = []
     for element in body.iter(*_BLOCKS):
         if any(parent.tag in _BLOCKS for parent in element.iterancestors()):

@@ -35,7 +35,7 @@ const unary = (method, request) => new Promise((resolve, reject) => {
 });
 
 function assertSegment(segment, paragraph) {
-  assert.deepEqual(Object.keys(segment).sort(), ["paragraph", "score", "source", "translation", "warnings"]);
+  assert.deepEqual(Object.keys(segment).sort(), ["confidence", "paragraph", "score", "source", "translation", "unsure", "warnings"]);
   assert.equal(typeof segment.source, "string");
   assert.equal(typeof segment.translation, "string");
   assert.equal(typeof segment.score, "number");

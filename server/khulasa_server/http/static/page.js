@@ -417,7 +417,7 @@ async function readFile(file) {
   delete h["Content-Type"];
   const response = await fetch("/v1/read", { method: "POST", headers: h, body: form });
   const body = await response.json().catch(() => ({ error: response.statusText }));
-  if (!response.ok) return { problem: body.error || `HTTP ${response.status}` };
+  if (!response.ok) return { problem: (body.error || `HTTP ${response.status}`).replace(/^file: /, "") };
   return { title: body.title ? `${file.name} · ${body.title}` : file.name, text: body.text };
 }
 

@@ -168,3 +168,39 @@ def test_the_http_port_is_named_as_such(server):
     result = khulasa("--server", f"127.0.0.1:{server.http.port}", "--timeout", "10", "health")
     assert result.returncode == 2
     assert "answers HTTP, not gRPC: it is the server's HTTP port" in result.stderr and "http://" in result.stderr
+
+
+def test_an_http_address_uses_the_http_api(server, seed_text, tmp_path):
+    http = f"http://127.0.0.1:{server.http.port}"
+    assert khulasa("--server", http, "health").stdout == "SERVING\n"
+    result = khulasa("--server", http, "digest", "-", "--format", "json", stdin=seed_text)
+    assert result.returncode == 0, result.stderr
+    over_grpc = json.loads(khulasa("--server", f"127.0.0.1:{server.port}", "digest", "-", "--format", "json", stdin=seed_text).stdout)
+    over_http = json.loads(result.stdout)
+    assert over_http["paragraphs"] == over_grpc["paragraphs"] and over_http["summary"] == over_grpc["summary"]
+    # A stream over HTTP on a terminal, as over gRPC.
+    article = tmp_path / "a.txt"
+    article.write_text(seed_text, encoding="utf-8")
+    code, screen = in_terminal("--server", http, "digest", str(article))
+    assert code == 0 and "¶ 11/11 " in screen and "Summary" in screen, screen
+    # Errors keep their meaning; the gRPC port given as http:// is named.
+    refused = khulasa("--server", http, "digest", "-", stdin="Bonjour, le ministre a parlé de la réunion à Genève hier soir.")
+    assert refused.returncode == 1 and "German or another Latin-script language" in refused.stderr and "'latn'" not in refused.stderr
+    wrong = khulasa("--server", f"http://127.0.0.1:{server.port}", "health")
+    assert wrong.returncode == 2 and "if it is the server's gRPC port (--listen), give it without http://" in wrong.stderr
+
+
+def test_a_missing_token_says_pass_token(bundles, tmp_path):
+    from conftest import start_server
+
+    tokens = tmp_path / "tokens"
+    tokens.write_text("s3cret\n")
+    server = start_server(bundles["tiny"], auth_token_file=str(tokens))
+    try:
+        result = khulasa("--server", f"127.0.0.1:{server.port}", "digest", "-", stdin="قال الوزير.")
+        assert result.returncode == 2 and "UNAUTHENTICATED" in result.stderr and "pass --token" in result.stderr
+        assert "authorization metadata" not in result.stderr
+        good = khulasa("--server", f"127.0.0.1:{server.port}", "--token", "s3cret", "digest", "-", "--format", "json", stdin="قال الوزير.")
+        assert good.returncode == 0, good.stderr
+    finally:
+        server.stop(0)

@@ -18,6 +18,7 @@ from .core import assemble
 from .errors import ApiError, http_port_hint
 from .inputs import Item, NothingToRead, collect, is_batch
 from .outputs import LiveDigest
+from .over_http import HttpClient, is_http
 from .render import FORMATS, render, text_summary
 
 EXAMPLES = {
@@ -83,8 +84,8 @@ def _connection_options(p: argparse.ArgumentParser, defaults: bool) -> None:
     g.add_argument(
         "--server",
         default=default(server),
-        help=f"HOST[:PORT] (port 50051 when none is given), a comma-separated list used in turn, or "
-        f"dns:///NAME[:PORT] (default: $KHULASA_SERVER, else {DEFAULT_SERVER})",
+        help=f"HOST[:PORT] (port 50051 when none is given), a comma-separated list used in turn, "
+        f"dns:///NAME[:PORT], or http://HOST:PORT for the server's HTTP API (default: $KHULASA_SERVER, else {DEFAULT_SERVER})",
     )
     g.add_argument(
         "--timeout",
@@ -182,6 +183,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _client(args: argparse.Namespace) -> Client:
+    if is_http(args.server):  # the server's HTTP port: the same calls over its HTTP API
+        return HttpClient(args.server, timeout=args.timeout, token=args.token, token_file=args.token_file, tls_ca=args.tls_ca)  # type: ignore[return-value]
     return Client(
         args.server,
         timeout=args.timeout,

@@ -71,5 +71,5 @@ def http_port_hint(error: ApiError, server: str) -> str:
         return ""
     return (
         f"{server} answers HTTP, not gRPC: it is the server's HTTP port (--http-listen). Give its gRPC "
-        f"address (--listen, port 50051 by default), or the HTTP address as http://HOST:PORT to use the HTTP API"
+        f"address (--listen, port 50051 by default), or give this one as http://{server.split('://')[-1]} to use the HTTP API"
     )

@@ -15,7 +15,7 @@ def _digest() -> pb.DigestResponse:
     p1 = pb.Paragraph(
         index=0,
         source="قال الوزير. ووصل ١٢ وفدا.",
-        translation="The minister spoke. Twelve delegations came.",
+        translation="The minister spoke. Some delegations came.",
         segments=[
             pb.Segment(source="قال الوزير.", translation="The minister spoke.", paragraph=0, confidence=0.9),
             pb.Segment(
@@ -43,7 +43,7 @@ def _digest() -> pb.DigestResponse:
     )
     return pb.DigestResponse(
         id="a",
-        translation="The minister spoke. Twelve delegations came.\nPeskov announced the news.\n",
+        translation="The minister spoke. Some delegations came.\nPeskov announced the news.\n",
         summary="The minister spoke in Paris.",
         paragraphs=[p1, p2],
         summary_sentences=[pb.SummarySentence(text="The minister spoke in Paris.", paragraphs=[0], warnings=["unsupported:Paris"])],

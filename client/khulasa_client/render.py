@@ -59,12 +59,24 @@ def _marked(segment: pb.Segment, before: str | Callable[[pb.Span], str], after: 
     return "".join(out) + escape(text[at:])
 
 
-def _english(p: pb.Paragraph, own: list[Flag], sentence) -> str:
+def _english(p: pb.Paragraph, own: list[Flag], sentence, escape=lambda t: t) -> str:
     """A paragraph's English, each flagged sentence followed by its mark, unsure words marked:
-    `sentence(k, segment, text)` gives a sentence's final form. Untouched when nothing is to mark."""
+    `sentence(k, segment)` gives a sentence's final form. Each segment is found in the
+    paragraph's English, so nothing between them is lost; the marks of a flagged one not found
+    there go at the end. "" when there is nothing to mark."""
     if not p.segments or not (own or any(s.unsure for s in p.segments)):
         return ""
-    return " ".join(x for x in (sentence(k, s) for k, s in enumerate(p.segments)) if x)
+    text, out, at, unplaced = p.translation, [], 0, []
+    for k, s in enumerate(p.segments):
+        found = text.find(s.translation, at) if s.translation else -1
+        if found < 0:
+            if any(f.segment == k for f in own):
+                unplaced.append(sentence(k, pb.Segment()))
+            continue
+        out += [escape(text[at:found]), sentence(k, s)]
+        at = found + len(s.translation)
+    out.append(escape(text[at:]))
+    return "".join(out).strip() + "".join(f" {mark}" for mark in unplaced)
 
 
 def _digest_flags(message: pb.DigestResponse) -> list[Flag]:
@@ -231,7 +243,7 @@ def _pair(p: pb.Paragraph, own: list[Flag], rtl: bool) -> str:
             f'<a class="flag-mark" href="#p{n}-f{numbers[k]}"><sup>{FLAG}{numbers[k]}</sup></a>'
         )
 
-    english = _english(p, own, sentence) or e(p.translation)
+    english = _english(p, own, sentence, e) or e(p.translation)
     items = "".join(
         f'<li id="p{n}-f{numbers.get(f.segment, 0)}" class="{e(f.severity)}" title="{e(f.source)}">'
         f"{FLAG}{numbers.get(f.segment, '')} {_explained(f)}{flags_mod.times(c)}</li>"

@@ -243,15 +243,7 @@ def _streamed(client: Client, args: argparse.Namespace, item: Item, echo: bool):
     """A single article's digest over StreamDigest: a progress line on a terminal, the
     paragraphs shown as they arrive (echo), no deadline for the whole, only --idle-timeout."""
     live = LiveDigest(_paragraph_count(item.text), sys.stderr, sys.stdout if echo else None)
-    events = client.stream_digest(
-        item.text,
-        id=item.id,
-        max_sentences=args.max_sentences,
-        source_language=args.source_language,
-        summary_method=args.summary_method,
-        glossary=args.terms,
-        idle_timeout=args.idle_timeout,
-    )
+    events = client.stream_digest(item.text, id=item.id, idle_timeout=args.idle_timeout, **batch.options(args))
     try:
         return assemble(live.watch(events), item.id)
     finally:

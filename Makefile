@@ -35,7 +35,7 @@ deps:
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[server,test,ray,lint]"
+	$(PY) -m pip install --quiet -e ".[server,test,ray,lint,documents]"
 	touch $@
 
 # The Node.js interop tests' packages (@grpc/grpc-js, @grpc/proto-loader, libretranslate), from

@@ -99,7 +99,7 @@ def test_failed_items_leave_an_error_file_and_are_retried(server, tmp_path):
     assert first.returncode == 1 and "1 done, 2 failed" in first.stderr
     assert json.loads((out / "empty.error.json").read_text()) == {
         "id": "empty", "error": {"code": "INVALID_ARGUMENT", "message": "text is empty"}}
-    assert json.loads((out / "latin1.error.json").read_text())["error"]["message"].endswith("not UTF-8 text")
+    assert json.loads((out / "latin1.error.json").read_text())["error"]["message"].endswith("not UTF-8, UTF-16 or cp1256 text; name its encoding with --encoding")
     (folder / "empty.txt").write_text(TEXTS[1], encoding="utf-8")
     second = khulasa(*args)
     assert "retrying 2 ids that failed in an earlier run: empty, latin1" in second.stderr

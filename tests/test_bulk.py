@@ -282,13 +282,17 @@ def test_inputs_are_cut_into_blocks_and_read_as_the_cli_names_them(tmp_path):
     folder = tmp_path / "dir"
     (folder / "sub").mkdir(parents=True)
     (folder / "x.txt").write_text("نص", encoding="utf-8")
-    (folder / "sub" / "y.txt").write_bytes(b"\xff\xfe not utf-8")
-    (folder / "skip.md").write_text("not an article")
+    (folder / "sub" / "y.txt").write_bytes("Réunion à Genève".encode("latin-1"))  # no encoding khulasa reads
+    (folder / "skip.json").write_text("{}")  # not an article type
+    # HTML and cp1256 text, read as the CLI reads them (khulasa/documents.py)
+    (folder / "z.html").write_text("<html><body><nav>القائمة</nav><article><h1>العنوان</h1><p>الفقرة الأولى من الخبر.</p>"
+                                   "<p>الفقرة الثانية من الخبر.</p></article></body></html>", encoding="utf-8")
+    (folder / "w.txt").write_bytes("قال الوزير".encode("cp1256"))
     pq.write_table(pa.table({"id": ["p0", None, "p2"], "text": ["a", "b", None]}), tmp_path / "t.parquet", row_group_size=2)
 
     blocks = sources.plan([str(feed), str(folder), str(tmp_path / "t.parquet")], rows=2)
     assert [(b.kind, b.line, b.count) for b in blocks if b.kind == "jsonl"] == [("jsonl", 1, 2), ("jsonl", 3, 2), ("jsonl", 5, 2)]
-    assert [b.ids for b in blocks if b.kind == "text"] == [("sub/y", "x")]
+    assert [b.ids for b in blocks if b.kind == "text"] == [("sub/y", "w"), ("x", "z")]
     assert [(b.group, b.offset, b.count) for b in blocks if b.kind == "parquet"] == [(0, 0, 2), (1, 0, 1)]
 
     rows = [r for b in blocks for r in sources.read(b, frozenset({"x"})).to_pylist()]
@@ -299,10 +303,12 @@ def test_inputs_are_cut_into_blocks_and_read_as_the_cli_names_them(tmp_path):
     assert by_id["7"]["text"] == "last, no newline"
     assert "not valid Unicode" in by_id["s"]["error"]
     assert by_id["x"]["skipped"] and by_id["x"]["text"] == ""  # already written: counted, not read
-    assert "not UTF-8" in by_id["sub/y"]["error"]
+    assert "not UTF-8, UTF-16 or cp1256 text" in by_id["sub/y"]["error"]
+    assert by_id["w"]["text"] == "قال الوزير"
+    assert by_id["z"]["text"] == "الفقرة الأولى من الخبر.\nالفقرة الثانية من الخبر."
     assert by_id["p0"]["text"] == "a" and by_id[f"{tmp_path / 't.parquet'}:row 1"]["text"] == "b"
     assert by_id["p2"]["error"].endswith("text is missing")
-    assert len(rows) == 5 + 2 + 3  # every record, none twice; the blank line is no record
+    assert len(rows) == 5 + 4 + 3  # every record, none twice; the blank line is no record
 
 
 def test_the_digester_gives_every_record_a_row(bundles):

@@ -32,7 +32,7 @@ def test_digest_json_has_translation_and_summary(server, seed_text, tmp_path):
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["translation"] and data["summary"] and len(data["paragraphs"]) == 11
-    assert data["detected_language"] == "ar"
+    assert data["detectedLanguage"] == "ar"
 
 
 def test_digest_text_from_stdin(server, seed_text):
@@ -48,7 +48,7 @@ def test_translate_and_summarize_and_info(server):
     result = khulasa("--server", address, "summarize", "-", "--format", "json", stdin="Markets rose on Monday.")
     assert result.returncode == 0 and "summary" in json.loads(result.stdout)
     result = khulasa("--server", address, "info")
-    assert json.loads(result.stdout)["bundle_name"] == "tiny"
+    assert json.loads(result.stdout)["bundleName"] == "tiny"
     assert khulasa("--server", address, "health").stdout == "SERVING\n"
 
 

@@ -70,7 +70,7 @@ def test_version_everywhere(bundles):
         with Client(f"127.0.0.1:{port}", timeout=30) as c:
             wait_serving(c)
             assert c.model_info().server_version == VERSION
-        assert json.loads(khulasa("--server", f"127.0.0.1:{port}", "info").stdout)["server_version"] == VERSION
+        assert json.loads(khulasa("--server", f"127.0.0.1:{port}", "info").stdout)["serverVersion"] == VERSION
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -59,12 +59,12 @@ def _source_tokens(pipeline) -> float:
 def test_translate_form_encoded_string_with_auto_detection(port):
     reply = call(port, "POST", "/translate", form={"q": SHORT, "source": "auto", "target": "en"})
     assert reply.status == 200, reply.body
-    assert set(reply.body) == {"translatedText", "detectedLanguage"}
+    assert set(reply.body) == {"translatedText", "detectedLanguage", "warnings"}  # warnings: khulasa's flags
     assert isinstance(reply.body["translatedText"], str) and reply.body["translatedText"].strip()
     assert reply.body["detectedLanguage"] == {"confidence": 100.0, "language": "ar"}
     # The same text over JSON, and over gRPC: the same English.
     again = call(port, "POST", "/translate", json={"q": SHORT, "source": "ar", "target": "en"})
-    assert again.body == {"translatedText": reply.body["translatedText"]}  # no detectedLanguage unless auto
+    assert again.body == {"translatedText": reply.body["translatedText"], "warnings": reply.body["warnings"]}  # no detectedLanguage unless auto
 
 
 def test_translate_raw_utf8_form_as_curl_sends_it(port):
@@ -157,7 +157,7 @@ def test_translate_errors_as_libretranslate_returns_them(port, server):
     for reply, status, message in cases:
         assert (reply.status, reply.body) == (status, {"error": message})
     persian = post(q="این یک متن فارسی است که کیفیت دارد", source="auto", target="en")
-    assert persian.status == 400 and persian.error.startswith("q: detected Persian or Urdu ('fa')")
+    assert persian.status == 400 and persian.error.startswith("q: detected Persian or Urdu, which is not supported; supported: Arabic (ar)")
     missing = call(port, "GET", "/nowhere")
     assert (missing.status, missing.body) == (404, {"error": "Not Found"})
 
@@ -180,7 +180,8 @@ def test_the_page_gets_the_clis_words_for_every_flag(port):
     from khulasa import flags
 
     words = call(port, "GET", "/flags.json").body
-    assert words == {"flags": flags.EXPLANATIONS, "notes": flags.NOTES}
+    severity = {"kinds": flags.SEVERITY, "order": list(flags.SEVERITIES), "fallback": flags.DEFAULT_SEVERITY}
+    assert words == {"flags": flags.EXPLANATIONS, "notes": flags.NOTES, "severity": severity}
     # every warning the server can put on a segment is explained
     for kind in ("missing_number", "missing_name", "unverified_name", "missing_term", "repetition_cut",
                  "output_length_limit", "empty_output", "untranslated_arabic"):

@@ -53,4 +53,4 @@ def test_node_clients_grpc_and_libretranslate(server):
            "KHULASA_HTTP": f"http://127.0.0.1:{server.http.port}"}
     run = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=NODE_TESTS, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
-    assert "# fail 0" in run.stdout and "# pass 12" in run.stdout, run.stdout[-2000:]
+    assert "# fail 0" in run.stdout and "# pass 13" in run.stdout, run.stdout[-2000:]

@@ -38,30 +38,32 @@ def _response() -> pb.DigestResponse:
     )
 
 
-EXPLAINED = [
-    "¶1: number ١٢ not found in the English",
-    "¶2: name “UN” not found in the English",
-    "¶2: the model repeated itself and the loop was cut: check that nothing is missing (×2)",  # two sentences
-    "¶2: glossary term “الوزير” not translated as the glossary requires",
-    "¶2: the English stopped at its length limit: the end of the sentence may be missing",
+EXPLAINED = [  # beside their sentence, numbered within the paragraph
+    "¶1  Prices rose 5% today. ⚑1 " + LONG_TOKEN + "\n    ⚑1 number ١٢ not found in the English\n",
+    "    ⚑1 name “UN” not found in the English\n",
+    "    ⚑1 the model repeated itself and the loop was cut: check that nothing is missing\n",
+    "    ⚑1 glossary term “الوزير” not translated as the glossary requires\n",
+    "    ⚑1 the English stopped at its length limit: the end of the sentence may be missing\n",
+    "    ⚑2 the model repeated itself and the loop was cut: check that nothing is missing\n",  # the other sentence
 ]
 
 
 def test_flags_are_shown_in_text_markdown_and_html():
     response = _response()
     text = render(response, "text")
-    assert "Check (6 flags)\n===============" in text and all(f"- {line}" in text for line in EXPLAINED)
+    head = "⚑ 6 flags to check: high 5 (2 repetition cut, 1 missing name, 1 missing number, 1 output length limit); medium 1"
+    assert head in text and all(line in text for line in EXPLAINED)
     assert "split_long_sentence" not in text  # informational, not something to check
-    assert text.index("Summary") < text.index("Check (") < text.index("Translation")
+    assert text.index("Summary") < text.index("⚑ 6 flags") < text.index("Translation")
     markdown = render(response, "markdown", "sample")
-    assert "## Check (6 flags)" in markdown and "**¶2** ⚑" in markdown
-    assert "⚑ *number ١٢ not found in the English*" in markdown
+    assert "> ⚑ 6 flags to check: high 5" in markdown and "**¶2** The minister said it grows grows. **⚑1**" in markdown
+    assert "⚑1 *number ١٢ not found in the English*" in markdown
     page = render(response, "html", "sample")
-    assert "<strong>⚑ 6 flags to check</strong>" in page
+    assert "<summary>⚑ 6 flags to check</summary>" in page
     assert page.index("flags to check") < page.index("<h2>Summary</h2>")  # the count on top
     assert '<section class="pair flagged" id="p1">' in page and '<section class="pair flagged" id="p2">' in page
     section = page[page.index('id="p1"'):page.index('id="p2"')]
-    assert "⚑ number <bdi>١٢</bdi> not found in the English" in section
+    assert "⚑1 number <bdi>١٢</bdi> not found in the English" in section
     translated = pb.TranslateResponse(translations=[pb.Translation(text="x", detected_language="ar", segments=[
         pb.Segment(source="بلغ ١٢ مليون.", translation="It reached million.", paragraph=0, warnings=["missing_number:12"])])])
     for fmt in ("text", "markdown"):
@@ -76,7 +78,7 @@ def test_flags_of_a_real_digest_are_visible(server):
                               stdin="قال الوزير إن ٩٥٪ من التذاكر بيعت أمس.").stdout)
     warnings = [w for p in data["paragraphs"] for s in p["segments"] for w in s["warnings"]]
     assert "missing_number:95" in warnings  # random weights never write 95
-    assert "number ٩٥ not found in the English" in run.stdout and "Check (" in run.stdout
+    assert "number ٩٥ not found in the English" in run.stdout and "flags to check: high" in run.stdout
 
 
 def test_every_summary_sentence_links_to_a_paragraph(client, llm_client, seed_text):
@@ -164,7 +166,7 @@ def test_real_pages_in_chromium(server, seed_text, tmp_path, command):
     assert html_text.count('<section class="pair') == 12 and html_text.count('lang="ar" dir="rtl"') == 12
     for line in [line.strip() for line in seed_text.splitlines() if line.strip()]:
         assert f">{html.escape(line)}</div>" in html_text  # the Arabic as sent, beside its English
-    assert "flags to check</strong>" in html_text
+    assert "flags to check</summary>" in html_text
     _check_layout(chromium, page, tmp_path)
     if command == "digest":
         from PIL import Image

@@ -19,10 +19,15 @@ class Flag:
     kind: str  # missing_number, missing_name, ...
     value: str  # what is missing, as written in the source ("" for kinds without one)
     source: str  # the source sentence it concerns
+    segment: int = -1  # its sentence's place in the paragraph's segments
 
     @property
     def explanation(self) -> str:
         return explain(self.kind, self.value)
+
+    @property
+    def severity(self) -> str:
+        return severity(self.kind)
 
 
 def as_written(number: str, source: str) -> str:
@@ -54,6 +59,36 @@ NOTES = {
 }
 
 
+# How much each kind matters to a reader, for the header that counts flags: "high" where a fact
+# of the English may be wrong or missing, "medium" where a reader should look, "low" for hints.
+# A kind not listed here counts as DEFAULT_SEVERITY, so a new warning is shown and counted as it comes.
+SEVERITIES = ("high", "medium", "low")
+DEFAULT_SEVERITY = "medium"
+SEVERITY = {
+    "missing_number": "high",
+    "missing_name": "high",
+    "added_name": "high",
+    "changed_role": "high",
+    "repetition_cut": "high",
+    "output_length_limit": "high",
+    "empty_output": "high",
+    "untranslated_arabic": "high",
+    "unsupported": "high",
+    "unverified_name": "medium",
+    "missing_term": "medium",
+    "low_confidence": "low",
+}
+
+
+def severity(kind: str) -> str:
+    return SEVERITY.get(kind, DEFAULT_SEVERITY)
+
+
+def label(kind: str) -> str:
+    """A kind as a header names it: "missing number"."""
+    return kind.replace("_", " ")
+
+
 def explain(kind: str, value: str) -> str:
     template = EXPLANATIONS.get(kind) or NOTES.get(kind)
     if template is None:
@@ -61,7 +96,7 @@ def explain(kind: str, value: str) -> str:
     return template.replace("{value}", value)
 
 
-def _segment_flags(segment: pb.Segment, paragraph: int) -> list[Flag]:
+def _segment_flags(segment: pb.Segment, paragraph: int, place: int = -1) -> list[Flag]:
     flags = []
     for warning in segment.warnings:
         kind, _, value = warning.partition(":")
@@ -69,25 +104,61 @@ def _segment_flags(segment: pb.Segment, paragraph: int) -> list[Flag]:
             continue
         if kind == "missing_number":
             value = as_written(value, segment.source)
-        flags.append(Flag(paragraph, kind, value, segment.source))
+        flags.append(Flag(paragraph, kind, value, segment.source, place))
     return flags
 
 
 def of(message: Message) -> list[Flag]:
     """The flags of a DigestResponse or TranslateResponse, in text order."""
     if isinstance(message, pb.DigestResponse):
-        return [f for p in message.paragraphs for s in p.segments for f in _segment_flags(s, p.index)]
+        return [f for p in message.paragraphs for k, s in enumerate(p.segments) for f in _segment_flags(s, p.index, k)]
     if isinstance(message, pb.TranslateResponse):
-        return [f for t in message.translations for s in t.segments for f in _segment_flags(s, s.paragraph)]
+        found = []
+        for t in message.translations:
+            places: dict[int, int] = {}
+            for s in t.segments:
+                place = places[s.paragraph] = places.get(s.paragraph, -1) + 1
+                found += _segment_flags(s, s.paragraph, place)
+        return found
     return []
 
 
-def grouped(flags: list[Flag]) -> list[tuple[Flag, int]]:
-    """Flags with the same paragraph and explanation (a loop cut in two sentences) as one row,
-    with how many there are, in text order."""
-    rows: dict[tuple[int, str], list[Flag]] = {}
+def of_summary(sentence: pb.SummarySentence) -> list[Flag]:
+    """The flags of a summary sentence ("unsupported:SPAN"); paragraph -1: the summary's own."""
+    flags = []
+    for warning in sentence.warnings:
+        kind, _, value = warning.partition(":")
+        if kind not in NOTES:
+            flags.append(Flag(-1, kind, value, sentence.text))
+    return flags
+
+
+def tally(flags: list[Flag]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """(severity, [(kind, count), ...]) from the most to the least severe, kinds by count: the
+    header's groups. Severities and kinds come from this file, so a new kind needs no code."""
+    by: dict[str, dict[str, int]] = {}
     for flag in flags:
-        rows.setdefault((flag.paragraph, flag.explanation), []).append(flag)
+        kinds = by.setdefault(flag.severity, {})
+        kinds[flag.kind] = kinds.get(flag.kind, 0) + 1
+    order = list(SEVERITIES) + sorted(set(by) - set(SEVERITIES))
+    return [(level, sorted(by[level].items(), key=lambda kv: (-kv[1], kv[0]))) for level in order if level in by]
+
+
+def summary_line(flags: list[Flag]) -> str:
+    """ "7 flags to check: high 5 (3 missing number, 2 missing name); low 2 (2 low confidence)"."""
+    groups = "; ".join(
+        f"{level} {sum(n for _, n in kinds)} ({', '.join(f'{n} {label(kind)}' for kind, n in kinds)})"
+        for level, kinds in tally(flags)
+    )
+    return f"{count(flags)}: {groups}" if flags else count(flags)
+
+
+def grouped(flags: list[Flag], by_segment: bool = False) -> list[tuple[Flag, int]]:
+    """Flags with the same paragraph and explanation (a loop cut in two sentences) as one row,
+    with how many there are, in text order; by_segment: rows of one sentence each."""
+    rows: dict[tuple[int, int, str], list[Flag]] = {}
+    for flag in flags:
+        rows.setdefault((flag.paragraph, flag.segment if by_segment else 0, flag.explanation), []).append(flag)
     return [(same[0], len(same)) for same in rows.values()]
 
 

@@ -5,6 +5,7 @@ from khulasa import __version__
 from .aio import AsyncClient
 from .client import Client
 from .connection import RetryPolicy
+from .core import assemble
 from .errors import ApiError
 
-__all__ = ["ApiError", "AsyncClient", "Client", "RetryPolicy", "__version__"]
+__all__ = ["ApiError", "AsyncClient", "Client", "RetryPolicy", "__version__", "assemble"]

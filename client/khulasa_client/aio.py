@@ -10,7 +10,7 @@ from typing import Any
 import grpc
 from khulasa.v1 import khulasa_pb2 as pb
 
-from .core import Attempts, ClientCore, DigestResult
+from .core import Attempts, ClientCore, DigestResult, idle_error
 from .errors import ApiError
 
 
@@ -40,21 +40,31 @@ class AsyncClient(ClientCore):
             except grpc.RpcError as exc:
                 await asyncio.sleep(attempts.wait(ApiError.from_rpc_error(exc)))
 
-    async def _stream(self, method: str, request, timeout: float | None) -> AsyncIterator:
-        attempts = Attempts(self, self._stubs, timeout)
+    async def _stream(self, method: str, request, timeout: float | None, idle_timeout: float | None = None) -> AsyncIterator:
+        attempts = Attempts(self, self._stubs, timeout, unlimited=bool(idle_timeout))
         while True:
             stub, remaining = attempts.next()
             received = False
+            call = getattr(stub, method)(request, timeout=remaining, metadata=self._metadata)
+            events = call.__aiter__()
             try:
-                async for event in getattr(stub, method)(request, timeout=remaining, metadata=self._metadata):
+                while True:
+                    try:
+                        # gRPC deadlines cannot be extended: each event has its own wait
+                        event = await asyncio.wait_for(events.__anext__(), idle_timeout or None)
+                    except StopAsyncIteration:
+                        return
+                    except TimeoutError:
+                        raise idle_error(idle_timeout or 0) from None
                     received = True
                     yield event
-                return
             except grpc.RpcError as exc:
                 error = ApiError.from_rpc_error(exc)
                 if received:
                     raise error from None
                 await asyncio.sleep(attempts.wait(error))
+            finally:
+                call.cancel()
 
     async def _bulk(self, requests: Iterable[pb.DigestRequest], timeout: float | None) -> AsyncIterator[DigestResult]:
         stub, remaining = Attempts(self, self._stubs, timeout).next()

@@ -37,40 +37,31 @@ def _listed(names: list[str], limit: int = 8) -> str:
     return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def options(args: argparse.Namespace) -> ArticleOptions:
+    """An article's options from the command line, named as the client's calls take them."""
+    return ArticleOptions(
+        max_sentences=args.max_sentences,
+        source_language=args.source_language,
+        summary_method=args.summary_method,
+        glossary=args.terms,
+    )
+
+
 def request(args: argparse.Namespace, item: Item):
     """The request an item is sent as (built by the client library's own builders)."""
     if args.command == "translate":
         return translate_request([item.text], source_language=args.source_language, glossary=args.terms)
-    options = ArticleOptions(
-        max_sentences=args.max_sentences,
-        source_language=args.source_language,
-        summary_method=args.summary_method,
-        glossary=args.terms,
-    )
     if args.command == "digest":
-        return digest_request(item.text, item.id, **options)
-    return summarize_request(item.text, **options)
+        return digest_request(item.text, item.id, **options(args))
+    return summarize_request(item.text, **options(args))
 
 
 def call(client: Client, args: argparse.Namespace, item: Item):
     if args.command == "digest":
-        return client.digest(
-            item.text,
-            id=item.id,
-            max_sentences=args.max_sentences,
-            source_language=args.source_language,
-            summary_method=args.summary_method,
-            glossary=args.terms,
-        )
+        return client.digest(item.text, id=item.id, **options(args))
     if args.command == "translate":
         return client.translate([item.text], source_language=args.source_language, glossary=args.terms)
-    return client.summarize(
-        item.text,
-        max_sentences=args.max_sentences,
-        source_language=args.source_language,
-        summary_method=args.summary_method,
-        glossary=args.terms,
-    )
+    return client.summarize(item.text, **options(args))
 
 
 def _refuse_repeated_ids(items: list[Item]) -> None:
@@ -139,10 +130,10 @@ def _sink(args: argparse.Namespace, items: list[Item]):
                 f"these ids would share a file in {args.output_dir} (file names ignore letter case on some systems): "
                 f"{_listed([' / '.join(ids) for ids in clash])}. Give them distinct ids; nothing was sent"
             )
-        return DirectorySink(args.output_dir, fmt)
+        return DirectorySink(args.output_dir, fmt, snake=args.json_keys == "snake")
     if fmt != "jsonl":
         raise UsageError(f"several inputs go to one JSONL stream; use --output-dir for --format {fmt}")
-    return JsonlSink(args.output)
+    return JsonlSink(args.output, snake=args.json_keys == "snake")
 
 
 def run(client: Client, args: argparse.Namespace, items: list[Item]) -> int:

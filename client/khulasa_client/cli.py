@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import sys
+from pathlib import Path
 
 from khulasa import __version__
 
@@ -13,9 +14,12 @@ from . import batch, completion
 from .batch import CONNECTION_CODES, UsageError
 from .client import Client
 from .connection import DEFAULT_SERVER, RetryPolicy
-from .errors import ApiError
-from .inputs import Item, collect, is_batch
-from .render import FORMATS, render
+from .core import assemble
+from .errors import ApiError, http_port_hint
+from .inputs import Item, NothingToRead, collect, is_batch
+from .outputs import LiveDigest
+from .over_http import HttpClient, is_http
+from .render import FORMATS, render, text_summary
 
 EXAMPLES = {
     "digest": """examples:
@@ -80,10 +84,22 @@ def _connection_options(p: argparse.ArgumentParser, defaults: bool) -> None:
     g.add_argument(
         "--server",
         default=default(server),
-        help=f"HOST[:PORT] (port 50051 when none is given), a comma-separated list used in turn, or "
-        f"dns:///NAME[:PORT] (default: $KHULASA_SERVER, else {DEFAULT_SERVER})",
+        help=f"HOST[:PORT] (port 50051 when none is given), a comma-separated list used in turn, "
+        f"dns:///NAME[:PORT], or http://HOST:PORT for the server's HTTP API (default: $KHULASA_SERVER, else {DEFAULT_SERVER})",
     )
-    g.add_argument("--timeout", type=_seconds, default=default(300.0), help="seconds per call, retries included (default: 300)")
+    g.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=default(300.0),
+        help="seconds per call, retries included (default: 300); a single article's digest streams and is "
+        "bounded by --idle-timeout instead",
+    )
+    g.add_argument(
+        "--idle-timeout",
+        type=_seconds,
+        default=default(180.0),
+        help="seconds a streamed digest may wait for its next paragraph before giving up (default: 180)",
+    )
     g.add_argument(
         "--retries", type=_at_least(0), default=default(3), help="retries on UNAVAILABLE or RESOURCE_EXHAUSTED (default: 3)"
     )
@@ -109,10 +125,11 @@ def _add_work(p: argparse.ArgumentParser, summary: bool) -> None:
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="UTF-8 text files, directories (searched recursively), .jsonl files of "
-        '{"id", "text"} records, or - for standard input',
+        help="text or Markdown (UTF-8, UTF-16 or cp1256), HTML or .docx files, directories (searched recursively), "
+        '.jsonl files of {"id", "text"} records, or - for standard input',
     )
-    p.add_argument("--glob", default="*.txt", help="files to take from directories (default: %(default)s)")
+    p.add_argument("--glob", help="files to take from directories (default: every .txt, .md, .html, .htm and .docx file)")
+    p.add_argument("--encoding", default="", help="encoding of text files (default: detect UTF-8, UTF-16 or cp1256)")
     p.add_argument(
         "--format", choices=FORMATS, help="text, json, jsonl, markdown or html (default: text for one input, jsonl for several)"
     )
@@ -120,6 +137,13 @@ def _add_work(p: argparse.ArgumentParser, summary: bool) -> None:
     out.add_argument("--output-dir", help="one result file per input, named by its id ('/' makes folders)")
     out.add_argument("--output", help="write to this file (JSONL for several inputs) instead of standard output")
     p.add_argument("--concurrency", type=_at_least(1), default=4, help="inputs in flight at once (default: %(default)s)")
+    p.add_argument(
+        "--json-keys",
+        choices=("camel", "snake"),
+        default="camel",
+        help="JSON keys as protobuf's JSON mapping names them (camel: summarySentences, as /v1 and grpcurl give), "
+        "or the proto's field names (snake: summary_sentences, the CLI's keys before 0.2; to be removed)",
+    )
     p.add_argument("--source-language", default="", help="ar or en (default: detect)")
     p.add_argument("--glossary", help="TSV file of 'arabic<TAB>english' terms the translation must use")
     if summary:
@@ -159,6 +183,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _client(args: argparse.Namespace) -> Client:
+    if is_http(args.server):  # the server's HTTP port: the same calls over its HTTP API
+        return HttpClient(args.server, timeout=args.timeout, token=args.token, token_file=args.token_file, tls_ca=args.tls_ca)  # type: ignore[return-value]
     return Client(
         args.server,
         timeout=args.timeout,
@@ -188,10 +214,56 @@ def _glossary(args: argparse.Namespace) -> dict[str, str]:
     return entries
 
 
+def _check_output(args: argparse.Namespace) -> None:
+    """An output that cannot be written is refused before any work, so no result is lost."""
+    if getattr(args, "output", None):
+        path = Path(args.output)
+        folder = path.parent
+        if path.is_dir():
+            raise UsageError(f"--output {args.output}: is a folder; give a file name (or use --output-dir)")
+        if not folder.is_dir():
+            raise UsageError(f"--output {args.output}: folder {folder} does not exist; create it first")
+        if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise UsageError(f"--output {args.output}: cannot write there (permission denied)")
+    if getattr(args, "output_dir", None):
+        path = Path(args.output_dir)
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        if existing is not None and not existing.is_dir():
+            raise UsageError(f"--output-dir {args.output_dir}: {existing} is a file, not a folder")
+        if existing is not None and not os.access(existing, os.W_OK):
+            raise UsageError(f"--output-dir {args.output_dir}: cannot write in {existing} (permission denied)")
+
+
+def _paragraph_count(text: str) -> int:
+    """The paragraphs the server will send: its non-blank lines."""
+    return sum(1 for line in text.splitlines() if line.strip())
+
+
+def _streamed(client: Client, args: argparse.Namespace, item: Item, echo: bool):
+    """A single article's digest over StreamDigest: a progress line on a terminal, the
+    paragraphs shown as they arrive (echo), no deadline for the whole, only --idle-timeout."""
+    live = LiveDigest(_paragraph_count(item.text), sys.stderr, sys.stdout if echo else None)
+    events = client.stream_digest(item.text, id=item.id, idle_timeout=args.idle_timeout, **batch.options(args))
+    try:
+        return assemble(live.watch(events), item.id)
+    finally:
+        live.close()
+
+
 def _single(client: Client, args: argparse.Namespace, item: Item) -> int:
     if item.error:
         raise OSError(item.error)
-    text = render(batch.call(client, args, item), args.format or "text", "" if item.id == "stdin" else item.id)
+    fmt = args.format or "text"
+    id = "" if item.id == "stdin" else item.id
+    echo = args.command == "digest" and fmt == "text" and not args.output and sys.stdout.isatty()
+    if args.command == "digest":
+        response = _streamed(client, args, item, echo)
+    else:
+        response = batch.call(client, args, item)
+    if echo:  # the paragraphs are on the screen already: the summary and the flags' header follow
+        sys.stdout.write("\n" + text_summary(response))
+        return 0
+    text = render(response, fmt, id, item.title, snake=args.json_keys == "snake")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:
             f.write(text)
@@ -211,10 +283,25 @@ def run(args: argparse.Namespace) -> int:
         if args.command == "info":
             sys.stdout.write(render(client.model_info(), "json"))
             return 0
+        _check_output(args)
         args.terms = _glossary(args)
-        if not is_batch(args.inputs) and not args.output_dir:
-            return _single(client, args, next(collect(args.inputs, args.glob)))
-        return batch.run(client, args, list(collect(args.inputs, args.glob)))
+        try:
+            if not is_batch(args.inputs) and not args.output_dir:
+                return _single(client, args, next(collect(args.inputs, args.glob, args.encoding)))
+            return batch.run(client, args, list(collect(args.inputs, args.glob, args.encoding)))
+        except NothingToRead as exc:
+            raise UsageError(str(exc)) from None
+
+
+def _explain(exc: ApiError, args: argparse.Namespace) -> str:
+    """The server's message, and what to do where the CLI knows."""
+    message = f"{exc.code}: {exc.message}"
+    if exc.code == "DEADLINE_EXCEEDED" and "idle timeout" not in exc.message:
+        message += f" (after --timeout {args.timeout:g} s: raise it for long work)"
+    if exc.code in CONNECTION_CODES:
+        message += f" (server {args.server})"
+    hint = http_port_hint(exc, args.server)
+    return f"{message}\nkhulasa: {hint}" if hint else message
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -228,8 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"khulasa: cannot read input: {exc}", file=sys.stderr)
         return 2
     except ApiError as exc:
-        where = f" (server {args.server})" if exc.code in CONNECTION_CODES else ""
-        print(f"khulasa: {exc.code}: {exc.message}{where}", file=sys.stderr)
+        print(f"khulasa: {_explain(exc, args)}", file=sys.stderr)
         return 2 if exc.code in CONNECTION_CODES else 1
     except KeyboardInterrupt:
         print("khulasa: interrupted", file=sys.stderr)

@@ -6,6 +6,7 @@ how to wait and how to iterate, blocking or awaitable."""
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TypedDict
@@ -34,15 +35,19 @@ class Attempts:
     """The retry policy of one call: which server each attempt goes to, how long it may take
     (the call's deadline covers all attempts), and how long to wait after a failure."""
 
-    def __init__(self, core: ClientCore, stubs: list, timeout: float | None):
+    def __init__(self, core: ClientCore, stubs: list, timeout: float | None, unlimited: bool = False):
         self.stubs, self.policy = stubs, core.connection.retry
-        self.deadline = time.monotonic() + (core.timeout if timeout is None else timeout)
+        # unlimited: a stream watched by its idle timeout has no deadline unless one is given
+        limit = math.inf if unlimited and timeout is None else core.timeout if timeout is None else timeout
+        self.deadline = time.monotonic() + limit
         self.first = next(core._turn)
         self.attempt = 0
 
-    def next(self) -> tuple[Any, float]:
-        """The stub for this attempt, and the seconds it may take."""
+    def next(self) -> tuple[Any, float | None]:
+        """The stub for this attempt, and the seconds it may take (None: no deadline)."""
         stub = self.stubs[(self.first + self.attempt) % len(self.stubs)]
+        if self.deadline == math.inf:
+            return stub, None
         return stub, max(self.deadline - time.monotonic(), 0.001)
 
     def wait(self, error: ApiError) -> float:
@@ -52,6 +57,33 @@ class Attempts:
         if wait is None:
             raise error
         return wait
+
+
+def idle_error(seconds: float) -> ApiError:
+    """A stream given up because nothing came for `seconds` (the caller's idle timeout)."""
+    return ApiError(
+        "DEADLINE_EXCEEDED",
+        f"nothing came from the server for {seconds:g} s (the idle timeout); the server may be busy or the "
+        "article very long: allow more with idle_timeout (the CLI's --idle-timeout)",
+    )
+
+
+def assemble(events: Iterable[pb.DigestEvent], id: str = "") -> pb.DigestResponse:
+    """The DigestResponse that Digest would have answered, from StreamDigest's events."""
+    response = pb.DigestResponse(id=id)
+    for event in events:
+        kind = event.WhichOneof("event")
+        if kind == "paragraph":
+            response.paragraphs.append(event.paragraph)
+        elif kind == "summary":
+            response.summary = event.summary.text
+            response.summary_sentences.extend(event.summary.sentences)
+        elif kind == "done":
+            response.id = event.done.id or id
+            response.detected_language = event.done.detected_language
+            response.timings.CopyFrom(event.done.timings)
+    response.translation = "".join(p.translation + "\n" for p in response.paragraphs)
+    return response
 
 
 class DigestResult:
@@ -113,7 +145,7 @@ class ClientCore:
 
     # The transport, in client.py (blocking) and aio.py (awaitable).
     def _unary(self, method: str, request, timeout: float | None, stubs: list | None = None, convert=None): ...
-    def _stream(self, method: str, request, timeout: float | None): ...
+    def _stream(self, method: str, request, timeout: float | None, idle_timeout: float | None = None): ...
     def _bulk(self, requests: Iterable[pb.DigestRequest], timeout: float | None): ...
 
     # -- the calls ------------------------------------------------------------------------
@@ -167,13 +199,17 @@ class ClientCore:
         *,
         glossary: dict[str, str] | None = None,
         timeout: float | None = None,
+        idle_timeout: float | None = None,
     ):
         """DigestEvents as the server sends them: each paragraph, the summary, done. Retried
-        like the other calls, but only while nothing has arrived yet."""
+        like the other calls, but only while nothing has arrived yet. idle_timeout: seconds
+        allowed between two events (and before the first), instead of one deadline for the
+        whole call, so a long article is not lost while it is still arriving; the call then
+        has no deadline unless `timeout` is given. `assemble(events)` makes a DigestResponse."""
         options = ArticleOptions(max_sentences=max_sentences, source_language=source_language, summary_method=summary_method)
         options["glossary"] = glossary
         request = digest_request(text, id, **options)
-        return self._stream("StreamDigest", request, timeout)
+        return self._stream("StreamDigest", request, timeout, idle_timeout)
 
     def digest_many(self, requests: Iterable[pb.DigestRequest], *, timeout: float | None = None):
         """A DigestResult per request, in completion order, over one stream to one server. An

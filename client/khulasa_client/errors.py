@@ -58,3 +58,18 @@ def _details(raw: bytes | None) -> tuple[dict[str, str], float | None]:
             detail.Unpack(info)
             retry_after = info.retry_delay.seconds + info.retry_delay.nanos / 1e9
     return fields, retry_after
+
+
+# What gRPC says when the address is the server's HTTP port (HTTP/1.1 answered the HTTP/2
+# preface: the first byte of "HTTP/1.1" is frame type 80), or a URL given as a host name.
+_HTTP_SIGNS = ("frame type 80", "http1.x server", "Misformatted domain name")
+
+
+def http_port_hint(error: ApiError, server: str) -> str:
+    """A line for a person when a gRPC call reached an HTTP port; "" otherwise."""
+    if error.code != "UNAVAILABLE" or not any(sign in error.message for sign in _HTTP_SIGNS):
+        return ""
+    return (
+        f"{server} answers HTTP, not gRPC: it is the server's HTTP port (--http-listen). Give its gRPC "
+        f"address (--listen, port 50051 by default), or give this one as http://{server.split('://')[-1]} to use the HTTP API"
+    )

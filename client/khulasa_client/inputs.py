@@ -1,5 +1,6 @@
-"""What the CLI reads: files, directories (recursive, filtered by a glob), standard input, and
-JSONL files of {"id": ..., "text": ...} records."""
+"""What the CLI reads: files (text, Markdown, HTML, .docx: khulasa/documents.py reads them),
+directories (recursive: every readable file, or those a glob names), standard input, and JSONL
+files of {"id": ..., "text": ...} records."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from khulasa import documents
+
 
 @dataclass(frozen=True)
 class Item:
@@ -16,15 +19,21 @@ class Item:
     text: str = ""
     error: str = ""  # why the input could not be read; the item counts as failed
     where: str = ""  # the file (and line) it came from, for messages
+    title: str = ""  # the headline of an HTML or Word file
 
 
-def _read(path: Path, id: str) -> Item:
+class NothingToRead(Exception):
+    """A directory where no file can be read: an operator's mistake, not "0 done"."""
+
+
+def _read(path: Path, id: str, encoding: str = "") -> Item:
     try:
-        return Item(id, path.read_text(encoding="utf-8"), where=str(path))
-    except UnicodeDecodeError:
-        return Item(id, error=f"{path}: not UTF-8 text", where=str(path))
+        document = documents.read(path.read_bytes(), str(path), encoding)
+    except documents.Unreadable as exc:
+        return Item(id, error=str(exc), where=str(path))
     except OSError as exc:
         return Item(id, error=f"{path}: {exc.strerror or exc}", where=str(path))
+    return Item(id, document.text, where=str(path), title=document.title)
 
 
 def _unicode_problem(value: str) -> str:
@@ -74,26 +83,37 @@ def _jsonl(path: Path) -> Iterator[Item]:
             yield Item(id, record["text"], where=where)
 
 
-def _stdin() -> Item:
+def _stdin(encoding: str = "") -> Item:
     try:
-        return Item("stdin", sys.stdin.buffer.read().decode("utf-8"), where="standard input")
-    except UnicodeDecodeError:
-        return Item("stdin", error="standard input: not UTF-8 text", where="standard input")
+        text, _ = documents.decode(sys.stdin.buffer.read(), encoding, "standard input")
+    except documents.Unreadable as exc:
+        return Item("stdin", error=str(exc), where="standard input")
+    return Item("stdin", text, where="standard input")
 
 
-def collect(paths: list[str], glob: str = "*.txt") -> Iterator[Item]:
+def _files(path: Path, glob: str | None) -> list[Path]:
+    """A directory's files: those the glob names, else every file of a supported type."""
+    found = sorted(p for p in path.rglob(glob or "*") if p.is_file())
+    readable = found if glob else [p for p in found if documents.supported(p.name) and p.suffix]
+    if not readable:
+        looked = f"files matching {glob!r}" if glob else f"files of a supported type ({documents.SUPPORTED})"
+        raise NothingToRead(f"{path}: no {looked} in this directory" + (f" ({len(found)} other files)" if found else ""))
+    return readable
+
+
+def collect(paths: list[str], glob: str | None = None, encoding: str = "") -> Iterator[Item]:
     for raw in paths:
         if raw == "-":
-            yield _stdin()
+            yield _stdin(encoding)
             continue
         path = Path(raw)
         if path.is_dir():
-            for file in sorted(p for p in path.rglob(glob) if p.is_file()):
-                yield _read(file, file.relative_to(path).with_suffix("").as_posix())
+            for file in _files(path, glob):
+                yield _read(file, file.relative_to(path).with_suffix("").as_posix(), encoding)
         elif path.suffix == ".jsonl":
             yield from _jsonl(path)
         else:
-            yield _read(path, path.stem)
+            yield _read(path, path.stem, encoding)
 
 
 def is_batch(paths: list[str]) -> bool:

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import IO
 
 from google.protobuf.message import Message
+from khulasa import flags as flags_mod
+from khulasa.v1 import khulasa_pb2 as pb
 
-from .render import EXTENSIONS, render
+from .render import EXTENSIONS, render, text_paragraph
 
 ERROR_SUFFIX = ".error.json"
 _MAX_NAME_BYTES = 200  # under every common file system's 255
@@ -84,10 +86,10 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 class DirectorySink:
-    def __init__(self, directory: str, fmt: str):
+    def __init__(self, directory: str, fmt: str, snake: bool = False):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.fmt = fmt
+        self.fmt, self.snake = fmt, snake
 
     def path(self, id: str) -> Path:
         return self.directory / (file_name(id) + EXTENSIONS[self.fmt])
@@ -105,7 +107,7 @@ class DirectorySink:
         pass
 
     def write(self, id: str, message: Message) -> None:
-        _atomic_write(self.path(id), render(message, self.fmt, id))
+        _atomic_write(self.path(id), render(message, self.fmt, id, snake=self.snake))
         self.error_path(id).unlink(missing_ok=True)
 
     def fail(self, id: str, code: str, message: str) -> None:
@@ -120,8 +122,9 @@ class JsonlSink:
     mid-write) is dropped, and so are the error records of ids about to be retried, so the
     file holds one record per id."""
 
-    def __init__(self, path: str | None):
+    def __init__(self, path: str | None, snake: bool = False):
         self.path = Path(path) if path else None
+        self.snake = snake
         self.finished: set[str] = set()
         self.failed: set[str] = set()
         self._lines: list[str] = []
@@ -171,7 +174,7 @@ class JsonlSink:
         self.stream.flush()
 
     def write(self, id: str, message: Message) -> None:
-        self._line(render(message, "jsonl", id))
+        self._line(render(message, "jsonl", id, snake=self.snake))
 
     def fail(self, id: str, code: str, message: str) -> None:
         self._line(json.dumps(error_record(id, code, message), ensure_ascii=False) + "\n")
@@ -210,3 +213,70 @@ class Progress:
     def close(self) -> None:
         if self.enabled and self.total:
             self.stream.write("\n")
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class LiveDigest:
+    """One article's digest as it streams: on a terminal's stderr a progress line
+    (`¶ 7/30 [#####-----]  0:42 elapsed, about 1:18 left`), and on `echo` (a terminal's stdout)
+    each paragraph as it arrives, numbered and with its flags. Silent where stderr is piped."""
+
+    def __init__(self, total: int, stream: IO[str] = sys.stderr, echo: IO[str] | None = None, enabled: bool | None = None):
+        self.total, self.stream, self.echo = total, stream, echo
+        self.enabled = stream.isatty() if enabled is None else enabled
+        self.start = time.monotonic()
+        self.done = 0
+        self.phase = "translating"
+
+    def watch(self, events):
+        """The events, passed on as they come, each shown."""
+        self.show()
+        for event in events:
+            self.event(event)
+            yield event
+
+    def event(self, event: pb.DigestEvent) -> None:
+        kind = event.WhichOneof("event")
+        if kind == "paragraph":
+            self.done += 1
+            if self.echo is not None:
+                self.clear()
+                paragraph = event.paragraph
+                if self.done == 1:
+                    self.echo.write("Translation\n===========\n\n")
+                flags = flags_mod.of(pb.DigestResponse(paragraphs=[paragraph]))
+                self.echo.write(text_paragraph(paragraph, flags) + "\n")
+                self.echo.flush()
+            if self.done >= self.total:
+                self.phase = "summarizing"
+        elif kind == "summary":
+            self.phase = "finishing"
+        self.show()
+
+    def show(self) -> None:
+        if not self.enabled:
+            return
+        total = max(self.total, self.done)
+        elapsed = time.monotonic() - self.start
+        filled = int(20 * self.done / total) if total else 20
+        left = f", about {_clock(elapsed / self.done * (total - self.done))} left" if self.done and self.done < total else ""
+        self.stream.write(
+            f"\r\033[K¶ {self.done}/{total} [{'#' * filled}{'-' * (20 - filled)}] {_clock(elapsed)} elapsed{left}, {self.phase}"
+        )
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            total = max(self.total, self.done)
+            self.clear()
+            self.stream.write(f"khulasa: {self.done}/{total} paragraphs in {_clock(time.monotonic() - self.start)}\n")
+            self.stream.flush()

@@ -43,9 +43,10 @@ from .text.detect import SUPPORTED, detect
 from .text.original import Original
 from .text.segment import Paragraph, split_paragraphs
 
+_NAMES = {"ar": "Arabic", "en": "English"}
 _LANGUAGE_NAMES = {
     "fa": "Persian or Urdu",
-    "latn": "a Latin-script language other than English",
+    "latn": "German or another Latin-script language",
     "other": "a script other than Arabic or Latin",
 }
 
@@ -135,8 +136,8 @@ class Pipeline:
             return found
         raise InvalidArgument(
             field,
-            f"{field}: detected {_LANGUAGE_NAMES.get(found, found)} ('{found}'), which is not supported; "
-            f"supported: {', '.join(self.languages)}",
+            f"{field}: detected {_LANGUAGE_NAMES.get(found, found)}, which is not supported; "
+            f"supported: {', '.join(f'{_NAMES.get(c, c)} ({c})' for c in self.languages)}",
         )
 
     def translate(self, texts: list[str], options: ArticleOptions | None = None) -> list[TranslationResult]:

@@ -47,3 +47,17 @@ test("the /v1 JSON from fetch: every field of the proto's JSON mapping", async (
   assert.equal(bad.status, 400);
   assert.deepEqual(await bad.json(), { error: "text is empty", code: "INVALID_ARGUMENT" });
 });
+
+test("each translation's warnings beside translatedText; the npm client still gets its string", async () => {
+  const query = "ارتفعت أسعار النفط بنسبة ٤٠٪ في بغداد والقاهرة يوم الأربعاء.";
+  const response = await fetch(`${apiurl}/translate`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ q: [query], source: "ar", target: "en" }),
+  });
+  const answer = await response.json();
+  assert.ok(Array.isArray(answer.warnings) && answer.warnings.length === 1 && Array.isArray(answer.warnings[0]));
+  for (const w of answer.warnings[0]) assert.deepEqual(Object.keys(w).sort(), ["code", "message", "severity", "source"]);
+  const text = await translate({ query, source: "ar", target: "en", apiurl });
+  assert.equal(text, answer.translatedText[0]);
+});

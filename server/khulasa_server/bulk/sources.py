@@ -1,6 +1,7 @@
 """What khulasa-bulk reads: JSONL files of {"id", "text"} records, Parquet files with `id` and
-`text` columns, directories of .txt files (id = the path below the directory without .txt, as
-the khulasa CLI names them) and single .txt files (id = the file's stem), on any filesystem
+`text` columns, directories of article files (.txt, .md, .html, .docx, read as the CLI reads
+them: khulasa/documents.py; id = the path below the directory without its type, as the khulasa
+CLI names them) and single article files (id = the file's stem), on any filesystem
 pyarrow knows (local paths, s3://, gs://, hdfs://…).
 
 The driver lists the inputs and cuts them into blocks of at most `rows` records: groups of .txt
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+from khulasa import documents
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
@@ -65,12 +67,12 @@ def _text_blocks(fs, raw: str, path: str, rows: int) -> list[Block]:
         (
             f
             for f in fs.get_file_info(pafs.FileSelector(path, recursive=True))
-            if f.type == pafs.FileType.File and f.path.endswith(".txt")
+            if f.type == pafs.FileType.File and f.path.lower().endswith(documents.SUFFIXES)
         ),
         key=lambda f: f.path,
     )
     if not files:
-        raise UsageError(f"{raw}: a directory with no .txt files")
+        raise UsageError(f"{raw}: a directory with no file of a supported type ({documents.SUPPORTED})")
     root = path.rstrip("/") + "/"
     return [
         Block(
@@ -78,7 +80,7 @@ def _text_blocks(fs, raw: str, path: str, rows: int) -> list[Block]:
             fs,
             raw,
             tuple(f.path for f in group),
-            tuple(f.path[len(root) : -len(".txt")] for f in group),
+            tuple(f.path[len(root) :].rsplit(".", 1)[0] for f in group),
             size=sum(f.size for f in group),
         )
         for group in (files[i : i + rows] for i in range(0, len(files), rows))
@@ -160,10 +162,12 @@ def plan(inputs: list[str], rows: int) -> list[Block]:
             blocks += _jsonl_blocks(fs, raw, path, rows)
         elif path.endswith(".parquet"):
             blocks += _parquet_blocks(fs, raw, path, rows)
-        elif path.endswith(".txt"):
-            blocks.append(Block("text", fs, raw, (path,), (path.rsplit("/", 1)[-1][: -len(".txt")],), size=info.size))
+        elif path.lower().endswith(documents.SUFFIXES):
+            blocks.append(Block("text", fs, raw, (path,), (path.rsplit("/", 1)[-1].rsplit(".", 1)[0],), size=info.size))
         else:
-            raise UsageError(f"{raw}: expected a .jsonl or .parquet file, a .txt file, or a directory of .txt files")
+            raise UsageError(
+                f"{raw}: expected a .jsonl or .parquet file, an article file ({documents.SUPPORTED}) or a directory of them"
+            )
     return blocks
 
 
@@ -215,9 +219,9 @@ def _text_files(block: Block, done: frozenset[str]) -> Iterator[tuple[str, str, 
             continue
         try:
             with block.fs.open_input_stream(path) as f:
-                yield id, f.read().decode("utf-8"), ""
-        except UnicodeDecodeError:
-            yield id, "", f"{path}: not UTF-8 text"
+                yield id, documents.read(f.read(), path).text, ""
+        except documents.Unreadable as exc:
+            yield id, "", str(exc)
         except OSError as exc:
             yield id, "", f"{path}: {exc}"
 

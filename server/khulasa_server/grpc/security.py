@@ -84,7 +84,7 @@ class TokenAuth(grpc.ServerInterceptor):
         def authenticated(behavior, streaming):
             def run(request, context):
                 if identity is None:
-                    raise Unauthenticated("missing or invalid bearer token (authorization metadata)")
+                    raise Unauthenticated("missing or invalid bearer token: pass --token (token= in the Python client)")
                 CALLER.set(identity)  # in the call's own context (interceptors.Observe)
                 return behavior(request, context)
 

@@ -4,6 +4,7 @@ parameter names, messages and status codes follow LibreTranslate; the work is th
 
 from __future__ import annotations
 
+from khulasa import flags
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -83,22 +84,35 @@ async def translate(request: Request, call: Call) -> JSONResponse:
         raise HttpError(400, f"{target} is not supported")
     requested = "" if source == "auto" else source
 
-    def work() -> tuple[list[str], list[str], list[str]]:
+    def work() -> tuple[list[str], list[str], list[str], list[list[dict]]]:
         # Each text's language first, so that a refusal names q (the pipeline would say texts[i]).
         seen = [normalize(visible_text(t) if text_format == "html" else t) for t in texts]
         languages = [pipeline.language(s, requested, f"q[{i}]" if batch else "q") for i, s in enumerate(seen)]
         if text_format == "text":
             results = pipeline.translate(texts, ArticleOptions(source_language=requested))
-            return [r.text for r in results], [r.detected_language for r in results], seen
-        out = translate_html(
-            texts,
-            lambda i, node: languages[i] == "ar" and has_arabic(node),
-            lambda nodes: [r.text.strip() for r in pipeline.translate(nodes, ArticleOptions(source_language="ar"))],
-        )
-        return out, languages, seen
+            flagged = [_warnings(r.segments) for r in results]
+            return [r.text for r in results], [r.detected_language for r in results], seen, flagged
+        nodes = [0] * len(texts)  # each text's translated nodes, to give each its own warnings
+        found: list = []
 
-    translated, languages, seen = await front.call(call, request, token, work)
-    result: dict = {"translatedText": translated if batch else translated[0]}
+        def wants(i: int, node: str) -> bool:
+            chosen = languages[i] == "ar" and has_arabic(node)
+            nodes[i] += chosen
+            return chosen
+
+        def translate_nodes(sources: list[str]) -> list[str]:
+            results = pipeline.translate(sources, ArticleOptions(source_language="ar"))
+            found.extend(results)
+            return [r.text.strip() for r in results]
+
+        out = translate_html(texts, wants, translate_nodes)
+        ends = [sum(nodes[: i + 1]) for i in range(len(texts))]
+        flagged = [_warnings([s for r in found[end - n : end] for s in r.segments]) for n, end in zip(nodes, ends)]
+        return out, languages, seen, flagged
+
+    translated, languages, seen, flagged = await front.call(call, request, token, work)
+    # Beside LibreTranslate's keys (its clients ignore others): what to check in each translation.
+    result: dict = {"translatedText": translated if batch else translated[0], "warnings": flagged if batch else flagged[0]}
     if source == "auto":
         detected = [_detected(s, lang) for s, lang in zip(seen, languages)]
         result["detectedLanguage"] = detected if batch else detected[0]
@@ -106,6 +120,28 @@ async def translate(request: Request, call: Call) -> JSONResponse:
         # No alternative translations are produced; the key is there with nothing in it.
         result["alternatives"] = [[] for _ in texts] if batch else []
     return JSONResponse(result)
+
+
+def _warnings(segments) -> list[dict]:
+    """A text's faithfulness flags: {code, severity, message, source} per flag, in the words of
+    khulasa/flags.py; notes that say nothing is missing are left out."""
+    out = []
+    for segment in segments:
+        for warning in segment.warnings:
+            kind, _, value = warning.partition(":")
+            if kind in flags.NOTES:
+                continue
+            if kind == "missing_number":
+                value = flags.as_written(value, segment.source)
+            out.append(
+                {
+                    "code": warning,
+                    "severity": flags.severity(kind),
+                    "message": flags.explain(kind, value),
+                    "source": segment.source,
+                }
+            )
+    return out
 
 
 @lt_endpoint("Detect")

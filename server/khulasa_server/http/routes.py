@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from khulasa import flags
+from khulasa import documents, flags
 from khulasa.v1 import khulasa_pb2 as pb
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
@@ -81,6 +82,50 @@ async def digest(request: Request, call: Call) -> JSONResponse:
     return JSONResponse(to_json(convert.digest(m.id, result)))
 
 
+async def _upload(request: Request) -> tuple[Front, str, documents.Document, dict, str]:
+    """A multipart/form-data upload: the article in `file` (text, Markdown, HTML, .docx; read by
+    khulasa/documents.py, as the CLI reads files), other fields as strings."""
+    front = _front(request)
+    token = _authorize(front, request)
+    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        raise HttpError(400, 'send the article as multipart/form-data, in a field named "file"', code="INVALID_ARGUMENT")
+    form = await request.form()
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise HttpError(400, 'file: missing; send the article in a form field named "file"', code="INVALID_ARGUMENT")
+    name = upload.filename or "article.txt"
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        document = documents.read(await upload.read(), name, fields.get("encoding", ""))
+    except documents.Unreadable as exc:
+        raise HttpError(400, f"file: {exc}", code="INVALID_ARGUMENT") from None
+    return front, token, document, fields, name
+
+
+@v1_endpoint("Digest")
+async def digest_file(request: Request, call: Call) -> JSONResponse:
+    """Digest of an uploaded file: `file`, and the DigestRequest's other fields as form fields
+    (`id`, default the file's name without its type; `maxSentences`, `sourceLanguage`,
+    `summaryMethod`); `encoding` names a text file's encoding where detection is not wanted."""
+    front, token, document, fields, name = await _upload(request)
+    fields.setdefault("id", name.rsplit("/", 1)[-1].rsplit(".", 1)[0])
+    fields.pop("encoding", None)
+    if "maxSentences" in fields:
+        fields["maxSentences"] = fields["maxSentences"] or "0"
+    m = parse_message({**fields, "text": document.text}, pb.DigestRequest)
+    result = await front.call(call, request, token, lambda: front.core.digest(m.text, ArticleOptions.of(m)))
+    return JSONResponse(to_json(convert.digest(m.id, result)))
+
+
+async def read_file(request: Request) -> JSONResponse:
+    """The article an uploaded file holds, for the reading page: {title, text, kind, encoding}."""
+    try:
+        _, _, document, _, _ = await _upload(request)
+    except HttpError as error:
+        return JSONResponse(_shape(error), status_code=error.status, headers=error.headers)
+    return JSONResponse({"title": document.title, "text": document.text, "kind": document.kind, "encoding": document.encoding})
+
+
 @v1_endpoint("GetModelInfo")
 async def model_info(request: Request, call: Call) -> JSONResponse:
     front, token, _ = await _request(request, pb.GetModelInfoRequest)
@@ -141,7 +186,8 @@ async def metrics(request: Request) -> Response:
 
 async def flag_words(request: Request) -> JSONResponse:
     """What each segment warning asks a reader to check, in the CLI's own words, for the page."""
-    return JSONResponse({"flags": flags.EXPLANATIONS, "notes": flags.NOTES})
+    severity = {"kinds": flags.SEVERITY, "order": list(flags.SEVERITIES), "fallback": flags.DEFAULT_SEVERITY}
+    return JSONResponse({"flags": flags.EXPLANATIONS, "notes": flags.NOTES, "severity": severity})
 
 
 async def page(request: Request) -> Response:
@@ -153,6 +199,8 @@ ROUTES = [
     Route("/v1/summarize", summarize, methods=["POST"]),
     Route("/v1/digest", digest, methods=["POST"]),
     Route("/v1/digest/stream", stream_digest, methods=["POST"]),
+    Route("/v1/digest/file", digest_file, methods=["POST"]),
+    Route("/v1/read", read_file, methods=["POST"]),
     Route("/v1/model-info", model_info, methods=["POST"]),
     Route("/healthz", alive, methods=["GET"]),
     Route("/readyz", readyz, methods=["GET"]),

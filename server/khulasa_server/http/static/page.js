@@ -7,13 +7,20 @@ const $ = (selector, root = document) => root.querySelector(selector);
 
 // What each segment warning means, for an editor: the CLI's own sentences (khulasa/flags.py),
 // loaded from /flags.json. Notes (nothing missing) are shown quietly; unknown codes as they come.
+// Severities group the flags in each article's header, most severe first (khulasa/flags.py too).
 const FLAGS = {};
 const NOTES = new Set();
+const SEVERITY = { kinds: {}, order: ["high", "medium", "low"], fallback: "medium" };
 const flagWords = fetch("/flags.json")
   .then((response) => response.json())
   .then((words) => {
     Object.assign(FLAGS, words.flags, words.notes);
     Object.keys(words.notes).forEach((code) => NOTES.add(code));
+    if (words.severity) {
+      Object.assign(SEVERITY.kinds, words.severity.kinds);
+      SEVERITY.order = words.severity.order;
+      SEVERITY.fallback = words.severity.fallback;
+    }
   })
   .catch(() => { /* codes are shown as they come */ });
 
@@ -35,6 +42,28 @@ function explain(code, source = "") {
 }
 
 const isNote = (code) => NOTES.has(code.split(":")[0]);
+const kindOf = (code) => code.split(":")[0];
+const severityOf = (code) => SEVERITY.kinds[kindOf(code)] || SEVERITY.fallback;
+
+// A segment's English with the words the model was least sure of in <mark>: spans are in code
+// points (Python's indexes), so the text is cut by code point, not by UTF-16 unit.
+function marked(segment) {
+  const points = Array.from(segment.translation);
+  const spans = [...(segment.unsure || [])].sort((a, b) => (a.start || 0) - (b.start || 0));
+  const parts = [];
+  let at = 0;
+  for (const span of spans) {
+    const start = Math.max(span.start || 0, at);
+    const end = Math.min(span.end || 0, points.length);
+    if (start >= end) continue;
+    parts.push(points.slice(at, start).join(""));
+    parts.push(el("mark", { class: "unsure", text: points.slice(start, end).join(""),
+      title: `The model was least sure of these words (log-probability ${(span.logProb || 0).toFixed(2)}).` }));
+    at = end;
+  }
+  parts.push(points.slice(at).join(""));
+  return parts;
+}
 
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
@@ -97,12 +126,15 @@ class ArticleView {
     p.segments.forEach((s, k) => {
       if (!s.translation) return;
       const own = s.warnings.filter((w) => !isNote(w));
-      const span = el("span", { class: own.length ? "seg flagged" : "seg", text: s.translation });
+      const span = el("span", { class: own.length ? "seg flagged" : "seg" }, ...marked(s));
+      english.append(span);
       if (own.length) {
+        // The flag in place: a mark right after its sentence, its words on hover and below.
         span.setAttribute("aria-describedby", `${this.pairId(p.index)}-flags`);
         span.title = own.map((w) => explain(w, s.source)).join("\n");
+        english.append(el("sup", { class: `flag-mark ${severityOf(own[0])}`, title: span.title, text: "⚑" }));
       }
-      english.append(span, " ");
+      english.append(" ");
     });
     if (!english.textContent.trim()) english.textContent = p.translation;
     const number = el("span", { class: "num", "aria-hidden": "true", text: String(p.index + 1) });
@@ -119,17 +151,20 @@ class ArticleView {
         groups.get(f.code).push(f.source);
       }
       const list = el("ul", { class: "flags", id: `${this.pairId(p.index)}-flags`, "aria-label": `Checks for paragraph ${p.index + 1}` });
+      const shown = real.length ? `${real.length} to check` : `${flags.length} note${flags.length > 1 ? "s" : ""}`;
+      const fold = el("details", { class: "flag-fold" }, el("summary", { text: shown }), list);
+      if (real.length) fold.open = true;
       const ordered = [...groups].sort(([a], [b]) => isNote(a) - isNote(b)); // flags first, then notes
       for (const [code, sources] of ordered) {
         const quote = sources[0].length > 60 ? `${sources[0].slice(0, 60)}…` : sources[0];
         const many = sources.length > 1 ? ` (${sources.length} sentences)` : "";
         const note = isNote(code);
-        list.append(el("li", { class: `${note ? "flag note" : "flag"} flag-${code.split(":")[0]}`, "data-code": code },
+        list.append(el("li", { class: `${note ? "flag note" : `flag ${severityOf(code)}`} flag-${kindOf(code)}`, "data-code": code },
           el("span", { class: "flag-icon", "aria-hidden": "true", text: note ? "i" : "!" }),
           el("span", { class: "flag-text", text: explain(code, sources[0]) + many }),
           el("span", { class: "flag-where", dir: "rtl", lang: "ar", text: quote })));
       }
-      item.append(list);
+      item.append(fold);
     }
     $(".pairs", this.root).append(item);
   }
@@ -155,7 +190,9 @@ class ArticleView {
         links.append(n ? " " : "", link);
       });
       if (!sentence.paragraphs.length) links.append(el("span", { class: "no-source", text: "no source paragraph found" }));
-      list.append(el("li", {}, el("span", { class: "sentence", lang: "en", text: sentence.text }), " ", links));
+      const own = (sentence.warnings || []).filter((w) => !isNote(w));
+      const said = own.map((w) => el("span", { class: `flag-mark ${severityOf(w)}`, text: ` ⚑ ${explain(w)}` }));
+      list.append(el("li", {}, el("span", { class: "sentence", lang: "en", text: sentence.text }), " ", links, ...said));
     }
   }
 
@@ -177,10 +214,33 @@ class ArticleView {
     this.done = done;
     const flagged = this.paragraphs.filter((p) => p.segments.some((s) => s.warnings.some((w) => !isNote(w)))).length;
     const count = $(".flag-count", this.root);
-    count.hidden = false;
+    $(".flag-head", this.root).hidden = false;
     count.textContent = flagged
       ? `${flagged} of ${this.paragraphs.length} paragraphs have something to check (marked with !).`
       : "No paragraph raised a check.";
+    // The header: every flag counted by severity, then by kind, most severe first.
+    const codes = [
+      ...this.paragraphs.flatMap((p) => p.segments.flatMap((s) => s.warnings)),
+      ...this.summary.sentences.flatMap((s) => s.warnings || []),
+    ].filter((w) => !isNote(w));
+    const groups = new Map();
+    for (const code of codes) {
+      const level = severityOf(code);
+      if (!groups.has(level)) groups.set(level, new Map());
+      const kinds = groups.get(level);
+      kinds.set(kindOf(code), (kinds.get(kindOf(code)) || 0) + 1);
+    }
+    const order = [...SEVERITY.order, ...[...groups.keys()].filter((l) => !SEVERITY.order.includes(l)).sort()];
+    const rows = $(".flag-groups", this.root);
+    rows.replaceChildren();
+    for (const level of order.filter((l) => groups.has(l))) {
+      const kinds = [...groups.get(level)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+      const total = kinds.reduce((n, [, c]) => n + c, 0);
+      rows.append(el("li", { class: `flag-group ${level}`, "data-severity": level },
+        el("strong", { text: `${level} ${total}` }), `: ${kinds.map(([k, c]) => `${c} ${k.replace(/_/g, " ")}`).join(", ")}`));
+    }
+    const marks = this.root.querySelectorAll("mark.unsure").length;
+    if (marks) rows.append(el("li", { class: "flag-group unsure-hint", text: `${marks} highlighted phrases: the model was least sure of them.` }));
     const t = done.timings;
     $(".timings", this.root).textContent =
       `${this.paragraphs.length} paragraphs, detected language “${done.detectedLanguage}”, ` +
@@ -214,13 +274,18 @@ class ArticleView {
 
   html() {
     const esc = (s) => s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+    const english = (p) => p.segments.length
+      ? p.segments.map((s) => marked(s).map((part) => (typeof part === "string" ? esc(part) : part.outerHTML)).join("")).join(" ")
+      : esc(p.translation);
     const summary = this.summary.sentences.map((s) =>
       `<li>${esc(s.text)} ${s.paragraphs.map((i) => `<a href="#p${i}">¶${i + 1}</a>`).join(" ")}</li>`).join("");
     const pairs = this.paragraphs.map((p) => {
-      const flags = p.segments.flatMap((s) => s.warnings.filter((w) => !isNote(w)).map((w) => explain(w, s.source)))
-        .map((text) => `<li>${esc(text)}</li>`).join("");
+      const own = p.segments.flatMap((s) => s.warnings.filter((w) => !isNote(w)).map((w) => explain(w, s.source)));
+      const flags = own.map((text) => `<li>${esc(text)}</li>`).join("");
       return `<section class="pair" id="p${p.index}"><p dir="rtl" lang="ar">${esc(p.source)}</p>` +
-        `<p lang="en">${esc(p.translation)}</p>${flags ? `<ul class="flags">${flags}</ul>` : ""}</section>`;
+        `<p lang="en"><span class="num">¶${p.index + 1}</span> ${english(p)}</p>` +
+        (flags ? `<details class="flags" open><summary>${own.length} to check</summary><ul>${flags}</ul></details>` : "") +
+        `</section>`;
     }).join("\n");
     return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(this.title)}</title>` +
       `<meta name="viewport" content="width=device-width, initial-scale=1"><style>` +
@@ -343,14 +408,30 @@ function fromTextarea() {
   run([{ text, title: firstLine.length > 70 ? `${firstLine.slice(0, 70)}…` : firstLine }]);
 }
 
+// Every file is read by the server (POST /v1/read: text in UTF-8, UTF-16 or cp1256, Markdown,
+// HTML, .docx), as the CLI reads files; one it cannot read is named with the reason.
+async function readFile(file) {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const h = headers();
+  delete h["Content-Type"];
+  const response = await fetch("/v1/read", { method: "POST", headers: h, body: form });
+  const body = await response.json().catch(() => ({ error: response.statusText }));
+  if (!response.ok) return { problem: (body.error || `HTTP ${response.status}`).replace(/^file: /, "") };
+  return { title: body.title ? `${file.name} · ${body.title}` : file.name, text: body.text };
+}
+
 async function fromFiles(files) {
-  const texts = [...files].filter((f) => /\.txt$/i.test(f.name) || f.type === "text/plain");
-  if (!texts.length) {
-    setStatus("Only .txt files can be read here.");
+  const read = await Promise.all([...files].map(readFile));
+  const problems = read.filter((r) => r.problem).map((r) => r.problem);
+  const items = read.filter((r) => !r.problem && r.text.trim());
+  if (problems.length) setStatus(problems.join(" "));
+  if (!items.length) {
+    if (!problems.length) setStatus("These files hold no text to translate.");
     return;
   }
-  const items = await Promise.all(texts.map(async (f) => ({ title: f.name, text: await f.text() })));
-  run(items);
+  await run(items);
+  if (problems.length) setStatus(`${$("#status").textContent} Not read: ${problems.join(" ")}`);
 }
 
 async function loadSettings() {

@@ -41,11 +41,11 @@ ARABIC = "ارتفعت أسعار النفط اليوم بعد أن قررت ا�
 class ServerProcess:
     """khulasa-server in a process of its own, its log in a file (read at any time)."""
 
-    def __init__(self, tmp_path: Path, *args: str, wait_serving: bool = True):
+    def __init__(self, tmp_path: Path, *args: str, wait_serving: bool = True, **popen):
         self.log_path = tmp_path / f"server-{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen([str(BIN / "khulasa-server"), "--listen", "127.0.0.1:0", *args],
-                                     stderr=self._log, env={**os.environ, "KHULASA_LOG_LEVEL": "info"})
+                                     stderr=self._log, env={**os.environ, "KHULASA_LOG_LEVEL": "info"}, **popen)
         self.port = int(self.wait_for(r'"msg": "listening".*"address": "127\.0\.0\.1:(\d+)"'))
         self.metrics_port = None
         if "--metrics-listen" in args:

@@ -197,15 +197,18 @@ def raise_open_files(settings: config.Settings) -> int:
             soft = target
         except (OSError, ValueError) as exc:
             log.warning("could not raise the open-files limit from %d to %d: %s", soft, target, exc)
-    needed = settings.http_max_connections + OPEN_FILES_RESERVE
-    if settings.http_listen and soft != resource.RLIM_INFINITY and soft < needed:
+    room = soft - OPEN_FILES_RESERVE
+    if settings.http_listen and soft != resource.RLIM_INFINITY and settings.http_max_connections > room:
+        capped = max(16, room)
         log.warning(
-            "the open-files limit (%d) is below http_max_connections (%d) plus %d for gRPC, the bundle and "
-            "the metrics port: lower --http-max-connections or raise the limit (ulimit -n)",
+            "the open-files limit (%d) leaves room for %d HTTP connections besides %d for gRPC, the bundle and "
+            "the metrics port: http_max_connections lowered from %d (raise the limit with ulimit -n)",
             soft,
-            settings.http_max_connections,
+            capped,
             OPEN_FILES_RESERVE,
+            settings.http_max_connections,
         )
+        settings.http_max_connections = capped
     return soft
 
 

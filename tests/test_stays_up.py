@@ -23,7 +23,7 @@ from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
 import httpapi
 from conftest import start_server
-from test_hostile import ARABIC, BIN, ServerProcess, processes  # noqa: F401 (a fixture)
+from test_hostile import ARABIC, BIN, ServerProcess, _refuses, processes  # noqa: F401 (a fixture)
 
 
 def _connect(port: int) -> socket.socket:
@@ -328,3 +328,111 @@ def test_an_emptied_or_deleted_token_file_revokes_every_token(bundles, tmp_path,
         assert _health(server.port) == "SERVING"  # health stays open
     finally:
         server.stop(0)
+
+
+# -- Low: requests that used to be a 500 with a traceback, and HTTP framing ---------------------------
+
+
+def _multipart(fields: list[tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = "khulasa-test-boundary"
+    parts = [f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n".encode() + value + b"\r\n"
+             for name, value in fields]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+LT = {"q": "مرحبا", "source": "ar", "target": "en"}
+DEEP = b'{"q": ' + b"[" * 100_000 + b"]" * 100_000 + b', "source": "ar", "target": "en"}'
+
+
+@pytest.mark.parametrize("body, kind, says", [
+    (json.dumps({**LT, "api_key": 5}).encode(), "application/json", "api_key must be a string"),
+    (json.dumps({**LT, "q": "\ud800"}).encode(), "application/json", "lone surrogate"),
+    (DEEP, "application/json", "nested"),
+    (json.dumps(LT).encode()[:-1] + b', "alternatives": 1e400}', "application/json", "alternatives"),
+    (*_multipart([(f"f{i}", b"x") for i in range(1001)] + [("q", b"x")]), "Too many fields"),
+    (*_multipart([("q", b"\xff\xfe not utf-8"), ("source", b"ar"), ("target", b"en")]), "not UTF-8"),
+], ids=["api_key-number", "lone-surrogate", "deep-json", "alternatives-1e400", "1001-fields", "form-not-utf8"])
+def test_malformed_libretranslate_requests_are_400_not_500(server, body, kind, says, caplog):
+    with caplog.at_level("ERROR"):
+        reply = httpapi.call(server.http.port, "POST", "/translate", raw=body, headers={"Content-Type": kind}, timeout=30)
+    assert reply.status == 400 and says in reply.error, (reply.status, reply.body)
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+def test_detect_runs_within_the_clients_slot(bundles, seed_text):
+    server = start_server(bundles["tiny"], http_listen="127.0.0.1:0", max_inflight_per_client=1, batch_delay_ms=300,
+                          max_text_chars=200_000)
+    port = server.http.port
+    try:
+        long = threading.Thread(target=httpapi.call, args=(port, "POST", "/v1/digest"),
+                                kwargs={"json": {"text": _long_article()}, "timeout": 60})
+        long.start()
+        deadline = time.monotonic() + 10
+        while server.http.front.active == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        reply = httpapi.call(port, "POST", "/detect", json={"q": ARABIC}, timeout=30)
+        assert reply.status == 429 and "max_inflight_per_client" in reply.error, (reply.status, reply.body)
+    finally:
+        server.stop(0)
+        long.join(30)
+
+
+def test_an_http_answer_over_max_message_bytes_is_refused(bundles):
+    server = start_server(bundles["tiny"], http_listen="127.0.0.1:0", max_message_bytes=64 * 1024,
+                          max_text_chars=10**6)
+    try:
+        body = json.dumps({"texts": [(ARABIC + "\n") * 500]}, ensure_ascii=False).encode()
+        reply = httpapi.call(server.http.port, "POST", "/v1/translate", raw=body,
+                             headers={"Content-Type": "application/json"}, timeout=60)  # 57 kB in; the answer is more
+        assert reply.status == 429 and "max_message_bytes" in reply.error, (reply.status, str(reply.body)[:200])
+    finally:
+        server.stop(0)
+
+
+def test_content_length_with_chunked_encoding_is_refused_and_not_read_as_two_requests(server):
+    smuggled = b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+    chunked = b"0\r\n\r\n" + smuggled
+    sock = _connect(server.http.port)
+    try:
+        sock.sendall(b"POST /v1/model-info HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n\r\n" % len(chunked) + chunked)
+        answer = _answer(sock, 10)
+    finally:
+        sock.close()
+    assert answer.startswith(b"HTTP/1.1 400") and b"Transfer-Encoding" in answer, answer[:300]
+    assert answer.count(b"HTTP/1.1 ") == 1, answer  # the smuggled request was never answered
+
+
+# -- operators' messages ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flag, setting", [("--http-listen", "http_listen"), ("--metrics-listen", "metrics_listen")])
+def test_a_taken_http_or_metrics_port_is_one_line_naming_the_address(bundles, tmp_path, flag, setting):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        _refuses([flag, address], tmp_path, f"cannot listen on {address} ({setting}): the port is in use", bundles)
+    assert "Errno" not in (tmp_path / "stderr").read_text()
+
+
+def test_a_missing_token_file_is_named_by_its_flag(bundles, tmp_path):
+    _refuses(["--auth-token-file", str(tmp_path / "nope")], tmp_path, f"--auth-token-file {tmp_path / 'nope'}: no such file",
+             bundles)
+
+
+def test_a_missing_bundle_is_told_before_anything_listens(tmp_path, bundles):
+    _refuses(["--bundle", str(tmp_path / "no-bundle"), "--http-listen", "127.0.0.1:0"], tmp_path, "no bundle at", bundles)
+    assert "listening" not in (tmp_path / "stderr").read_text()
+
+
+def test_the_log_has_one_ready_line_and_no_colour_codes(bundles, processes):
+    server = processes("--bundle", str(bundles["tiny"]), "--http-listen", "127.0.0.1:0")
+    http_port = int(server.wait_for(r'"msg": "listening \(HTTP\)".*"address": "127\.0\.0\.1:(\d+)"'))
+    assert httpapi.call(http_port, "GET", "/healthz", timeout=10).status == 200
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=30) == 0
+    assert "\\u001b" not in server.log() and "\x1b" not in server.log() and "color_message" not in server.log()
+    ready = [e["msg"] for e in server.entries() if e["msg"].startswith("ready")]
+    assert ready == [f"ready: open http://127.0.0.1:{http_port}/"]

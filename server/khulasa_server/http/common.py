@@ -11,7 +11,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 
 from google.protobuf import json_format
-from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -69,6 +69,20 @@ def _no_surrogates(value: object, depth: int = 0) -> None:
             _no_surrogates(item, depth + 1)
 
 
+class _StrictParser(MultiPartParser):
+    """Starlette's multipart parser, except that a field that is not UTF-8 is refused: Starlette
+    would read it as Latin-1 and translate mojibake (gRPC refuses such bytes too)."""
+
+    def on_part_end(self) -> None:
+        part = self._current_part
+        if part.file is None:
+            try:
+                bytes(part.data).decode(self._charset or "utf-8")
+            except (UnicodeDecodeError, LookupError):
+                raise MultiPartException(f"the form field {part.field_name!r} is not UTF-8") from None
+        super().on_part_end()
+
+
 async def params(request: Request) -> dict:
     """A request's parameters from a JSON body, a form (urlencoded or multipart) or the query
     string, as LibreTranslate reads them."""
@@ -80,9 +94,9 @@ async def params(request: Request) -> dict:
         return values
     if kind == "multipart/form-data":
         try:
-            form = await request.form()
-        except HTTPException as exc:  # too many fields or parts, a malformed body
-            raise HttpError(400, f"Invalid request: {exc.detail}") from None
+            form = await _StrictParser(request.headers, request.stream()).parse()
+        except MultiPartException as exc:  # too many fields, not UTF-8, a malformed body
+            raise HttpError(400, f"Invalid request: {exc.message}") from None
         values.update({k: v for k, v in form.items() if isinstance(v, str)})
     elif kind == "application/x-www-form-urlencoded":
         # Decoded as UTF-8 whether the client percent-encoded it or not (curl -d sends raw

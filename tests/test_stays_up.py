@@ -436,3 +436,25 @@ def test_the_log_has_one_ready_line_and_no_colour_codes(bundles, processes):
     assert "\\u001b" not in server.log() and "\x1b" not in server.log() and "color_message" not in server.log()
     ready = [e["msg"] for e in server.entries() if e["msg"].startswith("ready")]
     assert ready == [f"ready: open http://127.0.0.1:{http_port}/"]
+
+
+# -- the Kubernetes probes fit these limits -----------------------------------------------------------
+
+
+def test_the_kubernetes_probes_fit_the_servers_timeouts():
+    from test_deploy import _server
+
+    from khulasa_server import config
+
+    _, pod, container = _server()
+    env = {e["name"]: e["value"] for e in container["env"]}
+    settings = config.load(container["args"], environ=env)
+    ready, alive, startup = (container[p] for p in ("readinessProbe", "livenessProbe", "startupProbe"))
+    # A probe gets an answer from threads of its own; its timeout leaves room for a pod whose
+    # cores are all decoding (Kubernetes' default of 1 s does not), and one slow answer is no failure.
+    for probe in (ready, alive, startup):
+        assert probe.get("timeoutSeconds", 1) >= 3 and probe.get("failureThreshold", 3) >= 2, probe
+    # On SIGTERM readiness must fail while the server still answers (--drain), so that the
+    # endpoints drop the pod before it refuses calls.
+    assert ready.get("periodSeconds", 10) * ready["failureThreshold"] < settings.drain
+    assert alive["periodSeconds"] * alive["failureThreshold"] > ready["periodSeconds"] * ready["failureThreshold"]

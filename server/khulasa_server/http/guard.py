@@ -48,7 +48,7 @@ def protocol(limits: Limits) -> type[H11Protocol]:
         _refused = False
         _header_timer: asyncio.TimerHandle | None = None
 
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             if limits.open >= limits.max_connections:
                 self._refused = True
                 limits.refused += 1

@@ -166,6 +166,20 @@ def test_a_flood_of_idle_connections_at_a_low_file_limit_starves_nothing(bundles
             sock.close()
 
 
+def test_grpc_connections_that_never_finish_the_handshake_are_closed(bundles):
+    server = start_server(bundles["tiny"], http_header_timeout=1.0)
+    try:
+        idle = [_connect(server.port) for _ in range(20)]
+        start = time.monotonic()
+        for sock in idle:
+            _answer(sock, 10)  # gRPC's SETTINGS frame, then the close
+            sock.close()
+        assert time.monotonic() - start < 8
+        assert _health(server.port) == "SERVING"
+    finally:
+        server.stop(0)
+
+
 # -- High 2: idle gRPC streams and health ----------------------------------------------------------
 
 

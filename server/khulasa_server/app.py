@@ -60,6 +60,9 @@ class Server:
                 ("grpc.max_send_message_length", 2 * limit),
                 # Without this, a second server started on the same port shares it.
                 ("grpc.so_reuseport", 0),
+                # A connection that does not finish its HTTP/2 handshake in time is closed (gRPC's
+                # default is 120 s): the HTTP port's header timeout, for the same reason.
+                ("grpc.server_handshake_timeout_ms", max(1, int(settings.http_header_timeout * 1000))),
             ],
         )
         khulasa_pb2_grpc.add_NewsDigestServicer_to_server(self.service, self.grpc)

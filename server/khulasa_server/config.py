@@ -79,15 +79,16 @@ _HELP = {
     "http_listen": "HOST:PORT for the HTTP API (LibreTranslate-compatible and /v1 JSON) and the reading page "
     "at / (off when empty)",
     "http_timeout": "seconds an HTTP request may take (a client's X-Request-Timeout header can only shorten it)",
-    "http_header_timeout": "seconds a client has to send a request's headers on the HTTP and metrics ports; past it, "
-    "408 and the connection is closed",
+    "http_header_timeout": "seconds a client has to send a request's headers on the HTTP and metrics ports (past it, "
+    "408 and the connection is closed), and to finish the HTTP/2 handshake on the gRPC port",
     "http_body_timeout": "seconds a client may pause while sending a request body; past it, 408",
     "http_idle_timeout": "seconds an idle keep-alive HTTP connection stays open",
     "http_max_connections": "open connections on the HTTP port (and, up to 64, the metrics port); past it, 503 and "
     "the connection is closed",
     "stream_idle_timeout": "seconds a DigestMany stream may wait for its next request with nothing in work; past it, "
     "the stream ends with DEADLINE_EXCEEDED",
-    "workers": "gRPC handler threads: how many requests are worked on at once, and so the largest batch",
+    "workers": "gRPC handler threads: how many requests are worked on at once, and so the largest batch; past it, "
+    "calls are refused at once with RESOURCE_EXHAUSTED (health has threads of its own)",
     "digest_many_concurrency": "articles of one DigestMany stream processed at once",
     "max_text_chars": "longest accepted text, in characters",
     "max_texts": "most texts in one Translate request",

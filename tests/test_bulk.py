@@ -300,7 +300,7 @@ def test_inputs_are_cut_into_blocks_and_read_as_the_cli_names_them(tmp_path):
     assert by_id["a"] == {"id": "a", "text": "one", "error": "", "skipped": False}
     assert by_id[f"{feed}:3"]["text"] == "no id"  # no id: FILE:LINE, as the CLI names it
     assert "not JSON" in by_id[f"{feed}:4"]["error"]
-    assert by_id["7"]["text"] == "last, no newline"
+    assert '"id" must be a string, got 7' in by_id[f"{feed}:6"]["error"]  # 7 and "7" would be one id
     assert "not valid Unicode" in by_id["s"]["error"]
     assert by_id["x"]["skipped"] and by_id["x"]["text"] == ""  # already written: counted, not read
     assert "not UTF-8, UTF-16 or cp1256 text" in by_id["sub/y"]["error"]

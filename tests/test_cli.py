@@ -122,9 +122,9 @@ def test_corrupt_bundle_stops_the_server_with_a_message(bundles, tmp_path):
 
 
 def test_missing_bundle_names_the_build_command(tmp_path):
-    proc, _ = _start("--bundle", str(tmp_path / "none"), drain=False)
-    rest = proc.stderr.read()
-    assert proc.wait(timeout=30) == 2 and "khulasa-models build" in rest
+    result = subprocess.run([str(BIN / "khulasa-server"), "--listen", "127.0.0.1:0", "--bundle", str(tmp_path / "none")],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "khulasa-models build" in result.stderr and '"listening"' not in result.stderr
 
 
 @pytest.mark.parametrize("args", [["--device", "tpu"], ["--workers", "0"]])

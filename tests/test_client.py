@@ -75,10 +75,11 @@ def test_token_file_reload(secure_server, certs):
         with Client(address, tls_ca=str(certs / "ca.pem"), token="alpha-token", timeout=30) as c:
             with pytest.raises(ApiError, match="UNAUTHENTICATED"):
                 c.model_info()
-        tokens.write_text("")  # an empty file is refused; the old tokens stay
+        tokens.write_text("")  # an empty file revokes every token (tests/test_stays_up.py)
         server.auth.reload()
         with Client(address, tls_ca=str(certs / "ca.pem"), token="gamma-token", timeout=30) as c:
-            assert c.model_info().bundle_name == "tiny"
+            with pytest.raises(ApiError, match="UNAUTHENTICATED"):
+                c.model_info()
     finally:
         tokens.write_text("alpha-token\nbeta-token\n")
         server.auth.reload()

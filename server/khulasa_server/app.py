@@ -16,14 +16,16 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import __version__, config, glossary, logs, metrics
+from . import __version__, bundle, config, glossary, logs, metrics
 from .core import options
 from .core.service import Core
-from .grpc import interceptors, security
+from .errors import BundleError
+from .grpc import admission, interceptors, security
 from .grpc.service import NewsDigestService
 from .pipeline import Pipeline
 
 log = logging.getLogger("khulasa.server")
+OPEN_FILES_RESERVE = 256  # descriptors besides HTTP connections: gRPC's, the bundle's, the metrics port's
 SERVICE_NAME = khulasa_pb2.DESCRIPTOR.services_by_name["NewsDigest"].full_name
 
 
@@ -37,10 +39,19 @@ class Server:
         self.service = NewsDigestService(self.core)
         self.health = health.HealthServicer()
         limit = settings.max_message_bytes
-        chain = [interceptors.Observe(self.core), self.auth, interceptors.ClientLimit(), interceptors.Decode(limit)]
+        # Admission outermost: health on threads of its own, and no call queued behind busy workers.
+        self.admission = admission.Admission(settings.workers)
+        chain = [
+            self.admission,
+            interceptors.Observe(self.core),
+            self.auth,
+            interceptors.ClientLimit(),
+            interceptors.Decode(limit),
+        ]
         self.grpc = grpc.server(
             futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="rpc"),
             interceptors=[i for i in chain if i is not None],
+            maximum_concurrent_rpcs=settings.workers + admission.BACKSTOP,
             # gRPC's own limits are twice ours: a message between the two reaches khulasa, which
             # refuses it with a status naming max_message_bytes (in DigestMany, as one failed
             # item); only one over twice the limit is cut off by gRPC itself.
@@ -49,6 +60,9 @@ class Server:
                 ("grpc.max_send_message_length", 2 * limit),
                 # Without this, a second server started on the same port shares it.
                 ("grpc.so_reuseport", 0),
+                # A connection that does not finish its HTTP/2 handshake in time is closed (gRPC's
+                # default is 120 s): the HTTP port's header timeout, for the same reason.
+                ("grpc.server_handshake_timeout_ms", max(1, int(settings.http_header_timeout * 1000))),
             ],
         )
         khulasa_pb2_grpc.add_NewsDigestServicer_to_server(self.service, self.grpc)
@@ -56,11 +70,12 @@ class Server:
         reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.grpc)
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         self.port = 0
-        self.http = None
-        if settings.http_listen:  # same process, same core and pipeline
+        self.http = self.metrics = None
+        if settings.http_listen or settings.metrics_listen:  # same process, same core and pipeline
             from .http import HttpServer
 
-            self.http = HttpServer(self.core)
+            self.http = HttpServer(self.core) if settings.http_listen else None
+            self.metrics = HttpServer(self.core, metrics_only=True) if settings.metrics_listen else None
 
     def _set_health(self, status) -> None:
         for name in ("", SERVICE_NAME):
@@ -121,13 +136,16 @@ class Server:
         )
 
     def start_metrics(self) -> int:
-        """Prometheus over HTTP on --metrics-listen; returns the port."""
-        import prometheus_client
+        """/metrics on --metrics-listen, behind the token file and the HTTP port's timeouts; the port."""
+        assert self.metrics is not None  # only called with metrics_listen set
+        return self.metrics.start()
 
-        host, port = config.address(self.settings.metrics_listen, "metrics_listen", host_required=False)
-        server, _ = prometheus_client.start_http_server(port, addr=host.strip("[]") or "127.0.0.1")
-        self._metrics_server = server
-        return server.server_port
+    def ready_line(self) -> None:
+        """Once the bundle is loaded: where a person opens the reading page."""
+        if self.http and self.http.port:
+            host = self.settings.http_listen.rsplit(":", 1)[0]
+            shown = "127.0.0.1" if host in ("0.0.0.0", "") else "[::1]" if host == "[::]" else host
+            log.info(f"ready: open http://{shown}:{self.http.port}/")
 
     def stop(self, grace: float | None = None, drain: float | None = None) -> None:
         self.health.enter_graceful_shutdown()  # NOT_SERVING from now on
@@ -140,10 +158,11 @@ class Server:
             self.http.stop(grace)
         stopped.wait()
         self.service.close()
+        self.admission.close()
         if self.core.pipeline is not None:
             self.core.pipeline.close()
-        if getattr(self, "_metrics_server", None) is not None:
-            self._metrics_server.shutdown()
+        if self.metrics is not None:
+            self.metrics.stop(0)
 
 
 def _check_free(listen: str) -> None:
@@ -165,6 +184,37 @@ def _check_free(listen: str) -> None:
                     raise OSError(f"cannot listen on {listen}: the port is in use (another server?)") from None
 
 
+def raise_open_files(settings: config.Settings) -> int:
+    """The open-files soft limit raised to the hard one (as nginx's worker_rlimit_nofile): both
+    listeners, the bundle's files and every connection share it, and the common default soft
+    limit of 1,024 is what a flood of idle connections exhausts first. Returns the limit."""
+    try:
+        import resource
+    except ImportError:  # not a POSIX system
+        return 0
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (OSError, ValueError) as exc:
+            log.warning("could not raise the open-files limit from %d to %d: %s", soft, target, exc)
+    room = soft - OPEN_FILES_RESERVE
+    if settings.http_listen and soft != resource.RLIM_INFINITY and settings.http_max_connections > room:
+        capped = max(16, room)
+        log.warning(
+            "the open-files limit (%d) leaves room for %d HTTP connections besides %d for gRPC, the bundle and "
+            "the metrics port: http_max_connections lowered from %d (raise the limit with ulimit -n)",
+            soft,
+            capped,
+            OPEN_FILES_RESERVE,
+            settings.http_max_connections,
+        )
+        settings.http_max_connections = capped
+    return soft
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         settings = config.load(argv)
@@ -172,6 +222,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"khulasa-server: {exc}", file=sys.stderr)
         return 2
     logs.setup(settings.log_level)
+    raise_open_files(settings)
+    try:  # the manifest alone (no weights): a wrong --bundle is told before anything listens
+        bundle.load(settings.bundle, verify_checksums=False)
+    except BundleError as exc:
+        log.error("cannot serve: %s", exc, extra={"kind": type(exc).__name__})
+        return 2
     try:
         server = Server(settings)
     except (OSError, ValueError) as exc:
@@ -196,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("cannot serve: %s", exc, extra={"kind": type(exc).__name__})
         server.stop(0)
         return 2
+    server.ready_line()
     stopping.wait()
     log.info("shutting down", extra={"grace": settings.grace})
     server.stop()

@@ -39,6 +39,11 @@ class Settings:
     metrics_listen: str = ""
     http_listen: str = ""
     http_timeout: float = 600.0
+    http_header_timeout: float = 10.0
+    http_body_timeout: float = 30.0
+    http_idle_timeout: float = 30.0
+    http_max_connections: int = 1000
+    stream_idle_timeout: float = 60.0
     workers: int = 128
     digest_many_concurrency: int = 4
     max_text_chars: int = 100_000
@@ -74,7 +79,16 @@ _HELP = {
     "http_listen": "HOST:PORT for the HTTP API (LibreTranslate-compatible and /v1 JSON) and the reading page "
     "at / (off when empty)",
     "http_timeout": "seconds an HTTP request may take (a client's X-Request-Timeout header can only shorten it)",
-    "workers": "gRPC handler threads: how many requests are worked on at once, and so the largest batch",
+    "http_header_timeout": "seconds a client has to send a request's headers on the HTTP and metrics ports (past it, "
+    "408 and the connection is closed), and to finish the HTTP/2 handshake on the gRPC port",
+    "http_body_timeout": "seconds a client may pause while sending a request body; past it, 408",
+    "http_idle_timeout": "seconds an idle keep-alive HTTP connection stays open",
+    "http_max_connections": "open connections on the HTTP port (and, up to 64, the metrics port); past it, 503 and "
+    "the connection is closed",
+    "stream_idle_timeout": "seconds a DigestMany stream may wait for its next request with nothing in work; past it, "
+    "the stream ends with DEADLINE_EXCEEDED",
+    "workers": "gRPC handler threads: how many requests are worked on at once, and so the largest batch; past it, "
+    "calls are refused at once with RESOURCE_EXHAUSTED (health has threads of its own)",
     "digest_many_concurrency": "articles of one DigestMany stream processed at once",
     "max_text_chars": "longest accepted text, in characters",
     "max_texts": "most texts in one Translate request",
@@ -221,8 +235,10 @@ def validate(s: Settings) -> None:
         address(s.metrics_listen, "metrics_listen", host_required=False)
     if s.http_listen:
         address(s.http_listen, "http_listen")
-    if not s.http_timeout > 0:
-        raise ValueError("http_timeout: must be more than 0")
+    for name in ("http_timeout", "http_header_timeout", "http_body_timeout", "http_idle_timeout", "stream_idle_timeout"):
+        value = getattr(s, name)
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"{name}: must be a number of seconds more than 0, got {value}")
     if s.log_level.lower() not in LOG_LEVELS:
         raise ValueError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
     if s.names_in_source not in ("", "places", "all"):
@@ -242,6 +258,7 @@ def validate(s: Settings) -> None:
         "max_batch_tokens",
         "max_queue_tokens",
         "max_inflight_per_client",
+        "http_max_connections",
     ):
         if getattr(s, name) < 1:
             raise ValueError(f"{name}: must be at least 1")

@@ -37,3 +37,10 @@ DECODE_PREFILL = Counter("khulasa_decode_prefill_tokens_total", "prompt tokens f
 DECODE_ROW_STEPS = Counter(
     "khulasa_decode_row_steps_total", "row-steps of decoding calls: prompt (fed one per step), output, idle", ["model", "kind"]
 )
+REJECTED_BUSY = Counter(
+    "khulasa_rejected_busy_total", "gRPC calls refused at once because every handler thread was busy (workers)"
+)
+HTTP_REFUSED_CONNECTIONS = Counter(
+    "khulasa_http_refused_connections_total", "HTTP connections refused at the cap (http_max_connections)", ["listener"]
+)
+HTTP_TIMEOUTS = Counter("khulasa_http_timeouts_total", "HTTP requests cut for slow headers or body", ["kind"])

@@ -13,9 +13,12 @@ interrupted (rerun the same command to resume).
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
 import os
 import re
+import signal
 import socket
 import sys
 import time
@@ -155,6 +158,34 @@ def _bundle(args: argparse.Namespace) -> str:
         raise UsageError(str(exc)) from None
 
 
+def _options(args: argparse.Namespace, terms) -> dict[str, Any]:
+    """What decides a row's content besides its text: a rerun into the same output must match."""
+    glossary = json.dumps(sorted((terms or {}).items()), ensure_ascii=False)
+    return {
+        "summary_method": args.summary_method,
+        "max_sentences": args.max_sentences,
+        "source_language": args.source_language,
+        "max_text_chars": args.max_text_chars,
+        "glossary_sha256": hashlib.sha256(glossary.encode()).hexdigest()[:16] if terms else "",
+    }
+
+
+def _same_run(output, bundle: str, options: dict[str, Any]) -> None:
+    """Refuse to resume into an output written with another bundle or other options: its ids
+    would all be skipped and the output would silently mix two runs. The first run records them."""
+    manifest = output.read_manifest()
+    if manifest.get("bundle") and manifest["bundle"] != bundle:
+        raise UsageError(
+            f"{output.location} was written with the bundle {manifest['bundle']}, not {bundle}; "
+            "choose another --output (or rerun with that bundle to resume)"
+        )
+    recorded = manifest.get("options")
+    if recorded is not None and recorded != options:
+        changed = ", ".join(f"{k} {recorded.get(k)!r} → {v!r}" for k, v in options.items() if recorded.get(k) != v)
+        raise UsageError(f"{output.location} was written with other options ({changed}); choose another --output")
+    output.write_manifest({**manifest, "bundle": bundle, "options": options})
+
+
 def run(args: argparse.Namespace) -> int:
     _check(args)
     if not args.address:
@@ -172,14 +203,23 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--glossary: {exc}") from None
     output = Output(args.output, args.format)
     output.prepare()
+    _same_run(output, bundle, _options(args, terms))
     before = output.written()
     done_ids = {i for ids in before.values() for i in ids}
 
     ray = _ray(args.address, args.replicas * args.threads_per_replica)
+    # SIGTERM (kill, a scheduler's stop) ends the run as Ctrl-C does, through ray.shutdown():
+    # under Ray's own handler (set by ray.init) the driver dies at once and leaves the Ray it
+    # started running.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return _execute(ray, args, blocks, bundle, terms, output, done_ids)
     finally:
         ray.shutdown()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
@@ -230,6 +270,7 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
     manifest.update(
         format=args.format,
         bundle=bundle_path,
+        options=_options(args, terms),
         rows=len(ids),
         unique_ids=len(set(ids)),
         parts={part.rsplit("/", 1)[-1]: len(part_ids) for part, part_ids in written.items()},

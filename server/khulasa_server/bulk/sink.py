@@ -56,7 +56,16 @@ class Output:
         info = self.fs.get_file_info(self.path)
         if info.type == pafs.FileType.File:
             raise UsageError(f"{self.location}: is a file; --output names a directory")
-        self.fs.create_dir(self.path, recursive=True)
+        try:
+            self.fs.create_dir(self.path, recursive=True)
+            # Written and removed now, so that a directory nobody may write to is told before
+            # Ray starts and the first block is digested, not at its first part.
+            probe = f"{self.path}/.write-check{TEMP_MARK}{uuid.uuid4().hex}"
+            with self.fs.open_output_stream(probe) as f:
+                f.write(b"")
+            self.fs.delete_file(probe)
+        except OSError as exc:
+            raise UsageError(f"{self.location}: cannot write there ({_reason(exc)}); choose another --output") from None
         for f in self.fs.get_file_info(pafs.FileSelector(self.path)):
             name = f.base_name
             other = [x for x in FORMATS if x != self.format and _is_part(name, x)]
@@ -101,6 +110,10 @@ class Output:
                 return json.loads(f.read())
         except (OSError, ValueError):
             return {}
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc).splitlines()[0]
 
 
 def part_name(ids: list[str]) -> str:

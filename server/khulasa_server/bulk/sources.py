@@ -148,8 +148,11 @@ def _parquet_blocks(fs, raw: str, path: str, rows: int) -> list[Block]:
 def plan(inputs: list[str], rows: int) -> list[Block]:
     """The inputs cut into blocks of at most `rows` records; UsageError names a bad INPUT."""
     blocks: list[Block] = []
-    for raw in inputs:
-        fs, path = filesystem(raw)
+    for given in inputs:
+        fs, path = filesystem(given)
+        # Fallback ids are named after the input: the same file must give the same ids however
+        # its path was typed (./x.jsonl, x.jsonl, /abs/x.jsonl), or a rerun digests it again.
+        raw = given if "://" in given else path
         try:
             info = fs.get_file_info(path)
         except OSError as exc:
@@ -194,6 +197,9 @@ def _jsonl(block: Block) -> Iterator[tuple[str, str, str]]:
                 continue
             if not isinstance(record, dict):
                 yield where, "", f'{where}: needs a JSON object with a "text" string'
+            elif "id" in record and record["id"] is not None and not isinstance(record["id"], str):
+                # 7 and "7" would be one id in the output: a rerun would skip the other record.
+                yield where, "", f'{where}: "id" must be a string, got {json.dumps(record["id"])[:40]}'
             elif not isinstance(record.get("text"), str):
                 yield str(record.get("id") or where), "", f'{where}: needs a "text" string'
             else:

@@ -20,11 +20,17 @@ EXEMPT_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
 def _read_tokens(path: Path) -> list[bytes]:
-    tokens = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    tokens = [t for t in tokens if t and not t.startswith("#")]
-    if not tokens:
-        raise ValueError(f"{path}: no tokens (one per line)")
-    return [t.encode() for t in tokens]
+    """The file's tokens, one a line; blank lines and # comments skipped. Errors name the flag."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"--auth-token-file {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"--auth-token-file {path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ValueError(f"--auth-token-file {path}: cannot read it ({exc.strerror or exc})") from None
+    tokens = [line.strip() for line in text.splitlines()]
+    return [t.encode() for t in tokens if t and not t.startswith("#")]
 
 
 class TokenAuth(grpc.ServerInterceptor):
@@ -35,16 +41,26 @@ class TokenAuth(grpc.ServerInterceptor):
         self.path = Path(path)
         self._lock = threading.Lock()
         self._tokens = _read_tokens(self.path)
+        if not self._tokens:  # at start, an empty file is a mistake; on reload, a revocation
+            raise ValueError(f"--auth-token-file {self.path}: no tokens (one per line; # starts a comment)")
 
     def reload(self) -> None:
+        """Fails closed: a file emptied, commented out or deleted revokes every token (an operator
+        revoking a leaked token must not find the old ones still valid); only a file that exists
+        but cannot be read keeps the tokens in use."""
         try:
             tokens = _read_tokens(self.path)
-        except (OSError, ValueError) as exc:  # keep serving with the tokens we have
-            log.error("token file not reloaded: %s", exc)
-            return
+        except ValueError as exc:
+            if self.path.exists():
+                log.error("token file not reloaded, the tokens in use stay: %s", exc)
+                return
+            tokens = []
         with self._lock:
             self._tokens = tokens
-        log.info("token file reloaded", extra={"tokens": len(tokens)})
+        if tokens:
+            log.info("token file reloaded", extra={"tokens": len(tokens)})
+        else:
+            log.warning("token file reloaded with no tokens: every call that needs one is refused", extra={"tokens": 0})
 
     def identify(self, metadata) -> str | None:
         """The caller's identity, "token:<hash>" of the token it matched, or None. Padding or

@@ -57,6 +57,7 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
             self._pool,
             self.settings.digest_many_concurrency,
             context.is_active,
+            self.settings.stream_idle_timeout,
         )
 
     def _digest_item(self, item: tuple[int, pb.DigestRequest | Refused]) -> pb.DigestResponse:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import TypeVar
 
 from .. import metrics
+from ..errors import DeadlineExceeded
 from ..scope import carry
 
 log = logging.getLogger("khulasa.rpc")
@@ -35,15 +37,20 @@ def completion_order(
     pool: Executor,
     concurrency: int,
     is_active: Callable[[], bool],
+    idle_timeout: float | None = None,
 ) -> Iterator[Answer]:
     """work(request) for each request on the pool, at most `concurrency` at once (answers not
     yet taken included); answers as they complete. Requests are read on a thread of their own,
     so answers flow back while the client is still sending. work runs in a copy of the
-    caller's context (its request scope)."""
+    caller's context (its request scope). With nothing in work and no request for
+    idle_timeout seconds, the stream ends with DEADLINE_EXCEEDED: an idle stream would hold a
+    handler thread for as long as its client keeps the connection."""
     slots = threading.Semaphore(concurrency)
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
     lock = threading.Lock()
+    read_count = [0]
+    last = [time.monotonic()]  # when a request was last read or an answer taken
 
     def finished(future: Future) -> None:
         with lock:
@@ -64,6 +71,8 @@ def completion_order(
                     return
                 pool.submit(carry(work), request).add_done_callback(finished)
                 count += 1
+                read_count[0] = count
+                last[0] = time.monotonic()
         except Exception as exc:  # the client's stream broke or was cancelled
             # gRPC ends a stream itself when a message is over its own size limit: say where.
             log.info("request stream ended", extra={"after_items": count, "reason": type(exc).__name__})
@@ -77,7 +86,15 @@ def completion_order(
     taken, total = 0, None
     try:
         while total is None or taken < total:
-            item = done.get()
+            try:
+                item = done.get(timeout=1.0 if idle_timeout else None)
+            except queue.Empty:
+                if idle_timeout and read_count[0] == taken and time.monotonic() - last[0] > idle_timeout:
+                    raise DeadlineExceeded(
+                        f"no request on this stream for {idle_timeout:g} s with nothing in work (stream_idle_timeout); "
+                        f"the server ended it after {taken} answers"
+                    ) from None
+                continue
             if isinstance(item, _End):
                 total = item.count
             elif isinstance(item, Exception):
@@ -88,6 +105,7 @@ def completion_order(
                 metrics.DIGEST_MANY_HELD.dec()
                 taken += 1
                 yield item.result()
+                last[0] = time.monotonic()
                 slots.release()  # the answer was taken: gRPC asks again only after sending it
     finally:
         with lock:

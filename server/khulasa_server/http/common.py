@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -10,11 +11,13 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 
 from google.protobuf import json_format
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .. import metrics
 from ..core.calls import Call
+from ..errors import ResourceExhausted
 from .front import Front, HttpError
 
 log = logging.getLogger("khulasa.http")
@@ -38,9 +41,46 @@ async def json_body(request: Request) -> dict:
         body = json.loads(raw or b"{}")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise HttpError(400, f"Invalid JSON format: {exc}") from None
+    except RecursionError:
+        raise HttpError(400, "Invalid JSON format: nested too deeply") from None
     if not isinstance(body, dict):
         raise HttpError(400, "Invalid JSON format: expected an object")
+    _no_surrogates(body)
     return body
+
+
+def _no_surrogates(value: object, depth: int = 0) -> None:
+    """JSON's \\ud800 escapes decode to lone surrogates, which no UTF-8 text can hold: refused
+    here, naming the key, rather than failing later as an internal error. Strings are what a
+    request carries; nesting past what a request needs is refused too."""
+    if depth > 64:
+        raise HttpError(400, "Invalid JSON format: nested more than 64 deep")
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise HttpError(400, "Invalid JSON format: a string holds a lone surrogate (\\ud800-\\udfff), not text") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_surrogates(key, depth + 1)
+            _no_surrogates(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _no_surrogates(item, depth + 1)
+
+
+class _StrictParser(MultiPartParser):
+    """Starlette's multipart parser, except that a field that is not UTF-8 is refused: Starlette
+    would read it as Latin-1 and translate mojibake (gRPC refuses such bytes too)."""
+
+    def on_part_end(self) -> None:
+        part = self._current_part
+        if part.file is None:
+            try:
+                bytes(part.data).decode(self._charset or "utf-8")
+            except (UnicodeDecodeError, LookupError):
+                raise MultiPartException(f"the form field {part.field_name!r} is not UTF-8") from None
+        super().on_part_end()
 
 
 async def params(request: Request) -> dict:
@@ -53,7 +93,10 @@ async def params(request: Request) -> dict:
     if request.method != "POST":
         return values
     if kind == "multipart/form-data":
-        form = await request.form()
+        try:
+            form = await _StrictParser(request.headers, request.stream()).parse()
+        except MultiPartException as exc:  # too many fields, not UTF-8, a malformed body
+            raise HttpError(400, f"Invalid request: {exc.message}") from None
         values.update({k: v for k, v in form.items() if isinstance(v, str)})
     elif kind == "application/x-www-form-urlencoded":
         # Decoded as UTF-8 whether the client percent-encoded it or not (curl -d sends raw
@@ -95,6 +138,7 @@ def endpoint(front_of: Callable[[Request], Front], shape: Callable[[HttpError], 
                 call = front.open(request, rpc)
                 try:
                     response = await handler(request, call)
+                    _sized(rpc, response, front.settings.max_message_bytes)
                 except Exception as exc:  # every failure becomes an answer; the server keeps serving
                     error = front.failure(exc, call)
                     return error_response(error, call.request_id, shape(error) if shape else None)
@@ -108,31 +152,55 @@ def endpoint(front_of: Callable[[Request], Front], shape: Callable[[HttpError], 
     return named
 
 
+def _sized(rpc: str, response: Response, limit: int) -> None:
+    """An answer over max_message_bytes is refused as gRPC refuses it (streams are sized by event)."""
+    body = getattr(response, "body", None)
+    if isinstance(body, bytes) and len(body) > limit:
+        raise ResourceExhausted(f"the {rpc} response is {len(body)} bytes; the limit is {limit} (max_message_bytes)")
+
+
 class Observe:
     """ASGI middleware: caps request bodies at max_message_bytes (413), counts every request by
     route and status, timed to the end of its body, and ends the core's call the request was
     (Front.open), which writes its one log line; a request that was none (health, metrics, the
     page) gets a line of its own."""
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    def __init__(self, app, limit: int, body_timeout: float = 30.0):
+        self.app, self.limit, self.body_timeout = app, limit, body_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start = time.perf_counter()
-        state = {"status": 0, "received": 0, "id": "", "sent": False}
-        declared = dict(scope["headers"]).get(b"content-length")
+        state = {"status": 0, "received": 0, "id": "", "sent": False, "body_done": False}
+        headers = dict(scope["headers"])
+        declared = headers.get(b"content-length")
+        if declared is not None and b"transfer-encoding" in headers:
+            # RFC 9112 6.3: a message with both is a request-smuggling attempt or a broken client;
+            # answered and the connection closed, never read as two requests.
+            message = "a request may not have both Content-Length and Transfer-Encoding"
+            return await self._refuse(scope, receive, send, 400, message, start)
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await self._too_large(scope, receive, send, int(declared), start)
+            return await self._refuse(scope, receive, send, 413, self._message(int(declared)), start)
         shared = scope.setdefault("state", {})  # Request.state: where Front.open leaves the call
 
         async def counted_receive():
-            message = await receive()
+            if state["body_done"]:  # only the disconnect can come now: wait as long as it takes
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                metrics.HTTP_TIMEOUTS.labels(kind="body").inc()
+                raise HttpError(
+                    408, f"the request body stalled for {self.body_timeout:g} s (http_body_timeout)", {"Connection": "close"}
+                ) from None
             if message["type"] == "http.request":
                 state["received"] += len(message.get("body", b""))
                 if state["received"] > self.limit:
                     raise HttpError(413, self._message(state["received"]))
+                state["body_done"] = not message.get("more_body", False)
+            else:
+                state["body_done"] = True
             return message
 
         async def watched_send(message):
@@ -159,9 +227,10 @@ class Observe:
     def _message(self, size: int) -> str:
         return f"the request body has {size} bytes or more; the limit is {self.limit} (max_message_bytes)"
 
-    async def _too_large(self, scope, receive, send, size: int, start: float):
-        await JSONResponse({"error": self._message(size)}, status_code=413)(scope, receive, send)
-        self._record(scope, 413, start)
+    async def _refuse(self, scope, receive, send, status: int, message: str, start: float):
+        response = JSONResponse({"error": message}, status_code=status, headers={"Connection": "close"})
+        await response(scope, receive, send)
+        self._record(scope, status, start)
 
     @staticmethod
     def _count(scope, status: int, start: float) -> float:

@@ -62,9 +62,22 @@ class Front:
         self.ready = True  # /readyz, with the models loaded
         self.closing = False  # set on shutdown: new work is refused
         self.active = 0  # calls holding a client's in-flight allowance (read by tests)
+        self.calls: set[Call] = set()  # the calls in work, stopped by abandon() at the end of the grace period
+        self.abandoned = False
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def abandon(self) -> None:
+        """The grace period is over: every call still in work has its caller marked gone, so
+        its work stops at its next checkpoint and it answers 503 (an SSE stream, an `error`
+        event), and the process can exit."""
+        self.abandoned = True
+        for call in list(self.calls):
+            call.caller_left()
+
+    def _stopped(self) -> HttpError:
+        return HttpError(503, "the server is shutting down and stopped this request; retry", {"Retry-After": "1"}, "UNAVAILABLE")
 
     def pipeline(self):
         """The loaded pipeline, or Unavailable (503) while the models load."""
@@ -87,6 +100,8 @@ class Front:
     def bearer(request: Request, api_key: str | None = None) -> str:
         """The caller's token: LibreTranslate's api_key, else Authorization: Bearer."""
         if api_key:
+            if not isinstance(api_key, str):
+                raise HttpError(400, "Invalid request: api_key must be a string")
             return api_key.strip()
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         return token.strip() if scheme.lower() == "bearer" else ""
@@ -141,9 +156,11 @@ class Front:
             raise HttpError(503, "the server is shutting down", {"Retry-After": "1"}, "UNAVAILABLE")
         leave = call.enter(self.client(request, token))
         self.active += 1
+        self.calls.add(call)
 
         def release() -> None:
             self.active -= 1
+            self.calls.discard(call)
             leave()
 
         return release
@@ -171,6 +188,13 @@ class Front:
         watcher = asyncio.create_task(self._watch(request, call))
         try:
             return await asyncio.get_running_loop().run_in_executor(self.pool, self._bound(call, work))
+        except asyncio.CancelledError:  # the server cut the request: its work must stop too
+            call.caller_left()
+            raise
+        except Exception:
+            if self.abandoned:
+                raise self._stopped() from None
+            raise
         finally:
             watcher.cancel()
             release()
@@ -189,9 +213,13 @@ class Front:
         release = self._enter(call, request, token)
         try:
             first = await loop.run_in_executor(self.pool, self._bound(call, step))
-        except BaseException:
+        except BaseException as exc:
             release()
             _close(events)
+            if isinstance(exc, asyncio.CancelledError):
+                call.caller_left()
+            elif self.abandoned:
+                raise self._stopped() from None
             raise
 
         async def rest() -> AsyncIterator[T]:
@@ -199,7 +227,12 @@ class Front:
             try:
                 while True:
                     pending = loop.run_in_executor(self.pool, self._bound(call, step))
-                    item = await pending
+                    try:
+                        item = await pending
+                    except Exception:
+                        if self.abandoned:
+                            raise self._stopped() from None
+                        raise
                     pending = None
                     if item is end:
                         return

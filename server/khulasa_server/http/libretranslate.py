@@ -71,7 +71,7 @@ async def translate(request: Request, call: Call) -> JSONResponse:
         raise HttpError(400, f"{text_format} format is not supported")
     try:
         alternatives = max(0, int(values.get("alternatives") or 0))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise HttpError(400, "Invalid request: alternatives parameter is not a number") from None
     if batch and len(texts) > front.settings.max_texts:
         raise HttpError(400, f"Invalid request: request ({len(texts)}) exceeds text limit ({front.settings.max_texts})")
@@ -148,7 +148,7 @@ def _warnings(segments) -> list[dict]:
 async def detect_language(request: Request, call: Call) -> JSONResponse:
     front = _front(request)
     values = await params(request)
-    _authorize(front, request, values)
+    token = _authorize(front, request, values)
     q = values.get("q")
     if not q:
         raise HttpError(400, "Invalid request: missing q parameter")
@@ -156,7 +156,8 @@ async def detect_language(request: Request, call: Call) -> JSONResponse:
         raise HttpError(400, "Invalid request: q must be a string")
     checks.text(q, "q", front.settings)
     text = normalize(q)
-    language = detect(text)
+    # On a pool thread within the client's slot and deadline, as every other call: not on the loop.
+    language = await front.call(call, request, token, lambda: detect(text))
     if language not in ("ar", "en", "und"):
         return JSONResponse([])  # Persian, another Latin-script language, another script: none served
     return JSONResponse([_detected(text, language)])

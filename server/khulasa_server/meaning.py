@@ -8,13 +8,15 @@ English. They flag; the reader decides.
 - `saying:denied` (or `saying:warned`) — the source's verb of saying is gone: a denial
   rendered as a statement reads as the opposite.
 - `number:N SCALE` — a number of the source kept with another scale (4 million as 4 billion,
-  30 percent as 30 million).
+  30 percent as 30 million); `number:WORDS`, a number the source writes in words (للمرة الثانية
+  عشرة) whose value the English lacks; `number:WEEKDAY`, another weekday than the source's.
 """
 
 from __future__ import annotations
 
 import re
 
+from .numbers import word_number_flags
 from .text.normalize import normalize
 
 # Arabic negation particles and verbs of negating, as whole words (with a conjunction or
@@ -45,11 +47,13 @@ _EN_NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|non|lack|"
     r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|declined|declin(?:es|ing) to|"
     r"un(?:able|true|changed|clear|known|likely|precedented|founded|official|paid|finished)|"
-    r"ill(?:egal|egally)|dismiss(?:ed|es)?)\b|n't\b",
+    r"dismiss(?:ed|es)?)\b|n't\b",
     re.IGNORECASE,
 )
 # "only" answers a restricted negation (لم … إلا), "not only" is no negation of the clause.
-_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno doubt\b|\bnone other\b", re.IGNORECASE)
+_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno doubt\b|\bnone other\b|\bwithout (?:a )?reply\b", re.IGNORECASE)
+# A restriction answers a negation the Arabic words as one (لن يكفي لأكثر من عشرة أيام: "will last only ten days").
+_EN_ONLY = re.compile(r"\b(?:only|just|merely|solely)\b", re.IGNORECASE)
 _EN_DENY = re.compile(r"\b(?:den(?:y|ied|ies|ying|ial)|dismiss(?:ed|es|ing)?|refut(?:e|ed|es)|rejected|untrue|false)\b", re.I)
 _EN_WARN = re.compile(r"\b(?:warn\w*|caution\w*|alert\w*)\b", re.I)
 
@@ -101,6 +105,8 @@ def arabic_negations(source: str) -> list[str]:
                 continue
             if is_particle and any(w in _AR_EXCEPT for w in words[k + 1 :]):
                 continue
+            if is_particle and any(w.startswith("مكتوف") for w in words[k + 1 : k + 4]):
+                continue  # لن يقف مكتوف الأيدي "will not stand idly by": an idiom for acting
             if is_particle or _AR_DENY.match(raw) or _AR_REFUSE.match(raw):
                 found.append(f"{raw} {after}".strip())
     return found
@@ -131,8 +137,9 @@ def negation_flags(source: str, english: str) -> list[str]:
     ar, en = arabic_negations(source), english_negations(english)
     if len(en) > len(ar):
         return [f"negation:{span}" for span in en[len(ar) :]]
-    if len(ar) > len(en):
-        return [f"negation:{span}" for span in ar[len(en) :]]
+    answered = len(en) + len(_EN_ONLY.findall(english))
+    if len(ar) > answered:
+        return [f"negation:{span}" for span in ar[answered:]]
     return []
 
 
@@ -143,7 +150,11 @@ def saying_flags(source: str, english: str) -> list[str]:
         return []
     words = _AR_WORD.findall(normalize(source))
     flags = []
-    if any(_AR_DENY.match(w) for w in words) and not _EN_DENY.search(english):
+    denied = any(_AR_DENY.match(w) for w in words)
+    # "said that he had not resigned" keeps a denial's meaning: every Arabic negation, the
+    # denial included, has an English one.
+    carried = len(english_negations(english)) >= len(arabic_negations(source))
+    if denied and not _EN_DENY.search(english) and not carried:
         flags.append("saying:denied")
     if any(_AR_WARN.match(w) for w in words) and not _EN_WARN.search(english):
         flags.append("saying:warned")
@@ -169,6 +180,28 @@ def number_flags(source: str, english: str) -> list[str]:
     return flags
 
 
+_WEEKDAYS = {
+    "الأحد": "Sunday",
+    "الاثنين": "Monday",
+    "الإثنين": "Monday",
+    "الثلاثاء": "Tuesday",
+    "الأربعاء": "Wednesday",
+    "الخميس": "Thursday",
+    "الجمعة": "Friday",
+    "السبت": "Saturday",
+}
+_EN_WEEKDAY = re.compile(r"\b(?:Sun|Mon|Tues|Wednes|Thurs|Fri|Satur)day\b")
+
+
+def weekday_flags(source: str, english: str) -> list[str]:
+    """`number:WEEKDAY` when the English names another weekday than the source's (one it just
+    drops is missing_name's)."""
+    words = set(_AR_WORD.findall(normalize(source)))
+    wanted = {en for ar, en in _WEEKDAYS.items() if ar in words or "يوم" + ar in words or "و" + ar in words}
+    said = set(_EN_WEEKDAY.findall(english))
+    return [f"number:{day}" for day in sorted(wanted - said)] if said - wanted else []
+
+
 def check(source: str, english: str) -> list[str]:
     """All the meaning flags of a segment."""
     saying = saying_flags(source, english)
@@ -177,4 +210,5 @@ def check(source: str, english: str) -> list[str]:
         # The lost denial is the lost negation: one flag, the one that says what was lost.
         arabic = set(arabic_negations(source))
         negation = [f for f in negation if f.partition(":")[2] not in arabic]
-    return list(dict.fromkeys(saying + negation + number_flags(source, english)))
+    numbers = number_flags(source, english) + word_number_flags(source, english) + weekday_flags(source, english)
+    return list(dict.fromkeys(saying + negation + numbers))

@@ -60,7 +60,7 @@ class Seq2SeqEngine:
         prefix = list(self.entry.target_prefix)
         budget = batch_budget(self._max_batch_tokens, options)
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        pending: collections.deque[tuple[list[int], list]] = collections.deque()
+        pending: collections.deque[tuple[list[int], list, _LogProbs | None]] = collections.deque()
         # One call more in flight than the model has replicas (none waits for Python between
         # calls), each sent only while one of its texts' callers is still there: a whole
         # article arrives in one run, and a caller that has gone must not keep the model busy

@@ -19,6 +19,8 @@ PACKAGE = Path(__file__).resolve().parent.parent  # khulasa_server: its data/ sh
 DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl", "tests/data/eval_attribution.jsonl")
 # The default model's outputs on those sets, with their invented and lost names labelled by hand.
 FLAG_SET = "tests/data/eval_flags.jsonl"
+# Those outputs' token log-probabilities under the default model (`khulasa-models flags --log-probs`).
+LOG_PROB_SET = "tests/data/eval_flags_log_probs.jsonl"
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -114,12 +116,30 @@ def _flags(args: argparse.Namespace) -> int:
     import json
 
     from ..names import scores
+    from . import trust
 
-    result = scores.by_set(scores.load(args.data or [FLAG_SET]))
+    rows = scores.load(args.data or [FLAG_SET])
+    if args.log_probs:
+        try:
+            written = trust.write_log_probs(args.log_probs, rows, LOG_PROB_SET)
+        except BundleError as exc:
+            print(f"khulasa-models: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {LOG_PROB_SET} ({written} outputs)")
+        return 0
+    log_probs = trust.load_log_probs(LOG_PROB_SET)
+    if args.fit:
+        print("confidence coefficients:", trust.fit([r for r in rows if r.get("set") != trust.HELD_OUT], log_probs))
+        return 0
+    result = scores.by_set(rows)
+    meaning = trust.by_set(rows, log_probs, args.threshold)
     if args.out:
-        Path(args.out).write_text(json.dumps({"command": "khulasa-models flags", **result}, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps({"command": "khulasa-models flags", **result, "meaning": meaning}, indent=2, ensure_ascii=False)
+        Path(args.out).write_text(text + "\n")
         print(f"wrote {args.out}")
     print(scores.table({name: part for name, part in result.items()}))
+    print()
+    print(trust.table(meaning))
     return 0
 
 
@@ -204,6 +224,9 @@ def parser() -> argparse.ArgumentParser:
     )
     fl.add_argument("--data", action="append", default=[], metavar="JSONL", help=f"labelled outputs (default: {FLAG_SET})")
     fl.add_argument("--out", help="write the JSON result (with every wrong and missed flag) here")
+    fl.add_argument("--log-probs", metavar="BUNDLE", help=f"write {LOG_PROB_SET} with this bundle's model, then stop")
+    fl.add_argument("--fit", action="store_true", help="print confidence coefficients fitted on the tuned sets, then stop")
+    fl.add_argument("--threshold", type=float, default=0.5, help="low_confidence below this (default: %(default)s)")
     fl.set_defaults(run=_flags)
     gz = sub.add_parser(
         "gazetteer",

@@ -250,7 +250,8 @@ class _Stopper:
             return True
         tokens = self.produced[step.batch_id]
         tokens.append(step.token)
-        self.log_probs[step.batch_id].append(step.log_prob if step.log_prob is not None else 0.0)
+        log_prob = getattr(step, "log_prob", None)  # None where return_scores was off
+        self.log_probs[step.batch_id].append(0.0 if log_prob is None else log_prob)
         if len(tokens) >= self.bounds[step.batch_id]:
             return True
         limit = self.sentences[step.batch_id]

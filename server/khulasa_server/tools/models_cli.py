@@ -116,6 +116,7 @@ def _flags(args: argparse.Namespace) -> int:
     import json
 
     from ..names import scores
+    from .. import confidence
     from . import trust
 
     rows = scores.load(args.data or [FLAG_SET])
@@ -132,7 +133,7 @@ def _flags(args: argparse.Namespace) -> int:
         print("confidence coefficients:", trust.fit([r for r in rows if r.get("set") != trust.HELD_OUT], log_probs))
         return 0
     result = scores.by_set(rows)
-    meaning = trust.by_set(rows, log_probs, args.threshold)
+    meaning = trust.by_set(rows, log_probs, confidence.LOW_CONFIDENCE if args.threshold is None else args.threshold)
     if args.out:
         text = json.dumps({"command": "khulasa-models flags", **result, "meaning": meaning}, indent=2, ensure_ascii=False)
         Path(args.out).write_text(text + "\n")
@@ -226,7 +227,7 @@ def parser() -> argparse.ArgumentParser:
     fl.add_argument("--out", help="write the JSON result (with every wrong and missed flag) here")
     fl.add_argument("--log-probs", metavar="BUNDLE", help=f"write {LOG_PROB_SET} with this bundle's model, then stop")
     fl.add_argument("--fit", action="store_true", help="print confidence coefficients fitted on the tuned sets, then stop")
-    fl.add_argument("--threshold", type=float, default=0.5, help="low_confidence below this (default: %(default)s)")
+    fl.add_argument("--threshold", type=float, help="low_confidence below this (default: the server's, 0.3)")
     fl.set_defaults(run=_flags)
     gz = sub.add_parser(
         "gazetteer",

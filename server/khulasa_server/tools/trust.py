@@ -143,7 +143,7 @@ def confidence_curve(rows: list[dict[str, Any]], log_probs: dict[str, list[tuple
     pairs = [(c, m) for c, m in scored if c is not None]
     positives = sum(m for _, m in pairs)
     curve = []
-    for threshold in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+    for threshold in (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7):
         low = [m for c, m in pairs if c < threshold]
         curve.append(
             {
@@ -153,7 +153,16 @@ def confidence_curve(rows: list[dict[str, Any]], log_probs: dict[str, list[tuple
                 "precision": _ratio(sum(low), len(low)),
             }
         )
-    return {"sentences": len(pairs), "with_major_error": positives, "curve": curve, "auc": _auc(pairs)}
+    return {
+        "sentences": len(pairs),
+        "with_major_error": positives,
+        # Calibration: the mean confidence (the estimated chance of no major error) beside the
+        # share of sentences that hold none.
+        "mean_confidence": round(sum(c for c, _ in pairs) / len(pairs), 3) if pairs else None,
+        "share_without_major_error": round(1 - positives / len(pairs), 3) if pairs else None,
+        "curve": curve,
+        "auc": _auc(pairs),
+    }
 
 
 def _auc(pairs: list[tuple[float, bool]]) -> float | None:
@@ -208,8 +217,9 @@ HELD_OUT = "eval_meaning"
 def table(result: dict[str, Any]) -> str:
     lines = [
         "| set | negation recall (major) | number recall (major) | meaning flags precision | "
-        "major meaning errors flagged (any flag or low_confidence) | precision of flagged sentences | confidence AUC |",
-        "|---|---|---|---|---|---|---|",
+        "major meaning errors flagged (any flag or low_confidence) | precision of flagged sentences | confidence AUC | "
+        "mean confidence / share without major error |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, part in result.items():
         t = part["meaning_by_type"]
@@ -217,7 +227,8 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {t['negation']['recall_major']} ({t['negation']['major']}) | {t['number']['recall_major']} "
             f"({t['number']['major']}) | {part['meaning_flags']['precision']} | {a['recall_major_meaning']} "
-            f"({part['sentences_with_major_meaning_error']}) | {a['precision_any_error']} | {part['confidence']['auc']} |"
+            f"({part['sentences_with_major_meaning_error']}) | {a['precision_any_error']} | {part['confidence']['auc']} | "
+            f"{part['confidence']['mean_confidence']} / {part['confidence']['share_without_major_error']} |"
         )
     lines += ["", "| set | threshold | flagged | recall % | precision % |", "|---|---|---|---|---|"]
     for name, part in result.items():

@@ -261,3 +261,94 @@ def write_log_probs(bundle: str, rows: Iterable[dict[str, Any]], out: str | Path
                 handle.write(json.dumps({"key": row_key(row), "tokens": [list(s) for s in spans]}) + "\n")
                 written += 1
     return written
+
+
+# Summaries: does the first sentence carry the news, and what do the checks flag?
+LEAD_COVERED = 0.4  # share of the reference lead's content words the summary's first sentence must hold
+
+
+def lead_covered(summary_first: str, reference_summary: str) -> bool:
+    """Whether the summary's first sentence covers the article's main event: it holds at least
+    LEAD_COVERED of the content words of the reference summary's first sentence (which the
+    eval sets write as the article's news)."""
+    from ..attribution import content_words
+    from ..text.segment import sentences_of
+
+    reference = sentences_of(normalize(reference_summary))
+    wanted = content_words(reference[0]) if reference else set()
+    return bool(wanted) and len(wanted & content_words(summary_first)) / len(wanted) >= LEAD_COVERED
+
+
+def summary_scores(pipeline: Any, stored: Iterable[str | Path], methods: Sequence[str], max_sentences: int = 2) -> dict[str, Any]:
+    """Lead covered, words and unsupported flags of each method's summaries, on the English of
+    stored eval results (`khulasa-models eval --out`), so no translation is run again. For the
+    model, "before" is its own first sentence (what the summary led with before lead_first)."""
+    from ..core.summary import SUMMARY_WORDS
+    from ..results import Timings
+    from ..text.segment import sentences_of
+    from . import evaluate
+
+    out: dict[str, Any] = {}
+    for path in stored:
+        for result in json.loads(Path(path).read_text(encoding="utf-8"))["sets"]:
+            articles = evaluate.load_set(Path(result["data"]))
+            hypotheses = [o["hypothesis"] for o in result["outputs"]]
+            english, start = [], 0
+            for article in articles:
+                english.append(hypotheses[start : start + len(article["sentences"])])
+                start += len(article["sentences"])
+            part: dict[str, Any] = {}
+            for method in methods:
+                counts = {"articles": 0, "lead_covered": 0, "lead_covered_before": 0, "over_words": 0, "unsupported": 0}
+                examples = []
+                for article, paragraphs in zip(articles, english):
+                    summary = pipeline.summary.summarize(paragraphs, max_sentences, method)
+                    first = summary.sentences[0].text if summary.sentences else ""
+                    if method == "model":  # the model's own first sentence, from the cache
+                        raw = sentences_of(normalize(pipeline.summary.reduce(paragraphs, Timings(), max_sentences)))
+                        before = raw[0] if raw else ""
+                    else:
+                        before = first
+                    counts["articles"] += 1
+                    counts["lead_covered"] += lead_covered(first, article["summary"])
+                    counts["lead_covered_before"] += lead_covered(before, article["summary"])
+                    counts["over_words"] += len(summary.text.split()) > SUMMARY_WORDS
+                    flags = [w for s in summary.sentences for w in s.warnings]
+                    counts["unsupported"] += len(flags)
+                    examples.append({"id": article.get("id", ""), "summary": summary.text, "flags": flags})
+                n = counts["articles"]
+                part[method] = {
+                    **counts,
+                    "lead_covered_pct": _ratio(counts["lead_covered"], n),
+                    "lead_covered_before_pct": _ratio(counts["lead_covered_before"], n),
+                    "examples": examples,
+                }
+            out[Path(result["data"]).stem] = part
+    return out
+
+
+def summaries_command(bundle: str, stored: list[str], methods: str, out: str | None) -> int:
+    """`khulasa-models flags --summaries BUNDLE`: summary_scores printed as a table."""
+    import sys
+
+    from ..errors import BundleError
+    from ..pipeline import Pipeline
+
+    try:
+        pipeline = Pipeline.load(bundle)
+    except BundleError as exc:
+        print(f"khulasa-models: {exc}", file=sys.stderr)
+        return 2
+    result = summary_scores(pipeline, stored, methods.split(","))
+    if out:
+        text = json.dumps({"command": f"khulasa-models flags --summaries {bundle}", **result}, indent=2, ensure_ascii=False)
+        Path(out).write_text(text + "\n", encoding="utf-8")
+    print("| set | method | lead covered % | (before: own first sentence) % | over 60 words | unsupported flags |")
+    print("|---|---|---|---|---|---|")
+    for name, part in result.items():
+        for method, c in part.items():
+            print(
+                f"| {name} | {method} | {c['lead_covered_pct']} | {c['lead_covered_before_pct']} | "
+                f"{c['over_words']} | {c['unsupported']} |"
+            )
+    return 0

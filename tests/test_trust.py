@@ -259,3 +259,9 @@ def test_the_meaning_labels_are_whole():
     for row in rows:
         for label in row["meaning"]:
             assert label["type"] in trust.TYPES and label["severity"] in ("major", "minor") and label["span"]
+
+
+def test_a_summary_sentence_cites_the_paragraphs_that_support_it():
+    sentence = "Egypt's Kremlin talks were held in 2022 and ended without agreement."
+    assert support.cite_support(sentence, ["Egypt hosted the Kremlin talks.", *ARTICLE[1:]], [0]) == [0, 2]
+    assert support.unsupported("Over 50 people met. Over 60 left.", ["50 people met and 60 left."]) == []

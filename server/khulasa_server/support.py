@@ -17,7 +17,8 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:\s*(?:thousand|million|billion))?", re.
 _STARTERS = frozenset(
     "a an the in on at as after before but and or while this that these those it its he she they his her their "
     "there here meanwhile however also according following earlier later since when where who what which "
-    "some many most more several both all each one two three four five six seven eight nine ten".split()
+    "some many most more several both all each one two three four five six seven eight nine ten over under "
+    "nearly about almost only".split()
 )
 _NEGATION_HEADS = {"n't": "not", "cannot": "not", "never": "never", "no": "no", "none": "no", "nobody": "no", "nothing": "no"}
 
@@ -38,8 +39,9 @@ def unsupported(sentence: str, cited: list[str]) -> list[str]:
     lowered = text.lower()
     flags = []
     for m in _NAME.finditer(sentence):
-        words = [w for w in re.split(r"\s+", m.group().strip(".")) if w]
-        if m.start() == 0 and words and words[0].lower() in _STARTERS:
+        words = [re.sub(r"['’]s$", "", w) for w in re.split(r"\s+", m.group().strip(".")) if w]  # Egypt's
+        opening = not sentence[: m.start()].strip() or sentence[: m.start()].rstrip()[-1] in '.!?:"“'
+        if opening and words and words[0].lower() in _STARTERS:
             words = words[1:]
         words = [w for w in words if w.lower() not in ("of", "the", "de", "al", "bin", "for", "and")]
         missing = [w for w in words if w.lower().strip("'’") not in lowered]
@@ -55,3 +57,21 @@ def unsupported(sentence: str, cited: list[str]) -> list[str]:
         if _head(negation) not in heads:
             flags.append(f"unsupported:{negation}")
     return list(dict.fromkeys(flags))
+
+
+def cite_support(sentence: str, paragraphs: list[str], cited: list[int], most: int = 5) -> list[int]:
+    """The citations completed with the paragraphs that support what the cited ones do not (a
+    summary sentence that joins two paragraphs cites both), up to `most`, in article order
+    after the first ones."""
+    cited = list(cited)
+    flags = unsupported(sentence, [paragraphs[i] for i in cited])
+    for i in range(len(paragraphs)):
+        if not flags or len(cited) >= most:
+            break
+        if i in cited:
+            continue
+        fewer = unsupported(sentence, [paragraphs[k] for k in [*cited, i]])
+        if len(fewer) < len(flags):
+            cited.append(i)
+            flags = fewer
+    return cited

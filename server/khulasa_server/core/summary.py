@@ -13,7 +13,7 @@ from ..engines import Engine
 from ..errors import InvalidArgument, echo
 from ..results import SummaryResult, SummarySentence, Timings, elapsed_ms
 from ..scope import checked, checkpoint
-from ..support import unsupported
+from ..support import cite_support, unsupported
 from ..text.normalize import normalize
 from ..text.segment import fit_budget, segment, sentences_of, split_paragraphs
 from .options import SUMMARY_METHODS
@@ -144,7 +144,7 @@ class SummaryStage:
         else:
             summary = normalize(self.reduce(english, timings, max_sentences))
             texts = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
-            chosen = [SummarySentence(s, attribute(s, english)) for s in texts]
+            chosen = [SummarySentence(s, cite_support(s, english, attribute(s, english))) for s in texts]
         options = self.engine.entry.options("summarize")
         chosen = within_words(lead_first(chosen, english, max_sentences), options.max_words or SUMMARY_WORDS)
         for sentence in chosen:

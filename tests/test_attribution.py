@@ -164,7 +164,7 @@ def test_the_labelled_outputs_are_whole():
     from khulasa_server.names import scores
 
     rows = scores.load([ROOT / "tests" / "data" / "eval_flags.jsonl"])
-    assert len(rows) >= 180 and {r["set"] for r in rows} == {"eval_news", "eval_names", "eval_attribution"}
+    assert len(rows) >= 280 and {r["set"] for r in rows} == {"eval_news", "eval_names", "eval_attribution", "eval_meaning"}
     for row in rows:
         assert row["ar"] and row["hypothesis"] and all(isinstance(row[k], list) for k in ("added", "lost", "changed_role"))
     assert sum(len(r["added"]) + len(r["changed_role"]) for r in rows if r["set"] == "eval_attribution") >= 40

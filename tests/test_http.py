@@ -206,6 +206,7 @@ def test_v1_answers_are_the_grpc_answers_in_the_json_mapping(port, stub, seed_te
     assert set(got) == {"id", "translation", "summary", "paragraphs", "summarySentences", "detectedLanguage"}
     assert got["paragraphs"][0]["index"] == 0 and set(got["paragraphs"][0]["segments"][0]) == {
         "source", "translation", "score", "paragraph", "warnings", "confidence", "unsure"}
+    assert set(got["summarySentences"][0]) == {"text", "paragraphs", "warnings"}
 
     texts = {"texts": [SHORT, "Hello"], "sourceLanguage": ""}
     reply = call(port, "POST", "/v1/translate", json=texts)

@@ -52,6 +52,11 @@ EXPLANATIONS = {
     "empty_output": "no English came back for this sentence",
     "untranslated_arabic": "Arabic returned untranslated (the request asked for English or the paragraph "
     "was not detected as Arabic)",
+    "negation": "“{value}”: the English and the Arabic differ in negation here; the English may say the opposite",
+    "saying": "the Arabic says the speaker {value}; the English does not: check who said what",
+    "number": "number “{value}” of the Arabic is not in the English as written (another value, scale or day)",
+    "low_confidence": "the model was unsure of this sentence: check it against the Arabic",
+    "unsupported": "“{value}” in the summary is not in the paragraphs it cites",
 }
 # Informational notes, not flags: nothing is missing.
 NOTES = {

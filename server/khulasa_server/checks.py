@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from .numbers import english_values
 from .text.normalize import normalize
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -25,7 +26,9 @@ def number_found(number: str, english: str) -> bool:
 
 
 def missing_numbers(source: str, english: str) -> list[str]:
-    return list(dict.fromkeys(n for n in source_numbers(source) if not number_found(n, english)))
+    """Source numbers the English has neither in digits nor in words (3 as "three")."""
+    words = english_values(english)
+    return list(dict.fromkeys(n for n in source_numbers(source) if not number_found(n, english) and float(n) not in words))
 
 
 def missing_names(source: str, english: str) -> list[str]:

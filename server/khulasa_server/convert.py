@@ -9,7 +9,15 @@ from . import results as r
 
 
 def segment(s: r.Segment) -> pb.Segment:
-    return pb.Segment(source=s.source, translation=s.translation, score=s.score, paragraph=s.paragraph, warnings=s.warnings)
+    return pb.Segment(
+        source=s.source,
+        translation=s.translation,
+        score=s.score,
+        paragraph=s.paragraph,
+        warnings=s.warnings,
+        confidence=s.confidence,
+        unsure=[pb.Span(start=a, end=b, log_prob=lp) for a, b, lp in s.unsure],
+    )
 
 
 def paragraph(p: r.ParagraphResult) -> pb.Paragraph:
@@ -17,7 +25,7 @@ def paragraph(p: r.ParagraphResult) -> pb.Paragraph:
 
 
 def summary_sentences(summary: r.SummaryResult) -> list[pb.SummarySentence]:
-    return [pb.SummarySentence(text=s.text, paragraphs=s.paragraphs) for s in summary.sentences]
+    return [pb.SummarySentence(text=s.text, paragraphs=s.paragraphs, warnings=s.warnings) for s in summary.sentences]
 
 
 def timings(t: r.Timings) -> pb.Timings:

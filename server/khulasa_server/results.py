@@ -18,6 +18,8 @@ class Segment:
     score: float
     paragraph: int
     warnings: list[str] = field(default_factory=list)
+    confidence: float = 1.0  # 1: no model was called (text passed through)
+    unsure: list[tuple[int, int, float]] = field(default_factory=list)  # (start, end, log-prob) in translation
 
 
 @dataclass
@@ -40,6 +42,7 @@ class TranslationResult:
 class SummarySentence:
     text: str
     paragraphs: list[int]
+    warnings: list[str] = field(default_factory=list)  # "unsupported:SPAN" (core/support.py)
 
 
 @dataclass

@@ -62,6 +62,7 @@ _BOUNDS: dict[str, tuple[type, float | None]] = {
     "max_decoding_length": (int, 1),
     "min_decoding_length": (int, 0),
     "min_length_ratio": (float, 0.0),
+    "max_words": (int, 1),
 }
 
 
@@ -80,6 +81,8 @@ class Decoding:
     max_decoding_length: int | None = None
     min_decoding_length: int | None = None
     min_length_ratio: float | None = None
+    # Words a whole output may have (the summary: 60 when unset, core/summary.py).
+    max_words: int | None = None
 
     @classmethod
     def from_dict(cls, raw: Any, where: str) -> Decoding:
@@ -179,6 +182,9 @@ class ModelEntry:
     end_tokens: tuple[str, ...] = ()
     prompts: dict[str, Prompt] = field(default_factory=dict)
     max_input_tokens_by_task: dict[str, int] = field(default_factory=dict)
+    # A translated segment whose confidence (confidence.py, 0 to 1) is below this gets the
+    # warning "low_confidence"; None: confidence.LOW_CONFIDENCE.
+    low_confidence: float | None = None
 
     def file(self, relative: str) -> Path:
         return self.path / relative
@@ -207,6 +213,11 @@ class ModelEntry:
         _number(tokens, int, MIN_BUDGET, f"{where}.max_input_tokens")
         if tokens > MAX_INPUT_TOKENS:
             raise BundleError(f"{where}.max_input_tokens: {tokens} is more than any model reads at once ({MAX_INPUT_TOKENS})")
+        low_confidence = raw.get("low_confidence")
+        if low_confidence is not None:
+            _number(low_confidence, float, 0.0, f"{where}.low_confidence")
+            if low_confidence > 1:
+                raise BundleError(f"{where}.low_confidence: expected a number from 0 to 1, got {low_confidence!r}")
         decoding = {
             task: Decoding.from_dict(options, f"{where}.decoding.{task}")
             for task, options in _tasks(raw.get("decoding", {}), f"{where}.decoding").items()
@@ -239,6 +250,7 @@ class ModelEntry:
                 for task, prompt in _tasks(raw.get("prompts", {}), f"{where}.prompts").items()
             },
             max_input_tokens_by_task=_budgets(raw.get("max_input_tokens_by_task", {}), where),
+            low_confidence=None if low_confidence is None else float(low_confidence),
         )
 
     def to_dict(self, root: Path | None = None) -> dict[str, Any]:
@@ -262,6 +274,8 @@ class ModelEntry:
         if self.prompts:
             out["prompts"] = {task: prompt.to_dict() for task, prompt in self.prompts.items()}
         out["decoding"] = {task: options.to_dict() for task, options in self.decoding.items()}
+        if self.low_confidence is not None:
+            out["low_confidence"] = self.low_confidence
         return out
 
     def require_prompt(self, task: str, where: str) -> None:

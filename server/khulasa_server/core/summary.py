@@ -13,6 +13,7 @@ from ..engines import Engine
 from ..errors import InvalidArgument, echo
 from ..results import SummaryResult, SummarySentence, Timings, elapsed_ms
 from ..scope import checked, checkpoint
+from ..support import cite_support, unsupported
 from ..text.normalize import normalize
 from ..text.segment import fit_budget, segment, sentences_of, split_paragraphs
 from .options import SUMMARY_METHODS
@@ -20,6 +21,51 @@ from .options import SUMMARY_METHODS
 # Summary sentences are cut at this many summarizer tokens (marked " …"): a model that never
 # ends a sentence, or rounds that stop shrinking, must not return a summary longer than the article.
 SUMMARY_SENTENCE_TOKENS = 80
+
+
+# A summary is short: at most this many words unless the bundle's summarize decoding sets
+# max_words. Sentences are dropped from the end to fit; a first sentence longer than that is cut.
+SUMMARY_WORDS = 60
+
+
+def lead(english: list[str]) -> tuple[str, int] | None:
+    """The article's main event as its first sentence says it: the first sentence of the first
+    paragraph that has one of at least extractive.MIN_WORDS words (a headline of fewer words is
+    skipped for the lead paragraph under it)."""
+    for index, paragraph in enumerate(english):
+        for sentence in sentences_of(normalize(paragraph)):
+            if len(sentence.split()) >= extractive.MIN_WORDS:
+                return sentence.strip(), index
+    return None
+
+
+def lead_first(chosen: list[SummarySentence], english: list[str], max_sentences: int) -> list[SummarySentence]:
+    """The summary led by the news: when its first sentence does not draw on the lead's
+    paragraph (a model that opens with background), the lead sentence goes first and the
+    summary keeps max_sentences."""
+    found = lead(english)
+    if found is None or max_sentences < 1:
+        return chosen
+    text, index = found
+    if chosen and index in chosen[0].paragraphs:
+        return chosen
+    rest = [s for s in chosen if s.text != text]
+    return [SummarySentence(text, [index]), *rest][:max_sentences]
+
+
+def within_words(chosen: list[SummarySentence], max_words: int) -> list[SummarySentence]:
+    kept: list[SummarySentence] = []
+    words = 0
+    for sentence in chosen:
+        count = len(sentence.text.split())
+        if not kept and count > max_words:
+            cut = " ".join(sentence.text.split()[:max_words]).rstrip(",;:") + " …"
+            return [SummarySentence(cut, sentence.paragraphs, sentence.warnings)]
+        if words + count > max_words:
+            break
+        kept.append(sentence)
+        words += count
+    return kept
 
 
 class SummaryStage:
@@ -93,12 +139,17 @@ class SummaryStage:
             return SummaryResult("", [])
         if method == "extractive":
             start = time.perf_counter()
-            picked = extractive.summarize(english, max_sentences)
+            chosen = [SummarySentence(s, [i]) for s, i in extractive.summarize(english, max_sentences)]
             timings.summarize_ms += elapsed_ms(start)
-            return SummaryResult(" ".join(s for s, _ in picked), [SummarySentence(s, [i]) for s, i in picked])
-        summary = normalize(self.reduce(english, timings, max_sentences))
-        sentences = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
-        return SummaryResult(" ".join(sentences), [SummarySentence(s, attribute(s, english)) for s in sentences])
+        else:
+            summary = normalize(self.reduce(english, timings, max_sentences))
+            texts = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
+            chosen = [SummarySentence(s, cite_support(s, english, attribute(s, english))) for s in texts]
+        options = self.engine.entry.options("summarize")
+        chosen = within_words(lead_first(chosen, english, max_sentences), options.max_words or SUMMARY_WORDS)
+        for sentence in chosen:
+            sentence.warnings = unsupported(sentence.text, [english[i] for i in sentence.paragraphs if i < len(english)])
+        return SummaryResult(" ".join(s.text for s in chosen), chosen)
 
     def _bounded(self, sentence: str) -> str:
         count = checked(self.engine.count_tokens)

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from .. import confidence, meaning, names
 from .. import glossary as glossary_mod
-from .. import names
 from ..checks import cut_repetition, missing_names, missing_numbers
 from ..engines import Engine
 from ..names import repair
@@ -145,8 +145,7 @@ class TranslationStage:
                     texts[k], tokens[k] = text, counted
         return texts, tokens
 
-    @staticmethod
-    def _segment(unit: Unit, out, terms: list[tuple[str, str]], found: names.Names) -> Segment:
+    def _segment(self, unit: Unit, out, terms: list[tuple[str, str]], found: names.Names) -> Segment:
         index, piece = unit
         text, looped = cut_repetition(out.text)
         warnings = []
@@ -162,7 +161,13 @@ class TranslationStage:
         warnings += [f"missing_name:{n}" for n in missing_names(piece.content, text)]
         warnings += [f"missing_term:{t}" for t in glossary_mod.missing(terms, text)]
         warnings += names.check(found, text)
-        return Segment(piece.content, text, out.score, index, warnings)
+        warnings += meaning.check(piece.content, text)
+        sure = confidence.of(out.token_log_probs, text, out.score)
+        threshold = self.engine.entry.low_confidence
+        if text and sure < (confidence.LOW_CONFIDENCE if threshold is None else threshold):
+            warnings.append("low_confidence")
+        unsure = confidence.unsure(out.token_log_probs, text)
+        return Segment(piece.content, text, out.score, index, warnings, round(sure, 4), unsure)
 
     def _repair_names(self, units, segments: list[Segment], terms, found, timings: Timings) -> list[Segment]:
         """Segments with a name flag decoded again with their names as terms (prompted engines

@@ -3,8 +3,10 @@ decoding options and bounds."""
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -13,6 +15,18 @@ import ctranslate2
 
 from ..schema import Decoding, ModelEntry
 from ..text.normalize import strip_controls
+
+# CTranslate2 keeps the last decoding callback (a Python function) in its worker thread; freed
+# during interpreter shutdown, without the GIL, it aborts the process ("terminate called
+# without an active exception"). So every model that is given a callback is released before
+# shutdown.
+LIVE: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_models() -> None:
+    for engine in list(LIVE):
+        engine._model = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +63,9 @@ class Output:
     score: float  # log-probability per token as CTranslate2 reports it
     tokens: int  # generated tokens
     hit_limit: bool  # decoding stopped at its length bound, not at an end token
+    # Per generated token: (start, end, log-probability), its characters in `text` (code points).
+    # Empty where the engine could not observe the tokens (beam search has no step callback).
+    token_log_probs: tuple[tuple[int, int, float], ...] = ()
 
 
 class Engine(Protocol):
@@ -141,16 +158,45 @@ def load_engine(entry: ModelEntry, runtime: Runtime) -> Engine:
     return ENGINES[entry.engine](entry, runtime)
 
 
-def finish(tokens: list[str], scores: list[float], bound: int, decode: Callable[[list[str]], str]) -> Output:
+def finish(
+    tokens: list[str],
+    scores: list[float],
+    bound: int,
+    decode: Callable[[list[str]], str],
+    log_probs: list[float] | None = None,
+) -> Output:
     """An Output from generated tokens. Inputs batched together decode to the longest one's
-    bound; each output is held to its own `bound`, so batching never changes a result."""
+    bound; each output is held to its own `bound`, so batching never changes a result.
+    log_probs: each generated token's log-probability as the decoding callback saw it (an end
+    token's step may follow: it is dropped with the tokens past the output)."""
     tokens = tokens[:bound]
+    full = strip_controls(decode(tokens))
+    text = full.strip()
+    spans: tuple[tuple[int, int, float], ...] = ()
+    if log_probs is not None and len(log_probs) >= len(tokens):
+        spans = token_spans(tokens, log_probs, decode, len(full) - len(full.lstrip()), len(text))
     return Output(
-        text=strip_controls(decode(tokens)).strip(),
+        text=text,
         score=float(scores[0]) if scores else 0.0,
         tokens=len(tokens),
         hit_limit=len(tokens) >= bound,
+        token_log_probs=spans,
     )
+
+
+def token_spans(
+    tokens: list[str], log_probs: list[float], decode: Callable[[list[str]], str], lead: int, length: int
+) -> tuple[tuple[int, int, float], ...]:
+    """Each token's characters in the stripped output: the growth of the decoded prefix (a
+    subword tokenizer's pieces do not map to characters one by one; a byte split inside a
+    character decodes to a replacement mark until its last byte, so ends are kept monotonic)."""
+    spans = []
+    end = 0
+    for i, log_prob in enumerate(log_probs[: len(tokens)]):
+        start = end
+        end = max(end, min(length, len(strip_controls(decode(tokens[: i + 1]))) - lead))
+        spans.append((max(0, start), max(0, end), float(log_prob)))
+    return tuple(spans)
 
 
 def batch_budget(max_tokens: int, options: Decoding) -> int:

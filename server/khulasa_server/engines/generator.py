@@ -16,9 +16,7 @@ How a batch is decoded, and why (docs/bench/llm.md has the profile):
 
 from __future__ import annotations
 
-import atexit
 import time
-import weakref
 from collections.abc import Callable
 
 import ctranslate2
@@ -28,7 +26,7 @@ from ..schema import ModelEntry
 from ..scope import current
 from ..text.normalize import normalize, strip_controls
 from ..text.segment import sentences_of
-from .base import Output, Runtime, batch_budget, check_input, finish, length_bound, register, search_options
+from .base import LIVE, Output, Runtime, batch_budget, check_input, finish, length_bound, register, search_options
 from .steps import StepLog, call_shape
 from .tokenizer import load_tokenizers
 
@@ -97,18 +95,6 @@ def prompt_groups(lengths: list[int], outputs: list[int], max_tokens: int, row_c
     return groups[::-1]
 
 
-# CTranslate2 keeps the last decoding callback (a Python function) in its worker thread; freed
-# during interpreter shutdown, without the GIL, it aborts the process ("terminate called
-# without an active exception"). So every model is released before shutdown.
-_LIVE: weakref.WeakSet[GeneratorEngine] = weakref.WeakSet()
-
-
-@atexit.register
-def _release_models() -> None:
-    for engine in list(_LIVE):
-        engine._model = None
-
-
 @register("generator")
 class GeneratorEngine:
     unit = "paragraph"  # an LLM translates better with a paragraph of context
@@ -123,7 +109,7 @@ class GeneratorEngine:
         self._max_batch_tokens = runtime.max_batch_tokens
         self._static: dict[str, list[str]] = {}
         self.steps = StepLog(entry.name)
-        _LIVE.add(self)
+        LIVE.add(self)
 
     @property
     def max_input_tokens(self) -> int:
@@ -213,6 +199,7 @@ class GeneratorEngine:
             own = [bounds[i] for i in group]
             search = search_options(options)
             greedy = search["beam_size"] == 1
+            stopper = _Stopper(own, [sentences[i] for i in group], [alive[i] for i in group], self._tok.decode)
             results = self._model.generate_batch(
                 inputs,
                 static_prompt=static or None,
@@ -223,17 +210,16 @@ class GeneratorEngine:
                 include_prompt_in_result=False,
                 return_scores=True,
                 asynchronous=True,
-                callback=_stopper(own, [sentences[i] for i in group], [alive[i] for i in group], self._tok.decode)
-                if greedy
-                else None,
+                callback=stopper if greedy else None,
             )
-            pending.append((group, [len(x) for x in inputs], results))
+            pending.append((group, [len(x) for x in inputs], results, stopper if greedy else None))
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        for group, prompts, results in pending:
+        for group, prompts, results, seen in pending:
             generated = []
-            for i, result in zip(group, results):
+            for row, (i, result) in enumerate(zip(group, results)):
                 result = result.result()
-                outputs[i] = finish(result.sequences[0], result.scores, bounds[i], self._tok.decode)
+                log_probs = seen.log_probs[row] if seen else None
+                outputs[i] = finish(result.sequences[0], result.scores, bounds[i], self._tok.decode, log_probs)
                 made = len(result.sequences[0])
                 generated.append(made + (made < bounds[i]))  # the step that gave the end token
             now = time.perf_counter()
@@ -243,25 +229,36 @@ class GeneratorEngine:
         return outputs
 
 
-def _stopper(bounds: list[int], sentences: list[int], alive: list[Callable[[], bool]], decode: Callable[[list[str]], str]):
+class _Stopper:
     """A greedy-search callback that ends each batch member at its own length bound (the call's
     max_length is the longest member's, so a short text that loops stops early), once
     `sentences` of its sentences are complete (0: never): the first ones are then settled
     (text/segment.sentences_of), and no more are kept; or as soon as its caller has gone (a
-    whole article decodes in one call, which would otherwise run on to its end)."""
-    produced: list[list[str]] = [[] for _ in bounds]
+    whole article decodes in one call, which would otherwise run on to its end). It also keeps
+    each token's log-probability (CTranslate2 reports it in the step with return_scores), from
+    which a segment's confidence comes at no extra decoding cost."""
 
-    def callback(step) -> bool:
-        if not alive[step.batch_id]():
+    def __init__(
+        self, bounds: list[int], sentences: list[int], alive: list[Callable[[], bool]], decode: Callable[[list[str]], str]
+    ):
+        self.bounds, self.sentences, self.alive, self.decode = bounds, sentences, alive, decode
+        self.produced: list[list[str]] = [[] for _ in bounds]
+        self.log_probs: list[list[float]] = [[] for _ in bounds]
+
+    def __call__(self, step) -> bool:
+        if not self.alive[step.batch_id]():
             return True
-        tokens = produced[step.batch_id]
+        tokens = self.produced[step.batch_id]
         tokens.append(step.token)
-        if len(tokens) >= bounds[step.batch_id]:
+        log_prob = getattr(step, "log_prob", None)  # None where return_scores was off
+        self.log_probs[step.batch_id].append(0.0 if log_prob is None else log_prob)
+        if len(tokens) >= self.bounds[step.batch_id]:
             return True
-        limit = sentences[step.batch_id]
+        limit = self.sentences[step.batch_id]
         try:
-            return bool(limit) and len(sentences_of(normalize(strip_controls(decode(tokens))))) > limit
+            return bool(limit) and len(sentences_of(normalize(strip_controls(self.decode(tokens))))) > limit
         except Exception:  # noqa: BLE001 - an error must not escape into CTranslate2's thread
             return False
 
-    return callback
+
+_stopper = _Stopper  # the name tests and callers knew

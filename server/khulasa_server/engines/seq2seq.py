@@ -9,7 +9,7 @@ import ctranslate2
 
 from ..schema import ModelEntry
 from ..scope import current
-from .base import Output, Runtime, batch_budget, check_input, finish, length_bound, length_groups, register, search_options
+from .base import LIVE, Output, Runtime, batch_budget, check_input, finish, length_bound, length_groups, register, search_options
 from .tokenizer import load_tokenizers
 
 
@@ -22,6 +22,7 @@ class Seq2SeqEngine:
         self.entry = entry
         self._source_tok, self._target_tok = load_tokenizers(entry)
         self._model = ctranslate2.Translator(str(entry.path), **runtime.model_options())
+        LIVE.add(self)  # the step callback must be released before interpreter shutdown
         self._max_batch_tokens = runtime.max_batch_tokens
         # The bundle's language markers (NLLB's arb_Arab, eng_Latn) are vocabulary, not text:
         # random or weak weights may emit one anywhere, and no reader should see it.
@@ -59,7 +60,7 @@ class Seq2SeqEngine:
         prefix = list(self.entry.target_prefix)
         budget = batch_budget(self._max_batch_tokens, options)
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        pending: collections.deque[tuple[list[int], list]] = collections.deque()
+        pending: collections.deque[tuple[list[int], list, _LogProbs | None]] = collections.deque()
         # One call more in flight than the model has replicas (none waits for Python between
         # calls), each sent only while one of its texts' callers is still there: a whole
         # article arrives in one run, and a caller that has gone must not keep the model busy
@@ -72,12 +73,14 @@ class Seq2SeqEngine:
                 continue
             longest = max(lengths[i] for i in group)
             bound = length_bound(options, longest)
+            search = search_options(options)
+            seen = _LogProbs(len(group)) if search["beam_size"] == 1 else None
             results = self._model.translate_batch(
                 [tokens[i] for i in group],
                 target_prefix=[prefix] * len(group) if prefix else None,
                 max_batch_size=budget,
                 batch_type="tokens",
-                **search_options(options),
+                **search,
                 min_decoding_length=(
                     options.min_decoding_length
                     if options.min_decoding_length is not None
@@ -87,19 +90,37 @@ class Seq2SeqEngine:
                 max_input_length=0,  # never truncate: inputs were checked above
                 return_scores=True,
                 asynchronous=True,
+                callback=seen,
             )
-            pending.append((group, results))
+            pending.append((group, results, seen))
         while pending:
             self._collect(pending.popleft(), lengths, options, prefix, outputs)
         scope.check()  # texts skipped for a caller that has gone are never returned as done
         return outputs
 
-    def _collect(self, sent: tuple[list[int], list], lengths, options, prefix, outputs) -> None:
-        group, results = sent
-        for i, result in zip(group, results):
+    def _collect(self, sent: tuple[list[int], list, _LogProbs | None], lengths, options, prefix, outputs) -> None:
+        group, results, seen = sent
+        for row, (i, result) in enumerate(zip(group, results)):
             result = result.result()
             hypothesis = result.hypotheses[0]
+            # The callback sees every token of the hypothesis, a forced prefix included, then
+            # maybe the end token's step: aligned from the start.
+            log_probs = seen.log_probs[row] if seen else None
             if prefix and hypothesis[: len(prefix)] == prefix:
                 hypothesis = hypothesis[len(prefix) :]
+                log_probs = log_probs[len(prefix) :] if log_probs is not None else None
             bound = length_bound(options, lengths[i])
-            outputs[i] = finish(hypothesis, result.scores, bound, self._decode)
+            outputs[i] = finish(hypothesis, result.scores, bound, self._decode, log_probs)
+
+
+class _LogProbs:
+    """A greedy-search callback that keeps each token's log-probability (CTranslate2 reports it
+    in the step with return_scores; batch_id is the input's index even when the call is split
+    into several batches), so a segment's confidence costs no second pass."""
+
+    def __init__(self, rows: int):
+        self.log_probs: list[list[float]] = [[] for _ in range(rows)]
+
+    def __call__(self, step) -> bool:
+        self.log_probs[step.batch_id].append(step.log_prob if step.log_prob is not None else 0.0)
+        return False

@@ -17,6 +17,7 @@ from ..core.options import ArticleOptions
 from ..names.repair import NAME_FLAGS
 from ..pipeline import Pipeline
 from ..text.normalize import normalize
+from .trust import lead_covered
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -207,11 +208,14 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
     for method in methods:
         start = time.perf_counter()
         scores = []
+        led = 0
         for article, english in zip(articles, per_article):
             summary = pipeline.summary.summarize(english, max_sentences, method)
             scores.append(rouge(summary.text, article["summary"]))
+            led += bool(summary.sentences) and lead_covered(summary.sentences[0].text, article["summary"])
         summaries[method] = {key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")}
         summaries[method]["seconds"] = round(time.perf_counter() - start, 1)
+        summaries[method]["lead_covered"] = round(100 * led / len(articles), 1)  # tools/trust.py
         # Per article, in the set's order: lets two runs be compared article by article.
         summaries[method]["rougeL_per_article"] = [round(s["rougeL"], 1) for s in scores]
 

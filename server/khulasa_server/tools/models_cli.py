@@ -19,6 +19,10 @@ PACKAGE = Path(__file__).resolve().parent.parent  # khulasa_server: its data/ sh
 DEFAULT_SETS = ("tests/data/eval_news.jsonl", "tests/data/eval_names.jsonl", "tests/data/eval_attribution.jsonl")
 # The default model's outputs on those sets, with their invented and lost names labelled by hand.
 FLAG_SET = "tests/data/eval_flags.jsonl"
+# Those outputs' token log-probabilities under the default model (`khulasa-models flags --log-probs`).
+LOG_PROB_SET = "tests/data/eval_flags_log_probs.jsonl"
+# The default model's English of the four sets (`khulasa-models eval` results), for scoring summaries.
+STORED_ENGLISH = ("docs/eval/qwen2.5-coder-1.5b.json", "docs/eval/qwen2.5-coder-1.5b-meaning-first.json")
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -113,13 +117,34 @@ def _eval(args: argparse.Namespace) -> int:
 def _flags(args: argparse.Namespace) -> int:
     import json
 
+    from .. import confidence
     from ..names import scores
+    from . import trust
 
-    result = scores.by_set(scores.load(args.data or [FLAG_SET]))
+    rows = scores.load(args.data or [FLAG_SET])
+    if args.log_probs:
+        try:
+            written = trust.write_log_probs(args.log_probs, rows, LOG_PROB_SET)
+        except BundleError as exc:
+            print(f"khulasa-models: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {LOG_PROB_SET} ({written} outputs)")
+        return 0
+    if args.summaries:
+        return trust.summaries_command(args.summaries, args.stored or list(STORED_ENGLISH), args.methods, args.out)
+    log_probs = trust.load_log_probs(LOG_PROB_SET)
+    if args.fit:
+        print("confidence coefficients:", trust.fit([r for r in rows if r.get("set") != trust.HELD_OUT], log_probs))
+        return 0
+    result = scores.by_set(rows)
+    meaning = trust.by_set(rows, log_probs, confidence.LOW_CONFIDENCE if args.threshold is None else args.threshold)
     if args.out:
-        Path(args.out).write_text(json.dumps({"command": "khulasa-models flags", **result}, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps({"command": "khulasa-models flags", **result, "meaning": meaning}, indent=2, ensure_ascii=False)
+        Path(args.out).write_text(text + "\n")
         print(f"wrote {args.out}")
     print(scores.table({name: part for name, part in result.items()}))
+    print()
+    print(trust.table(meaning))
     return 0
 
 
@@ -204,6 +229,12 @@ def parser() -> argparse.ArgumentParser:
     )
     fl.add_argument("--data", action="append", default=[], metavar="JSONL", help=f"labelled outputs (default: {FLAG_SET})")
     fl.add_argument("--out", help="write the JSON result (with every wrong and missed flag) here")
+    fl.add_argument("--log-probs", metavar="BUNDLE", help=f"write {LOG_PROB_SET} with this bundle's model, then stop")
+    fl.add_argument("--summaries", metavar="BUNDLE", help="score summaries (lead, unsupported) on stored English, then stop")
+    fl.add_argument("--stored", action="append", default=[], metavar="JSON", help="eval results whose English to summarize")
+    fl.add_argument("--methods", default="model,extractive", help="summary methods for --summaries (default: %(default)s)")
+    fl.add_argument("--fit", action="store_true", help="print confidence coefficients fitted on the tuned sets, then stop")
+    fl.add_argument("--threshold", type=float, help="low_confidence below this (default: the server's, 0.3)")
     fl.set_defaults(run=_flags)
     gz = sub.add_parser(
         "gazetteer",

@@ -60,7 +60,7 @@ def test_text_puts_each_flag_beside_its_sentence_under_a_counted_header():
         "⚑ 5 flags to check: high 4 (1 missing name, 1 missing number, 1 repetition cut, 1 unsupported); "
         "medium 1 (1 future check)\n" in head
     )
-    assert "- The minister spoke in Paris.  [¶1] ⚑ unsupported: Paris" in head
+    assert "- The minister spoke in Paris.  [¶1] ⚑ “Paris” in the summary is not in the paragraphs it cites" in head
     assert "⟦ ⟧ marks the words the model was least sure of" in head
     # The paragraph numbered from 1, the flagged sentence marked where it is, the unsure word bracketed.
     assert "¶1  The minister spoke. ⟦Some⟧ delegations came. ⚑1\n    ⚑1 number ١٢ not found in the English\n" in body

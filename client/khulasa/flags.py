@@ -79,9 +79,12 @@ SEVERITY = {
     "empty_output": "high",
     "untranslated_arabic": "high",
     "unsupported": "high",
+    "negation": "high",  # the English may say the opposite of the Arabic
+    "saying": "high",  # a denial or warning reported as a plain statement changes who said what
+    "number": "high",
     "unverified_name": "medium",
     "missing_term": "medium",
-    "low_confidence": "low",
+    "low_confidence": "medium",  # a measured signal (docs/quality.md), not a found error
 }
 
 

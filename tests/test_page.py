@@ -11,6 +11,7 @@ from PIL import Image, ImageStat
 from playwright import sync_api as playwright
 
 from conftest import ARTICLES, program, start_server
+from khulasa_client import Client
 
 
 
@@ -240,3 +241,31 @@ def test_the_page_asks_for_the_key_when_the_server_requires_one(browser, bundles
     finally:
         context.close()
         server.stop(0, drain=0)
+
+
+
+def test_the_words_the_model_was_unsure_of_are_marked_in_place(browser, bundles, seed_text):
+    # End to end on the tiny LLM bundle, whose random weights leave tokens under the unsure bound
+    # (the tiny Marian's do not): the server's own spans, from CTranslate2's log-probabilities,
+    # are the words the page marks, paragraph by paragraph, each with its explanation on hover.
+    llm = start_server(bundles["tiny-llm"], http_listen="127.0.0.1:0")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        with Client(f"127.0.0.1:{llm.port}", timeout=120) as client:
+            answer = client.digest(seed_text)
+        expected = [[s.translation[u.start : u.end] for s in p.segments for u in s.unsure] for p in answer.paragraphs]
+        assert any(expected), "the tiny LLM's answer has no unsure span to mark"
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{llm.http.port}/")
+        page.fill("#article", seed_text)
+        page.click("#go")
+        _wait_done(page)
+        pairs = page.locator(".digest .pair")
+        assert pairs.count() == len(expected)
+        for i, words in enumerate(expected):
+            marks = pairs.nth(i).locator(".en mark.unsure")
+            assert [m.text_content() for m in marks.all()] == words
+            assert all(m.get_attribute("title") for m in marks.all())
+    finally:
+        context.close()
+        llm.stop(0)

@@ -7,12 +7,11 @@ import json
 import re
 
 import pytest
+from conftest import ARTICLES, program, start_server
 from PIL import Image, ImageStat
 from playwright import sync_api as playwright
 
-from conftest import ARTICLES, program, start_server
 from khulasa_client import Client
-
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,6 @@ from .romanize import (
     english_skeletons,
     english_words,
     kept,
-    romanize,
 )
 
 __all__ = ["Names", "find", "terms", "check", "repair_terms"]

@@ -5,10 +5,42 @@ from pathlib import Path
 
 from ...schema import Decoding, ModelEntry, Prompt, TokenizerSpec
 
+# Worked examples for the translation prompt (earlier chat turns, cached with the system
+# prompt): written for the bundle, from no evaluation set, each teaching what the small model
+# got wrong: a spokesman of an institution with a denial, a minister with a nationality, a
+# name in its usual spelling, a date and numbers. docs/quality.md measures 0, 2, 4 and 6.
+EXAMPLES = (
+    (
+        "ونفى المتحدث باسم وزارة الخارجية الفرنسية كريستوف لوموان وجود أي خلاف مع الحكومة الإيطالية بشأن الهجرة.",
+        "French Foreign Ministry spokesman Christophe Lemoine denied any disagreement with the Italian government "
+        "over migration.",
+    ),
+    (
+        "استقبل وزير الداخلية التونسي خالد النوري يوم الاثنين سفير اليابان لدى تونس.",
+        "Tunisian Interior Minister Khaled Nouri received the Japanese ambassador to Tunisia on Monday.",
+    ),
+    (
+        "ارتفعت صادرات المغرب من الفوسفات بنسبة 14 في المئة في الربع الأول من عام 2024 لتبلغ 3.2 مليار دولار.",
+        "Morocco's phosphate exports rose by 14 percent in the first quarter of 2024 to reach 3.2 billion dollars.",
+    ),
+    (
+        "وقال المستشار النمساوي كارل نيهامر إن بلاده سترسل 20 طنا من المساعدات الطبية إلى السودان.",
+        "Austrian Chancellor Karl Nehammer said his country would send 20 tonnes of medical aid to Sudan.",
+    ),
+    (
+        "وأكدت المتحدثة باسم المفوضية الأوروبية أن الاتحاد لن يغير موقفه من الاتفاق.",
+        "The spokeswoman for the European Commission stressed that the union would not change its position on the agreement.",
+    ),
+    (
+        "وتعقد القمة في الدوحة يومي 12 و13 نوفمبر بمشاركة 40 دولة.",
+        "The summit will be held in Doha on 12 and 13 November, with 40 countries taking part.",
+    ),
+)
 TRANSLATE = Prompt(
     system="You are a professional news translator. You translate Arabic news into clear, "
     "faithful English. Keep every name, number, date and percentage exactly.",
     user="Translate this Arabic news text into English. Answer with the translation only.\n\n{text}",
+    examples=EXAMPLES,
 )
 SUMMARIZE = Prompt(
     system="You are a news editor. You write short, factual English summaries.",

@@ -77,3 +77,25 @@ def test_another_name_is_still_flagged():
     arabic = "وقال وزير الدفاع الإسرائيلي يسرائيل كاتس إن الجيش سيرد."
     warnings = names.check(names.find(normalize(arabic)), "Israeli Defense Minister Benny Gantz said the army would respond.")
     assert "unverified_name:يسرائيل كاتس" in warnings and "added_name:Benny Gantz" in warnings
+
+
+def test_the_tiny_llm_is_reprompted_with_the_usual_spelling(llm_server):
+    """Through a real server's pipeline on the tiny bundle: the noise loses the names, the
+    checks flag them, and the second prompt CTranslate2 receives spells them as the press does."""
+    engine = llm_server.service.pipeline.translation.engine
+    generator = getattr(engine, "engine", engine)  # under the gathering engine
+    model, prompts = generator._model, []
+
+    class Recording:
+        def generate_batch(self, inputs, **options):
+            prompts.extend(generator._tok.decode((options.get("static_prompt") or []) + list(i)) for i in inputs)
+            return model.generate_batch(inputs, **options)
+
+    generator._model = Recording()
+    try:
+        result = llm_server.service.pipeline.translate([SENTENCE])[0]
+    finally:
+        generator._model = model
+    warnings = [w for s in result.segments for w in s.warnings]
+    assert "unverified_name:سامح شكري" in warnings or "unverified_name:دميتري بيسكوف" in warnings
+    assert any("سامح شكري = Sameh Shoukry" in p and "دميتري بيسكوف = Dmitry Peskov" in p for p in prompts)

@@ -167,7 +167,7 @@ def test_worked_examples_are_earlier_turns_of_the_cached_prefix(recorded):
 
     engine = recorded
     examples = engine.entry.prompts["translate"].examples
-    assert len(examples) == 6  # the recipe's, kept in the bundle's manifest
+    assert len(examples) == 6  # the tiny bundle carries the recipe's examples in its manifest
     prompt = render_prompt(engine.entry, "translate", TEXTS[0])
     for text, answer in examples:
         assert f"{text}<|im_end|>\n<|im_start|>assistant\n{answer}<|im_end|>\n<|im_start|>user\n" in prompt

@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from .entities import cells
 from .romanize import ascii_fold, kept, romanize
 
 # A dictionary spelling seen fewer times than this for a word that looks foreign is a guess
@@ -35,15 +36,10 @@ class Row:
 
 
 def parse(text: str) -> list[Row]:
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        cells = line.split("\t")
-        if len(cells) != 3 or not all(c.strip() for c in cells):
-            raise ValueError(f"foreign_names.tsv line {number}: 3 tab-separated columns expected, found {len(cells)}")
-        rows.append(Row(tuple(a for a in cells[0].split("|") if a), cells[1], cells[2]))
-    return rows
+    return [
+        Row(tuple(a for a in arabic.split("|") if a), english, origin)
+        for arabic, english, origin in cells(text, "foreign_names.tsv", 3)
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -71,7 +71,7 @@ model: install
 	$(BIN)/khulasa-models build $(BUNDLE)
 
 # Quality of a bundle on tests/data/eval_news.jsonl, eval_names.jsonl and eval_attribution.jsonl
-# (names, flags, repair); results to docs/eval/$(BUNDLE).json.
+# (names, flags, repair), and apart on the held-out eval_heldout.jsonl; results to docs/eval/$(BUNDLE).json.
 eval: model
 	mkdir -p docs/eval
 	$(BIN)/khulasa-models eval $(BUNDLE) --out docs/eval/$(BUNDLE).json

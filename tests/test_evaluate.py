@@ -10,10 +10,11 @@ from conftest import ROOT
 DATA = ROOT / "tests" / "data" / "eval_news.jsonl"
 NAMES_DATA = ROOT / "tests" / "data" / "eval_names.jsonl"
 ATTRIBUTION_DATA = ROOT / "tests" / "data" / "eval_attribution.jsonl"  # who said what: roles, institutions
+HELDOUT_DATA = ROOT / "tests" / "data" / "eval_heldout.jsonl"  # never tuned on
 
 
 @pytest.mark.parametrize(
-    "path, count, numbers, names", [(DATA, 60, 40, 80), (NAMES_DATA, 60, 20, 120), (ATTRIBUTION_DATA, 50, 0, 250)]
+    "path, count, numbers, names", [(DATA, 60, 40, 80), (NAMES_DATA, 60, 20, 120), (ATTRIBUTION_DATA, 50, 0, 250), (HELDOUT_DATA, 40, 24, 95)]
 )
 def test_eval_sets_are_large_enough_and_well_formed(path, count, numbers, names):
     articles = evaluate.load_set(path)
@@ -100,3 +101,15 @@ def test_eval_can_set_a_task_input_budget(bundles, tmp_path):
     result = json.loads(out.read_text())["sets"][0]
     assert result["input_tokens"] == {"translate": 128, "summarize": 40}
     assert "max_input_tokens" not in result["decoding"]["summarizer"].get("summarize", {})
+
+
+def test_eval_reports_the_held_out_set_apart(bundles, tmp_path, capsys, monkeypatch):
+    """The default run measures the held-out set too, marked as such (it is never tuned on)."""
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "result.json"
+    assert models_main(["eval", str(bundles["tiny"]), "--limit", "1", "--methods", "extractive", "--out", str(out)]) == 0
+    sets = json.loads(out.read_text())["sets"]
+    assert [(r["data"].rsplit("/", 1)[-1], r["held_out"]) for r in sets] == [
+        ("eval_news.jsonl", False), ("eval_names.jsonl", False), ("eval_attribution.jsonl", False), ("eval_heldout.jsonl", True)
+    ]
+    assert ": eval_heldout (held out) |" in capsys.readouterr().out

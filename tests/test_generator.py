@@ -158,3 +158,36 @@ def test_a_gone_caller_gets_an_error_not_a_cut_translation(engine):
     finally:
         current.reset(token)
 
+
+
+def test_worked_examples_are_earlier_turns_of_the_cached_prefix(recorded):
+    """The bundle's examples come after the system prompt as whole chat turns, inside the
+    static prompt: computed once, and given to CTranslate2 as static_prompt on every call."""
+    from khulasa_server.engines.generator import render_prompt
+
+    engine = recorded
+    examples = engine.entry.prompts["translate"].examples
+    assert len(examples) == 6  # the tiny bundle carries the recipe's examples in its manifest
+    prompt = render_prompt(engine.entry, "translate", TEXTS[0])
+    for text, answer in examples:
+        assert f"{text}<|im_end|>\n<|im_start|>assistant\n{answer}<|im_end|>\n<|im_start|>user\n" in prompt
+    assert prompt.index(examples[-1][1]) < prompt.index(TEXTS[0])
+    static = engine.static_prompt("translate")
+    answer = engine._tok.encode(examples[-1][1])
+    assert any(static[i : i + len(answer)] == answer for i in range(len(static)))
+    engine.run("translate", [TEXTS[0]], [""])
+    engine.run("translate", [TEXTS[1]], [""])
+    assert engine.static_prompt("translate") is static  # computed once
+    assert all(call["options"]["static_prompt"] == static for call in engine._model.calls)
+
+
+def test_examples_round_trip_through_the_manifest_and_bad_ones_are_named():
+    from khulasa_server.errors import BundleError
+    from khulasa_server.schema import Prompt
+
+    raw = {"user": "Translate: {text}", "examples": [{"text": "مرحبا", "answer": "Hello"}]}
+    prompt = Prompt.from_dict(raw, "models.llm.prompts.translate")
+    assert prompt.examples == (("مرحبا", "Hello"),) and Prompt.from_dict(prompt.to_dict(), "x") == prompt
+    assert "examples" not in Prompt(user="{text}").to_dict()  # manifests without examples stay as they were
+    with pytest.raises(BundleError, match=r"translate.examples\[0\]: expected non-empty strings text and answer"):
+        Prompt.from_dict({"user": "{text}", "examples": [{"text": "مرحبا"}]}, "models.llm.prompts.translate")

@@ -472,9 +472,12 @@ def test_chat_markers_in_an_article_are_plain_text_for_the_llm(llm_server):
     [prompt] = recorder.inputs
     controls = {"<|im_start|>", "<|im_end|>", "<|endoftext|>"}
     # The chat format's own markers, and not one more: system, user and assistant turns open,
-    # system and user turns close.
-    assert [t for t in prompt if t in controls] == ["<|im_start|>", "<|im_end|>", "<|im_start|>", "<|im_end|>", "<|im_start|>"]
-    user = prompt[prompt.index("<|im_start|>", 1) + 1:prompt.index("<|im_end|>", prompt.index("<|im_start|>", 1))]
+    # system and user turns close (and each worked example of the bundle is a closed user and
+    # assistant turn before the article's).
+    examples = len(engine.entry.prompts["translate"].examples)
+    assert [t for t in prompt if t in controls] == ["<|im_start|>", "<|im_end|>"] * (1 + 2 * examples + 1) + ["<|im_start|>"]
+    starts = [i for i, t in enumerate(prompt) if t == "<|im_start|>"]
+    user = prompt[starts[-2] + 1:prompt.index("<|im_end|>", starts[-2])]
     tok = engine._tok._tok
     special_ids = set(tok.get_added_tokens_decoder())
     assert not special_ids & {tok.token_to_id(t) for t in user}

@@ -191,7 +191,7 @@ def test_repair_prompt_names_every_name_and_differs_from_the_first():
 
     found = names.find(normalize(SOURCE))
     note = repair.note(names.repair_terms(found))
-    assert "الإسكندرية = Alexandria" in note and f"ديمتري بيسكوف = {romanize('ديمتري بيسكوف')}" in note
+    assert "الإسكندرية = Alexandria" in note and "ديمتري بيسكوف = Dmitry Peskov" in note
     # greedy decoding of an unchanged prompt would only repeat the first output
     assert note != glossary.note(names.repair_terms(found))
 

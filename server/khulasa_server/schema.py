@@ -131,20 +131,35 @@ class Prompt:
 
     user: str
     system: str = ""
+    # Worked examples, earlier chat turns of the cached static prompt: (text, answer) pairs.
+    examples: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_dict(cls, raw: Any, where: str) -> Prompt:
         raw = _object(raw, where)
-        _known(raw, ("system", "user"), where)
+        _known(raw, ("system", "user", "examples"), where)
         user = raw.get("user")
         if not isinstance(user, str) or "{text}" not in user:
             raise BundleError(f"{where}.user: expected a prompt containing {{text}}, got {user!r}")
         if not isinstance(raw.get("system", ""), str):
             raise BundleError(f"{where}.system: expected a string")
-        return cls(user=user, system=raw.get("system", ""))
+        examples = raw.get("examples", [])
+        if not isinstance(examples, list):
+            raise BundleError(f"{where}.examples: expected a list of {{text, answer}} objects")
+        pairs = []
+        for i, example in enumerate(examples):
+            example = _object(example, f"{where}.examples[{i}]")
+            _known(example, ("text", "answer"), f"{where}.examples[{i}]")
+            if not all(isinstance(example.get(k), str) and example[k].strip() for k in ("text", "answer")):
+                raise BundleError(f"{where}.examples[{i}]: expected non-empty strings text and answer")
+            pairs.append((example["text"], example["answer"]))
+        return cls(user=user, system=raw.get("system", ""), examples=tuple(pairs))
 
-    def to_dict(self) -> dict[str, str]:
-        return {"system": self.system, "user": self.user}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"system": self.system, "user": self.user}
+        if self.examples:
+            out["examples"] = [{"text": t, "answer": a} for t, a in self.examples]
+        return out
 
 
 def _budgets(raw: Any, where: str) -> dict[str, int]:

@@ -18,6 +18,7 @@ For the share of oneDNN's weight repacking, run it under perf (a JIT map names t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -85,10 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--batches", default="1,2,4,8,16")
     p.add_argument("--only", choices=["decode"], help="decode: only 64 batch-1 steps (to run under perf)")
+    p.add_argument("--examples", type=int, help="keep only the translate prompt's first N worked examples")
     p.add_argument("--out", default="")
     args = p.parse_args(argv)
     path = bundle_mod.resolve(args.bundle)
     entry = bundle_mod.load(path, verify_checksums=False).model_for("translate")
+    if args.examples is not None:  # the step time with a shorter cached prefix
+        prompt = entry.prompts["translate"]
+        entry.prompts["translate"] = dataclasses.replace(prompt, examples=prompt.examples[: args.examples])
     tok = Tokenizer.from_file(str(entry.file(entry.tokenizer.file)))
     generator = ctranslate2.Generator(str(entry.path), compute_type="int8", intra_threads=args.threads)
     prompt = prompt_of(entry, tok, 60)

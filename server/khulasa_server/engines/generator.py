@@ -56,7 +56,10 @@ def prompt_parts(entry: ModelEntry, task: str, text: str, note: str = "") -> lis
     if note:
         user = f"{user}\n\n{note}"
     head, tail = CHAT_FORMATS[entry.chat_format].split("{user}")
-    return [(head.replace("{system}", prompt.system), True), (user, False), (tail, True)]
+    # Worked examples as earlier turns, after the system prompt: part of the static prefix.
+    turn = head.split("{system}")[1]  # a turn's end and the next user turn's start
+    shown = "".join(prompt.user.replace("{text}", t) + tail + a + turn for t, a in prompt.examples)
+    return [(head.replace("{system}", prompt.system) + shown, True), (user, False), (tail, True)]
 
 
 def render_prompt(entry: ModelEntry, task: str, text: str, note: str = "") -> str:

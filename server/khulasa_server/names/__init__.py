@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import arabic, entities, roles
+from . import arabic, entities, roles, usual
 from . import candidates as candidates_mod
 from . import english as english_mod
 from . import gazetteer as gazetteer_mod
@@ -30,7 +30,6 @@ from .romanize import (
     english_skeletons,
     english_words,
     kept,
-    romanize,
 )
 
 __all__ = ["Names", "find", "terms", "check", "repair_terms"]
@@ -65,11 +64,12 @@ def terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, s
 
 
 def repair_terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    """Terms for a second decoding: the gazetteer names and a romanization of every other name."""
+    """Terms for a second decoding: the gazetteer names and the usual spelling (or a
+    romanization) of every other name."""
     out = dict(terms(names, skip))
     for candidate in names.others:
         if not any(candidate.text in term or term in candidate.text for term in skip or ()):
-            out.setdefault(candidate.text, romanize(candidate.text))
+            out.setdefault(candidate.text, usual.usual(candidate.text))
     return list(out.items())
 
 
@@ -96,13 +96,24 @@ def place_kept(hit: gazetteer_mod.Hit, english: str, source: str = "") -> bool:
 
 def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
     """A name kept when its last word is: English often drops a first name (Shoukry said),
-    never the family name."""
+    never the family name. The family name, or the whole name, written in a usual spelling
+    counts too (Adhanom, Israel Katz), whatever its consonants."""
+    family = _family(candidate)
+    if usual.written(family, english) or usual.written(candidate.text, english):
+        return True
+    if len(family.split()) > 1 and candidates_mod._light(family.split()[0]) in ("عبد", "ابو"):
+        return kept(family.replace(" ", ""), english)  # عبد الله: Abdullah
+    return kept(family, english) if family else True
+
+
+def _family(candidate: candidates_mod.Candidate) -> str:
+    """The family name: the last word, with عبد or أبو before it; not an ordinal or a joiner."""
     light = [candidates_mod._light(w) for w in candidate.words]
     words = [w for w, x in zip(candidate.words, light) if x not in candidates_mod.ORDINALS]  # Mohammed VI
     if len(words) > 1 and candidates_mod._light(words[-2]) in ("عبد", "ابو"):
-        return kept(words[-2] + words[-1], english)  # عبد الله: Abdullah
+        return f"{words[-2]} {words[-1]}"
     words = [w for w in words if candidates_mod._light(w) not in candidates_mod.JOINERS]
-    return kept(words[-1], english) if words else True
+    return words[-1] if words else ""
 
 
 @lru_cache(maxsize=256)
@@ -186,8 +197,8 @@ def _same_person(name: str, names: Names, words: list[tuple[int, str, str]]) -> 
     when the source gives a first name too (a name of several words), the English one is it.
     A first name the source does not give is no invention (Dmitry Peskov for بيسكوف)."""
     at = _person_at(name, names.text, words)
-    if at is None:
-        return False
+    if at is None:  # the name in a usual spelling of a source name (Olaf Scholz for أولاف شولتس)
+        return any(usual.written(c.text, name) or usual.written(_family(c), name) for c in names.others)
     parts = _name_parts(name)
     if at < 0 or len(parts) < 2:
         return True
@@ -195,7 +206,7 @@ def _same_person(name: str, names: Names, words: list[tuple[int, str, str]]) -> 
     for candidate in names.others:
         if candidate.start <= start < candidate.end and len(candidate.words) > 1:
             given = [_find_in_source(p, _source_words(candidate.text)) for p in parts[:-1]]
-            return any(g is not None for g in given)
+            return any(g is not None for g in given) or usual.written(candidate.text, name)
     return True
 
 

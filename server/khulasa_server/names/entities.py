@@ -30,17 +30,24 @@ class Row:
         return (self.english, *self.also)
 
 
-def parse(text: str) -> list[Row]:
+def cells(text: str, name: str, columns: int) -> list[list[str]]:
+    """The rows of a hand-written data file: tab-separated, # comments and blank lines aside."""
     rows = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
-        cells = line.split("\t")
-        if len(cells) != 4:
-            raise ValueError(f"entities.tsv line {number}: 4 tab-separated columns expected, found {len(cells)}")
-        english, kind, arabic, also = cells
-        rows.append(Row(english, kind, tuple(a for a in arabic.split("|") if a), tuple(a for a in also.split("|") if a)))
+        row = line.split("\t")
+        if len(row) != columns:
+            raise ValueError(f"{name} line {number}: {columns} tab-separated columns expected, found {len(row)}")
+        rows.append(row)
     return rows
+
+
+def parse(text: str) -> list[Row]:
+    return [
+        Row(english, kind, tuple(a for a in arabic.split("|") if a), tuple(a for a in also.split("|") if a))
+        for english, kind, arabic, also in cells(text, "entities.tsv", 4)
+    ]
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ summaries for each summary method. `khulasa-models eval BUNDLE` runs it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
@@ -61,7 +62,8 @@ def rouge(hypothesis: str, reference: str) -> dict[str, float]:
 def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
     """TASK.KEY=VALUE decoding overrides (e.g. translate.beam_size=2) for experiments;
     TASK.max_input_tokens=N sets the task's input budget (e.g. to compare summarizing in
-    chunks with summarizing in one pass)."""
+    chunks with summarizing in one pass); TASK.examples=N keeps the prompt's first N worked
+    examples."""
     for item in overrides:
         key, _, raw = item.partition("=")
         task, _, option = key.partition(".")
@@ -71,6 +73,10 @@ def apply_overrides(pipeline: Pipeline, overrides: list[str]) -> None:
         engine = pipeline.translation.engine if task == "translate" else pipeline.summary.engine
         if option == "max_input_tokens":
             engine.entry.max_input_tokens_by_task[task] = int(value)
+            continue
+        if option == "examples":  # only the first N worked examples of the bundle's prompt
+            prompt = engine.entry.prompts[task]
+            engine.entry.prompts[task] = dataclasses.replace(prompt, examples=prompt.examples[: int(value)])
             continue
         # Checked as a manifest's option is: a misspelled one is refused (BundleError), not ignored.
         engine.entry.decoding[task] = engine.entry.options(task).with_option(option, value, f"--set {task}")

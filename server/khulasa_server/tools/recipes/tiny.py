@@ -142,7 +142,7 @@ def _build_qwen2(out: Path) -> ModelEntry:
     spec.config.unk_token = ""
     _save(spec, out)
     return replace(
-        prompts.chatml_entry(RANDOM, "Apache-2.0"),
+        prompts.chatml_entry(RANDOM, "Apache-2.0", examples=prompts.EXAMPLES),  # the rendering of examples, tested
         max_input_tokens=128,
         max_input_tokens_by_task={"summarize": 512},
         decoding={

@@ -1,0 +1,101 @@
+"""The usual English spelling of names (names/usual.py): arabic-name-romanizer for Arabic names,
+data/foreign_names.tsv for foreign ones, in the repair's terms, in names-in-source and in the checks."""
+
+import pytest
+
+from khulasa_server import names
+from khulasa_server.names import repair, usual
+from khulasa_server.names.romanize import kept
+from khulasa_server.names.source import english_in_source
+from khulasa_server.text.normalize import normalize
+
+FORMS = [(form, row.english) for row in usual.foreign_rows() for form in row.arabic]
+
+
+def test_the_romanizer_is_installed():
+    # a server without it falls back to romanize(); the suite must test the real thing
+    assert usual.available()
+
+
+@pytest.mark.parametrize("arabic, english", FORMS, ids=[f"{e}:{a}" for a, e in FORMS])
+def test_each_foreign_name_row(arabic, english):
+    """Each row gives its English, which the name check accepts."""
+    assert usual.usual(arabic) == english
+    assert usual.written(arabic, f"On Monday {english} said so.")
+
+
+def test_foreign_names_file_rows_are_well_formed():
+    rows = usual.foreign_rows()
+    assert len(rows) >= 60 and len({r.english for r in rows}) == len(rows)
+    with pytest.raises(ValueError, match="line 1: 3 tab-separated columns"):
+        usual.parse("زيلينسكي\tZelensky")
+
+
+@pytest.mark.parametrize(
+    "arabic, english",
+    [("سامح شكري", "Sameh Shoukry"), ("أيمن الصفدي", "Ayman Safadi"), ("فؤاد حسين", "Fouad Hussein"),
+     ("محمد بن سلمان", "Mohammad bin Salman"), ("أحمد أبو الغيط", "Ahmed Aboul Gheit")],
+)
+def test_arab_names_get_their_usual_spelling(arabic, english):
+    assert usual.usual(arabic) == english
+
+
+def test_a_spelling_the_consonants_do_not_support_is_not_used():
+    # the model's guess for an unknown foreign name drops a syllable (رازومكوف → Razoum);
+    # the word by word romanization keeps every consonant instead
+    assert kept("رازومكوف", usual.usual("فيكتور رازومكوف"))
+
+
+SENTENCE = "وقال وزير الخارجية المصري سامح شكري إن المحادثات مع المتحدث باسم الكرملين دميتري بيسكوف كانت مثمرة."
+
+
+def test_repair_terms_and_names_in_source_use_the_usual_spelling():
+    found = names.find(normalize(SENTENCE))
+    note = repair.note(names.repair_terms(found))
+    assert "سامح شكري = Sameh Shoukry" in note and "دميتري بيسكوف = Dmitry Peskov" in note
+    written = english_in_source(normalize(SENTENCE), found, "all")
+    assert "Sameh Shoukry" in written and "Dmitry Peskov" in written
+
+
+@pytest.mark.parametrize(
+    "arabic, english",
+    [
+        ("وقال وزير الدفاع الإسرائيلي يسرائيل كاتس إن الجيش سيرد.", "Israeli Defense Minister Israel Katz said the army would respond."),
+        ("وقال المستشار الألماني أولاف شولتس إن الحرب التجارية لا تخدم أحدا.", "German Chancellor Olaf Scholz said a trade war serves no one."),
+        ("وحذر المدير العام تيدروس أدهانوم من انهيار النظام الصحي.", "Director-General Tedros Adhanom warned of the collapse of the health system."),
+        ("وقال وزير الطاقة السعودي الأمير عبد العزيز بن سلمان إن السوق بحاجة إلى الاستقرار.",
+         "Saudi Energy Minister Prince Abdulaziz bin Salman said the market needed stability."),
+    ],
+)
+def test_a_name_in_its_usual_spelling_is_not_flagged(arabic, english):
+    """The consonant check alone flags these (dh read as ذ in Adhanom, a first name joined to
+    Abdul): the name written as the romanizer spells it is the name."""
+    assert not [w for w in names.check(names.find(normalize(arabic)), english) if w.startswith(repair.NAME_FLAGS)]
+
+
+def test_another_name_is_still_flagged():
+    arabic = "وقال وزير الدفاع الإسرائيلي يسرائيل كاتس إن الجيش سيرد."
+    warnings = names.check(names.find(normalize(arabic)), "Israeli Defense Minister Benny Gantz said the army would respond.")
+    assert "unverified_name:يسرائيل كاتس" in warnings and "added_name:Benny Gantz" in warnings
+
+
+def test_the_tiny_llm_is_reprompted_with_the_usual_spelling(llm_server):
+    """Through a real server's pipeline on the tiny bundle: the noise loses the names, the
+    checks flag them, and the second prompt CTranslate2 receives spells them as the press does."""
+    engine = llm_server.service.pipeline.translation.engine
+    generator = getattr(engine, "engine", engine)  # under the gathering engine
+    model, prompts = generator._model, []
+
+    class Recording:
+        def generate_batch(self, inputs, **options):
+            prompts.extend(generator._tok.decode((options.get("static_prompt") or []) + list(i)) for i in inputs)
+            return model.generate_batch(inputs, **options)
+
+    generator._model = Recording()
+    try:
+        result = llm_server.service.pipeline.translate([SENTENCE])[0]
+    finally:
+        generator._model = model
+    warnings = [w for s in result.segments for w in s.warnings]
+    assert "unverified_name:سامح شكري" in warnings or "unverified_name:دميتري بيسكوف" in warnings
+    assert any("سامح شكري = Sameh Shoukry" in p and "دميتري بيسكوف = Dmitry Peskov" in p for p in prompts)

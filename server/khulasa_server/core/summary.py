@@ -146,7 +146,12 @@ class SummaryStage:
             texts = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
             chosen = [SummarySentence(s, cite_support(s, english, attribute(s, english))) for s in texts]
         options = self.engine.entry.options("summarize")
-        chosen = within_words(lead_first(chosen, english, max_sentences), options.max_words or SUMMARY_WORDS)
+        chosen = lead_first(chosen, english, max_sentences)
+        if method != "extractive":
+            # A lead sentence taken from the translation joins a model summary under the bound
+            # of the model's own sentences (a sentence that never ends must still stop).
+            chosen = [SummarySentence(self._bounded(s.text), s.paragraphs, s.warnings) for s in chosen]
+        chosen = within_words(chosen, options.max_words or SUMMARY_WORDS)
         for sentence in chosen:
             sentence.warnings = unsupported(sentence.text, [english[i] for i in sentence.paragraphs if i < len(english)])
         return SummaryResult(" ".join(s.text for s in chosen), chosen)

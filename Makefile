@@ -150,7 +150,7 @@ LLM_SLOTS ?= 16
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=ON
 HOME_DIR := $${KHULASA_HOME:-$$HOME/.cache/khulasa}
 LLM_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)
-LLM_BEFORE ?= 8d61453
+LLM_BEFORE ?= 50be13e
 LLM_BEFORE_SRC ?= build/bench-llm-before
 LLM_BEFORE_BUNDLE ?= $(LLM_BUNDLE)
 bench-llm: model

@@ -123,9 +123,14 @@ class Khulasa:
             raise SystemExit(f"{self.name}: {len(failed)} digests failed, e.g. {failed[0]}")
         after = decode_counts(self.metrics_port)
         tokens = sum(r.timings.target_tokens for r in responses)
+        responses.sort(key=lambda r: int(r.id))
+        flags = [w.split(":")[0] for r in responses for p in r.paragraphs for s in p.segments for w in s.warnings]
         return {"seconds": round(seconds, 2), "articles_per_min": round(60 * len(texts) / seconds, 2),
                 "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / seconds, 1),
-                "decode": {k: round(after[k] - before.get(k, 0)) for k in after}}
+                "decode": {k: round(after[k] - before.get(k, 0)) for k in after},
+                "flags": {f: flags.count(f) for f in sorted(set(flags))},
+                "paragraphs": [p.translation for r in responses for p in r.paragraphs],
+                "summaries": [r.summary for r in responses]}
 
     def bulk(self, paths: list[Path]) -> dict:
         """The articles through khulasa-bulk on a local Ray (one replica, all threads); wall
@@ -288,6 +293,16 @@ def summarize_runs(result: dict, of=median) -> dict:
         ratios[f"peak_rss_vs_{tag}"] = round(new["peak_rss_mb"] / peer["peak_rss_mb"], 3)
         ratios[f"serving_rss_vs_{tag}"] = round(new["serving_rss_mb"] / peer["serving_rss_mb"], 3)
     out["ratios"] = ratios
+    # What was decoded, this code against the one before: the share of paragraphs and summaries
+    # with the very same English (the first round of each N).
+    if "khulasa before" in result["systems"]:
+        for n, rows in result["systems"]["khulasa"]["many"].items():
+            old = result["systems"]["khulasa before"]["many"].get(n) or [{}]
+            for key in ("paragraphs", "summaries"):
+                new_texts, old_texts = rows[0].get(key), old[0].get(key)
+                if new_texts and old_texts and len(new_texts) == len(old_texts):
+                    same = sum(a == b for a, b in zip(new_texts, old_texts)) / len(new_texts)
+                    out["ratios"][f"many_{n}_same_{key}_vs_before"] = round(same, 3)
     return out
 
 

@@ -146,7 +146,7 @@ class TranslationStage:
 
         start = time.perf_counter()
         calls = [carry(one) for _ in units]  # each in a copy of this request's context (its scope)
-        with ThreadPoolExecutor(max_workers=len(units), thread_name_prefix="piece") as pool:
+        with ThreadPoolExecutor(max_workers=min(len(units), 64), thread_name_prefix="piece") as pool:
             done = list(pool.map(lambda call, k: call(k), calls, range(len(units))))
         timings.translate_ms += elapsed_ms(start)
         for _, own in done:

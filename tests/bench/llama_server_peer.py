@@ -54,10 +54,10 @@ class LlamaServer:
         with open(f"/proc/{self.proc.pid}/status") as f:
             self.serving_rss_mb = round(int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) / 1024, 1)
         flags = Path(binary).resolve().parent.parent / "build-flags.txt"
-        system = re.search(r"system_info: (.*)", self.log.read_text(errors="replace"))
+        version = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
         self.info = {"command": " ".join(command[1:]), "slots": slots, "context": context,
                      "build_flags": flags.read_text().strip() if flags.exists() else "",
-                     "system_info": system.group(1).strip() if system else ""}
+                     "version": (version.stdout + version.stderr).strip()[-2000:]}
         self.pool = ThreadPoolExecutor(max_workers=max(256, 4 * slots))
 
     def _healthy(self) -> bool:

@@ -181,7 +181,7 @@ def peer_settings(entry) -> dict:
 
 def build_flags(python_or_binary: str) -> str:
     """The cmake arguments tests/bench/build_llama.sh recorded for the build this came from."""
-    for parent in Path(python_or_binary).resolve().parents:
+    for parent in Path(python_or_binary).absolute().parents:  # a venv's python links out of it
         if (parent / "build-flags.txt").exists():
             return (parent / "build-flags.txt").read_text().strip()
     return ""
@@ -276,6 +276,8 @@ def summarize_runs(result: dict, of=median) -> dict:
                      "single_translate_tokens_per_s": of(system["single"], "translate_tokens_per_s"),
                      "peak_rss_mb": system["peak_rss_mb"], "serving_rss_mb": system["serving_rss_mb"]}
         for n, rows in system["many"].items():
+            if not rows:  # a size this system did not serve (--sequential-many)
+                continue
             out[name][f"many_{n}_seconds"] = of(rows, "seconds")
             out[name][f"many_{n}_articles_per_min"] = of(rows, "articles_per_min")
         if system.get("bulk"):
@@ -289,6 +291,8 @@ def summarize_runs(result: dict, of=median) -> dict:
         ratios[f"single_latency_vs_{tag}"] = round(new["single_total_s"] / peer["single_total_s"], 3)
         for n in result["systems"]["khulasa"]["many"]:
             key = f"many_{n}_articles_per_min"
+            if key not in peer:
+                continue
             ratios[f"many_{n}_throughput_vs_{tag}"] = round(new[key] / peer[key], 3)
         ratios[f"peak_rss_vs_{tag}"] = round(new["peak_rss_mb"] / peer["peak_rss_mb"], 3)
         ratios[f"serving_rss_vs_{tag}"] = round(new["serving_rss_mb"] / peer["serving_rss_mb"], 3)
@@ -319,7 +323,7 @@ def table(result: dict) -> str:
 
     for n in result["systems"][names[0]]["many"]:
         row(f"{n} articles at once", lambda s, n=n: f"{figures[s][f'many_{n}_seconds']:.1f} s "
-            f"({figures[s][f'many_{n}_articles_per_min']:.2f} articles/min)")
+            f"({figures[s][f'many_{n}_articles_per_min']:.2f} articles/min)" if f"many_{n}_seconds" in figures[s] else "—")
         def steps(s: str, n=n) -> str:
             decode = [r.get("decode") for r in result["systems"][s]["many"][n] if r.get("decode")]
             if not decode:
@@ -358,7 +362,7 @@ def plot(result: dict, path: Path) -> None:
     sizes = list(result["systems"]["khulasa"]["many"])
     width = 0.8 / len(names)
     for k, n in enumerate(names):
-        middle.bar([x + k * width for x in range(len(sizes))], [figures[n][f"many_{m}_articles_per_min"] for m in sizes],
+        middle.bar([x + k * width for x in range(len(sizes))], [figures[n].get(f"many_{m}_articles_per_min", 0) for m in sizes],
                    width, color=colors.get(n, "tab:green"), label=n)
     middle.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(sizes))], [f"{m} at once" for m in sizes])
     middle.set(ylabel="articles per minute", title="Articles digested at once")
@@ -387,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--articles", nargs="+", default=[str(a) for a in DEFAULT_ARTICLES],
                    help="article files: the first is digested alone, the first N at once for each N of --many")
     p.add_argument("--many", default="4,16", help="how many articles at once, comma-separated")
+    p.add_argument("--sequential-many", default="",
+                   help="the --many sizes llama-cpp-python serves too (it takes N times one article); empty: all")
     p.add_argument("--many-rounds", type=int, default=1, help="measurements of each system at each --many")
     p.add_argument("--bulk", action="store_true", help="also the largest --many through khulasa-bulk (khulasa only)")
     p.add_argument("--rounds", type=int, default=2, help="measurements of each system, interleaved")
@@ -402,6 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.rounds, args.many_rounds, args.plot, args.table = 1, 1, "", ""
     sizes = [int(n) for n in args.many.split(",")]
+    sequential = [int(n) for n in args.sequential_many.split(",") if n] if args.sequential_many else sizes
     bundle_path = bundle_mod.resolve(args.bundle)
     bundle = bundle_mod.load(bundle_path, verify_checksums=False)
     entry = bundle.model_for("translate")
@@ -441,6 +448,8 @@ def main(argv: list[str] | None = None) -> int:
         for kind, n, rounds in plan:
             for r in range(rounds):
                 for system in systems[r % len(systems):] + systems[: r % len(systems)]:  # a different one first each round
+                    if kind == "many" and system.name == "llama.cpp" and n not in sequential:
+                        continue
                     row = system.single(texts[0]) if kind == "single" else system.many(texts[:n])
                     row["load_average"] = round(os.getloadavg()[0], 2)
                     rows = result["systems"][system.name][kind]

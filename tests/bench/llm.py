@@ -270,11 +270,12 @@ def summarize_runs(result: dict, of=median) -> dict:
     """One figure per system over the rounds (the median, or the best), and the goals' ratios."""
     out = {}
     for name, system in result["systems"].items():
-        out[name] = {"single_total_s": of(system["single"], "total_s"),
-                     "single_translate_s": of(system["single"], "translate_s"),
-                     "single_summary_s": of(system["single"], "summary_s"),
-                     "single_translate_tokens_per_s": of(system["single"], "translate_tokens_per_s"),
-                     "peak_rss_mb": system["peak_rss_mb"], "serving_rss_mb": system["serving_rss_mb"]}
+        out[name] = {"peak_rss_mb": system["peak_rss_mb"], "serving_rss_mb": system["serving_rss_mb"]}
+        if system["single"]:  # --rounds 0: no article alone
+            out[name].update({"single_total_s": of(system["single"], "total_s"),
+                              "single_translate_s": of(system["single"], "translate_s"),
+                              "single_summary_s": of(system["single"], "summary_s"),
+                              "single_translate_tokens_per_s": of(system["single"], "translate_tokens_per_s")})
         for n, rows in system["many"].items():
             if not rows:  # a size this system did not serve (--sequential-many)
                 continue
@@ -288,7 +289,8 @@ def summarize_runs(result: dict, of=median) -> dict:
         if other not in out:
             continue
         peer = out[other]
-        ratios[f"single_latency_vs_{tag}"] = round(new["single_total_s"] / peer["single_total_s"], 3)
+        if "single_total_s" in peer and "single_total_s" in new:
+            ratios[f"single_latency_vs_{tag}"] = round(new["single_total_s"] / peer["single_total_s"], 3)
         for n in result["systems"]["khulasa"]["many"]:
             key = f"many_{n}_articles_per_min"
             if key not in peer:
@@ -333,7 +335,8 @@ def table(result: dict) -> str:
                     f"a step; {d['row_steps_prompt']} row-steps feeding prompt tails, {d['row_steps_idle']} idle")
         row(f"{n} at once: decoding steps", steps)
     row(f"one article ({result['article_paragraphs']} paragraphs)", lambda s: f"{figures[s]['single_total_s']:.1f} s "
-        f"({figures[s]['single_translate_s']:.1f} translate + {figures[s]['single_summary_s']:.1f} summary)")
+        f"({figures[s]['single_translate_s']:.1f} translate + {figures[s]['single_summary_s']:.1f} summary)"
+        if "single_total_s" in figures[s] else "—")
     row("peak RSS", lambda s: f"{figures[s]['peak_rss_mb'] / 1024:.2f} GB")
     row("serving RSS", lambda s: f"{figures[s]['serving_rss_mb'] / 1024:.2f} GB")
     ratios = figures["ratios"]
@@ -455,6 +458,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows = result["systems"][system.name][kind]
                     (rows if kind == "single" else rows[str(n)]).append(row)
                     print(json.dumps({"system": system.name, kind: row}, ensure_ascii=False)[:600], flush=True)
+                    Path(args.out).with_suffix(".json.tmp").write_text(json.dumps(result, ensure_ascii=False))
         for system in systems:  # since the warm-up: the workloads' peak, the largest N at once last
             result["systems"][system.name]["peak_rss_mb"] = round(rss_peak_mb(system.proc.pid), 1)
         if args.bulk:

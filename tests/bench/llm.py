@@ -316,8 +316,8 @@ def table(result: dict) -> str:
     """The run's medians as a Markdown table, a column per system, then khulasa's ratios."""
     names = list(result["systems"])
     figures = result["medians"]
-    rows = [f"| {result['bundle']}, {result['cores']} cores, {result['threads']} threads, median of "
-            f"{result['rounds']} round(s), {result['date']} | " + " | ".join(names) + " |",
+    rows = [f"| {result['bundle']}, {result['cores']} cores, {result['threads']} threads, medians, {result['date']} | "
+            + " | ".join(names) + " |",
             "|---" * (len(names) + 1) + "|"]
 
     def row(label: str, cell) -> None:

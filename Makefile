@@ -142,26 +142,29 @@ bench-before: bench-bundle before-src
 # peak memory, the ISA and GEMM backend CTranslate2 picked. Results and plot in
 # docs/bench/llm.json and llm.png (about 35 minutes on 2 cores). Not part of `make test` (which
 # runs a smoke of the same harness). llama-cpp-python is built from source (minutes).
-LLAMA_VENV ?= .venv-llama
-# AVX2 kernels, as on any x86-64 CPU of the last decade: built with -DGGML_NATIVE=ON on an
-# AVX-512 Xeon, llama.cpp 0.3.36 died in libggml-cpu (general protection fault) on its first token.
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF
+# Both llama.cpp peers (llama-server with LLM_SLOTS slots, and llama-cpp-python's one-at-a-time
+# loop) come from one build of the source llama-cpp-python 0.3.36 vendors, in LLAMA_DIR.
+LLAMA_DIR ?= build/llama
+LLM_SLOTS ?= 16
+# Native kernels (AVX-512 with VNNI where the CPU has them): ran without faults on an AMD EPYC.
+# On an AVX-512 Xeon the native build died in libggml-cpu (general protection fault) on its
+# first token: there, use -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON.
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=ON
 HOME_DIR := $${KHULASA_HOME:-$$HOME/.cache/khulasa}
 LLM_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)
-LLM_BEFORE ?= 8d61453
+LLM_BEFORE ?= 50be13e
 LLM_BEFORE_SRC ?= build/bench-llm-before
 LLM_BEFORE_BUNDLE ?= $(LLM_BUNDLE)
 bench-llm: model
 	$(PY) -m pip install --quiet "matplotlib>=3.8"
-	test -x $(LLAMA_VENV)/bin/python || $(PYTHON) -m venv $(LLAMA_VENV)
-	$(LLAMA_VENV)/bin/python -c "import llama_cpp" 2>/dev/null || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
-		$(LLAMA_VENV)/bin/pip install --quiet --no-cache-dir --no-binary llama-cpp-python llama-cpp-python==0.3.36
+	PYTHON=$(PYTHON) sh tests/bench/build_llama.sh $(LLAMA_DIR) $(LLAMA_CMAKE_ARGS)
 	rm -rf $(LLM_BEFORE_SRC) && mkdir -p $(LLM_BEFORE_SRC)
 	git archive $(LLM_BEFORE) server client | tar -x -C $(LLM_BEFORE_SRC)
 	test -f "$(LLM_BEFORE_BUNDLE)/khulasa.json" || PYTHONPATH=$(LLM_BEFORE_SRC)/server:$(LLM_BEFORE_SRC)/client \
 		$(PY) -m khulasa_server.tools.models_cli build $(BUNDLE) --out "$(LLM_BEFORE_BUNDLE)"
 	$(PY) tests/bench/llm.py --bundle "$(LLM_BUNDLE)" --baseline-src $(LLM_BEFORE_SRC) \
-		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_VENV)/bin/python --many 4,16 --bulk
+		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_DIR)/venv/bin/python --many 4,16 --bulk \
+		--llama-server $(LLAMA_DIR)/bin/llama-server --slots $(LLM_SLOTS)
 
 # The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds), and the
 # same on a server running BEFORE, alongside.

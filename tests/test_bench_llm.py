@@ -33,7 +33,11 @@ def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
         assert decode["calls"] >= 1 and decode["steps"] >= 1 and decode["row_steps_output"] >= many["translate_tokens"]
     assert result["systems"]["khulasa"]["bulk"]["articles"] == 3 and result["systems"]["khulasa"]["bulk"]["seconds"] > 0
     assert set(result["medians"]["ratios"]) == {"single_latency_vs_before", "many_2_throughput_vs_before",
-                                                "many_3_throughput_vs_before", "peak_rss_vs_before", "serving_rss_vs_before"}
+                                                "many_3_throughput_vs_before", "peak_rss_vs_before", "serving_rss_vs_before",
+                                                *(f"many_{n}_same_{k}_vs_before" for n in (2, 3) for k in ("paragraphs", "summaries"))}
+    assert 0 <= result["medians"]["ratios"]["many_3_same_paragraphs_vs_before"] <= 1
+    # and the table for the docs, one column per system
+    assert "| khulasa | khulasa before |" in bench_llm.table(result)
     assert result["best"]["ratios"].keys() == result["medians"]["ratios"].keys()
 
 

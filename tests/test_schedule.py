@@ -143,3 +143,64 @@ def test_the_engine_counts_its_steps(gated):
     assert after.rows - before.rows == 2
     # every generated token is a counted row-step (plus the step that gave an end token)
     assert sum(o.tokens for o in outs) <= after.output - before.output <= sum(o.tokens for o in outs) + 2
+
+
+SHORT_TOO = "فاز الفريق."
+NAMED = "قال أيمن الصفدي إن المحادثات ستستأنف."  # a gazetteer name: the tiny model's output loses it
+ARRIVED = "وصل الوفد إلى عمان مساء أمس."
+MIDDLE = "أعلنت وزارة المالية أن معدل التضخم تراجع إلى ثلاثة في المئة في الربيع، وقال المتحدث باسم الوزارة إن الحكومة ستواصل دعم أسعار الخبز والوقود حتى نهاية العام."  # as long as NAMED's prompt with its repair note
+
+
+def test_a_sparse_call_waits_for_rows_while_a_fuller_one_runs(gated):
+    """A mixed queue: a one-paragraph request (short) and a two-paragraph one (long), planned
+    as two calls. The call with two rows runs first; a short paragraph arriving meanwhile then
+    joins the first request's short one: two calls of two rows each, where taking the oldest
+    request's call first gives three calls (1, 2 and 1 rows) for the same rows."""
+    engine = gated
+    assert engine.plan("translate", [SHORT, LONG, LONG_TOO]) == [[0], [1, 2]]  # the premise
+    assert len(engine.plan("translate", [SHORT, SHORT_TOO])) == 1
+    engine._model.open.clear()
+    batcher = GatheringEngine(engine, max_delay=0.5, cache_size=0)
+    try:
+        short, short_out = _in_thread(batcher.run, "translate", [SHORT])
+        while not batcher._queued_tokens:
+            threading.Event().wait(0.01)
+        longs, longs_out = _in_thread(batcher.run, "translate", [LONG, LONG_TOO])
+        assert engine._model.entered.wait(30)  # the first call, both requests gathered
+        queued = batcher._queued_tokens
+        late, late_out = _in_thread(batcher.run, "translate", [SHORT_TOO])
+        while batcher._queued_tokens == queued:
+            threading.Event().wait(0.01)
+        engine._model.allow(3)
+        for thread in (short, longs, late):
+            thread.join(60)
+    finally:
+        batcher.close()
+    sizes = [len(c["inputs"]) for c in engine._model.calls]
+    assert sizes == [2, 2], sizes
+    assert short_out and longs_out and late_out
+
+
+def test_name_repairs_share_calls_with_first_passes(gated):
+    """An article of three paragraphs: two short ones (one with a name the tiny model loses) and a
+    longer one, planned as two calls. The name repair of the first call's paragraph is sent as
+    soon as that call is back, and decodes with the longer paragraph's first pass (its prompt,
+    with the repair's note, is as long), not in a call of repairs after every first pass."""
+    from khulasa_server import names
+    from khulasa_server.core.translation import TranslationStage
+    from khulasa_server.results import Timings
+    from khulasa_server.text.segment import Paragraph
+
+    engine = gated
+    assert engine.plan("translate", [NAMED, ARRIVED, MIDDLE]) == [[1, 0], [2]]  # the premise
+    names.find(NAMED)  # the gazetteer loaded: the repair is sent within the gatherer's hold
+    batcher = GatheringEngine(engine, max_delay=2.0, cache_size=0)
+    stage = TranslationStage(batcher)
+    try:
+        paragraphs = [Paragraph(NAMED, "\n"), Paragraph(ARRIVED, "\n"), Paragraph(MIDDLE, "")]
+        results = list(stage.paragraphs(paragraphs, Timings(), {}, [True] * 3, stream=False))
+    finally:
+        batcher.close()
+    assert stage.name_repairs.tried >= 1 and len(results) == 3  # the premise: paragraphs repaired
+    repairs = [["Write every name" in engine._tok.decode(list(row)) for row in c["inputs"]] for c in engine._model.calls]
+    assert not any(repairs[0]) and True in repairs[1] and False in repairs[1], repairs

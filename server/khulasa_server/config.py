@@ -45,7 +45,7 @@ class Settings:
     http_max_connections: int = 1000
     stream_idle_timeout: float = 60.0
     workers: int = 128
-    digest_many_concurrency: int = 4
+    digest_many_concurrency: int = 16  # an LLM's calls fill only with many articles' rows queued
     max_text_chars: int = 100_000
     max_texts: int = 64
     max_message_bytes: int = 8 * 1024 * 1024

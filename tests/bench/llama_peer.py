@@ -87,7 +87,8 @@ def main() -> int:
     llm = llama_cpp.Llama(config["gguf"], n_ctx=config["n_ctx"], n_threads=config["threads"],
                           n_threads_batch=config["threads"], n_batch=512, verbose=False, seed=0)
     print(json.dumps({"llama_cpp_python": llama_cpp.__version__, "load_s": round(time.perf_counter() - start, 2),
-                      "peak_rss_mb": round(peak_rss_mb(), 1)}), flush=True)
+                      "peak_rss_mb": round(peak_rss_mb(), 1),
+                      "system_info": llama_cpp.llama_print_system_info().decode(errors="replace").strip()}), flush=True)
     for line in sys.stdin:
         job = json.loads(line)
         start = time.perf_counter()

@@ -123,9 +123,14 @@ class Khulasa:
             raise SystemExit(f"{self.name}: {len(failed)} digests failed, e.g. {failed[0]}")
         after = decode_counts(self.metrics_port)
         tokens = sum(r.timings.target_tokens for r in responses)
+        responses.sort(key=lambda r: int(r.id))
+        flags = [w.split(":")[0] for r in responses for p in r.paragraphs for s in p.segments for w in s.warnings]
         return {"seconds": round(seconds, 2), "articles_per_min": round(60 * len(texts) / seconds, 2),
                 "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / seconds, 1),
-                "decode": {k: round(after[k] - before.get(k, 0)) for k in after}}
+                "decode": {k: round(after[k] - before.get(k, 0)) for k in after},
+                "flags": {f: flags.count(f) for f in sorted(set(flags))},
+                "paragraphs": [p.translation for r in responses for p in r.paragraphs],
+                "summaries": [r.summary for r in responses]}
 
     def bulk(self, paths: list[Path]) -> dict:
         """The articles through khulasa-bulk on a local Ray (one replica, all threads); wall
@@ -163,8 +168,28 @@ def peer_article(entry, tok: Tokenizer, text: str) -> dict:
     return {"paragraphs": prompts, "bounds": bounds}
 
 
+def peer_settings(entry) -> dict:
+    """What a peer needs besides the articles: khulasa's penalties, summary prompt and bounds."""
+    summarize = entry.decoding["summarize"]
+    return {
+        "translate": {"repeat_penalty": search_options(entry.decoding["translate"])["repetition_penalty"]},
+        "summarize": {"template": render_prompt(entry, "summarize", "{text}"),
+                      "repeat_penalty": search_options(summarize)["repetition_penalty"],
+                      "max_tokens": int(summarize.max_decoding_length), "sentences": DEFAULT_SUMMARY_SENTENCES},
+    }
+
+
+def build_flags(python_or_binary: str) -> str:
+    """The cmake arguments tests/bench/build_llama.sh recorded for the build this came from."""
+    for parent in Path(python_or_binary).absolute().parents:  # a venv's python links out of it
+        if (parent / "build-flags.txt").exists():
+            return (parent / "build-flags.txt").read_text().strip()
+    return ""
+
+
 class Llama:
-    """tests/bench/llama_peer.py in the llama-cpp-python virtualenv, fed khulasa's prompts."""
+    """tests/bench/llama_peer.py in the llama-cpp-python virtualenv, fed khulasa's prompts:
+    one sequence at a time (llama-cpp-python has no batching)."""
 
     def __init__(self, python: str, gguf: Path, entry, threads: int):
         self.name = "llama.cpp"
@@ -174,6 +199,7 @@ class Llama:
                                      stdout=subprocess.PIPE, text=True)
         n_ctx = entry.input_tokens("summarize") + 1024
         self.info = self._ask({"gguf": str(gguf), "threads": threads, "n_ctx": n_ctx})
+        self.info["build_flags"] = build_flags(python)
         self.serving_s, self.serving_rss_mb = self.info["load_s"], self.info["peak_rss_mb"]
 
     def _ask(self, message: dict) -> dict:
@@ -185,15 +211,7 @@ class Llama:
         return json.loads(line)
 
     def _job(self, texts: list[str]) -> dict:
-        summarize = self.entry.decoding["summarize"]
-        reply = self._ask({
-            "articles": [peer_article(self.entry, self.tok, t) for t in texts],
-            "translate": {"repeat_penalty": search_options(self.entry.decoding["translate"])["repetition_penalty"]},
-            "summarize": {"template": render_prompt(self.entry, "summarize", "{text}"),
-                          "repeat_penalty": search_options(summarize)["repetition_penalty"],
-                          "max_tokens": int(summarize.max_decoding_length), "sentences": DEFAULT_SUMMARY_SENTENCES},
-        })
-        return reply
+        return self._ask({"articles": [peer_article(self.entry, self.tok, t) for t in texts], **peer_settings(self.entry)})
 
     def warm(self) -> None:
         self._job(["قال الوزير إن المحادثات ستستأنف."])
@@ -203,7 +221,7 @@ class Llama:
         return {"total_s": a["total_s"], "translate_s": a["translate_s"], "summary_s": a["summary_s"],
                 "translate_tokens": a["translate_tokens"],
                 "translate_tokens_per_s": round(a["translate_tokens"] / max(a["translate_s"], 1e-9), 1),
-                "summary_tokens": a["summary_tokens"], "summary_prompt_tokens": a["summary_prompt_tokens"],
+                "summary_tokens": a["summary_tokens"], "summary_prompt_tokens": a.get("summary_prompt_tokens"),
                 "summary": a["summary"]}
 
     def many(self, texts: list[str]) -> dict:
@@ -215,6 +233,26 @@ class Llama:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=60)
+
+
+class LlamaServerPeer(Llama):
+    """llama.cpp's own server (tests/bench/llama_server_peer.py): parallel slots, continuous
+    batching, every paragraph of every article sent at once."""
+
+    def __init__(self, binary: str, gguf: Path, entry, threads: int, slots: int, context: int):
+        from llama_server_peer import LlamaServer
+
+        self.entry = entry
+        self.tok = Tokenizer.from_file(str(entry.file(entry.tokenizer.file)))
+        self.server = LlamaServer(binary, gguf, threads, slots, context, lambda t: peer_article(entry, self.tok, t))
+        self.name, self.proc, self.info = "llama-server", self.server.proc, self.server.info
+        self.serving_s, self.serving_rss_mb = self.server.serving_s, self.server.serving_rss_mb
+
+    def _job(self, texts: list[str]) -> dict:
+        return self.server.job(texts, peer_settings(self.entry))
+
+    def close(self) -> None:
+        self.server.close()
 
 
 def median(rows: list[dict], key: str) -> float:
@@ -232,30 +270,79 @@ def summarize_runs(result: dict, of=median) -> dict:
     """One figure per system over the rounds (the median, or the best), and the goals' ratios."""
     out = {}
     for name, system in result["systems"].items():
-        out[name] = {"single_total_s": of(system["single"], "total_s"),
-                     "single_translate_s": of(system["single"], "translate_s"),
-                     "single_summary_s": of(system["single"], "summary_s"),
-                     "single_translate_tokens_per_s": of(system["single"], "translate_tokens_per_s"),
-                     "peak_rss_mb": system["peak_rss_mb"], "serving_rss_mb": system["serving_rss_mb"]}
+        out[name] = {"peak_rss_mb": system["peak_rss_mb"], "serving_rss_mb": system["serving_rss_mb"]}
+        if system["single"]:  # --rounds 0: no article alone
+            out[name].update({"single_total_s": of(system["single"], "total_s"),
+                              "single_translate_s": of(system["single"], "translate_s"),
+                              "single_summary_s": of(system["single"], "summary_s"),
+                              "single_translate_tokens_per_s": of(system["single"], "translate_tokens_per_s")})
         for n, rows in system["many"].items():
+            if not rows:  # a size this system did not serve (--sequential-many)
+                continue
             out[name][f"many_{n}_seconds"] = of(rows, "seconds")
             out[name][f"many_{n}_articles_per_min"] = of(rows, "articles_per_min")
         if system.get("bulk"):
             out[name]["bulk_articles_per_min"] = system["bulk"]["articles_per_min"]
     ratios = {}
     new = out["khulasa"]
-    for other, tag in (("khulasa before", "before"), ("llama.cpp", "llama_cpp")):
+    for other, tag in (("khulasa before", "before"), ("llama.cpp", "llama_cpp"), ("llama-server", "llama_server")):
         if other not in out:
             continue
         peer = out[other]
-        ratios[f"single_latency_vs_{tag}"] = round(new["single_total_s"] / peer["single_total_s"], 3)
+        if "single_total_s" in peer and "single_total_s" in new:
+            ratios[f"single_latency_vs_{tag}"] = round(new["single_total_s"] / peer["single_total_s"], 3)
         for n in result["systems"]["khulasa"]["many"]:
             key = f"many_{n}_articles_per_min"
+            if key not in peer:
+                continue
             ratios[f"many_{n}_throughput_vs_{tag}"] = round(new[key] / peer[key], 3)
         ratios[f"peak_rss_vs_{tag}"] = round(new["peak_rss_mb"] / peer["peak_rss_mb"], 3)
         ratios[f"serving_rss_vs_{tag}"] = round(new["serving_rss_mb"] / peer["serving_rss_mb"], 3)
     out["ratios"] = ratios
+    # What was decoded, this code against the one before: the share of paragraphs and summaries
+    # with the very same English (the first round of each N).
+    if "khulasa before" in result["systems"]:
+        for n, rows in result["systems"]["khulasa"]["many"].items():
+            old = result["systems"]["khulasa before"]["many"].get(n) or [{}]
+            for key in ("paragraphs", "summaries"):
+                new_texts, old_texts = rows[0].get(key), old[0].get(key)
+                if new_texts and old_texts and len(new_texts) == len(old_texts):
+                    same = sum(a == b for a, b in zip(new_texts, old_texts)) / len(new_texts)
+                    out["ratios"][f"many_{n}_same_{key}_vs_before"] = round(same, 3)
     return out
+
+
+def table(result: dict) -> str:
+    """The run's medians as a Markdown table, a column per system, then khulasa's ratios."""
+    names = list(result["systems"])
+    figures = result["medians"]
+    rows = [f"| {result['bundle']}, {result['cores']} cores, {result['threads']} threads, medians, {result['date']} | "
+            + " | ".join(names) + " |",
+            "|---" * (len(names) + 1) + "|"]
+
+    def row(label: str, cell) -> None:
+        rows.append(f"| {label} | " + " | ".join(cell(n) for n in names) + " |")
+
+    for n in result["systems"][names[0]]["many"]:
+        row(f"{n} articles at once", lambda s, n=n: f"{figures[s][f'many_{n}_seconds']:.1f} s "
+            f"({figures[s][f'many_{n}_articles_per_min']:.2f} articles/min)" if f"many_{n}_seconds" in figures[s] else "—")
+        def steps(s: str, n=n) -> str:
+            decode = [r.get("decode") for r in result["systems"][s]["many"][n] if r.get("decode")]
+            if not decode:
+                return "—"
+            d = decode[0]
+            return (f"{d['calls']} calls, {d['steps']} steps, {d['row_steps_output'] / max(d['steps'], 1):.1f} output rows "
+                    f"a step; {d['row_steps_prompt']} row-steps feeding prompt tails, {d['row_steps_idle']} idle")
+        row(f"{n} at once: decoding steps", steps)
+    row(f"one article ({result['article_paragraphs']} paragraphs)", lambda s: f"{figures[s]['single_total_s']:.1f} s "
+        f"({figures[s]['single_translate_s']:.1f} translate + {figures[s]['single_summary_s']:.1f} summary)"
+        if "single_total_s" in figures[s] else "—")
+    row("peak RSS", lambda s: f"{figures[s]['peak_rss_mb'] / 1024:.2f} GB")
+    row("serving RSS", lambda s: f"{figures[s]['serving_rss_mb'] / 1024:.2f} GB")
+    ratios = figures["ratios"]
+    lines = "\n".join(rows) + "\n\nkhulasa against each: " + ", ".join(f"{k} {v}" for k, v in ratios.items()) + "\n"
+    return lines + (f"\nLoad average (1 min) at start {result.get('load_average_at_start')}, at end "
+                    f"{result.get('load_average_at_end')}.\n")
 
 
 def plot(result: dict, path: Path) -> None:
@@ -266,7 +353,7 @@ def plot(result: dict, path: Path) -> None:
 
     figures = result["best"]
     names = [n for n in result["systems"]]
-    colors = {"khulasa": "tab:blue", "khulasa before": "tab:gray", "llama.cpp": "tab:orange"}
+    colors = {"khulasa": "tab:blue", "khulasa before": "tab:gray", "llama.cpp": "tab:orange", "llama-server": "tab:red"}
     fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 4.2))
     translate = [figures[n]["single_translate_s"] for n in names]
     summary = [figures[n]["single_total_s"] - figures[n]["single_translate_s"] for n in names]
@@ -278,7 +365,7 @@ def plot(result: dict, path: Path) -> None:
     sizes = list(result["systems"]["khulasa"]["many"])
     width = 0.8 / len(names)
     for k, n in enumerate(names):
-        middle.bar([x + k * width for x in range(len(sizes))], [figures[n][f"many_{m}_articles_per_min"] for m in sizes],
+        middle.bar([x + k * width for x in range(len(sizes))], [figures[n].get(f"many_{m}_articles_per_min", 0) for m in sizes],
                    width, color=colors.get(n, "tab:green"), label=n)
     middle.set_xticks([x + width * (len(names) - 1) / 2 for x in range(len(sizes))], [f"{m} at once" for m in sizes])
     middle.set(ylabel="articles per minute", title="Articles digested at once")
@@ -300,24 +387,31 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--baseline-src", default="", help="source tree of the earlier version (with server/ and client/)")
     p.add_argument("--baseline-bundle", default="", help="bundle for the earlier version (default: --bundle)")
     p.add_argument("--llama-python", default="", help="python of a virtualenv with llama-cpp-python; empty: skip")
+    p.add_argument("--llama-server", default="", help="a llama-server binary (tests/bench/build_llama.sh); empty: skip")
+    p.add_argument("--slots", type=int, default=16, help="llama-server's parallel slots (-np)")
+    p.add_argument("--context", type=int, default=32768, help="llama-server's total context (-c), shared by its slots")
     p.add_argument("--gguf", default="", help="the GGUF for llama.cpp (default: the bundle's, under $KHULASA_HOME/downloads)")
     p.add_argument("--articles", nargs="+", default=[str(a) for a in DEFAULT_ARTICLES],
                    help="article files: the first is digested alone, the first N at once for each N of --many")
     p.add_argument("--many", default="4,16", help="how many articles at once, comma-separated")
+    p.add_argument("--sequential-many", default="",
+                   help="the --many sizes llama-cpp-python serves too (it takes N times one article); empty: all")
     p.add_argument("--many-rounds", type=int, default=1, help="measurements of each system at each --many")
     p.add_argument("--bulk", action="store_true", help="also the largest --many through khulasa-bulk (khulasa only)")
     p.add_argument("--rounds", type=int, default=2, help="measurements of each system, interleaved")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of every system")
     p.add_argument("--out", default=str(ROOT / "docs" / "bench" / "llm.json"))
     p.add_argument("--plot", default=str(ROOT / "docs" / "bench" / "llm.png"))
+    p.add_argument("--table", default=str(ROOT / "docs" / "bench" / "llm-table.md"), help="the figures as a Markdown table")
     p.add_argument("--smoke", action="store_true", help="one round, no plot: checks that the harness runs")
     p.add_argument("--from-json", default="", help="recompute the figures and the plot of an earlier run's JSON")
     args = p.parse_args(argv)
     if args.from_json:
-        return report(json.loads(Path(args.from_json).read_text()), args.out, args.plot)
+        return report(json.loads(Path(args.from_json).read_text()), args.out, args.plot, args.table)
     if args.smoke:
-        args.rounds, args.many_rounds, args.plot = 1, 1, ""
+        args.rounds, args.many_rounds, args.plot, args.table = 1, 1, "", ""
     sizes = [int(n) for n in args.many.split(",")]
+    sequential = [int(n) for n in args.sequential_many.split(",") if n] if args.sequential_many else sizes
     bundle_path = bundle_mod.resolve(args.bundle)
     bundle = bundle_mod.load(bundle_path, verify_checksums=False)
     entry = bundle.model_for("translate")
@@ -338,8 +432,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.baseline_src:
             baseline = bundle_mod.resolve(args.baseline_bundle) if args.baseline_bundle else bundle_path
             systems.append(Khulasa("khulasa before", baseline, args.threads, Path(args.baseline_src)))
+        downloads = bundle_mod.khulasa_home() / "downloads" / bundle.name
+        gguf = Path(args.gguf) if args.gguf else downloads / bundle.manifest.get("gguf", {}).get("file", "")
+        if args.llama_server:
+            systems.append(LlamaServerPeer(args.llama_server, gguf, entry, args.threads, args.slots, args.context))
         if args.llama_python:
-            gguf = Path(args.gguf) if args.gguf else bundle_mod.khulasa_home() / "downloads" / bundle.name / bundle.manifest["gguf"]["file"]
             systems.append(Llama(args.llama_python, gguf, entry, args.threads))
         for system in systems:
             system.warm()
@@ -347,17 +444,21 @@ def main(argv: list[str] | None = None) -> int:
             reset_peak(system.proc.pid)
             result["systems"][system.name] = {"seconds_to_serving": round(system.serving_s, 2),
                                               "load_peak_rss_mb": round(load_peak, 1),
-                                              "serving_rss_mb": system.serving_rss_mb, "single": [],
+                                              "serving_rss_mb": system.serving_rss_mb, "info": getattr(system, "info", {}),
+                                              "single": [],
                                               "many": {str(n): [] for n in sizes}}
         plan = [("single", 1, args.rounds)] + [("many", n, args.many_rounds) for n in sizes]
         for kind, n, rounds in plan:
             for r in range(rounds):
                 for system in systems[r % len(systems):] + systems[: r % len(systems)]:  # a different one first each round
+                    if kind == "many" and system.name == "llama.cpp" and n not in sequential:
+                        continue
                     row = system.single(texts[0]) if kind == "single" else system.many(texts[:n])
                     row["load_average"] = round(os.getloadavg()[0], 2)
                     rows = result["systems"][system.name][kind]
                     (rows if kind == "single" else rows[str(n)]).append(row)
                     print(json.dumps({"system": system.name, kind: row}, ensure_ascii=False)[:600], flush=True)
+                    Path(args.out).with_suffix(".json.tmp").write_text(json.dumps(result, ensure_ascii=False))
         for system in systems:  # since the warm-up: the workloads' peak, the largest N at once last
             result["systems"][system.name]["peak_rss_mb"] = round(rss_peak_mb(system.proc.pid), 1)
         if args.bulk:
@@ -367,10 +468,10 @@ def main(argv: list[str] | None = None) -> int:
         for system in systems:
             system.close()
     result["load_average_at_end"] = os.getloadavg()[0]
-    return report(result, args.out, args.plot)
+    return report(result, args.out, args.plot, args.table)
 
 
-def report(result: dict, out: str, plot_path: str) -> int:
+def report(result: dict, out: str, plot_path: str, table_path: str = "") -> int:
     result["medians"] = summarize_runs(result)
     result["best"] = summarize_runs(result, of=best)
     print(json.dumps({"medians": result["medians"], "best": result["best"]}, indent=1))
@@ -378,7 +479,10 @@ def report(result: dict, out: str, plot_path: str) -> int:
     Path(out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     if plot_path:
         plot(result, Path(plot_path))
-    print(f"wrote {out}" + (f" and {plot_path}" if plot_path else ""))
+    if table_path:
+        Path(table_path).write_text(table(result))
+    print(table(result))
+    print(f"wrote {out}" + "".join(f" and {p}" for p in (plot_path, table_path) if p))
     return 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -17,7 +18,7 @@ from ..engines import Engine
 from ..names import repair
 from ..names import source as name_source
 from ..results import ParagraphResult, Segment, Timings, elapsed_ms
-from ..scope import checkpoint
+from ..scope import carry, checkpoint
 from ..text.detect import detect, has_arabic
 from ..text.segment import Paragraph, Piece, segment, split_sentences
 
@@ -119,6 +120,8 @@ class TranslationStage:
             glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)
         ]
         texts, tokens = self._model_inputs(units, found)
+        if len(units) > 1 and self.repair_names and self.engine.takes_notes and getattr(self.engine, "answers_as_done", False):
+            return self._run_each(units, texts, tokens, notes, terms, found, timings)
         start = time.perf_counter()
         outputs = self.engine.run("translate", texts, notes, tokens=tokens)
         timings.translate_ms += elapsed_ms(start)
@@ -128,6 +131,28 @@ class TranslationStage:
             timings.target_tokens += out.tokens
             segments.append(self._segment(unit, out, t, f))
         return self._repair_names(units, segments, terms, found, timings)
+
+    def _run_each(self, units, texts, tokens, notes, terms, found, timings: Timings) -> list[Segment]:
+        """Each piece a request of its own to an engine that answers each as soon as its rows
+        are decoded, and its name repair sent at once: the repair joins the calls of the pieces
+        still queued, instead of a call of its own after all of them."""
+
+        def one(k: int) -> tuple[Segment, Timings]:
+            own = Timings()
+            [out] = self.engine.run("translate", [texts[k]], [notes[k]], tokens=[tokens[k]])
+            own.source_tokens, own.target_tokens = len(self._tokens(units[k][1])), out.tokens
+            segment = self._segment(units[k], out, terms[k], found[k])
+            return self._repair_names([units[k]], [segment], [terms[k]], [found[k]], own)[0], own
+
+        start = time.perf_counter()
+        calls = [carry(one) for _ in units]  # each in a copy of this request's context (its scope)
+        with ThreadPoolExecutor(max_workers=min(len(units), 64), thread_name_prefix="piece") as pool:
+            done = list(pool.map(lambda call, k: call(k), calls, range(len(units))))
+        timings.translate_ms += elapsed_ms(start)
+        for _, own in done:
+            timings.source_tokens += own.source_tokens
+            timings.target_tokens += own.target_tokens
+        return [segment for segment, _ in done]
 
     def _model_inputs(self, units: list[Unit], found: list[names.Names]) -> tuple[list[str], list[list[str]]]:
         """What the model reads of each piece: the piece, or with names_in_source its names in
@@ -177,6 +202,10 @@ class TranslationStage:
             return segments
         checkpoint()  # a caller that has gone gets no second decoding
         notes = [repair.note(terms[k] + names.repair_terms(found[k], skip=dict(terms[k]))) for k in todo]
+        # Without a term to give, the repair's prompt is the first pass's: greedy decoding would repeat it.
+        todo, notes = [k for k, n in zip(todo, notes) if n], [n for n in notes if n]
+        if not todo:
+            return segments
         start = time.perf_counter()
         outputs = self.engine.run(
             "translate", [units[k][1].content for k in todo], notes, tokens=[self._tokens(units[k][1]) for k in todo]

@@ -13,7 +13,10 @@ done, so rows are grouped by prompt length) is fed one call at a time: after eac
 jobs whose rows are all done are answered, and the next call is planned over every row still
 queued, those of jobs that arrived meanwhile included (a request's later paragraphs, the name
 repairs of an answered article). Finished rows are so refilled from the queue at each call,
-instead of the queue waiting for the whole gathered batch.
+instead of the queue waiting for the whole gathered batch. Of the planned calls, the one with
+the most rows runs first: a sparse call left for later gains the rows that arrive meanwhile
+(a call's fixed cost is most of a step's), unless a job in it has been passed over PASS_LIMIT
+times already.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class _Job:
     outputs: list[Output | None] = field(default_factory=list)  # None: not decoded yet
     error: BaseException | None = None
     abandoned: bool = False
+    passed: int = 0  # calls planned without this job's rows while they were queued
     done: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
@@ -93,6 +97,7 @@ class GatheringEngine:
     workers: threads feeding the model (one per CTranslate2 replica keeps every replica busy)."""
 
     HOLD_LIMIT = 0.05  # seconds; see _hold
+    PASS_LIMIT = 2  # calls a job's rows may be passed over for fuller ones; see _pick
 
     def __init__(
         self,
@@ -136,6 +141,13 @@ class GatheringEngine:
     @property
     def takes_notes(self) -> bool:
         return self.engine.takes_notes
+
+    @property
+    def answers_as_done(self) -> bool:
+        """Whether a request is answered as soon as its own rows are decoded (an engine that
+        plans its calls): a caller may then send pieces as requests of their own and act on
+        each answer (a name repair) while the others still decode, without losing shared calls."""
+        return hasattr(self.engine, "plan")
 
     def tokenize(self, text: str) -> list[str]:
         return self.engine.tokenize(text)
@@ -297,8 +309,7 @@ class GatheringEngine:
             groups = plan(
                 task, [job.texts[k] for job, k in rows], [job.notes[k] for job, k in rows], [job.source[k] for job, k in rows]
             )
-            # The call that holds the oldest job's first row: a request's rows go in order.
-            rows = [rows[i] for i in next(g for g in groups if 0 in g)]
+            rows = [rows[i] for i in self._pick(groups, rows)]
         sentences = [job.sentences[k] for job, k in rows]
         start = time.perf_counter()
         try:
@@ -331,6 +342,18 @@ class GatheringEngine:
         for (job, k), out in zip(rows, outputs):
             job.outputs[k] = out
         self._still_wanted(live)  # outputs cut short or skipped for a caller that has gone are dropped
+
+    def _pick(self, groups: list[list[int]], rows: list[tuple[_Job, int]]) -> list[int]:
+        """The planned call to run now: the one with the most rows (ties: the oldest row's),
+        so a sparse call waits for rows to fill it while a fuller one runs; but the call of
+        the oldest job passed over PASS_LIMIT times, so no request waits for ever."""
+        oldest = next(g for g in groups if 0 in g)
+        chosen = oldest if rows[0][0].passed >= self.PASS_LIMIT else max(groups, key=lambda g: (len(g), -min(g)))
+        taken = {id(rows[i][0]) for i in chosen}
+        for job in {id(job): job for job, _ in rows}.values():
+            if id(job) not in taken:
+                job.passed += 1
+        return chosen
 
     @staticmethod
     def _alive(job: _Job) -> Callable[[], bool]:

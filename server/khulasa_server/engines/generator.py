@@ -37,9 +37,10 @@ CHAT_FORMATS = {
 # sample article); it never bounds an output.
 EXPECTED_OUTPUT_RATIO = 0.7
 # Extra cost of one more prompt in a decoding step, relative to the step's fixed cost. The
-# planner's setting; the step profiles of docs/bench (2 cores) give 0.13 with MKL and 0.20 on
-# the AVX2 path. A larger value makes smaller groups; not retuned against them.
-ROW_COST = 0.03
+# step profiles of docs/bench (2 cores) give 0.13 with MKL, 0.20 on the AVX2 path, and 0.044 with
+# oneDNN's int8 GEMM with VNNI on an AMD EPYC (107 ms at batch 1, 177 ms at 16: docs/bench/llm.md).
+# A larger value makes smaller groups.
+ROW_COST = 0.044
 
 
 def prompt_parts(entry: ModelEntry, task: str, text: str, note: str = "") -> list[tuple[str, bool]]:

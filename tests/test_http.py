@@ -136,6 +136,24 @@ def test_translate_html_translates_text_nodes_and_keeps_the_markup(port):
     assert "ارتفعت" not in out and "الاقتصاد" not in out
 
 
+def test_translate_html_gives_the_pipeline_at_most_max_texts_nodes_at_once(port, server, monkeypatch):
+    # A page's text nodes are texts: 20 of them (max_texts is 8 here) go to the model in calls of
+    # at most 8, as any caller's texts would, and every one is still translated.
+    pipeline = server.service.pipeline
+    sizes = []
+    real = pipeline.translate
+
+    def counted(texts, *args, **kwargs):
+        sizes.append(len(texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "translate", counted)
+    document = "".join(f"<p>قال الوزير إن الاقتصاد ينمو {i}.</p>" for i in range(20))
+    reply = call(port, "POST", "/translate", json={"q": document, "source": "ar", "target": "en", "format": "html"})
+    assert reply.status == 200, reply.body
+    assert sum(sizes) == 20 and max(sizes) <= TEST_LIMITS["max_texts"], sizes
+    assert reply.body["translatedText"].count("<p>") == 20 and "الاقتصاد" not in reply.body["translatedText"]
+
 def test_translate_errors_as_libretranslate_returns_them(port, server):
     def post(**body):
         return call(port, "POST", "/translate", json=body)

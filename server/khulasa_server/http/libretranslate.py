@@ -101,9 +101,15 @@ async def translate(request: Request, call: Call) -> JSONResponse:
             return chosen
 
         def translate_nodes(sources: list[str]) -> list[str]:
-            results = pipeline.translate(sources, ArticleOptions(source_language="ar"))
-            found.extend(results)
-            return [r.text.strip() for r in results]
+            # A page's text nodes are texts: at most max_texts reach the pipeline at once, as for
+            # any caller (a page of 600 nodes is 600 texts, not one).
+            limit = front.settings.max_texts
+            out: list[str] = []
+            for start in range(0, len(sources), limit):
+                results = pipeline.translate(sources[start : start + limit], ArticleOptions(source_language="ar"))
+                found.extend(results)
+                out += [r.text.strip() for r in results]
+            return out
 
         out = translate_html(texts, wants, translate_nodes)
         ends = [sum(nodes[: i + 1]) for i in range(len(texts))]

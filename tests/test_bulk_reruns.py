@@ -66,6 +66,11 @@ def test_a_rerun_with_another_bundle_or_options_is_refused(ray_env, bundles, sam
                          "--max-sentences", 2, timeout=60)
     assert other_options.returncode == 2
     assert "max_sentences 3 → 2" in last_line(other_options.stderr), other_options.stderr[-2000:]
+    other_names = bulk(sessions, env, feed, "--bundle", bundles["tiny"], "--output", out, "--format", "jsonl",
+                       "--no-name-repair", "--names-in-source", "all", timeout=60)
+    assert other_names.returncode == 2, other_names.stderr[-2000:]
+    assert "name_repair True → False" in last_line(other_names.stderr)
+    assert "names_in_source '' → 'all'" in last_line(other_names.stderr)
     again = bulk(sessions, env, feed, "--bundle", bundles["tiny"], "--output", out, "--format", "jsonl")
     assert again.returncode == 0 and "0 done, 0 failed, 4 skipped" in last_line(again.stderr), again.stderr[-2000:]
 
@@ -85,3 +90,20 @@ def test_sigterm_to_the_driver_takes_its_ray_down(ray_env, bundles, sample_artic
     wait_for(lambda: not session_pids(driver.pid), 30, "every Ray process of the run to exit")
     assert code == 130, (tmp_path / "err.log").read_text()[-2000:]
     assert "interrupted; rerun the same command to resume" in (tmp_path / "err.log").read_text()
+
+
+def test_the_digester_takes_the_servers_name_options(bundles, sample_articles):
+    # khulasa-bulk builds its pipeline from Settings as the server does, so --no-name-repair and
+    # --names-in-source reach the translation stage (they were dropped before).
+    import pyarrow as pa
+
+    from khulasa_server.bulk.digester import Digester
+
+    text = sample_articles["politics_talks"]
+    plain = Digester(str(bundles["tiny-llm"]), threads=1, in_flight=1)
+    named = Digester(str(bundles["tiny-llm"]), threads=1, in_flight=1, name_repair=False, names_in_source="all")
+    stages = plain.core.pipeline.translation, named.core.pipeline.translation
+    assert (stages[0].repair_names, stages[0].names_in_source) == (True, "")
+    assert (stages[1].repair_names, stages[1].names_in_source) == (False, "all")
+    batch = pa.table({"id": ["a"], "text": [text], "error": [""], "skipped": [False]})
+    assert plain(batch).to_pylist()[0]["error"] == named(batch).to_pylist()[0]["error"] == ""

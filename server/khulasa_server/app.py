@@ -118,9 +118,7 @@ class Server:
         runtime = options.runtime(s)
         start = time.perf_counter()
         terms = glossary.load_file(s.glossary_file) if s.glossary_file else None
-        pipeline = Pipeline.load(
-            s.bundle, runtime, verify=s.verify_bundle, gathering=options.gathering(s), glossary=terms, names=options.names(s)
-        )
+        pipeline = Pipeline.from_settings(s, glossary=terms)
         metrics.MODEL_LOAD.set(time.perf_counter() - start)
         placed = runtime.model_options()
         self.core.serve(pipeline, {"device": placed["device"], "compute_type": placed["compute_type"]})

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from . import bundle as bundle_mod
 from .core.options import ArticleOptions, GatheringOptions
@@ -80,6 +81,21 @@ class Pipeline:
         self.bundle = bundle
         self.translation = translation
         self.summary = summary
+
+    @classmethod
+    def from_settings(cls, settings: Any, glossary: Mapping[str, str] | None = None) -> Pipeline:
+        """The pipeline config.Settings describe: runtime, gathering and name options alike. The
+        server and khulasa-bulk both build theirs here, so an option reaches every front end."""
+        from .core import options
+
+        return cls.load(
+            settings.bundle,
+            options.runtime(settings),
+            verify=settings.verify_bundle,
+            gathering=options.gathering(settings),
+            glossary=glossary,
+            names=options.names(settings),
+        )
 
     @classmethod
     def load(

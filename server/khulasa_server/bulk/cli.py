@@ -80,6 +80,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--source-language", default="", help="ar or en (default: detect per article)")
     p.add_argument("--glossary", metavar="FILE", help="TSV of 'arabic<TAB>english' terms the translation must use")
     p.add_argument(
+        "--name-repair",
+        default=Settings.name_repair,
+        action=argparse.BooleanOptionalAction,
+        help="with an LLM, decode a segment flagged for a lost name again with its names as terms (as the server)",
+    )
+    p.add_argument(
+        "--names-in-source",
+        choices=("places", "all"),
+        default=Settings.names_in_source or None,
+        help="write known names in English into the source the model reads (as the server; default: off)",
+    )
+    p.add_argument(
         "--in-flight",
         type=int,
         default=8,
@@ -167,6 +179,8 @@ def _options(args: argparse.Namespace, terms) -> dict[str, Any]:
         "source_language": args.source_language,
         "max_text_chars": args.max_text_chars,
         "glossary_sha256": hashlib.sha256(glossary.encode()).hexdigest()[:16] if terms else "",
+        "name_repair": args.name_repair,
+        "names_in_source": args.names_in_source or "",
     }
 
 
@@ -253,6 +267,8 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
             source_language=args.source_language,
             glossary=terms,
             max_text_chars=args.max_text_chars,
+            name_repair=args.name_repair,
+            names_in_source=args.names_in_source or "",
         ),
     )
     try:

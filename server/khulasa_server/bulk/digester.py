@@ -93,13 +93,18 @@ class Digester:
         glossary: dict[str, str] | None = None,
         max_text_chars: int = 100_000,
         verify: bool = True,
+        name_repair: bool = True,
+        names_in_source: str = "",
     ):
         from ..config import Settings
-        from ..core import options
         from ..core.service import Core
         from ..pipeline import Pipeline
 
         settings = Settings(
+            bundle=bundle,
+            verify_bundle=verify,
+            name_repair=name_repair,
+            names_in_source=names_in_source,
             inter_threads=1,
             intra_threads=threads,
             # Threads of one actor share batches; the queue bound only has to hold what they send.
@@ -107,9 +112,7 @@ class Digester:
             max_text_chars=max_text_chars,
             max_summary_sentences=max(max_sentences, Settings.max_summary_sentences),
         )
-        pipeline = Pipeline.load(
-            bundle, options.runtime(settings), verify=verify, gathering=options.gathering(settings), glossary=glossary
-        )
+        pipeline = Pipeline.from_settings(settings, glossary=glossary)
         self.core = Core(settings)  # the server's checks and operations, without a front end's limits
         self.core.serve(pipeline, {})
         self.options = ArticleOptions(source_language=source_language, max_sentences=max_sentences, summary_method=summary_method)

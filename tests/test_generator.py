@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from khulasa_server import bundle
 from khulasa_server.engines.base import Runtime, length_bound
-from khulasa_server.engines.generator import GeneratorEngine, _stopper, prompt_groups
+from khulasa_server.engines.generator import GeneratorEngine, _Stopper, prompt_groups
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import sentences_of
 
@@ -128,7 +128,7 @@ def test_a_stopped_summary_keeps_the_same_first_sentences(sentences, cuts, limit
             break
         tokens.append(text[at:at + n])
         at += n
-    stop = _stopper([10_000], [limit], [lambda: True], "".join)
+    stop = _Stopper([10_000], [limit], [lambda: True], "".join)
     fed = 0
     for fed, token in enumerate(tokens, 1):
         if stop(SimpleNamespace(batch_id=0, token=token)):

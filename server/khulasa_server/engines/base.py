@@ -199,6 +199,23 @@ def token_spans(
     return tuple(spans)
 
 
+class LogProbs:
+    """A greedy-search step callback that keeps each token's log-probability (CTranslate2 reports
+    it in the step with return_scores; batch_id is the input's index even when the call is split
+    into several batches), so a segment's confidence costs no second pass."""
+
+    def __init__(self, rows: int):
+        self.log_probs: list[list[float]] = [[] for _ in range(rows)]
+
+    def keep(self, step) -> None:
+        log_prob = getattr(step, "log_prob", None)  # None where return_scores was off
+        self.log_probs[step.batch_id].append(0.0 if log_prob is None else log_prob)
+
+    def __call__(self, step) -> bool:
+        self.keep(step)
+        return False
+
+
 def batch_budget(max_tokens: int, options: Decoding) -> int:
     """Padded source tokens per CTranslate2 call. Beam search decodes beam_size hypotheses per
     input, so its budget is divided by the beam: measured on the bench translator (2 cores),

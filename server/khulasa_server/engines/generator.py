@@ -26,7 +26,7 @@ from ..schema import ModelEntry
 from ..scope import current
 from ..text.normalize import normalize, strip_controls
 from ..text.segment import sentences_of
-from .base import LIVE, Output, Runtime, batch_budget, check_input, finish, length_bound, register, search_options
+from .base import LIVE, LogProbs, Output, Runtime, batch_budget, check_input, finish, length_bound, register, search_options
 from .steps import StepLog, call_shape
 from .tokenizer import load_tokenizers
 
@@ -233,7 +233,7 @@ class GeneratorEngine:
         return outputs
 
 
-class _Stopper:
+class _Stopper(LogProbs):
     """A greedy-search callback that ends each batch member at its own length bound (the call's
     max_length is the longest member's, so a short text that loops stops early), once
     `sentences` of its sentences are complete (0: never): the first ones are then settled
@@ -245,17 +245,16 @@ class _Stopper:
     def __init__(
         self, bounds: list[int], sentences: list[int], alive: list[Callable[[], bool]], decode: Callable[[list[str]], str]
     ):
+        super().__init__(len(bounds))
         self.bounds, self.sentences, self.alive, self.decode = bounds, sentences, alive, decode
         self.produced: list[list[str]] = [[] for _ in bounds]
-        self.log_probs: list[list[float]] = [[] for _ in bounds]
 
     def __call__(self, step) -> bool:
         if not self.alive[step.batch_id]():
             return True
         tokens = self.produced[step.batch_id]
         tokens.append(step.token)
-        log_prob = getattr(step, "log_prob", None)  # None where return_scores was off
-        self.log_probs[step.batch_id].append(0.0 if log_prob is None else log_prob)
+        self.keep(step)
         if len(tokens) >= self.bounds[step.batch_id]:
             return True
         limit = self.sentences[step.batch_id]
@@ -263,6 +262,3 @@ class _Stopper:
             return bool(limit) and len(sentences_of(normalize(strip_controls(self.decode(tokens))))) > limit
         except Exception:  # noqa: BLE001 - an error must not escape into CTranslate2's thread
             return False
-
-
-_stopper = _Stopper  # the name tests and callers knew

@@ -9,7 +9,19 @@ import ctranslate2
 
 from ..schema import ModelEntry
 from ..scope import current
-from .base import LIVE, Output, Runtime, batch_budget, check_input, finish, length_bound, length_groups, register, search_options
+from .base import (
+    LIVE,
+    LogProbs,
+    Output,
+    Runtime,
+    batch_budget,
+    check_input,
+    finish,
+    length_bound,
+    length_groups,
+    register,
+    search_options,
+)
 from .tokenizer import load_tokenizers
 
 
@@ -60,7 +72,7 @@ class Seq2SeqEngine:
         prefix = list(self.entry.target_prefix)
         budget = batch_budget(self._max_batch_tokens, options)
         outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
-        pending: collections.deque[tuple[list[int], list, _LogProbs | None]] = collections.deque()
+        pending: collections.deque[tuple[list[int], list, LogProbs | None]] = collections.deque()
         # One call more in flight than the model has replicas (none waits for Python between
         # calls), each sent only while one of its texts' callers is still there: a whole
         # article arrives in one run, and a caller that has gone must not keep the model busy
@@ -74,7 +86,7 @@ class Seq2SeqEngine:
             longest = max(lengths[i] for i in group)
             bound = length_bound(options, longest)
             search = search_options(options)
-            seen = _LogProbs(len(group)) if search["beam_size"] == 1 else None
+            seen = LogProbs(len(group)) if search["beam_size"] == 1 else None
             results = self._model.translate_batch(
                 [tokens[i] for i in group],
                 target_prefix=[prefix] * len(group) if prefix else None,
@@ -98,7 +110,7 @@ class Seq2SeqEngine:
         scope.check()  # texts skipped for a caller that has gone are never returned as done
         return outputs
 
-    def _collect(self, sent: tuple[list[int], list, _LogProbs | None], lengths, options, prefix, outputs) -> None:
+    def _collect(self, sent: tuple[list[int], list, LogProbs | None], lengths, options, prefix, outputs) -> None:
         group, results, seen = sent
         for row, (i, result) in enumerate(zip(group, results)):
             result = result.result()
@@ -111,16 +123,3 @@ class Seq2SeqEngine:
                 log_probs = log_probs[len(prefix) :] if log_probs is not None else None
             bound = length_bound(options, lengths[i])
             outputs[i] = finish(hypothesis, result.scores, bound, self._decode, log_probs)
-
-
-class _LogProbs:
-    """A greedy-search callback that keeps each token's log-probability (CTranslate2 reports it
-    in the step with return_scores; batch_id is the input's index even when the call is split
-    into several batches), so a segment's confidence costs no second pass."""
-
-    def __init__(self, rows: int):
-        self.log_probs: list[list[float]] = [[] for _ in range(rows)]
-
-    def __call__(self, step) -> bool:
-        self.log_probs[step.batch_id].append(step.log_prob if step.log_prob is not None else 0.0)
-        return False

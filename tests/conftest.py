@@ -10,8 +10,8 @@ import pytest
 
 from khulasa_client import Client
 from khulasa_server.app import Server
+from khulasa_server.service.config import Settings
 from khulasa_server.tools.recipes import tiny
-from khulasa_server.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "tests" / "data" / "articles"
@@ -86,4 +86,4 @@ def llm_client(llm_server):
 
 @pytest.fixture(scope="session")
 def pipeline(server):
-    return server.service.pipeline
+    return server.core.pipeline

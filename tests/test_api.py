@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from conftest import TEST_LIMITS, start_server
 from google.protobuf import descriptor_pool
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from khulasa.v1 import khulasa_pb2 as pb
@@ -11,8 +12,6 @@ from khulasa.v1 import khulasa_pb2 as pb
 from khulasa_client import ApiError, Client
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
-
-from conftest import TEST_LIMITS, start_server
 
 
 def _squash(text: str) -> str:
@@ -220,7 +219,7 @@ def test_unexpected_error_is_internal_with_request_id_and_server_survives(bundle
         def broken(*args, **kwargs):
             raise RuntimeError("disk on fire")
 
-        server.service.pipeline.summary.engine.run = broken  # a fault inside our own code
+        server.core.pipeline.summary.engine.run = broken  # a fault inside our own code
         with Client(f"127.0.0.1:{server.port}", timeout=60, metadata=[("x-request-id", "req-42")]) as c:
             err = _error(lambda: c.summarize("The minister spoke today."))
             assert err.code == "INTERNAL" and "req-42" in err.message and err.request_id == "req-42"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from conftest import ROOT
 
-from khulasa_server import names
-from khulasa_server.names import entities, roles
+from khulasa_server.pipeline import names
+from khulasa_server.pipeline.names import entities, roles
 from khulasa_server.text.normalize import normalize
 
 ZELENSKY = "أكد الرئيس الأوكراني فولوديمير زيلينسكي، يوم السبت، أن بلاده قدمت مقترحا رسميا لعقد جولة جديدة من المحادثات."
@@ -110,12 +110,12 @@ def test_flags_fire_and_stay_silent_end_to_end_on_the_tiny_bundle(server, client
     format run as for any output."""
     from khulasa import flags as client_flags
 
-    from khulasa_server.engines.base import Output
-    from khulasa_server.engines.gather import LRUCache
+    from khulasa_server.models.engines.base import Output
+    from khulasa_server.models.scheduler import LRUCache
 
     invented = "Mr. Dimitri Bieskof, the head of the French Foreign Ministry, said that Moscow would set the date."
     faithful = "Ukrainian President Volodymyr Zelensky said on Saturday that his country had made a formal proposal."
-    cache = server.service.pipeline.translation.engine.cache
+    cache = server.core.pipeline.translation.engine.cache
     for source, english in ((PESKOV, invented), (ZELENSKY, faithful)):
         cache.put(LRUCache.key("translate", normalize(source)), Output(english, -0.1, 20, False))
     response = client.translate([PESKOV + "\n" + ZELENSKY])
@@ -148,7 +148,7 @@ def test_flag_scores_command_counts_right_and_wrong_flags(tmp_path):
     ]
     data = tmp_path / "labelled.jsonl"
     data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    out = tmp_path / "scores.json"
+    out = tmp_path / "name_scores.json"
     run = subprocess.run([sys.executable, "-m", "khulasa_server.tools.models_cli", "flags", "--data", str(data), "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
@@ -160,9 +160,9 @@ def test_flag_scores_command_counts_right_and_wrong_flags(tmp_path):
 
 def test_the_labelled_outputs_are_whole():
     """Every labelled output has its source, its English and the three label lists."""
-    from khulasa_server.names import scores
+    from khulasa_server.tools import name_scores
 
-    rows = scores.load([ROOT / "tests" / "data" / "eval_flags.jsonl"])
+    rows = name_scores.load([ROOT / "tests" / "data" / "eval_flags.jsonl"])
     assert len(rows) >= 280 and {r["set"] for r in rows} == {"eval_news", "eval_names", "eval_attribution", "eval_meaning"}
     for row in rows:
         assert row["ar"] and row["hypothesis"] and all(isinstance(row[k], list) for k in ("added", "lost", "changed_role"))
@@ -170,7 +170,7 @@ def test_the_labelled_outputs_are_whole():
 
 
 def test_names_written_into_the_source_in_english():
-    from khulasa_server.names.source import english_in_source
+    from khulasa_server.pipeline.names.source import english_in_source
 
     text = normalize("وقال المتحدث باسم الكرملين دميتري بيسكوف إن الوفد وصل وبالقاهرة ثم إلى عمان.")
     found = names.find(text)
@@ -183,10 +183,10 @@ def test_names_written_into_the_source_in_english():
 def test_the_model_reads_the_names_in_english_only_when_asked(llm_server):
     """names_in_source: the LLM's prompt holds the English names; the checks still read the
     source as sent (the segment's source is unchanged)."""
-    from khulasa_server.engines.gather import LRUCache
-    from khulasa_server.names.source import english_in_source
+    from khulasa_server.models.scheduler import LRUCache
+    from khulasa_server.pipeline.names.source import english_in_source
 
-    pipeline = llm_server.service.pipeline
+    pipeline = llm_server.core.pipeline
     cache = pipeline.translation.engine.cache
     text = normalize("وصل الوزير إلى الإسكندرية يوم السبت.")
     english = english_in_source(text, names.find(text), "places")

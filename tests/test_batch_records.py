@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from khulasa_client.outputs import file_name
-
 from conftest import start_server
 from test_cli import khulasa
+
+from khulasa_client.outputs import file_name
 
 TEXTS = ["ارتفعت أسعار النفط اليوم.", "فاز المنتخب الوطني.", "أعلنت الحكومة خطة جديدة.", "قال الوزير إن الاقتصاد ينمو."]
 

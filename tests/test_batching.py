@@ -7,16 +7,15 @@ import time
 import urllib.request
 
 import pytest
+from conftest import start_server
 from prometheus_client import REGISTRY
 
 from khulasa_client import ApiError, Client, RetryPolicy
-from khulasa_server import bundle
-from khulasa_server.engines import Runtime
-from khulasa_server.engines.gather import GatheringEngine, Overloaded
-from khulasa_server.engines.seq2seq import Seq2SeqEngine
+from khulasa_server.models import bundle
+from khulasa_server.models.engines import Runtime
+from khulasa_server.models.engines.seq2seq import Seq2SeqEngine
+from khulasa_server.models.scheduler import GatheringEngine, Overloaded
 from khulasa_server.scope import Cancelled, DeadlineExceeded, RequestScope, current
-
-from conftest import start_server
 
 TEXTS = ["ارتفعت أسعار النفط اليوم.", "فاز المنتخب في المباراة.", "قال الوزير إن الخطة جاهزة.", "سجلت البورصة مكاسب.",
          "افتتح الرئيس مستشفى جديدا.", "تراجع سعر الذهب.", "وصل الوزير إلى عمان.", "أطلقت الوكالة قمرا صناعيا."]

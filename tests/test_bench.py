@@ -6,9 +6,9 @@ import sys
 import zipfile
 
 import ctranslate2
-
 from conftest import ROOT
-from khulasa_server import bundle
+
+from khulasa_server.models import bundle
 
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
 import argos_peer  # noqa: E402
@@ -95,7 +95,7 @@ def test_same_outputs_finds_equal_answers_equal_and_a_change_different(tmp_path)
     changed = tmp_path / "changed"
     shutil.copytree(ROOT / "server", changed / "server", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(ROOT / "client", changed / "client", ignore=shutil.ignore_patterns("__pycache__"))
-    convert = changed / "server" / "khulasa_server" / "convert.py"
+    convert = changed / "server" / "khulasa_server" / "messages.py"
     source = convert.read_text()
     assert "def segment(" in source  # a segment's English gains a letter: Translate and every digest differ
     convert.write_text(source + "\n\n_segment = segment\n\n\ndef segment(s):\n    out = _segment(s)\n"

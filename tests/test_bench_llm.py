@@ -4,12 +4,12 @@ timing asserted); the earlier version is this same source tree, through the same
 import json
 import sys
 
+from conftest import ROOT, SAMPLE
 from tokenizers import Tokenizer
 
-from conftest import ROOT, SAMPLE
-from khulasa_server import bundle
-from khulasa_server.engines.base import length_bound
-from khulasa_server.engines.generator import render_prompt
+from khulasa_server.models import bundle
+from khulasa_server.models.engines.base import length_bound
+from khulasa_server.models.engines.generator import render_prompt
 
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
 import llm as bench_llm  # noqa: E402

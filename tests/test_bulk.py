@@ -17,9 +17,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from procs import Sessions, cmdline, free_port, session_pids, wait_for
 
 from khulasa_server.text.detect import detect
-from procs import Sessions, cmdline, free_port, session_pids, wait_for
 
 BIN = Path(sys.executable).parent
 BULK = str(BIN / "khulasa-bulk")

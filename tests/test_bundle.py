@@ -3,11 +3,11 @@ import shutil
 
 import pytest
 
-from khulasa_server import bundle
-from khulasa_server.tools.recipes import tiny
-from khulasa_server.engines.tokenizer import load_tokenizers
 from khulasa_server.errors import BundleError
+from khulasa_server.models import bundle
+from khulasa_server.models.tokenizers import load_tokenizers
 from khulasa_server.tools.models_cli import main as models_main
+from khulasa_server.tools.recipes import tiny
 
 SAMPLES = [
     "أعلنت وزارة المالية أن معدل التضخم تراجع إلى 3.2% في مارس.",

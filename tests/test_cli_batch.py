@@ -9,12 +9,11 @@ import subprocess
 import sys
 
 import pytest
-
-from khulasa_client.outputs import Progress, file_name
-
 from conftest import program
 from test_cli import khulasa
 from test_client import certs, secure_server  # noqa: F401  (fixtures)
+
+from khulasa_client.outputs import Progress, file_name
 
 ARABIC = ["ارتفعت أسعار النفط بنسبة 4% اليوم.", "فاز المنتخب الوطني في المباراة النهائية.", "أعلنت الحكومة خطة جديدة للطاقة."]
 

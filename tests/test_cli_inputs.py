@@ -8,7 +8,6 @@ import json
 import shutil
 
 import docx
-
 from test_cli import khulasa
 from test_documents import ARTICLE, PAGE
 

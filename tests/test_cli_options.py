@@ -11,14 +11,13 @@ import subprocess
 from importlib import metadata
 
 import pytest
-
-from khulasa_client import Client, __version__
-from khulasa_client.connection import Connection
-from khulasa_server.config import Settings
-
 from conftest import program
 from test_cli import BIN, _start, khulasa, wait_serving
 from test_client import certs, secure_server  # noqa: F401  (fixtures)
+
+from khulasa_client import Client, __version__
+from khulasa_client.connection import Connection
+from khulasa_server.service.config import Settings
 
 VERSION = metadata.version("khulasa")
 

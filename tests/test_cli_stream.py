@@ -14,13 +14,13 @@ from concurrent import futures
 
 import grpc
 import pytest
-
 from conftest import ARTICLES
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc
-from khulasa_client import ApiError, AsyncClient, Client, assemble
 from procs import free_port
 from test_cli import BIN, khulasa
+
+from khulasa_client import ApiError, AsyncClient, Client, assemble
 
 
 def _long_article(paragraphs: int = 30) -> str:

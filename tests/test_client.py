@@ -9,12 +9,11 @@ import subprocess
 import threading
 
 import pytest
+from conftest import start_server
 from khulasa.v1 import khulasa_pb2 as pb
 
 from khulasa_client import ApiError, AsyncClient, Client, RetryPolicy
 from khulasa_client.connection import Connection, retry_wait
-
-from conftest import start_server
 
 
 def _openssl(*args: str, cwd) -> None:

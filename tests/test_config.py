@@ -1,6 +1,6 @@
 import pytest
 
-from khulasa_server import config
+from khulasa_server.service import config
 
 
 def test_precedence_defaults_file_env_flags(tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -17,18 +18,18 @@ from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 from prometheus_client import REGISTRY
 
-from khulasa_server import core
-from khulasa_server.logs import _STANDARD
-from khulasa_server.core.service import Core
+from khulasa_server import service as core
 from khulasa_server.http.routes import ROUTES
+from khulasa_server.logs import _STANDARD
+from khulasa_server.service.core import Core
 
 CORE = Path(core.__file__).parent
 # Imports that would tie the core to a wire format or a transport.
 WIRE = {"grpc", "grpc_health", "grpc_reflection", "google", "khulasa", "starlette", "uvicorn", "http", "urllib",
         "requests", "httpx", "aiohttp", "fastapi", "socket", "ssl"}
-# The adapters, which the core must not know (it is what they call).
-ADAPTERS = {"app", "grpc", "http", "bulk", "tools", "convert"}
 INFRASTRUCTURE = {"serve", "ready", "identify", "allows", "call"}  # Core's methods that are no operation
+# What LibreTranslate's API asks beyond the RPCs (its languages, detection, a page's text nodes).
+LIBRETRANSLATE = {"check_texts", "languages", "languages_of", "detect"}
 # Each core operation: its RPC, its /v1 route, and a request each front end must refuse alike.
 OPERATIONS = {
     "translate": ("Translate", "/v1/translate", [pb.TranslateRequest(), pb.TranslateRequest(texts=["x"], source_language="xx")]),
@@ -43,7 +44,10 @@ OPERATIONS = {
 
 def test_every_operation_has_an_rpc_and_a_route():
     operations = {name for name, _ in inspect.getmembers(Core, inspect.isfunction) if not name.startswith("_")}
-    assert operations - INFRASTRUCTURE == set(OPERATIONS), "a core operation without adapters, or an adapter without one"
+    assert operations - INFRASTRUCTURE - LIBRETRANSLATE == set(OPERATIONS), "a core operation without adapters, or an adapter without one"
+    libretranslate = (CORE.parent / "http" / "libretranslate.py").read_text(encoding="utf-8")
+    for name in LIBRETRANSLATE:
+        assert re.search(rf"\bcore\.{name}\(", libretranslate), f"Core.{name} is LibreTranslate's, which does not call it"
     rpcs = set(pb.DESCRIPTOR.services_by_name["NewsDigest"].methods_by_name)
     paths = {getattr(r, "path", "") for r in ROUTES}
     for name, (rpc, path, _) in OPERATIONS.items():
@@ -105,7 +109,7 @@ def test_every_operation_answers_the_same_over_grpc_and_http(server, seed_text):
             assert over_http == answer, operation
 
 
-# The keys of every call's one log line (core/calls.py), and those only HTTP's line adds.
+# The keys of every call's one log line (service/calls.py), and those only HTTP's line adds.
 LINE = {"front", "rpc", "request_id", "code", "ms"}
 HTTP_KEYS = {"method", "route", "status"}
 CALLS = {  # the same call over each front end: (RPC, /v1 route, request, code)
@@ -167,30 +171,19 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def _adapters(path: Path) -> set[str]:
-    """The khulasa_server adapter modules a core module imports relatively."""
-    depth = len(path.relative_to(CORE).parts)  # core/x.py: ".." is khulasa_server
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == depth + 1:
-            names = [node.module] if node.module else [alias.name for alias in node.names]
-            found.update(name.split(".")[0] for name in names if name)
-    return found & ADAPTERS
-
 
 def test_the_core_imports_no_wire_format():
     files = sorted(CORE.rglob("*.py"))
     assert files
     for path in files:
         assert not _imports(path) & WIRE, f"{path.relative_to(CORE.parent)} imports {sorted(_imports(path) & WIRE)}"
-        assert not _adapters(path), f"{path.relative_to(CORE.parent)} imports the adapters {sorted(_adapters(path))}"
 
 
 def test_a_call_ends_once_and_gives_its_slot_back(caplog):
     """A stream can end by its last message and by its client leaving at once: one line, one count."""
-    from khulasa_server.core.calls import Call
-    from khulasa_server.core.limits import InFlight
     from khulasa_server.errors import TooManyInFlight
+    from khulasa_server.service.calls import Call
+    from khulasa_server.service.inflight import InFlight
 
     in_flight = InFlight(1)
     call = Call(in_flight, "bulk", "Digest", "ends-once", timeout=60)

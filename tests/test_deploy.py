@@ -14,10 +14,10 @@ import kubernetes.client as k8s
 import pytest
 import yaml
 
-from khulasa_server import config
 from khulasa_server.app import SERVICE_NAME
-from khulasa_server.tools.recipes import KINDS as BUNDLE_NAMES
 from khulasa_server.bulk import cli as bulk_cli
+from khulasa_server.service import config
+from khulasa_server.tools.recipes import KINDS as BUNDLE_NAMES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy" / "kubernetes"

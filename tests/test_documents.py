@@ -8,7 +8,6 @@ from pathlib import Path
 
 import docx
 import pytest
-
 from conftest import ARTICLES
 from khulasa import documents
 

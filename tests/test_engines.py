@@ -2,8 +2,8 @@
 
 import pytest
 
-from khulasa_server.engines.base import batch_budget, length_bound, length_groups
-from khulasa_server.schema import Decoding
+from khulasa_server.models.engines.base import batch_budget, length_bound, length_groups
+from khulasa_server.models.schema import Decoding
 
 
 def test_length_bound_follows_input_length():
@@ -48,7 +48,7 @@ def test_input_over_budget_is_refused_not_truncated(pipeline):
 
 
 def test_generator_prompt_uses_chat_format(llm_server):
-    engine = llm_server.service.pipeline.translation.engine.engine  # beneath the server's batcher
+    engine = llm_server.core.pipeline.translation.engine.engine  # beneath the server's batcher
     prompt = engine.prompt("translate", "نص {x} فيه أقواس")
     assert prompt.startswith("<|im_start|>system\n") and prompt.endswith("<|im_start|>assistant\n")
     assert "نص {x} فيه أقواس" in prompt
@@ -59,9 +59,9 @@ def test_seq2seq_sends_no_more_batches_for_a_caller_that_has_gone(bundles):
     while a caller of its texts is still there."""
     import threading
 
-    from khulasa_server import bundle
-    from khulasa_server.engines.base import Runtime
-    from khulasa_server.engines.seq2seq import Seq2SeqEngine
+    from khulasa_server.models import bundle
+    from khulasa_server.models.engines.base import Runtime
+    from khulasa_server.models.engines.seq2seq import Seq2SeqEngine
 
     engine = Seq2SeqEngine(bundle.load(bundles["tiny"]).model_for("translate"), Runtime(max_batch_tokens=48))
     model = engine._model
@@ -93,8 +93,8 @@ def test_seq2seq_sends_no_more_batches_for_a_caller_that_has_gone(bundles):
 def test_a_piece_the_target_sentencepiece_lacks_is_kept_not_dropped(bundles):
     """A Marian vocabulary is shared by source and target: a piece the target's sentencepiece
     model lacks is source text the model copied (a name), and must reach the reader."""
-    from khulasa_server import bundle
-    from khulasa_server.engines.tokenizer import load_tokenizers
+    from khulasa_server.models import bundle
+    from khulasa_server.models.tokenizers import load_tokenizers
 
     _, target = load_tokenizers(bundle.load(bundles["tiny"]).model_for("translate"))
     known = [target._sp.id_to_piece(i) for i in range(10, 13)]  # pieces of the target's own model

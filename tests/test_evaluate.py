@@ -1,11 +1,10 @@
 import json
 
 import pytest
+from conftest import ROOT
 
 from khulasa_server.tools import evaluate
 from khulasa_server.tools.models_cli import main as models_main
-
-from conftest import ROOT
 
 DATA = ROOT / "tests" / "data" / "eval_news.jsonl"
 NAMES_DATA = ROOT / "tests" / "data" / "eval_names.jsonl"

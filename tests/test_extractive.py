@@ -1,4 +1,4 @@
-from khulasa_server.extractive import summarize
+from khulasa_server.pipeline.extractive import summarize
 
 ARTICLE = [
     "Central bank raises rates",

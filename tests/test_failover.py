@@ -14,10 +14,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from procs import Sessions, free_port, wait_for, wait_serving
 
 import khulasa_client.core as client_module  # where the retry policy is applied
 from khulasa_client import Client
-from procs import Sessions, free_port, wait_for, wait_serving
 
 SERVER = str(Path(sys.executable).parent / "khulasa-server")
 CLIENTS = 16

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from khulasa_server import bundle
-from khulasa_server.engines.base import Runtime, length_bound
-from khulasa_server.engines.generator import GeneratorEngine, _Stopper, prompt_groups
+from khulasa_server.models import bundle
+from khulasa_server.models.engines.base import Runtime, length_bound
+from khulasa_server.models.engines.generator import GeneratorEngine, _Stopper, prompt_groups
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import sentences_of
 
@@ -163,7 +163,7 @@ def test_a_gone_caller_gets_an_error_not_a_cut_translation(engine):
 def test_worked_examples_are_earlier_turns_of_the_cached_prefix(recorded):
     """The bundle's examples come after the system prompt as whole chat turns, inside the
     static prompt: computed once, and given to CTranslate2 as static_prompt on every call."""
-    from khulasa_server.engines.generator import render_prompt
+    from khulasa_server.models.engines.generator import render_prompt
 
     engine = recorded
     examples = engine.entry.prompts["translate"].examples
@@ -183,7 +183,7 @@ def test_worked_examples_are_earlier_turns_of_the_cached_prefix(recorded):
 
 def test_examples_round_trip_through_the_manifest_and_bad_ones_are_named():
     from khulasa_server.errors import BundleError
-    from khulasa_server.schema import Prompt
+    from khulasa_server.models.schema import Prompt
 
     raw = {"user": "Translate: {text}", "examples": [{"text": "مرحبا", "answer": "Hello"}]}
     prompt = Prompt.from_dict(raw, "models.llm.prompts.translate")

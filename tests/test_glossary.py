@@ -5,8 +5,8 @@ from conftest import start_server
 from test_cli import khulasa
 
 from khulasa_client import ApiError
-from khulasa_server import glossary
-from khulasa_server.core.options import ArticleOptions
+from khulasa_server.pipeline import glossary
+from khulasa_server.pipeline.options import ArticleOptions
 
 TEXT = "قال المتحدث باسم الكرملين إن المحادثات ستستمر."
 
@@ -27,11 +27,11 @@ def test_request_glossary_is_flagged_when_missed(client):
 
 
 def test_llm_prompt_carries_the_terms(llm_server):
-    engine = llm_server.service.pipeline.translation.engine.engine
+    engine = llm_server.core.pipeline.translation.engine.engine
     note = glossary.note([("الكرملين", "the Kremlin")])
     prompt = engine.prompt("translate", TEXT, note)
     assert note in prompt and prompt.index(note) > prompt.index(TEXT)
-    response = llm_server.service.pipeline.digest(TEXT, ArticleOptions(glossary={"الكرملين": "the Kremlin"}))
+    response = llm_server.core.pipeline.digest(TEXT, ArticleOptions(glossary={"الكرملين": "the Kremlin"}))
     assert "missing_term:الكرملين" in response.paragraphs[0].segments[0].warnings
 
 
@@ -40,7 +40,7 @@ def test_server_glossary_file_applies_to_every_request(bundles, tmp_path):
     path.write_text("# newsroom terms\nالكرملين\tthe Kremlin\n", encoding="utf-8")
     server = start_server(bundles["tiny"], glossary_file=str(path))
     try:
-        segments = server.service.pipeline.translate([TEXT])[0].segments
+        segments = server.core.pipeline.translate([TEXT])[0].segments
         assert "missing_term:الكرملين" in segments[0].warnings
     finally:
         server.stop(0)

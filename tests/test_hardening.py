@@ -13,17 +13,17 @@ import time
 
 import grpc
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from conftest import start_server
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 from prometheus_client import REGISTRY
+from test_cli import _start
 
 from khulasa_client import ApiError, AsyncClient, Client, RetryPolicy
-from khulasa_server.checks import cut_repetition, missing_names, missing_numbers
+from khulasa_server.pipeline.checks import cut_repetition, missing_names, missing_numbers
 from khulasa_server.text.normalize import normalize
-
-from conftest import start_server
-from test_cli import _start
 
 SHORT = "ارتفعت أسعار النفط بنسبة 4% اليوم."
 

@@ -139,7 +139,7 @@ def test_translate_html_translates_text_nodes_and_keeps_the_markup(port):
 def test_translate_html_gives_the_pipeline_at_most_max_texts_nodes_at_once(port, server, monkeypatch):
     # A page's text nodes are texts: 20 of them (max_texts is 8 here) go to the model in calls of
     # at most 8, as any caller's texts would, and every one is still translated.
-    pipeline = server.service.pipeline
+    pipeline = server.core.pipeline
     sizes = []
     real = pipeline.translate
 
@@ -409,7 +409,7 @@ def _settled(pipeline, server) -> float:
 
 
 def test_a_deadline_stops_the_work(roomy, seed_text):
-    pipeline, port = roomy.service.pipeline, roomy.http.port
+    pipeline, port = roomy.core.pipeline, roomy.http.port
     text = _unique_article(seed_text, 1)
     whole = sum(pipeline.translation.engine.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
     start = _settled(pipeline, roomy)
@@ -429,7 +429,7 @@ def _send_long_article(roomy, seed_text, tag: int, path: str):
     import http.client
     import json
 
-    pipeline = roomy.service.pipeline
+    pipeline = roomy.core.pipeline
     text = _unique_article(seed_text, tag)
     whole = sum(pipeline.translation.engine.count_tokens(p.text) for p in split_paragraphs(normalize(text)))
     start = _settled(pipeline, roomy)
@@ -445,14 +445,14 @@ def test_a_client_that_leaves_a_stream_stops_the_work(roomy, seed_text):
     assert response.readline().startswith(b"event: paragraph")
     conn.sock.shutdown(2)  # the reader goes away mid-stream
     conn.close()
-    done = _settled(roomy.service.pipeline, roomy) - start
+    done = _settled(roomy.core.pipeline, roomy) - start
     assert done < 0.5 * whole, f"{done} of {whole} source tokens decoded after the client left"
     assert call(roomy.http.port, "POST", "/translate", json={"q": SHORT, "source": "ar", "target": "en"}).status == 200
 
 
 def test_a_client_that_leaves_a_unary_call_stops_the_work(roomy, seed_text):
     conn, whole, start = _send_long_article(roomy, seed_text, 3, "/v1/digest")
-    pipeline = roomy.service.pipeline
+    pipeline = roomy.core.pipeline
     deadline = time.monotonic() + 30
     while not pipeline.translation.engine._decoding:  # wait until the model has started on it
         assert time.monotonic() < deadline
@@ -575,7 +575,7 @@ def test_an_unexpected_failure_is_500_with_the_request_id_and_nothing_else(port,
     def broken(*args, **kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(server.service.pipeline, "translate", broken)
+    monkeypatch.setattr(server.core.pipeline, "translate", broken)
     reply = call(port, "POST", "/translate", json={"q": SHORT, "source": "ar", "target": "en"},
                  headers={"X-Request-Id": "req-42"})
     assert (reply.status, reply.body) == (500, {"error": "internal error (request id req-42)"})

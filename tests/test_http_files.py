@@ -11,9 +11,8 @@ import uuid
 from pathlib import Path
 
 import docx
-from libretranslatepy import LibreTranslateAPI
-
 from conftest import ARTICLES
+from libretranslatepy import LibreTranslateAPI
 
 PAGE = Path(__file__).parent / "data" / "documents" / "economy_prices.html"
 ARTICLE = [line.strip() for line in (ARTICLES / "economy_prices.txt").read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -8,11 +8,11 @@ import shutil
 
 import pytest
 
+from khulasa_server.pipeline import Pipeline
+from khulasa_server.tools.models_cli import main as models_main
 from khulasa_server.tools.recipes import hub
 from khulasa_server.tools.recipes.gguf_qwen2 import QWEN2_PATTERN
 from khulasa_server.tools.recipes.tokenizers import corpus, train_byte_bpe, train_sentencepiece
-from khulasa_server.tools.models_cli import main as models_main
-from khulasa_server.pipeline import Pipeline
 
 transformers = pytest.importorskip("transformers")
 

@@ -10,9 +10,8 @@ import shutil
 import subprocess
 
 import pytest
-from libretranslatepy import LibreTranslateAPI
-
 from conftest import ROOT
+from libretranslatepy import LibreTranslateAPI
 
 NODE_TESTS = ROOT / "tests" / "node"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 import re
 
-from khulasa_server.memory import _libc, release_freed
+from khulasa_server.models.memory import _libc, release_freed
 
 
 def _rss_mb() -> float:

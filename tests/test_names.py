@@ -5,10 +5,10 @@ from importlib import resources
 
 import pytest
 
-from khulasa_server import names
-from khulasa_server.names import candidates, gazetteer, repair
-from khulasa_server.names.arabic import compatible, fold, splits
-from khulasa_server.names.romanize import arabic_skeleton, english_skeleton, kept, romanize
+from khulasa_server.pipeline import names
+from khulasa_server.pipeline.names import candidates, gazetteer, repair
+from khulasa_server.pipeline.names.arabic import compatible, fold, splits
+from khulasa_server.pipeline.names.romanize import arabic_skeleton, english_skeleton, kept, romanize
 from khulasa_server.text.normalize import normalize
 
 GAZ = gazetteer.default()
@@ -152,11 +152,11 @@ def test_flags_reach_segments_on_the_tiny_bundle(client, server):
     segments = client.translate([SOURCE]).translations[0].segments
     warnings = _warnings(segments)
     assert "missing_name:Alexandria" in warnings and "unverified_name:ديمتري بيسكوف" in warnings  # noise keeps neither
-    assert server.service.pipeline.translation.name_repairs.tried == 0  # a seq2seq model takes no terms: no repair
+    assert server.core.pipeline.translation.name_repairs.tried == 0  # a seq2seq model takes no terms: no repair
 
 
 def test_llm_prompt_gets_gazetteer_terms_and_flags_reach_segments(llm_client, llm_server):
-    pipeline = llm_server.service.pipeline
+    pipeline = llm_server.core.pipeline
     found = names.find(normalize(SOURCE))
     assert names.terms(found) == [("الإسكندرية", "Alexandria")]
     response = llm_client.digest(SOURCE)
@@ -165,7 +165,7 @@ def test_llm_prompt_gets_gazetteer_terms_and_flags_reach_segments(llm_client, ll
 
 
 def test_flagged_segments_are_repaired_and_the_better_output_kept(llm_server):
-    pipeline = llm_server.service.pipeline
+    pipeline = llm_server.core.pipeline
     stats = pipeline.translation.name_repairs
     tried, kept_before = stats.tried, stats.kept
     stats.record = []
@@ -186,8 +186,8 @@ def test_flagged_segments_are_repaired_and_the_better_output_kept(llm_server):
 
 
 def test_repair_prompt_names_every_name_and_differs_from_the_first():
-    from khulasa_server import glossary
-    from khulasa_server.names import repair
+    from khulasa_server.pipeline import glossary
+    from khulasa_server.pipeline.names import repair
 
     found = names.find(normalize(SOURCE))
     note = repair.note(names.repair_terms(found))
@@ -225,11 +225,11 @@ def test_name_checks_never_fail_on_any_text(arabic, english):
 def test_first_prompt_carries_no_name_terms_unless_asked(llm_server):
     """By default the names go into the prompt only when a flagged segment is decoded again
     (measured: terms in every first prompt cost chrF); name_terms_first puts them in the first."""
-    from khulasa_server import glossary
-    from khulasa_server.engines.gather import LRUCache
-    from khulasa_server.names import repair
+    from khulasa_server.models.scheduler import LRUCache
+    from khulasa_server.pipeline import glossary
+    from khulasa_server.pipeline.names import repair
 
-    pipeline = llm_server.service.pipeline
+    pipeline = llm_server.core.pipeline
     cache = pipeline.translation.engine.cache
     text = "وصل الوزير إلى الإسكندرية يوم السبت."
     found = names.find(normalize(text))
@@ -256,6 +256,6 @@ def test_name_repair_can_be_turned_off_for_speed(bundles):
         with Client(f"127.0.0.1:{server.port}", timeout=120) as client:
             warnings = _warnings(client.digest(SOURCE).paragraphs[0].segments)
         assert "unverified_name:ديمتري بيسكوف" in warnings
-        assert server.service.pipeline.translation.name_repairs.tried == 0
+        assert server.core.pipeline.translation.name_repairs.tried == 0
     finally:
         server.stop(0)

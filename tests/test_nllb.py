@@ -7,10 +7,10 @@ import pytest
 from conftest import start_server
 
 from khulasa_client import Client
-from khulasa_server import bundle
-from khulasa_server.tools.models_cli import main as models_main
+from khulasa_server.models import bundle
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
+from khulasa_server.tools.models_cli import main as models_main
 
 
 class RecordedModel:
@@ -48,7 +48,7 @@ def test_the_bundle_says_how_languages_are_marked(nllb_bundle):
 
 
 def test_translate_and_digest_over_grpc(nllb_server, seed_text):
-    engine = nllb_server.service.pipeline.translation.engine.engine
+    engine = nllb_server.core.pipeline.translation.engine.engine
     model = engine._model = RecordedModel(engine._model)
     with Client(f"127.0.0.1:{nllb_server.port}", timeout=120) as client:
         info = client.model_info()

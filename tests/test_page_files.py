@@ -10,15 +10,13 @@ import json
 
 import docx
 import pytest
+from conftest import ARTICLES
 from google.protobuf import json_format
-from playwright import sync_api as playwright
-
 from khulasa.v1 import khulasa_pb2 as pb
+from playwright import sync_api as playwright
+from test_documents import ARTICLE, PAGE
 from test_page import _wait_done, browser, page  # noqa: F401  (fixtures)
 from test_render_flags import _digest
-
-from conftest import ARTICLES
-from test_documents import ARTICLE, PAGE
 
 
 def test_html_word_and_cp1256_files_are_read_and_an_unsupported_one_is_named(page, tmp_path):  # noqa: F811

@@ -10,13 +10,12 @@ import json
 import subprocess
 
 import pytest
+from conftest import program
 from khulasa.v1 import khulasa_pb2 as pb
+from test_cli import khulasa
 
 from khulasa_client.render import render
-from khulasa_server.attribution import attribute
-
-from conftest import program
-from test_cli import khulasa
+from khulasa_server.pipeline.attribution import attribute
 
 LONG_TOKEN = "https://example.com/" + "a" * 160
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from khulasa_server.core.options import ArticleOptions
 from khulasa_server.errors import InvalidArgument
+from khulasa_server.pipeline.options import ArticleOptions
 from khulasa_server.pipeline import Pipeline
-from khulasa_server.results import Done, ParagraphResult, SummaryResult
+from khulasa_server.pipeline.results import Done, ParagraphResult, SummaryResult
 
 
 def test_library_digest(bundles, seed_text):

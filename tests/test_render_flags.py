@@ -8,6 +8,7 @@ import json
 
 from khulasa import flags
 from khulasa.v1 import khulasa_pb2 as pb
+
 from khulasa_client.render import render
 
 

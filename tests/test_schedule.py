@@ -1,7 +1,7 @@
 """How the gathering engine schedules an LLM's calls (tiny-llm, real CTranslate2): one call at a
 time, the next one planned over every row queued by then, so rows that arrive while a call runs
 (a new request's paragraphs, a name repair's prompts) join the rows still waiting; and the
-step counts each call leaves (engines/steps.py)."""
+step counts each call leaves (models/engines/steps.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from khulasa_server import bundle
-from khulasa_server.engines.base import Runtime
-from khulasa_server.engines.gather import GatheringEngine
-from khulasa_server.engines.generator import GeneratorEngine
-from khulasa_server.engines.steps import StepCounts, call_shape
+from khulasa_server.models import bundle
+from khulasa_server.models.engines.base import Runtime
+from khulasa_server.models.engines.generator import GeneratorEngine
+from khulasa_server.models.engines.steps import StepCounts, call_shape
+from khulasa_server.models.scheduler import GatheringEngine
 
 SHORT = "فاز المنتخب."
 LONG = (
@@ -186,9 +186,9 @@ def test_name_repairs_share_calls_with_first_passes(gated):
     longer one, planned as two calls. The name repair of the first call's paragraph is sent as
     soon as that call is back, and decodes with the longer paragraph's first pass (its prompt,
     with the repair's note, is as long), not in a call of repairs after every first pass."""
-    from khulasa_server import names
-    from khulasa_server.core.translation import TranslationStage
-    from khulasa_server.results import Timings
+    from khulasa_server.pipeline import names
+    from khulasa_server.pipeline.results import Timings
+    from khulasa_server.pipeline.translation import TranslationStage
     from khulasa_server.text.segment import Paragraph
 
     engine = gated

@@ -5,10 +5,10 @@ import shutil
 
 import pytest
 
-from khulasa_server import bundle
 from khulasa_server.errors import BundleError
+from khulasa_server.models import bundle
+from khulasa_server.models.schema import Decoding, ModelEntry, TokenizerSpec
 from khulasa_server.tools.models_cli import main as models_main
-from khulasa_server.schema import Decoding, ModelEntry, TokenizerSpec
 
 
 def _with(bundles, tmp_path, kind, change):
@@ -75,10 +75,10 @@ def test_eval_refuses_a_misspelled_decoding_override(bundles, capsys):
 
 def test_a_registered_engine_is_all_a_bundle_needs(bundles, tmp_path):
     """One registry: the loader accepts what is registered, and the pipeline builds it from there."""
-    from khulasa_server.core.options import ArticleOptions
-    from khulasa_server.engines import ENGINES, Runtime
-    from khulasa_server.engines.base import register
-    from khulasa_server.engines.seq2seq import Seq2SeqEngine
+    from khulasa_server.models.engines import ENGINES, Runtime
+    from khulasa_server.models.engines.base import register
+    from khulasa_server.models.engines.seq2seq import Seq2SeqEngine
+    from khulasa_server.pipeline.options import ArticleOptions
     from khulasa_server.pipeline import Pipeline
 
     copy = _with(bundles, tmp_path, "tiny", lambda m: m["models"]["translator"].update(engine="marian-echo"))

@@ -1,5 +1,6 @@
-from hypothesis import given, settings, strategies as st
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import fit_budget, segment, split_paragraphs, split_sentences

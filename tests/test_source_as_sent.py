@@ -7,13 +7,13 @@ from __future__ import annotations
 import html
 import re
 
-from hypothesis import given, strategies as st
-
-from khulasa_server.text.normalize import normalize
-from khulasa_server.text.original import Original
-from khulasa_server.text.segment import split_paragraphs
-
+from hypothesis import given
+from hypothesis import strategies as st
 from test_cli import khulasa
+
+from khulasa_server.pipeline.original import Original
+from khulasa_server.text.normalize import normalize
+from khulasa_server.text.segment import split_paragraphs
 
 # ١٢ and ٣٫٥ and ٩٥٪ in Arabic-Indic digits, a tatweel (الأحـــد), the lam-alef ligature
 # presentation form (ﻻعب), a right-to-left mark opening a line, a no-break space.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import resource
 import signal
 import socket
@@ -16,13 +15,12 @@ import time
 from pathlib import Path
 
 import grpc
+import httpapi
 import pytest
+from conftest import start_server
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
-
-import httpapi
-from conftest import start_server
 from test_hostile import ARABIC, BIN, ServerProcess, _refuses, processes  # noqa: F401 (a fixture)
 
 
@@ -456,7 +454,7 @@ def test_the_log_has_one_ready_line_and_no_colour_codes(bundles, processes):
 def test_the_kubernetes_probes_fit_the_servers_timeouts():
     from test_deploy import _server
 
-    from khulasa_server import config
+    from khulasa_server.service import config
 
     _, pod, container = _server()
     env = {e["name"]: e["value"] for e in container["env"]}

@@ -5,8 +5,8 @@ import collections
 
 import pytest
 
-from khulasa_server.core.options import GatheringOptions
-from khulasa_server.engines import Runtime
+from khulasa_server.models.engines import Runtime
+from khulasa_server.pipeline.options import GatheringOptions
 from khulasa_server.pipeline import Pipeline
 
 SENTENCES = ["ارتفعت أسعار النفط اليوم.", "قال الوزير إن المحادثات ستستأنف الأسبوع المقبل في العاصمة."]

@@ -13,10 +13,10 @@ import urllib.request
 
 import pytest
 
-from khulasa_server import confidence, meaning, numbers, support
-from khulasa_server.core.summary import SummarySentence, lead_first, within_words
-from khulasa_server.engines.base import Output
-from khulasa_server.engines.gather import LRUCache
+from khulasa_server.models.engines.base import Output
+from khulasa_server.models.scheduler import LRUCache
+from khulasa_server.pipeline import confidence, meaning, numbers, support
+from khulasa_server.pipeline.summary import SummarySentence, lead_first, within_words
 from khulasa_server.text.normalize import normalize
 
 DENIAL = "نفى المتحدث باسم الحكومة يوم الاثنين أن يكون الوزير قد استقال من منصبه."
@@ -66,7 +66,7 @@ def test_number_words_have_values():
 
 
 def test_a_number_in_words_in_the_english_is_not_missing():
-    from khulasa_server.checks import missing_numbers
+    from khulasa_server.pipeline.checks import missing_numbers
 
     assert missing_numbers("منذ 3 أشهر", "for three months") == []
     assert missing_numbers("منذ 3 أشهر", "for four months") == ["3"]
@@ -90,8 +90,8 @@ def test_confidence_rises_with_the_tokens_log_probabilities_and_unsure_words_are
 def test_both_engines_keep_each_tokens_log_probability_while_decoding(bundles, kind):
     """The step callback's log-probabilities: one per output token, spans covering the English in
     order, and their mean is CTranslate2's own score of the output."""
-    from khulasa_server import bundle as bundle_mod
-    from khulasa_server.engines import Runtime, load_engine
+    from khulasa_server.models import bundle as bundle_mod
+    from khulasa_server.models.engines import Runtime, load_engine
 
     loaded = bundle_mod.load(bundles[kind])
     engine = load_engine(loaded.model_for("translate"), Runtime())
@@ -113,7 +113,7 @@ def test_segments_carry_confidence_unsure_spans_and_low_confidence_by_the_bundle
     assert 0.0 <= segment.confidence < confidence.LOW_CONFIDENCE
     assert "low_confidence" in segment.warnings
     assert segment.unsure and all(0 <= s.start < s.end <= len(segment.translation) and s.log_prob < -2 for s in segment.unsure)
-    engine = llm_server.service.pipeline.translation.engine
+    engine = llm_server.core.pipeline.translation.engine
     entry = engine.entry
     engine.entry = dataclasses.replace(entry, low_confidence=0.0)
     try:
@@ -125,7 +125,7 @@ def test_segments_carry_confidence_unsure_spans_and_low_confidence_by_the_bundle
 
 def test_the_threshold_is_checked_in_the_manifest():
     from khulasa_server.errors import BundleError
-    from khulasa_server.schema import ModelEntry
+    from khulasa_server.models.schema import ModelEntry
 
     raw = {"engine": "generator", "path": "m", "family": "qwen2", "tokenizer": {"kind": "hf", "file": "t.json"},
            "max_input_tokens": 256, "low_confidence": 0.4, "decoding": {"summarize": {"max_words": 40}}}
@@ -142,7 +142,7 @@ def test_meaning_flags_and_confidence_reach_grpc_and_the_v1_json(server, client)
     """Through the real server: the translator's sentence cache holds a chosen English for two
     sources (as in test_attribution), so the server's own checks, confidence and wire format run
     on a known output."""
-    cache = server.service.pipeline.translation.engine.cache
+    cache = server.core.pipeline.translation.engine.cache
     flipped = "The minister said his country would take part in the coming talks."
     spans = tuple((i, min(i + 5, len(flipped)), -0.1 if i < 40 else -3.5) for i in range(0, len(flipped), 5))
     cache.put(LRUCache.key("translate", normalize(NO_TALKS)), Output(flipped, -0.6, len(spans), False, spans))
@@ -207,7 +207,7 @@ def test_digest_summary_is_led_short_and_flagged_end_to_end(server, client):
     """The tiny summarizer writes noise, so its output for this article is put in its cache (the
     summary of a chunk comes from there when repeated): the server's own lead, bound and
     support checks run on it, through gRPC."""
-    pipeline = server.service.pipeline
+    pipeline = server.core.pipeline
     sources = [NO_TALKS, WELCOME, DENIAL]
     english = [
         "The minister said his country would not take part in the coming talks.",
@@ -239,7 +239,7 @@ def test_flags_command_scores_meaning_and_confidence(tmp_path):
     ]
     data = tmp_path / "labelled.jsonl"
     data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    out = tmp_path / "scores.json"
+    out = tmp_path / "name_scores.json"
     run = subprocess.run([sys.executable, "-m", "khulasa_server.tools.models_cli", "flags", "--data", str(data), "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
@@ -250,10 +250,10 @@ def test_flags_command_scores_meaning_and_confidence(tmp_path):
 
 
 def test_the_meaning_labels_are_whole():
-    from khulasa_server.names import scores
+    from khulasa_server.tools import name_scores
     from khulasa_server.tools import trust
 
-    rows = scores.load(["tests/data/eval_flags.jsonl"])
+    rows = name_scores.load(["tests/data/eval_flags.jsonl"])
     held = [r for r in rows if r["set"] == trust.HELD_OUT]
     assert len(held) >= 100
     for row in rows:

@@ -1,12 +1,12 @@
-"""The usual English spelling of names (names/usual.py): arabic-name-romanizer for Arabic names,
+"""The usual English spelling of names (pipeline/names/usual.py): arabic-name-romanizer for Arabic names,
 data/foreign_names.tsv for foreign ones, in the repair's terms, in names-in-source and in the checks."""
 
 import pytest
 
-from khulasa_server import names
-from khulasa_server.names import repair, usual
-from khulasa_server.names.romanize import kept
-from khulasa_server.names.source import english_in_source
+from khulasa_server.pipeline import names
+from khulasa_server.pipeline.names import repair, usual
+from khulasa_server.pipeline.names.romanize import kept
+from khulasa_server.pipeline.names.source import english_in_source
 from khulasa_server.text.normalize import normalize
 
 FORMS = [(form, row.english) for row in usual.foreign_rows() for form in row.arabic]
@@ -82,7 +82,7 @@ def test_another_name_is_still_flagged():
 def test_the_tiny_llm_is_reprompted_with_the_usual_spelling(llm_server):
     """Through a real server's pipeline on the tiny bundle: the noise loses the names, the
     checks flag them, and the second prompt CTranslate2 receives spells them as the press does."""
-    engine = llm_server.service.pipeline.translation.engine
+    engine = llm_server.core.pipeline.translation.engine
     generator = getattr(engine, "engine", engine)  # under the gathering engine
     model, prompts = generator._model, []
 
@@ -93,7 +93,7 @@ def test_the_tiny_llm_is_reprompted_with_the_usual_spelling(llm_server):
 
     generator._model = Recording()
     try:
-        result = llm_server.service.pipeline.translate([SENTENCE])[0]
+        result = llm_server.core.pipeline.translate([SENTENCE])[0]
     finally:
         generator._model = model
     warnings = [w for s in result.segments for w in s.warnings]

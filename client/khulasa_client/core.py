@@ -23,7 +23,7 @@ _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 
 class ArticleOptions(TypedDict, total=False):
     """An article's options, named as the proto and the server's ArticleOptions
-    (server/khulasa_server/core/options.py) name them, for passing by keyword."""
+    (server/khulasa_server/pipeline/options.py) name them, for passing by keyword."""
 
     source_language: str
     max_sentences: int

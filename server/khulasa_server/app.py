@@ -16,13 +16,15 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from khulasa.v1 import khulasa_pb2, khulasa_pb2_grpc
 
-from . import __version__, bundle, config, glossary, logs, metrics
-from .core import options
-from .core.service import Core
-from .errors import BundleError
-from .grpc import admission, interceptors, security
-from .grpc.service import NewsDigestService
-from .pipeline import Pipeline
+from khulasa_server import __version__, logs, metrics
+from khulasa_server.errors import BundleError
+from khulasa_server.grpc import admission, interceptors, security
+from khulasa_server.grpc.service import NewsDigestService
+from khulasa_server.models import bundle
+from khulasa_server.pipeline import glossary, options
+from khulasa_server.pipeline.pipeline import Pipeline
+from khulasa_server.service import config
+from khulasa_server.service.core import Core
 
 log = logging.getLogger("khulasa.server")
 OPEN_FILES_RESERVE = 256  # descriptors besides HTTP connections: gRPC's, the bundle's, the metrics port's
@@ -72,7 +74,7 @@ class Server:
         self.port = 0
         self.http = self.metrics = None
         if settings.http_listen or settings.metrics_listen:  # same process, same core and pipeline
-            from .http import HttpServer
+            from khulasa_server.http import HttpServer
 
             self.http = HttpServer(self.core) if settings.http_listen else None
             self.metrics = HttpServer(self.core, metrics_only=True) if settings.metrics_listen else None

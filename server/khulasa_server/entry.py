@@ -23,14 +23,14 @@ def _check(prog: str) -> None:
 
 def server() -> int:
     _check("khulasa-server")
-    from .app import main
+    from khulasa_server.app import main
 
     return main()
 
 
 def models() -> int:
     _check("khulasa-models")
-    from .tools.models_cli import main
+    from khulasa_server.tools.models_cli import main
 
     return main()
 
@@ -41,6 +41,6 @@ def bulk() -> int:
     if missing:
         print(f"khulasa-bulk: needs Ray Data ({', '.join(missing)} missing): pip install 'khulasa[ray]'", file=sys.stderr)
         return 2
-    from .bulk.cli import main
+    from khulasa_server.bulk.cli import main
 
     return main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-# One count and one time per call of an operation (core/calls.py), by the front end it came
+# One count and one time per call of an operation (service/calls.py), by the front end it came
 # through (grpc, http, bulk), its RPC name and the gRPC status code the caller got.
 REQUESTS = Counter("khulasa_requests_total", "calls by front end, RPC and status code", ["front", "rpc", "code"])
 SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
@@ -30,7 +30,7 @@ HTTP_REQUESTS = Counter("khulasa_http_requests_total", "HTTP requests by route a
 HTTP_LATENCY = Histogram(
     "khulasa_http_request_seconds", "HTTP request latency, to the end of the body", ["route"], buckets=SECONDS
 )
-# LLM decoding steps (engines/steps.py): calls, steps, and the row-steps of those calls by use.
+# LLM decoding steps (models/engines/steps.py): calls, steps, and the row-steps of those calls by use.
 DECODE_CALLS = Counter("khulasa_decode_calls_total", "CTranslate2 generate calls", ["model"])
 DECODE_STEPS = Counter("khulasa_decode_steps_total", "decoding steps (one forward over a call's live rows)", ["model"])
 DECODE_PREFILL = Counter("khulasa_decode_prefill_tokens_total", "prompt tokens forwarded at once, before the steps", ["model"])

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TypeVar
 
-from .errors import Cancelled, DeadlineExceeded
+from khulasa_server.errors import Cancelled, DeadlineExceeded
 
 __all__ = ["Cancelled", "DeadlineExceeded", "RequestScope", "current", "checkpoint", "checked", "carry"]
 

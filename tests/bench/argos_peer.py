@@ -68,7 +68,7 @@ class Pinned:
     def translate_batch(self, source, target_prefix=None, **options):
         results = []
         for n, tokens in enumerate(source):
-            # khulasa_server.engines.base.length_bound, which this virtualenv cannot import.
+            # khulasa_server.models.engines.base.length_bound, which this virtualenv cannot import.
             bound = math.ceil(self.ratio * (len(tokens) + self.suffix)) + self.extra
             options.update(max_decoding_length=bound, min_decoding_length=bound)
             prefix = [target_prefix[n]] if target_prefix else None

@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from procs import Sessions, cmdline, free_port, session_pids, wait_serving  # noqa: E402
 
+from khulasa_server.models.cpu import ctranslate2_cpu
 from khulasa_server.tools.evaluate import load_set  # noqa: E402
-from khulasa_server.cpu import ctranslate2_cpu
 
 BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")

@@ -38,8 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import ROOT, percentile, sentences_and_articles, source_path, target_tokens  # noqa: E402
 
 from khulasa_client import Client  # noqa: E402
-
-from khulasa_server.cpu import ctranslate2_cpu
+from khulasa_server.models.cpu import ctranslate2_cpu
 
 MODES = ("grpc", "http_v1", "libretranslate")
 

@@ -40,13 +40,13 @@ from tokenizers import Tokenizer
 
 from khulasa_client import AsyncClient, Client, RetryPolicy
 from khulasa_client.core import digest_request
-from khulasa_server import bundle as bundle_mod
-from khulasa_server.engines.base import length_bound, search_options
-from khulasa_server.engines.generator import render_prompt
-from khulasa_server.core.options import DEFAULT_SUMMARY_SENTENCES
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.models.cpu import ctranslate2_cpu
+from khulasa_server.models.engines.base import length_bound, search_options
+from khulasa_server.models.engines.generator import render_prompt
+from khulasa_server.pipeline.options import DEFAULT_SUMMARY_SENTENCES
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import split_paragraphs
-from khulasa_server.cpu import ctranslate2_cpu
 
 sys.path.insert(0, str(Path(__file__).parent))
 from run import rss_peak_mb, source_path, start_server  # noqa: E402
@@ -59,7 +59,7 @@ DEFAULT_ARTICLES = [ARTICLES / n for n in ("politics_talks.txt", "economy_prices
 
 def decode_counts(metrics_port: int) -> dict[str, float]:
     """khulasa_decode_* counters of a server, summed over models: calls, steps, prefill_tokens,
-    row_steps_{output,prompt,idle} (server/khulasa_server/engines/steps.py says what they are)."""
+    row_steps_{output,prompt,idle} (server/khulasa_server/models/engines/steps.py says what they are)."""
     body = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
     counts: dict[str, float] = {}
     for m in re.finditer(r'^khulasa_decode_(\w+)_total\{([^}]*)\} (\S+)', body, re.M):

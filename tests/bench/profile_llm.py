@@ -21,7 +21,6 @@ import argparse
 import dataclasses
 import json
 import os
-import re
 import subprocess
 import sys
 import time
@@ -31,9 +30,9 @@ from pathlib import Path
 import ctranslate2
 from tokenizers import Tokenizer
 
-from khulasa_server import bundle as bundle_mod
-from khulasa_server.engines.generator import render_prompt
-from khulasa_server.cpu import ctranslate2_cpu
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.models.cpu import ctranslate2_cpu
+from khulasa_server.models.engines.generator import render_prompt
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLE = ROOT / "tests" / "data" / "articles" / "politics_talks.txt"

@@ -46,11 +46,11 @@ from pathlib import Path
 import ctranslate2
 
 from khulasa_client import AsyncClient, RetryPolicy
-from khulasa_server import bundle as bundle_mod
-from khulasa_server.engines.base import length_bound, length_groups, length_terms
-from khulasa_server.engines.tokenizer import load_tokenizers
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.models.cpu import ctranslate2_cpu
+from khulasa_server.models.engines.base import length_bound, length_groups, length_terms
+from khulasa_server.models.tokenizers import load_tokenizers
 from khulasa_server.tools.evaluate import load_set
-from khulasa_server.cpu import ctranslate2_cpu
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from khulasa_server.engines import Runtime, tokenizer
+from khulasa_server.models import tokenizers
+from khulasa_server.models.engines import Runtime
 from khulasa_server.pipeline import Pipeline
 
 ARTICLES = Path(__file__).resolve().parent.parent / "data" / "articles"
@@ -28,7 +29,7 @@ ARTICLES = Path(__file__).resolve().parent.parent / "data" / "articles"
 def load(bundle: str) -> Pipeline:
     options = dict(max_batch_tokens=4096, max_delay=0.0, max_queue_tokens=1 << 30, cache_size=0)
     try:
-        from khulasa_server.core.options import GatheringOptions
+        from khulasa_server.pipeline.options import GatheringOptions
 
         return Pipeline.load(bundle, Runtime(), gathering=GatheringOptions(**options))
     except ImportError:  # a tree from before the options were typed
@@ -56,7 +57,7 @@ class Counted:
     def __init__(self):
         self.calls, self.seconds, self.on = 0, 0.0, False
         self._lock = threading.Lock()
-        for cls in (tokenizer.SentencePieceTokenizer, tokenizer.HFTokenizer):
+        for cls in (tokenizers.SentencePieceTokenizer, tokenizers.HFTokenizer):
             cls.encode = self._wrap(cls.encode)
 
     def _wrap(self, encode):

@@ -24,12 +24,13 @@ import sys
 import time
 from typing import Any
 
-from .. import bundle as bundle_mod
-from .. import glossary as glossary_mod
-from ..config import Settings
-from ..core.options import DEFAULT_SUMMARY_SENTENCES, SUMMARY_METHODS
-from ..errors import BundleError, InvalidArgument
-from . import FORMATS, UsageError
+from khulasa_server.bulk import FORMATS, UsageError
+from khulasa_server.errors import BundleError, InvalidArgument
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.models.schema import SUMMARY_METHODS
+from khulasa_server.pipeline import glossary as glossary_mod
+from khulasa_server.pipeline.options import DEFAULT_SUMMARY_SENTENCES
+from khulasa_server.service.config import Settings
 
 PROG = "khulasa-bulk"
 EXAMPLES = """examples:
@@ -206,8 +207,8 @@ def run(args: argparse.Namespace) -> int:
         # A Ray of our own listens on loopback only (Ray's single-machine mode); this must be
         # set before Ray is imported.
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-    from . import sources
-    from .sink import Output
+    from khulasa_server.bulk import sources
+    from khulasa_server.bulk.sink import Output
 
     blocks = sources.plan(args.inputs, args.batch_size)
     bundle = _bundle(args)
@@ -239,9 +240,9 @@ def _interrupt(signum, frame) -> None:
 def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
     from ray.data import ActorPoolStrategy
 
-    from .digester import Digester
-    from .sink import PartSink, run_record, totals
-    from .sources import ArticleSource
+    from khulasa_server.bulk.digester import Digester
+    from khulasa_server.bulk.sink import PartSink, run_record, totals
+    from khulasa_server.bulk.sources import ArticleSource
 
     started = time.time()
     source = ArticleSource(blocks, ray.put(sorted(done_ids)) if done_ids else None)

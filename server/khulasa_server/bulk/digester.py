@@ -13,9 +13,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..core.options import ArticleOptions
-from ..errors import InvalidArgument
-from ..results import DigestResult
+from khulasa_server.errors import InvalidArgument
+from khulasa_server.pipeline.options import ArticleOptions
+from khulasa_server.pipeline.results import DigestResult
 
 TIMINGS = pa.struct(
     [
@@ -96,9 +96,9 @@ class Digester:
         name_repair: bool = True,
         names_in_source: str = "",
     ):
-        from ..config import Settings
-        from ..core.service import Core
-        from ..pipeline import Pipeline
+        from khulasa_server.pipeline.pipeline import Pipeline
+        from khulasa_server.service.config import Settings
+        from khulasa_server.service.core import Core
 
         settings = Settings(
             bundle=bundle,

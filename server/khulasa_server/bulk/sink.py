@@ -25,9 +25,9 @@ import pyarrow.parquet as pq
 from ray.data.block import BlockAccessor
 from ray.data.datasource import Datasink
 
-from . import FORMATS, UsageError
-from .digester import OUTPUT, SKIPPED
-from .sources import filesystem
+from khulasa_server.bulk import FORMATS, UsageError
+from khulasa_server.bulk.digester import OUTPUT, SKIPPED
+from khulasa_server.bulk.sources import filesystem
 
 MANIFEST = "_manifest.json"
 TEMP_MARK = ".tmp-"

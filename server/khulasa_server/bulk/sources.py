@@ -28,7 +28,7 @@ from khulasa import documents
 from ray.data.block import BlockMetadata
 from ray.data.datasource import Datasource, ReadTask
 
-from . import UsageError
+from khulasa_server.bulk import UsageError
 
 ROW = pa.schema([("id", pa.string()), ("text", pa.string()), ("error", pa.string()), ("skipped", pa.bool_())])
 _CHUNK = 1 << 22  # bytes read at a time when counting a JSONL file's lines

@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
-from .. import metrics
-from ..core.calls import request_id
-from ..errors import ResourceExhausted
-from .interceptors import rewrap, status
+from khulasa_server import metrics
+from khulasa_server.errors import ResourceExhausted
+from khulasa_server.grpc.interceptors import rewrap, status
+from khulasa_server.service.calls import request_id
 
 log = logging.getLogger("khulasa.rpc")
 HEALTH = "/grpc.health.v1.Health/"

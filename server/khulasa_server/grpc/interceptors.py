@@ -1,7 +1,7 @@
 """What every NewsDigest RPC needs besides its own work, as gRPC server interceptors. In the
 order the server installs them (outermost first):
 
-  Observe      opens the core's call (core/calls.py: request id, scope, the one log line and
+  Observe      opens the core's call (service/calls.py: request id, scope, the one log line and
                metric) from the x-request-id metadata, the deadline and is_active; maps any
                exception to a status with details (and the x-request-id trailer), and checks
                the response size limit
@@ -9,7 +9,7 @@ order the server installs them (outermost first):
   ClientLimit  the call's per-client slot: its token as matched, else its IP address
   Decode       requests parsed leniently (wire.py): a refused unary request stops here
 
-so that service.py holds only RPC methods, each one line over the core (core/service.py).
+so that service.py holds only RPC methods, each one line over the core (service/core.py).
 What the HTTP front end shares with these (the call, request ids, the error description, the
 per-client count, auth by token) is the core's; this module maps it to gRPC.
 """
@@ -24,10 +24,10 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from khulasa.v1 import khulasa_pb2 as pb
 
-from ..core.calls import Call
-from ..core.service import Core
-from ..errors import KhulasaError, ResourceExhausted
-from . import wire
+from khulasa_server.errors import KhulasaError, ResourceExhausted
+from khulasa_server.grpc import wire
+from khulasa_server.service.calls import Call
+from khulasa_server.service.core import Core
 
 SERVICE = pb.DESCRIPTOR.services_by_name["NewsDigest"]
 PREFIX = f"/{SERVICE.full_name}/"
@@ -119,7 +119,7 @@ def _got(call: Call, code: str) -> str:
 
 
 class Observe(_NewsDigestInterceptor):
-    """Opens the core's call (core/calls.py) for every RPC and maps how it ends to gRPC."""
+    """Opens the core's call (service/calls.py) for every RPC and maps how it ends to gRPC."""
 
     def __init__(self, core: Core):
         self.core = core
@@ -201,7 +201,7 @@ def peer_address(peer: str) -> str:
 
 
 class ClientLimit(_NewsDigestInterceptor):
-    """The core's per-client count (core/limits.py) around every RPC, taken in the call Observe
+    """The core's per-client count (service/inflight.py) around every RPC, taken in the call Observe
     opened, which gives it back when the call ends, however it ends. A client is its token as
     TokenAuth matched it, or its IP address when the server has no auth."""
 

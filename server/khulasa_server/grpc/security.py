@@ -11,8 +11,8 @@ from pathlib import Path
 
 import grpc
 
-from ..errors import Unauthenticated
-from .interceptors import CALLER, rewrap
+from khulasa_server.errors import Unauthenticated
+from khulasa_server.grpc.interceptors import CALLER, rewrap
 
 log = logging.getLogger("khulasa.security")
 # Probes and service discovery stay open so load balancers and grpcurl work without a token.

@@ -1,7 +1,7 @@
-"""The gRPC servicer: one method per RPC, each a line over the core (core/service.py), which
+"""The gRPC servicer: one method per RPC, each a line over the service (service/core.py), which
 checks the fields and runs the pipeline. Request ids, the request scope, logging, metrics and
-the per-client limit are the core's call (core/calls.py), which the interceptors open and map to
-gRPC statuses (interceptors.py); pipeline results become messages in convert.py."""
+the per-client limit are the service's call (service/calls.py), which the interceptors open and map to
+gRPC statuses (interceptors.py); pipeline results become messages in messages.py."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ import grpc
 from khulasa.v1 import khulasa_pb2 as pb
 from khulasa.v1 import khulasa_pb2_grpc as pb_grpc
 
-from .. import convert
-from ..core.calls import describe
-from ..core.options import ArticleOptions
-from ..core.service import Core
-from ..errors import KhulasaError, ResourceExhausted
-from ..pipeline import Pipeline
-from . import streams
-from .wire import Refused
+from khulasa_server import messages
+from khulasa_server.errors import KhulasaError, ResourceExhausted
+from khulasa_server.grpc import streams
+from khulasa_server.grpc.wire import Refused
+from khulasa_server.pipeline.options import ArticleOptions
+from khulasa_server.service.calls import describe
+from khulasa_server.service.core import Core
 
 
 class NewsDigestService(pb_grpc.NewsDigestServicer):
@@ -27,25 +26,21 @@ class NewsDigestService(pb_grpc.NewsDigestServicer):
         self.settings = core.settings
         self._pool = ThreadPoolExecutor(max_workers=core.settings.workers, thread_name_prefix="digest-many")
 
-    @property
-    def pipeline(self) -> Pipeline | None:
-        return self.core.pipeline
-
     def Translate(self, request, context):
-        return convert.translations(self.core.translate(request.texts, ArticleOptions.of(request)))
+        return messages.translations(self.core.translate(request.texts, ArticleOptions.of(request)))
 
     def Summarize(self, request, context):
-        return convert.summary(self.core.summarize(request.text, ArticleOptions.of(request)))
+        return messages.summary(self.core.summarize(request.text, ArticleOptions.of(request)))
 
     def Digest(self, request, context):
-        return convert.digest(request.id, self.core.digest(request.text, ArticleOptions.of(request)))
+        return messages.digest(request.id, self.core.digest(request.text, ArticleOptions.of(request)))
 
     def StreamDigest(self, request, context):
         for event in self.core.stream_digest(request.text, ArticleOptions.of(request)):
-            yield convert.event(request.id, event)
+            yield messages.event(request.id, event)
 
     def GetModelInfo(self, request, context):
-        return convert.model_info(*self.core.model_info())
+        return messages.model_info(*self.core.model_info())
 
     def DigestMany(self, request_iterator, context):
         """Bulk: each item answered on its own (a bad one with DigestResponse.error), in

@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future
 from typing import TypeVar
 
-from .. import metrics
-from ..errors import DeadlineExceeded
-from ..scope import carry
+from khulasa_server import metrics
+from khulasa_server.errors import DeadlineExceeded
+from khulasa_server.scope import carry
 
 log = logging.getLogger("khulasa.rpc")
 Request = TypeVar("Request")

@@ -21,7 +21,7 @@ from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
-from ..errors import InvalidArgument, KhulasaError, ResourceExhausted, echo
+from khulasa_server.errors import InvalidArgument, KhulasaError, ResourceExhausted, echo
 
 _LENIENT_PACKAGE = "khulasa.lenient"
 

@@ -22,11 +22,11 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..core.service import Core
-from . import libretranslate, routes
-from .common import Observe
-from .front import TIMEOUT_HEADER, Front
-from .guard import Limits, protocol
+from khulasa_server.http import libretranslate, routes
+from khulasa_server.http.common import Observe
+from khulasa_server.http.front import TIMEOUT_HEADER, Front
+from khulasa_server.http.guard import Limits, protocol
+from khulasa_server.service.core import Core
 
 log = logging.getLogger("khulasa.http")
 

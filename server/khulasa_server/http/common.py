@@ -15,10 +15,10 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from .. import metrics
-from ..core.calls import Call
-from ..errors import ResourceExhausted
-from .front import Front, HttpError
+from khulasa_server import metrics
+from khulasa_server.errors import ResourceExhausted
+from khulasa_server.http.front import Front, HttpError
+from khulasa_server.service.calls import Call
 
 log = logging.getLogger("khulasa.http")
 
@@ -126,7 +126,7 @@ Handler = Callable[[Request, Call], Awaitable[Response]]
 
 
 def endpoint(front_of: Callable[[Request], Front], shape: Callable[[HttpError], dict] | None = None):
-    """endpoint(...)(rpc) wraps a handler as a call of the core named rpc (core/calls.py): a
+    """endpoint(...)(rpc) wraps a handler as a call of the core named rpc (service/calls.py): a
     request id in and out, every failure as {"error": …} with the gRPC side's status mapping
     (shape() may reshape the body), never a traceback to the client."""
 

@@ -1,5 +1,5 @@
 """What every HTTP endpoint shares with the gRPC side, through the core: its operations and
-their checks (core/service.py), the call each request is (core/calls.py: request id, scope, the
+their checks (service/core.py), the call each request is (service/calls.py: request id, scope, the
 per-client slot counted with gRPC's, the one log line and metric), the token file and the same
 errors (errors.py, described by the core). HTTP's own part: reading the deadline header and
 watching for the client leaving, which the scope reports to the pipeline and batcher."""
@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 from starlette.requests import Request
 
-from ..core.calls import Call
-from ..core.service import Core
+from khulasa_server.service.calls import Call
+from khulasa_server.service.core import Core
 
 log = logging.getLogger("khulasa.http")
 T = TypeVar("T")
@@ -79,13 +79,9 @@ class Front:
     def _stopped(self) -> HttpError:
         return HttpError(503, "the server is shutting down and stopped this request; retry", {"Retry-After": "1"}, "UNAVAILABLE")
 
-    def pipeline(self):
-        """The loaded pipeline, or Unavailable (503) while the models load."""
-        return self.core.ready()
-
     @property
     def loaded(self) -> bool:
-        return self.core.pipeline is not None
+        return self.core.loaded
 
     # -- who is calling ------------------------------------------------------------------
 

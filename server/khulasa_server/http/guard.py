@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .. import metrics
+from khulasa_server import metrics
 
 log = logging.getLogger("khulasa.http")
 

@@ -1,6 +1,6 @@
 """LibreTranslate's API (what CMS plugins, Weblate, browser extensions and scripts speak):
 POST /translate, POST /detect, GET /languages, GET /frontend/settings, GET /health. Shapes,
-parameter names, messages and status codes follow LibreTranslate; the work is the pipeline's."""
+parameter names, messages and status codes follow LibreTranslate; the work is the service's, as for every front end."""
 
 from __future__ import annotations
 
@@ -9,14 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ..core import checks
-from ..core.calls import Call
-from ..core.options import ArticleOptions
-from ..text.detect import confidence, detect, has_arabic
-from ..text.normalize import normalize
-from .common import alive, endpoint, params
-from .front import Front, HttpError
-from .htmltext import translate_html, visible_text
+from khulasa_server.http.common import alive, endpoint, params
+from khulasa_server.http.front import Front, HttpError
+from khulasa_server.http.htmltext import translate_html, visible_text
+from khulasa_server.pipeline.options import ArticleOptions
+from khulasa_server.service.calls import Call
+from khulasa_server.text.detect import confidence, has_arabic
 
 NAMES = {"ar": "Arabic", "en": "English"}
 
@@ -75,21 +73,22 @@ async def translate(request: Request, call: Call) -> JSONResponse:
         raise HttpError(400, "Invalid request: alternatives parameter is not a number") from None
     if batch and len(texts) > front.settings.max_texts:
         raise HttpError(400, f"Invalid request: request ({len(texts)}) exceeds text limit ({front.settings.max_texts})")
-    for i, text in enumerate(texts):
-        checks.text(text, f"q[{i}]" if batch else "q", front.settings)
-    pipeline = front.pipeline()
-    if source != "auto" and source not in pipeline.languages:
+    fields = [f"q[{i}]" for i in range(len(texts))] if batch else ["q"]
+    core = front.core
+    core.check_texts(texts, fields)
+    sources, target_language = core.languages()
+    if source != "auto" and source not in sources:
         raise HttpError(400, f"{source} is not supported")
-    if target != pipeline.bundle.target_language:
+    if target != target_language:
         raise HttpError(400, f"{target} is not supported")
     requested = "" if source == "auto" else source
 
     def work() -> tuple[list[str], list[str], list[str], list[list[dict]]]:
-        # Each text's language first, so that a refusal names q (the pipeline would say texts[i]).
-        seen = [normalize(visible_text(t) if text_format == "html" else t) for t in texts]
-        languages = [pipeline.language(s, requested, f"q[{i}]" if batch else "q") for i, s in enumerate(seen)]
+        # Each text's language first, so that a refusal names q (the service would say texts[i]).
+        visible = [visible_text(t) for t in texts] if text_format == "html" else texts
+        seen, languages = map(list, zip(*core.languages_of(visible, requested, fields)))
         if text_format == "text":
-            results = pipeline.translate(texts, ArticleOptions(source_language=requested))
+            results = core.translate(texts, ArticleOptions(source_language=requested), fields)
             flagged = [_warnings(r.segments) for r in results]
             return [r.text for r in results], [r.detected_language for r in results], seen, flagged
         nodes = [0] * len(texts)  # each text's translated nodes, to give each its own warnings
@@ -101,12 +100,12 @@ async def translate(request: Request, call: Call) -> JSONResponse:
             return chosen
 
         def translate_nodes(sources: list[str]) -> list[str]:
-            # A page's text nodes are texts: at most max_texts reach the pipeline at once, as for
+            # A page's text nodes are texts: at most max_texts reach the service at once, as for
             # any caller (a page of 600 nodes is 600 texts, not one).
             limit = front.settings.max_texts
             out: list[str] = []
             for start in range(0, len(sources), limit):
-                results = pipeline.translate(sources[start : start + limit], ArticleOptions(source_language="ar"))
+                results = core.translate(sources[start : start + limit], ArticleOptions(source_language="ar"))
                 found.extend(results)
                 out += [r.text.strip() for r in results]
             return out
@@ -160,10 +159,8 @@ async def detect_language(request: Request, call: Call) -> JSONResponse:
         raise HttpError(400, "Invalid request: missing q parameter")
     if not isinstance(q, str):
         raise HttpError(400, "Invalid request: q must be a string")
-    checks.text(q, "q", front.settings)
-    text = normalize(q)
     # On a pool thread within the client's slot and deadline, as every other call: not on the loop.
-    language = await front.call(call, request, token, lambda: detect(text))
+    text, language = await front.call(call, request, token, lambda: front.core.detect(q, "q"))
     if language not in ("ar", "en", "und"):
         return JSONResponse([])  # Persian, another Latin-script language, another script: none served
     return JSONResponse([_detected(text, language)])
@@ -171,22 +168,17 @@ async def detect_language(request: Request, call: Call) -> JSONResponse:
 
 @lt_endpoint("Languages")
 async def languages(request: Request, call: Call) -> JSONResponse:
-    pipeline = _front(request).pipeline()
-    target = pipeline.bundle.target_language
+    languages, target = _front(request).core.languages()
     return JSONResponse(
-        [
-            {"code": code, "name": NAMES.get(code, code), "targets": [target] if code != target else []}
-            for code in pipeline.languages
-        ]
+        [{"code": code, "name": NAMES.get(code, code), "targets": [target] if code != target else []} for code in languages]
     )
 
 
 @lt_endpoint("FrontendSettings")
 async def frontend_settings(request: Request, call: Call) -> JSONResponse:
     front = _front(request)
-    pipeline = front.pipeline() if front.loaded else None
-    source = pipeline.bundle.source_languages[0] if pipeline else "ar"
-    target = pipeline.bundle.target_language if pipeline else "en"
+    languages, target = front.core.languages() if front.core.loaded else (("ar",), "en")
+    source = languages[0]
     return JSONResponse(
         {
             "charLimit": front.settings.max_text_chars,

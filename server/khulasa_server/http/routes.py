@@ -15,11 +15,11 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import convert
-from ..core.calls import Call
-from ..core.options import ArticleOptions
-from .common import alive, endpoint, json_body, parse_message, to_json
-from .front import Front, HttpError
+from khulasa_server import messages
+from khulasa_server.http.common import alive, endpoint, json_body, parse_message, to_json
+from khulasa_server.http.front import Front, HttpError
+from khulasa_server.pipeline.options import ArticleOptions
+from khulasa_server.service.calls import Call
 
 STATIC = Path(__file__).parent / "static"
 
@@ -65,21 +65,21 @@ async def _request(request: Request, message_type):
 async def translate(request: Request, call: Call) -> JSONResponse:
     front, token, m = await _request(request, pb.TranslateRequest)
     results = await front.call(call, request, token, lambda: front.core.translate(m.texts, ArticleOptions.of(m)))
-    return JSONResponse(to_json(convert.translations(results)))
+    return JSONResponse(to_json(messages.translations(results)))
 
 
 @v1_endpoint("Summarize")
 async def summarize(request: Request, call: Call) -> JSONResponse:
     front, token, m = await _request(request, pb.SummarizeRequest)
     result = await front.call(call, request, token, lambda: front.core.summarize(m.text, ArticleOptions.of(m)))
-    return JSONResponse(to_json(convert.summary(result)))
+    return JSONResponse(to_json(messages.summary(result)))
 
 
 @v1_endpoint("Digest")
 async def digest(request: Request, call: Call) -> JSONResponse:
     front, token, m = await _request(request, pb.DigestRequest)
     result = await front.call(call, request, token, lambda: front.core.digest(m.text, ArticleOptions.of(m)))
-    return JSONResponse(to_json(convert.digest(m.id, result)))
+    return JSONResponse(to_json(messages.digest(m.id, result)))
 
 
 async def _upload(request: Request) -> tuple[Front, str, documents.Document, dict, str]:
@@ -114,7 +114,7 @@ async def digest_file(request: Request, call: Call) -> JSONResponse:
         fields["maxSentences"] = fields["maxSentences"] or "0"
     m = parse_message({**fields, "text": document.text}, pb.DigestRequest)
     result = await front.call(call, request, token, lambda: front.core.digest(m.text, ArticleOptions.of(m)))
-    return JSONResponse(to_json(convert.digest(m.id, result)))
+    return JSONResponse(to_json(messages.digest(m.id, result)))
 
 
 async def read_file(request: Request) -> JSONResponse:
@@ -130,7 +130,7 @@ async def read_file(request: Request) -> JSONResponse:
 async def model_info(request: Request, call: Call) -> JSONResponse:
     front, token, _ = await _request(request, pb.GetModelInfoRequest)
     info = await front.call(call, request, token, front.core.model_info)
-    return JSONResponse(to_json(convert.model_info(*info)))
+    return JSONResponse(to_json(messages.model_info(*info)))
 
 
 def _sse(kind: str, data: dict) -> bytes:
@@ -149,7 +149,7 @@ async def stream_digest(request: Request, call: Call) -> Response:
     first, rest = await front.stream(call, request, token, events())
 
     def encode(event) -> bytes:
-        proto = convert.event(message.id, event)
+        proto = messages.event(message.id, event)
         return _sse(proto.WhichOneof("event"), to_json(proto))
 
     async def body():

@@ -2,7 +2,7 @@
 
 Normalization is for the model only. `normalize_with_offsets` also says where each character of
 the result came from, so that what is shown to readers can be cut from the text as sent
-(text/original.py)."""
+(pipeline/original.py)."""
 
 from __future__ import annotations
 

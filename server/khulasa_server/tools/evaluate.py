@@ -12,13 +12,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .. import names
-from ..checks import number_found, source_numbers
-from ..core.options import ArticleOptions
-from ..names.repair import NAME_FLAGS
-from ..pipeline import Pipeline
-from ..text.normalize import normalize
-from .trust import lead_covered
+from khulasa_server.pipeline import names
+from khulasa_server.pipeline.checks import number_found, source_numbers
+from khulasa_server.pipeline.names.repair import NAME_FLAGS
+from khulasa_server.pipeline.options import ArticleOptions
+from khulasa_server.pipeline.pipeline import Pipeline
+from khulasa_server.text.normalize import normalize
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -221,7 +220,7 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
             led += bool(summary.sentences) and lead_covered(summary.sentences[0].text, article["summary"])
         summaries[method] = {key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")}
         summaries[method]["seconds"] = round(time.perf_counter() - start, 1)
-        summaries[method]["lead_covered"] = round(100 * led / len(articles), 1)  # tools/trust.py
+        summaries[method]["lead_covered"] = round(100 * led / len(articles), 1)
         # Per article, in the set's order: lets two runs be compared article by article.
         summaries[method]["rougeL_per_article"] = [round(s["rougeL"], 1) for s in scores]
 
@@ -262,3 +261,18 @@ def markdown_row(result: dict[str, Any], label: str = "") -> str:
         result["translate_seconds"],
     ]
     return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+LEAD_COVERED = 0.4  # share of the reference lead's content words the summary's first sentence must hold
+
+
+def lead_covered(summary_first: str, reference_summary: str) -> bool:
+    """Whether the summary's first sentence covers the article's main event: it holds at least
+    LEAD_COVERED of the content words of the reference summary's first sentence (which the
+    eval sets write as the article's news)."""
+    from khulasa_server.pipeline.attribution import content_words
+    from khulasa_server.text.segment import sentences_of
+
+    reference = sentences_of(normalize(reference_summary))
+    wanted = content_words(reference[0]) if reference else set()
+    return bool(wanted) and len(wanted & content_words(summary_first)) / len(wanted) >= LEAD_COVERED

@@ -7,11 +7,11 @@ import sys
 import textwrap
 from pathlib import Path
 
-from .. import __version__
-from .. import bundle as bundle_mod
-from ..errors import BundleError
-from . import recipes
-from .recipes.presets import QWEN_CODER, QWEN_CODER_CHANGES, QWEN_CODER_VERSION
+from khulasa_server import __version__
+from khulasa_server.errors import BundleError
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.tools import recipes
+from khulasa_server.tools.recipes.presets import QWEN_CODER, QWEN_CODER_CHANGES, QWEN_CODER_VERSION
 
 PACKAGE = Path(__file__).resolve().parent.parent  # khulasa_server: its data/ ships with it
 
@@ -65,11 +65,11 @@ def _verify(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     import json
 
-    from ..core.translation import NameOptions
-    from ..cpu import ctranslate2_cpu
-    from ..engines import Runtime
-    from ..pipeline import Pipeline
-    from . import evaluate
+    from khulasa_server.models.cpu import ctranslate2_cpu
+    from khulasa_server.models.engines import Runtime
+    from khulasa_server.pipeline.pipeline import Pipeline
+    from khulasa_server.pipeline.translation import NameOptions
+    from khulasa_server.tools import evaluate
 
     try:
         import sacrebleu  # noqa: F401
@@ -120,11 +120,10 @@ def _eval(args: argparse.Namespace) -> int:
 def _flags(args: argparse.Namespace) -> int:
     import json
 
-    from .. import confidence
-    from ..names import scores
-    from . import trust
+    from khulasa_server.pipeline import confidence
+    from khulasa_server.tools import name_scores, trust
 
-    rows = scores.load(args.data or [FLAG_SET])
+    rows = name_scores.load(args.data or [FLAG_SET])
     if args.log_probs:
         try:
             written = trust.write_log_probs(args.log_probs, rows, LOG_PROB_SET)
@@ -139,13 +138,13 @@ def _flags(args: argparse.Namespace) -> int:
     if args.fit:
         print("confidence coefficients:", trust.fit([r for r in rows if r.get("set") != trust.HELD_OUT], log_probs))
         return 0
-    result = scores.by_set(rows)
+    result = name_scores.by_set(rows)
     meaning = trust.by_set(rows, log_probs, confidence.LOW_CONFIDENCE if args.threshold is None else args.threshold)
     if args.out:
         text = json.dumps({"command": "khulasa-models flags", **result, "meaning": meaning}, indent=2, ensure_ascii=False)
         Path(args.out).write_text(text + "\n")
         print(f"wrote {args.out}")
-    print(scores.table({name: part for name, part in result.items()}))
+    print(name_scores.table({name: part for name, part in result.items()}))
     print()
     print(trust.table(meaning))
     return 0
@@ -153,7 +152,7 @@ def _flags(args: argparse.Namespace) -> int:
 
 def _gazetteer(args: argparse.Namespace) -> int:
     try:
-        from ..names import build_gazetteer
+        from khulasa_server.tools import build_gazetteer
 
         rows = build_gazetteer.write(Path(args.out))
     except ImportError as exc:

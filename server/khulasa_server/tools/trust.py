@@ -18,10 +18,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .. import confidence, meaning
-from ..checks import missing_numbers
-from ..names import scores as name_scores
-from ..text.normalize import normalize
+from khulasa_server.pipeline import confidence, meaning
+from khulasa_server.pipeline.checks import missing_numbers
+from khulasa_server.text.normalize import normalize
+from khulasa_server.tools import evaluate, name_scores
 
 TYPES = ("negation", "number", "substitution", "omission", "addition")
 # Which flag kinds point at which meaning type.
@@ -240,9 +240,9 @@ def table(result: dict[str, Any]) -> str:
 def write_log_probs(bundle: str, rows: Iterable[dict[str, Any]], out: str | Path) -> int:
     """Each labelled output's token log-probabilities under the bundle's translate prompt
     (CTranslate2's score_batch: one forward pass over prompt and output, as decoding saw them)."""
-    from .. import bundle as bundle_mod
-    from ..engines import Runtime, load_engine
-    from ..engines.base import token_spans
+    from khulasa_server.models import bundle as bundle_mod
+    from khulasa_server.models.engines import Runtime, load_engine
+    from khulasa_server.models.engines.base import token_spans
 
     loaded = bundle_mod.load(bundle)
     engine: Any = load_engine(loaded.model_for("translate"), Runtime())
@@ -264,29 +264,15 @@ def write_log_probs(bundle: str, rows: Iterable[dict[str, Any]], out: str | Path
 
 
 # Summaries: does the first sentence carry the news, and what do the checks flag?
-LEAD_COVERED = 0.4  # share of the reference lead's content words the summary's first sentence must hold
-
-
-def lead_covered(summary_first: str, reference_summary: str) -> bool:
-    """Whether the summary's first sentence covers the article's main event: it holds at least
-    LEAD_COVERED of the content words of the reference summary's first sentence (which the
-    eval sets write as the article's news)."""
-    from ..attribution import content_words
-    from ..text.segment import sentences_of
-
-    reference = sentences_of(normalize(reference_summary))
-    wanted = content_words(reference[0]) if reference else set()
-    return bool(wanted) and len(wanted & content_words(summary_first)) / len(wanted) >= LEAD_COVERED
 
 
 def summary_scores(pipeline: Any, stored: Iterable[str | Path], methods: Sequence[str], max_sentences: int = 2) -> dict[str, Any]:
     """Lead covered, words and unsupported flags of each method's summaries, on the English of
     stored eval results (`khulasa-models eval --out`), so no translation is run again. For the
     model, "before" is its own first sentence (what the summary led with before lead_first)."""
-    from ..core.summary import SUMMARY_WORDS
-    from ..results import Timings
-    from ..text.segment import sentences_of
-    from . import evaluate
+    from khulasa_server.pipeline.results import Timings
+    from khulasa_server.pipeline.summary import SUMMARY_WORDS
+    from khulasa_server.text.segment import sentences_of
 
     out: dict[str, Any] = {}
     for path in stored:
@@ -310,8 +296,8 @@ def summary_scores(pipeline: Any, stored: Iterable[str | Path], methods: Sequenc
                     else:
                         before = first
                     counts["articles"] += 1
-                    counts["lead_covered"] += lead_covered(first, article["summary"])
-                    counts["lead_covered_before"] += lead_covered(before, article["summary"])
+                    counts["lead_covered"] += evaluate.lead_covered(first, article["summary"])
+                    counts["lead_covered_before"] += evaluate.lead_covered(before, article["summary"])
                     counts["over_words"] += len(summary.text.split()) > SUMMARY_WORDS
                     flags = [w for s in summary.sentences for w in s.warnings]
                     counts["unsupported"] += len(flags)
@@ -331,8 +317,8 @@ def summaries_command(bundle: str, stored: list[str], methods: str, out: str | N
     """`khulasa-models flags --summaries BUNDLE`: summary_scores printed as a table."""
     import sys
 
-    from ..errors import BundleError
-    from ..pipeline import Pipeline
+    from khulasa_server.errors import BundleError
+    from khulasa_server.pipeline.pipeline import Pipeline
 
     try:
         pipeline = Pipeline.load(bundle)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from . import hub, presets, tiny
+from khulasa_server.tools.recipes import hub, presets, tiny
 
 # Every bundle `khulasa-models build` makes, with what its --help says of it.
 DESCRIPTIONS = {presets.QWEN_CODER: presets.QWEN_CODER_HELP, **tiny.KINDS, **{name: hub.describe(name) for name in hub.PRESETS}}

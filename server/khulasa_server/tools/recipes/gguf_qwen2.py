@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from . import int8
+from khulasa_server.tools.recipes import int8
 
 # Qwen2's pre-tokenizer split pattern, as in its tokenizer.json.
 QWEN2_PATTERN = (
@@ -69,7 +69,7 @@ def embedding_and_projection(ckpt: GGUFCheckpoint) -> tuple[np.ndarray, np.ndarr
 
 
 def qwen2_spec(ckpt: GGUFCheckpoint):
-    from .layouts import qwen2_layout
+    from khulasa_server.tools.recipes.layouts import qwen2_layout
 
     arch = ckpt.meta("general.architecture")
     if arch != "qwen2":

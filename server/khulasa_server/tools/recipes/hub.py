@@ -9,10 +9,10 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from ... import bundle as bundle_mod
-from ...schema import Decoding, ModelEntry, TokenizerSpec
-from . import int8, prompts
-from .staging import staged, tool_versions
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.models.schema import Decoding, ModelEntry, TokenizerSpec
+from khulasa_server.tools.recipes import int8, prompts
+from khulasa_server.tools.recipes.staging import staged, tool_versions
 
 OFFLINE_HINT = "Offline, build the default bundle instead: khulasa-models build qwen2.5-coder-1.5b"
 

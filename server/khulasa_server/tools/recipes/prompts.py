@@ -4,7 +4,7 @@ source text."""
 from dataclasses import replace
 from pathlib import Path
 
-from ...schema import Decoding, ModelEntry, Prompt, TokenizerSpec
+from khulasa_server.models.schema import Decoding, ModelEntry, Prompt, TokenizerSpec
 
 # Worked examples for a translation prompt (earlier chat turns, cached with the system prompt):
 # written for khulasa, from no evaluation set, each teaching what the small model got wrong: a

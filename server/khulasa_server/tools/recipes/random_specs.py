@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from ctranslate2.specs import attention_spec, common_spec, transformer_spec
 
-from .layouts import qwen2_layout
+from khulasa_server.tools.recipes.layouts import qwen2_layout
 
 
 @dataclass(frozen=True)

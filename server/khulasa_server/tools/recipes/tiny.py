@@ -10,13 +10,13 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
-from ... import bundle as bundle_mod
-from ...schema import Decoding, ModelEntry, TokenizerSpec
-from . import int8, prompts, random_specs
-from .gguf_qwen2 import QWEN2_PATTERN
-from .hub import NLLB_SOURCE, NLLB_TARGET, seq2seq_entry
-from .staging import staged, tool_versions
-from .tokenizers import train_byte_bpe, train_sentencepiece
+from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.models.schema import Decoding, ModelEntry, TokenizerSpec
+from khulasa_server.tools.recipes import int8, prompts, random_specs
+from khulasa_server.tools.recipes.gguf_qwen2 import QWEN2_PATTERN
+from khulasa_server.tools.recipes.hub import NLLB_SOURCE, NLLB_TARGET, seq2seq_entry
+from khulasa_server.tools.recipes.staging import staged, tool_versions
+from khulasa_server.tools.recipes.tokenizers import train_byte_bpe, train_sentencepiece
 
 # The bundles built here, with what `khulasa-models build --help` says of each. They build
 # offline in seconds and produce nonsense text: for tests, trials and speed measurements.

@@ -1,0 +1,214 @@
+"""Meaning checks that need no second model: negation and polarity, verbs of saying, and the
+scale of numbers (thousand, million, percent), each compared between a source segment and its
+English. They flag; the reader decides.
+
+- `negation:SPAN` — the English negates where the Arabic does not ("without Donald Trump" for
+  "with the administration of Donald Trump"): SPAN is the English negation and the words after
+  it; or the Arabic negates and the English does not: SPAN is the Arabic negation and its verb.
+- `saying:denied` (or `saying:warned`) — the source's verb of saying is gone: a denial
+  rendered as a statement reads as the opposite.
+- `number:N SCALE` — a number of the source kept with another scale (4 million as 4 billion,
+  30 percent as 30 million); `number:WORDS`, a number the source writes in words (للمرة الثانية
+  عشرة) whose value the English lacks; `number:WEEKDAY`, another weekday than the source's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from khulasa_server.pipeline.numbers import word_number_flags
+from khulasa_server.text.normalize import normalize
+
+# Arabic negation particles and verbs of negating, as whole words (with a conjunction or
+# preposition prefix و ف ب ل allowed before the particles of more than two letters).
+_AR_PARTICLES = ("لا", "لم", "لن", "بلا", "ليس", "ليست", "ليسوا", "لست", "لسنا", "غير", "دون", "بدون", "عدم", "بعدم", "لعدم")
+_AR_DENY = re.compile(r"^[وف]?(?:نفى|نفت|ينفي|تنفي|نفوا|ينفون|نفي|نفيا)$")
+_AR_REFUSE = re.compile(r"^[وف]?(?:رفض|رفضت|يرفض|ترفض|رفضوا|يرفضون|رفضا)$")
+_AR_WARN = re.compile(r"^[وف]?(?:حذر|حذرت|يحذر|تحذر|حذروا|محذرا|محذرة)$")
+# Not negations: "still" (لا يزال), "especially" (لا سيما), "must" (لا بد), "however" (غير أن),
+# a score "without reply" (1-0 دون رد), the "Without Borders" of organizations' names.
+_AR_NOT_NEGATION = {
+    ("بلا", "حدود"),
+    ("دون", "رد"),
+    ("بدون", "رد"),
+    ("لا", "يزال"),
+    ("لا", "تزال"),
+    ("لا", "يزالون"),
+    ("لا", "سيما"),
+    ("لا", "بد"),
+    ("غير", "أن"),
+    ("غير", "ان"),
+}
+# A negation followed in its clause by إلا or سوى restricts ("only 30 percent"): not a negation.
+_AR_EXCEPT = ("إلا", "الا", "سوى")
+_AR_CLAUSE = re.compile(r"[،,.؛;:!?؟\"«»()\n]|\sو(?=\S{3,})")
+
+_EN_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|non|lack|"
+    r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|declined|declin(?:es|ing) to|"
+    r"un(?:able|true|changed|clear|known|likely|precedented|founded|official|paid|finished)|"
+    r"dismiss(?:ed|es)?)\b|n't\b",
+    re.IGNORECASE,
+)
+# "only" answers a restricted negation (لم … إلا), "not only" is no negation of the clause.
+_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno doubt\b|\bnone other\b|\bwithout (?:a )?reply\b", re.IGNORECASE)
+# A restriction answers a negation the Arabic words as one (لن يكفي لأكثر من عشرة أيام: "will last only ten days").
+_EN_ONLY = re.compile(r"\b(?:only|just|merely|solely)\b", re.IGNORECASE)
+_EN_DENY = re.compile(r"\b(?:den(?:y|ied|ies|ying|ial)|dismiss(?:ed|es|ing)?|refut(?:e|ed|es)|rejected|untrue|false)\b", re.I)
+_EN_WARN = re.compile(r"\b(?:warn\w*|caution\w*|alert\w*)\b", re.I)
+
+_AR_WORD = re.compile(r"[\u0621-\u064A\u0671-\u06D3]+")
+_SCALES = {
+    "ألف": "thousand",
+    "آلاف": "thousand",
+    "الف": "thousand",
+    "مليون": "million",
+    "ملايين": "million",
+    "مليار": "billion",
+    "مليارات": "billion",
+    "بالمئة": "percent",
+    "بالمائة": "percent",
+    "المئة": "percent",
+    "المائة": "percent",
+    "%": "percent",
+}
+_AR_NUMBER_SCALE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:في\s+)?(" + "|".join(_SCALES) + ")")
+_EN_SCALE = {
+    "thousand": r"thousand",
+    "million": r"million|mln|m\b",
+    "billion": r"billion|bn\b",
+    "percent": r"percent|per cent|%|percentage",
+}
+_EN_ANY_SCALE = re.compile(r"\s*(?:-\s*)?(thousand|million|billion|trillion|percent|per cent|%)", re.IGNORECASE)
+
+
+def _strip_prefix(word: str) -> str:
+    """A negation particle written with a conjunction or preposition before it (ولم, فلن, وغير, وبدون)."""
+    for prefix in ("و", "ف"):
+        rest = word[len(prefix) :]
+        if word.startswith(prefix) and rest in _AR_PARTICLES:
+            return rest
+    return word
+
+
+def arabic_negations(source: str) -> list[str]:
+    """Each negation of the source: the particle or verb with the word after it."""
+    found = []
+    for clause in _AR_CLAUSE.split(normalize(source)):
+        words = _AR_WORD.findall(clause)
+        for k, raw in enumerate(words):
+            word = _strip_prefix(raw)
+            after = words[k + 1] if k + 1 < len(words) else ""
+            is_particle = word in _AR_PARTICLES and (word, after) not in _AR_NOT_NEGATION
+            if word in ("غير", "دون") and after.startswith("ال"):
+                # غير المباشرة "indirect", دون الخامسة "under five": a word's sense, not a clause's polarity
+                continue
+            if is_particle and any(w in _AR_EXCEPT for w in words[k + 1 :]):
+                continue
+            if is_particle and any(w.startswith("مكتوف") for w in words[k + 1 : k + 4]):
+                continue  # لن يقف مكتوف الأيدي "will not stand idly by": an idiom for acting
+            if is_particle or _AR_DENY.match(raw) or _AR_REFUSE.match(raw):
+                found.append(f"{raw} {after}".strip())
+    return found
+
+
+def english_negations(english: str) -> list[str]:
+    """Each negation of the English: the negating word with the two words after it."""
+    cleaned = _EN_NOT_NEGATION.sub(" ", english)
+    found = []
+    for m in _EN_NEGATION.finditer(cleaned):
+        before = cleaned[: m.start()].rstrip()
+        if m.group()[0].isupper() and before and before[-1] not in ".!?:\"“”'":
+            continue  # inside a name: Doctors Without Borders
+        tail = re.match(r"\s*((?:[\w'’-]+\s*){0,2})", cleaned[m.end() :])
+        after = tail.group(1).strip() if tail else ""
+        if m.group() == "n't":  # the verb it negates: didn't, won't
+            found.append(cleaned[max(0, m.start() - 6) : m.end()].split()[-1] + f" {after}".rstrip())
+        else:
+            found.append(f"{m.group()} {after}".strip())
+    return found
+
+
+def negation_flags(source: str, english: str) -> list[str]:
+    """Negations of one side without a counterpart on the other, by count: the extra English
+    ones (the last ones, usually what the model added) or the Arabic ones left unanswered."""
+    if not english.strip():
+        return []
+    ar, en = arabic_negations(source), english_negations(english)
+    if len(en) > len(ar):
+        return [f"negation:{span}" for span in en[len(ar) :]]
+    answered = len(en) + len(_EN_ONLY.findall(english))
+    if len(ar) > answered:
+        return [f"negation:{span}" for span in ar[answered:]]
+    return []
+
+
+def saying_flags(source: str, english: str) -> list[str]:
+    """Verbs of saying the English dropped: a denial (نفى) with no denial in the English and no
+    negation to carry it; a warning (حذر) with no warning."""
+    if not english.strip():
+        return []
+    words = _AR_WORD.findall(normalize(source))
+    flags = []
+    denied = any(_AR_DENY.match(w) for w in words)
+    # "said that he had not resigned" keeps a denial's meaning: every Arabic negation, the
+    # denial included, has an English one.
+    carried = len(english_negations(english)) >= len(arabic_negations(source))
+    if denied and not _EN_DENY.search(english) and not carried:
+        flags.append("saying:denied")
+    if any(_AR_WARN.match(w) for w in words) and not _EN_WARN.search(english):
+        flags.append("saying:warned")
+    return flags
+
+
+def number_flags(source: str, english: str) -> list[str]:
+    """A source number with a scale (ألف, مليون, مليار, في المئة) that the English keeps with
+    another scale. A number the English lacks altogether is missing_number's."""
+    flags = []
+    for number, scale in _AR_NUMBER_SCALE.findall(normalize(source)):
+        wanted = _SCALES[scale]
+        grouped = re.compile(rf"(?<![\d.,]){re.escape(number)}(?![\d]|\.\d)")
+        expected = re.compile(rf"\s*(?:-\s*)?(?:{_EN_SCALE[wanted]})", re.IGNORECASE)
+        seen = [m.end() for m in grouped.finditer(english)]
+        if not seen:
+            continue
+        after = [english[end:] for end in seen]
+        if any(expected.match(a) or (wanted == "thousand" and re.match(r",\d{3}", a)) for a in after):
+            continue
+        if any(_EN_ANY_SCALE.match(a) for a in after):
+            flags.append(f"number:{number} {wanted}")
+    return flags
+
+
+_WEEKDAYS = {
+    "الأحد": "Sunday",
+    "الاثنين": "Monday",
+    "الإثنين": "Monday",
+    "الثلاثاء": "Tuesday",
+    "الأربعاء": "Wednesday",
+    "الخميس": "Thursday",
+    "الجمعة": "Friday",
+    "السبت": "Saturday",
+}
+_EN_WEEKDAY = re.compile(r"\b(?:Sun|Mon|Tues|Wednes|Thurs|Fri|Satur)day\b")
+
+
+def weekday_flags(source: str, english: str) -> list[str]:
+    """`number:WEEKDAY` when the English names another weekday than the source's (one it just
+    drops is missing_name's)."""
+    words = set(_AR_WORD.findall(normalize(source)))
+    wanted = {en for ar, en in _WEEKDAYS.items() if ar in words or "يوم" + ar in words or "و" + ar in words}
+    said = set(_EN_WEEKDAY.findall(english))
+    return [f"number:{day}" for day in sorted(wanted - said)] if said - wanted else []
+
+
+def check(source: str, english: str) -> list[str]:
+    """All the meaning flags of a segment."""
+    saying = saying_flags(source, english)
+    negation = negation_flags(source, english)
+    if "saying:denied" in saying:
+        # The lost denial is the lost negation: one flag, the one that says what was lost.
+        arabic = set(arabic_negations(source))
+        negation = [f for f in negation if f.partition(":")[2] not in arabic]
+    numbers = number_flags(source, english) + word_number_flags(source, english) + weekday_flags(source, english)
+    return list(dict.fromkeys(saying + negation + numbers))

@@ -1,0 +1,243 @@
+"""Proper names in translation: which names an Arabic text holds (places and dates from the
+gazetteer, people and organizations by how news writes them), the terms an LLM prompt gets
+for them, and the check that the English keeps each one.
+
+Flags on a segment: `missing_name:ENGLISH` for a gazetteer name whose English is not in the
+output (an ambiguous form, e.g. عمان Oman/Amman, is satisfied by any of its names and never
+given to the model as a term); `unverified_name:ARABIC` for another name of the source whose
+consonants (romanized) are in no capitalized word of the English. Looking the other way, from
+the English back to the Arabic: `added_name:ENGLISH` for a place, institution, nationality or
+person the English names with no counterpart in the source (an invented attribution), and
+`changed_role:ROLE (NAME)` for a title the English gives a person that the Arabic does not
+give them there."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from khulasa_server.pipeline.names import arabic, entities, roles, usual
+from khulasa_server.pipeline.names import candidates as candidates_mod
+from khulasa_server.pipeline.names import english as english_mod
+from khulasa_server.pipeline.names import gazetteer as gazetteer_mod
+from khulasa_server.pipeline.names.romanize import (
+    _collapse,
+    _near,
+    arabic_skeleton,
+    ascii_fold,
+    english_skeleton,
+    english_skeletons,
+    english_words,
+    kept,
+)
+
+__all__ = ["Names", "find", "terms", "check", "repair_terms"]
+
+
+@dataclass(frozen=True)
+class Names:
+    places: tuple[gazetteer_mod.Hit, ...]
+    others: tuple[candidates_mod.Candidate, ...]
+    text: str = ""  # the source they were found in
+
+    def __bool__(self) -> bool:
+        return bool(self.places or self.others)
+
+
+def find(text: str, gazetteer: gazetteer_mod.Gazetteer | None = None) -> Names:
+    """The names of a normalized Arabic text."""
+    places = (gazetteer or gazetteer_mod.default()).find(text)
+    nationals = [h.end for h in places if any(e.kind == "demonym" for e in h.entries) and h.text.startswith("ال")]
+    others = candidates_mod.find(text, [(h.start, h.end) for h in places], nationals)
+    return Names(tuple(places), tuple(others), text)
+
+
+def terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """Prompt terms: each unambiguous gazetteer name with its English (names in `skip`, the
+    request's glossary, are left to it)."""
+    out: dict[str, str] = {}
+    for hit in names.places:
+        if not hit.ambiguous and not any(hit.text in term or term in hit.text for term in skip or ()):
+            out.setdefault(hit.text, hit.english[0])
+    return list(out.items())
+
+
+def repair_terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """Terms for a second decoding: the gazetteer names and the usual spelling (or a
+    romanization) of every other name."""
+    out = dict(terms(names, skip))
+    for candidate in names.others:
+        if not any(candidate.text in term or term in candidate.text for term in skip or ()):
+            out.setdefault(candidate.text, usual.usual(candidate.text))
+    return list(out.items())
+
+
+def english_name_kept(name: str, english: str) -> bool:
+    """Whether an English name is in an English text: as written, or every word of it by consonant skeleton."""
+    # as a whole word: "UN" is not kept by "until"
+    if re.search(rf"(?<!\w){re.escape(ascii_fold(name).casefold())}(?!\w)", ascii_fold(english).casefold()):
+        return True
+    words = [w for w in english_words(name) if w.lower() not in ("al", "el", "city", "of", "the")]
+    skeletons = [_collapse(english_skeleton(w)) for w in english_words(english) if w[:1].isupper()]
+    return bool(words) and all(any(_near(english_skeleton(w), s) for s in skeletons) for w in words)
+
+
+def place_kept(hit: gazetteer_mod.Hit, english: str, source: str = "") -> bool:
+    """A gazetteer name is kept when one of its English names, or another name of the same
+    thing (Ukrainian for الأوكراني), is in the output, or a capitalized word there has the
+    consonants of the Arabic (Hodeidah for الحديدة). A weekday after اليوم may be "today"."""
+    names = {n for e in hit.english for n in entities.groups().of(e)}
+    if any(english_name_kept(name, english) for name in names) or kept(hit.text.split()[-1], english):
+        return True
+    today = any(e.kind == "weekday" for e in hit.entries) and arabic.fold(source[: hit.start]).split()[-1:] == ["اليوم"]
+    return today and "today" in english.lower()
+
+
+def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
+    """A name kept when its last word is: English often drops a first name (Shoukry said),
+    never the family name. The family name, or the whole name, written in a usual spelling
+    counts too (Adhanom, Israel Katz), whatever its consonants."""
+    family = _family(candidate)
+    if usual.written(family, english) or usual.written(candidate.text, english):
+        return True
+    if len(family.split()) > 1 and candidates_mod._light(family.split()[0]) in ("عبد", "ابو"):
+        return kept(family.replace(" ", ""), english)  # عبد الله: Abdullah
+    return kept(family, english) if family else True
+
+
+def _family(candidate: candidates_mod.Candidate) -> str:
+    """The family name: the last word, with عبد or أبو before it; not an ordinal or a joiner."""
+    light = [candidates_mod._light(w) for w in candidate.words]
+    words = [w for w, x in zip(candidate.words, light) if x not in candidates_mod.ORDINALS]  # Mohammed VI
+    if len(words) > 1 and candidates_mod._light(words[-2]) in ("عبد", "ابو"):
+        return f"{words[-2]} {words[-1]}"
+    words = [w for w in words if candidates_mod._light(w) not in candidates_mod.JOINERS]
+    return words[-1] if words else ""
+
+
+@lru_cache(maxsize=256)
+def _source_words(text: str) -> list[tuple[int, str, str]]:
+    """(start, word, consonant skeleton) of each Arabic word of a normalized source (kept for
+    the checks of one segment, which ask for it several times)."""
+    out = []
+    for match in arabic.words(text):
+        word = arabic.strip_diacritics(match.group())
+        stem = next((s.stem for s in arabic.splits(word) if s.article), word)  # romanize.stem, already normalized
+        out.append((match.start(), match.group(), arabic_skeleton(stem)))
+    return out
+
+
+def _find_in_source(word: str, words: list[tuple[int, str, str]]) -> int | None:
+    """Index of the source word (or two, عبد الله for Abdullah) with the consonants of an
+    English word, if any."""
+    variants = [_collapse(v) for v in english_skeletons(word.split("-")[-1])]
+    for k, (_, _, skeleton) in enumerate(words):
+        joined = k + 1 < len(words) and candidates_mod._light(words[k][1]) in candidates_mod.JOINERS
+        pair = _collapse(skeleton + words[k + 1][2]) if joined else ""
+        if any(v and (skeleton and _near(skeleton, v) or pair and _near(pair, v)) for v in variants):
+            return k
+    return None
+
+
+_PARTICLES = frozenset("bin ibn bint ben al el abu abd abdel abdul de da di van von der la le".split())
+
+
+def _name_parts(name: str) -> list[str]:
+    """The words of a person's name that carry it: not bin, al-, Abdel, von."""
+    return [w for w in name.split() if w.lower().rstrip("-") not in _PARTICLES]
+
+
+def _person_at(name: str, source: str, words: list[tuple[int, str, str]], first_too: bool = False) -> int | None:
+    """Where a person the English names stands in the source (-1: written there in Latin
+    letters): the word with the consonants of the family name (the last word), or with
+    `first_too` of the first name when the family name is garbled. A word of one consonant
+    class (Nahyan: N) would match any word by chance: the last word with two or more stands
+    for the family name; a name with none cannot be judged and counts as found."""
+    parts = [p for p in _name_parts(name) if len(_collapse(english_skeleton(p.split("-")[-1]))) > 1]
+    if not parts:
+        return -1
+    for part in parts[-1:] + (parts[:1] if first_too else []):
+        if part in source:
+            return -1
+        at = _find_in_source(part, words)
+        if at is not None:
+            return at
+    return None
+
+
+def added(names: Names, english: str, mentions: list[english_mod.Mention], people: list[english_mod.Person]) -> list[str]:
+    """Places, institutions, nationalities and people of the English that the source lacks."""
+    source = names.text
+    present = {n for hit in names.places for e in hit.english for n in entities.governments().of(e)}
+    folded = arabic.fold(source)
+    words = _source_words(source)
+    out = []
+    for mention in mentions:
+        if mention.group & present or mention.text in source:
+            continue
+        if mention.kind == "office":
+            row = next(r for r in entities.rows() if mention.text in r.names)
+            if any(arabic.fold(form) in folded for form in row.arabic):
+                continue
+        elif all(_find_in_source(w, words) is not None for w in english_words(mention.text) if len(w) > 2):
+            continue  # the place spelled another way (Kiev for كييف, Tel Aviv for تل أبيب)
+        out.append(f"added_name:{mention.text}")
+    for person in people:
+        if not _same_person(person.name, names, words):
+            out.append(f"added_name:{person.name}")
+    for run in english_mod.unknown_names(english, mentions, people):
+        if run not in source and not any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
+            out.append(f"added_name:{run}")
+    return out
+
+
+def _same_person(name: str, names: Names, words: list[tuple[int, str, str]]) -> bool:
+    """Whether a person of the English is one of the source: the family name is there, and
+    when the source gives a first name too (a name of several words), the English one is it.
+    A first name the source does not give is no invention (Dmitry Peskov for بيسكوف)."""
+    at = _person_at(name, names.text, words)
+    if at is None:  # the name in a usual spelling of a source name (Olaf Scholz for أولاف شولتس)
+        return any(usual.written(c.text, name) or usual.written(_family(c), name) for c in names.others)
+    parts = _name_parts(name)
+    if at < 0 or len(parts) < 2:
+        return True
+    start = words[at][0]
+    for candidate in names.others:
+        if candidate.start <= start < candidate.end and len(candidate.words) > 1:
+            given = [_find_in_source(p, _source_words(candidate.text)) for p in parts[:-1]]
+            return any(g is not None for g in given) or usual.written(candidate.text, name)
+    return True
+
+
+def changed_roles(names: Names, people: list[english_mod.Person]) -> list[str]:
+    """Roles the English gives a person that the Arabic does not give them near their name."""
+    source = names.text
+    words = _source_words(source)
+    out = []
+    for person in people:
+        if not person.role:
+            continue
+        at = _person_at(person.name, source, words, first_too=True)
+        if at is None or at < 0:
+            continue  # not found in the source: added_name says so
+        lo, hi = max(0, at - roles.WINDOW_BEFORE), min(len(words), at + roles.WINDOW_AFTER + 1)
+        window = " ".join(w for _, w, _ in words[lo:hi])
+        # a title the source gives nobody there is world knowledge (President Trump for ترامب),
+        # not a changed role: only a role other than the one the source gives is flagged
+        titled = any(candidates_mod._bare(w) in candidates_mod.TITLES for _, w, _ in words[lo : at + 1])
+        if titled and not roles.holds(person.role, window, source):
+            out.append(f"changed_role:{person.role} ({person.name})")
+    return out
+
+
+def check(names: Names, english: str) -> list[str]:
+    """Warnings for the names of `names` that the English does not keep, and for the names and
+    roles the English adds."""
+    warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if not place_kept(h, english, names.text)]
+    warnings += [f"unverified_name:{c.text}" for c in names.others if not other_kept(c, english)]
+    if names.text:
+        mentions = english_mod.mentions(english)
+        people = english_mod.people(english, mentions)
+        warnings += added(names, english, mentions, people) + changed_roles(names, people)
+    return list(dict.fromkeys(warnings))

@@ -1,0 +1,234 @@
+"""Names of people and organizations that no list holds, found in Arabic news text by the
+way news writes them: after a title or role (الرئيس, وزير الخارجية المصري, المتحدث باسم,
+نظيره), after a verb of saying (وقال شكري إن), and foreign names by their endings (-ski, -ov,
+-ich, -enko, -shvili). No dictionary: the words that stop or skip a name are listed below, and
+docs/quality.md reports how precise the resulting flag is on the evaluation sets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from khulasa_server.pipeline.names import arabic
+
+
+def _light(word: str) -> str:
+    """A word with diacritics removed and hamza-alef forms as bare alef, but ى and ي kept
+    apart: على (on) is not علي (Ali)."""
+    return re.sub("[أإآ]", "ا", arabic.strip_diacritics(word))
+
+
+def _forms(words: str) -> frozenset[str]:
+    return frozenset(_light(w) for w in words.split())
+
+
+# Titles and roles that precede a name.
+TITLES = _forms(
+    "رئيس رئيسة الرئيس الرئيسة وزير وزيرة الوزير الوزيرة المتحدث المتحدثة الناطق الناطقة السفير "
+    "السفيرة المدرب اللاعب اللاعبة النجم النجمة المرشح المرشحة الأمين المدير المديرة الملك الملكة "
+    "الأمير الأميرة الشيخ الشيخة السيد السيدة الدكتور الدكتورة المستشار المستشارة النائب النائبة "
+    "القائد الجنرال العقيد اللواء العميد المبعوث المبعوثة الكاتب الكاتبة الصحفي الصحفية المحلل "
+    "المحللة الخبير الخبيرة الباحث الباحثة البابا الإمام المفوض المفوضة المنسق المنسقة المدعي "
+    "القاضي القاضية الزعيم العاهل نظيره نظيرته نظيرها مراسل مراسلة الفنان الفنانة المخرج المغني "
+    "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب "
+    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة"
+)
+# Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
+HEADS = _forms(
+    "مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز وكالة نادي فريق منتخب مجموعة اتحاد "
+    "مصرف بعثة رئاسة شؤون قوات جيش حكومة سلطة إدارة"
+)
+SAYING = _forms(
+    "قال قالت أكد أكدت أضاف أضافت أوضح أوضحت دعا دعت رحب رحبت أعلن أعلنت أشار أشارت صرح صرحت "
+    "اعتبر اعتبرت شدد شددت ذكر ذكرت كشف كشفت حذر حذرت نفى نفت طالب طالبت أفاد أفادت"
+)
+# Words that end a name or are no name: particles, pronouns and the nouns that stand where a
+# name could after a verb of saying (قال مسؤول, قالت مصادر).
+STOP = _forms(
+    "في من إلى على عن مع أن إن إنه إنها أنه أنها لا لم لن ما قد كان كانت هذا هذه ذلك تلك الذي التي "
+    "الذين بعد قبل خلال منذ حتى بين عند لدى حول ضد دون غير أو ثم بل لكن يوم أمس اليوم الأسبوع "
+    "مسؤول مسؤولون مسؤولة مصدر مصادر شهود شاهد خبراء خبير محللون محلل متحدث ناشطون سكان بيان "
+    "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون "
+    "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
+    "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
+)
+JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
+# Regnal ordinals end a name and belong to it (الملك محمد السادس: Mohammed VI).
+ORDINALS = _forms("الأول الثاني الثالث الرابع الخامس السادس السابع الثامن التاسع العاشر")
+FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف)$")
+MAX_NAME_WORDS = 3  # not counting joiners (أحمد بن سعيد آل مكتوم)
+# Verbal nouns of the patterns تفعيل, استفعال, افتعال follow a subject where a name would
+# (أعلنت ناسا تأجيل المهمة); no name has these shapes.
+VERBAL_NOUN = re.compile("^(?:ت..ي.|است..ا.|ا.ت.ا.|م.ا..ه)$")  # … and مفاعلة (مكافحة)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    text: str  # the name as written, clitics of its first word removed
+    words: tuple[str, ...]
+
+
+def _verbal_noun(word: str) -> bool:
+    folded = arabic.fold(word)
+    return bool(VERBAL_NOUN.match(folded) or folded[:1] in "لب" and VERBAL_NOUN.match(folded[1:]))
+
+
+def _bare(word: str) -> str:
+    """A word without a leading conjunction و/ف (folded)."""
+    folded = _light(word)
+    if folded[:1] in "وف" and len(folded) > 3 and folded[1:] in TITLES | SAYING | STOP:
+        return folded[1:]
+    return folded
+
+
+def _has_article(word: str) -> bool:
+    folded = arabic.fold(word)
+    return folded[:2] == "ال" and len(folded) > 3
+
+
+def _foreign(word: str) -> bool:
+    folded = arabic.fold(word)
+    if _has_article(word) or len(folded) < 5:
+        return False
+    match = FOREIGN_ENDINGS.search(folded)
+    return match is not None and (match.group() not in ("وف", "وفا") or len(folded) >= 6)
+
+
+def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:
+    """Indexes of the name words starting at word i (empty if none). After a verb of saying the
+    first word may be a family name with the article (ودعا الصفدي); after a title a plain first
+    name may be followed by one with the article (أمين الناصر, فاطمة الزهراء عمور)."""
+    taken: list[int] = []
+    plain = 0
+    for j in range(i, min(len(words), i + 2 * MAX_NAME_WORDS)):
+        if j > i and not re.fullmatch(r"\s+", text[words[j - 1].end() : words[j].start()]):
+            break  # punctuation ends a name
+        word = words[j].group()
+        folded = _light(word)
+        if j > i and folded in ORDINALS:
+            taken.append(j)
+            break
+        if folded in STOP or folded in TITLES or folded in SAYING or len(folded) < 2 or _verbal_noun(word):
+            break
+        if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
+            break  # a quotation begins: what follows is speech, not a name
+        if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل":
+            break  # a clitic + article word (بالإفراج) is no name
+        joiner = folded in JOINERS
+        if j == i:
+            if _has_article(word) and (after_title or folded[-1:] not in "يى"):
+                break
+        else:
+            previous = _light(words[j - 1].group())
+            if _has_article(word) and not (
+                folded[-1:] in "يى"
+                or previous in JOINERS
+                or after_title
+                and len(taken) == 1
+                and not _has_article(words[i].group())
+                and folded[-1:] not in "ةه"
+            ):
+                break
+            if (
+                not joiner
+                and not _has_article(word)
+                and plain >= 2
+                and previous not in JOINERS
+                and not _has_article(words[j - 1].group())
+            ):
+                break  # a third plain word (محمد صلاح هدفين) is rarely part of the name
+        if not joiner:
+            plain += 1
+            if plain > MAX_NAME_WORDS:
+                break
+        taken.append(j)
+    while taken and _light(words[taken[-1]].group()) in JOINERS:
+        taken.pop()
+    return taken
+
+
+_BEFORE_NOUN = _forms("على من مع أمام ضد إلى بين")
+
+
+def _as_noun(words: list[re.Match[str]], i: int) -> bool:
+    """Whether a nationality word stands as a noun (the Tunisian Ons Jabeur), not as the
+    adjective of the noun before it (النادي الأهلي المصري): after a preposition, or as the
+    subject right after a sentence's first word (تأهلت التونسية)."""
+    return i == 1 or i > 0 and _light(words[i - 1].group()) in _BEFORE_NOUN
+
+
+def _in(word: re.Match[str], known: Sequence[tuple[int, int]]) -> bool:
+    return any(s < word.end() and word.start() < e for s, e in known)
+
+
+def _complement(word: str) -> bool:
+    """A word of a title's complement: الخارجية, المصري, مجلس, لمنظمة, للأونروا."""
+    folded = _light(word)
+    return (
+        _has_article(word)
+        or folded in HEADS
+        or folded[:1] == "ل"
+        and folded[1:] in HEADS
+        or folded[:2] == "لل"
+        or folded[:1] == "ل"
+        and folded[1:3] == "ال"
+    )
+
+
+_TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إلى سوريا غير بيدرسن
+MAX_COMPLEMENT = 6  # المتحدث باسم وزارة الخارجية الإيرانية إسماعيل بقائي
+
+
+def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[int] = ()) -> list[Candidate]:
+    """Candidate names in a normalized Arabic text; spans in `known` (gazetteer hits) are skipped.
+    `nationals`: where the nationality words of the text end: one used as a noun is a title
+    (التونسية أنس جابر, البرازيلي ماركوس ليوناردو)."""
+    ends = set(nationals)
+    words = arabic.words(text)
+    found: list[list[int]] = []
+    i = 0
+    while i < len(words):
+        bare = _bare(words[i].group())
+        name: list[int] = []
+        if bare in TITLES:
+            j = i + 1
+            # skip the title's complement: ال-words (الخارجية المصري) and head nouns (مجلس النواب)
+            while j < len(words):
+                if _complement(words[j].group()):
+                    j += 1
+                elif _light(words[j].group()) in _TO and j + 1 < len(words) and _in(words[j + 1], known):
+                    j += 2  # … to Syria
+                else:
+                    break
+            if j < len(words) and j - i <= MAX_COMPLEMENT:
+                name = _name_from(words, j, text, after_title=True)
+        elif bare in SAYING and i + 1 < len(words):
+            j = i + 1
+            if _light(words[j].group()) in HEADS:  # أعلنت شركة أرامكو: the name follows the noun
+                j += 1
+            name = _name_from(words, j, text, after_title=False) if j < len(words) else []
+        elif _foreign(words[i].group()):
+            name = [i]
+        elif words[i].end() in ends and i + 1 < len(words) and not _in(words[i + 1], known) and _as_noun(words, i):
+            name = _name_from(words, i + 1, text, after_title=True)
+        if name:
+            found.append(name)
+            i = name[-1] + 1
+        else:
+            i += 1
+    out = []
+    for name in found:
+        # a name ends where a gazetteer name begins (أرامكو السعودية: السعودية is Saudi Arabia)
+        name = name[
+            : next(
+                (k for k, w in enumerate(name) if any(s < words[w].end() and words[w].start() < e for s, e in known)), len(name)
+            )
+        ]
+        if not name:
+            continue
+        start, end = words[name[0]].start(), words[name[-1]].end()
+        out.append(Candidate(start, end, text[start:end], tuple(words[k].group() for k in name)))
+    return out

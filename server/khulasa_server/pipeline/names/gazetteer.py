@@ -1,0 +1,145 @@
+"""Proper names of places and dates from the gazetteer file (data/gazetteer.tsv, generated
+from CLDR, GeoNames and iso-codes by `khulasa-models gazetteer`), found in Arabic text with
+the clitics and spelling variants news writers use."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from khulasa_server.pipeline.names import arabic, entities
+
+# Languages and currencies are in the file but not looked for: their Arabic names are
+# adjectives and nouns of everyday use (العربية is "Arab" as often as "Arabic", دينار is any
+# dinar), so they would put wrong terms in prompts.
+KINDS = frozenset({"territory", "region", "city", "month", "weekday"})
+MAX_WORDS = 4
+# A month name counts only in a date: after one of these words or beside a number, so that
+# مارس (also "he practised") is not taken for March.
+_DATE_WORDS = frozenset(arabic.fold(w) for w in "يوم شهر في منذ خلال حتى مطلع منتصف أواخر أوائل نهاية بداية قبل بعد".split())
+_NUMBER_AFTER = re.compile(r"\s*\d")
+_NUMBER_BEFORE = re.compile(r"\d\s*$")
+_JOINER = re.compile(r"[\s-]*")
+
+
+@dataclass(frozen=True)
+class Entry:
+    arabic: str  # as listed, diacritics removed
+    english: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    text: str  # as written in the source
+    entries: tuple[Entry, ...]
+
+    @property
+    def english(self) -> tuple[str, ...]:
+        """The English names this form can have: one, or several when it is ambiguous."""
+        return tuple(dict.fromkeys(e.english for e in self.entries))
+
+    @property
+    def ambiguous(self) -> bool:
+        return len({e.casefold() for e in self.english}) > 1
+
+
+def _key(name: str) -> tuple[bool, str]:
+    """(has the article, folded name without it). The article is read before folding: ألمانيا
+    folds to المانيا but has none."""
+    words = arabic.strip_diacritics(name).split()
+    if words[0][:2] == "ال" and len(words[0]) > 3:
+        return True, arabic.fold(" ".join([words[0][2:], *words[1:]]))
+    return False, arabic.fold(" ".join(words))
+
+
+class Gazetteer:
+    def __init__(self, entries: list[Entry]):
+        self.index: dict[tuple[bool, str], list[Entry]] = {}
+        for entry in entries:
+            self.index.setdefault(_key(entry.arabic), []).append(entry)
+
+    @classmethod
+    def parse(cls, text: str, kinds: frozenset[str] = KINDS) -> Gazetteer:
+        entries = []
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            name, english, kind, _source = line.split("\t")
+            if kind in kinds:
+                entries.append(Entry(arabic.strip_diacritics(name), english, kind))
+        return cls(entries)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self.index.values())
+
+    def find(self, text: str) -> list[Hit]:
+        """Gazetteer names in a normalized text, longest first, left to right, not overlapping."""
+        words = arabic.words(text)
+        hits: list[Hit] = []
+        i = 0
+        while i < len(words):
+            hit, used = self._at(text, words, i)
+            if hit:
+                hits.append(hit)
+            i += used if hit else 1
+        return hits
+
+    def _at(self, text: str, words: list[re.Match[str]], i: int) -> tuple[Hit | None, int]:
+        # words i..j must be joined by spaces or hyphens only
+        span = 1
+        while (
+            span < MAX_WORDS
+            and i + span < len(words)
+            and _JOINER.fullmatch(text[words[i + span - 1].end() : words[i + span].start()])
+        ):
+            span += 1
+        first = words[i].group()
+        for n in range(span, 0, -1):
+            rest = [w.group() for w in words[i + 1 : i + n]]
+            for split in arabic.splits(first):
+                written = " ".join([("ال" if split.article else "") + split.stem, *rest])
+                entries = self.index.get((split.article, " ".join(arabic.fold(w) for w in [split.stem, *rest])))
+                if not entries:
+                    continue
+                entries = [e for e in entries if arabic.compatible(written.replace("-", " "), e.arabic)]
+                start = words[i].start() + len(split.prefix)
+                end = words[i + n - 1].end()
+                entries = [e for e in entries if e.kind != "month" or self._dated(text, words, i, split, start, end)]
+                if entries:
+                    return Hit(start, end, text[start:end], tuple(entries)), n
+        return None, 1
+
+    @staticmethod
+    def _dated(text: str, words: list[re.Match[str]], i: int, split: arabic.Split, start: int, end: int) -> bool:
+        if _NUMBER_AFTER.match(text, end) or _NUMBER_BEFORE.search(text[:start]):
+            return True
+        if split.prefix:  # في/ب/ل attached: "بمارس", "لشهر"
+            return split.prefix[-1:] in ("ب", "ل")
+        if i == 0:
+            return False
+        previous = arabic.fold(words[i - 1].group())
+        return (
+            any(s.stem in _DATE_WORDS or arabic.fold(s.stem) in _DATE_WORDS for s in arabic.splits(previous))
+            or previous in _DATE_WORDS
+        )
+
+
+@lru_cache(maxsize=1)
+def default() -> Gazetteer:
+    """The gazetteer shipped with khulasa (loaded once): places and dates, and the institutions
+    and nationality words of data/entities.tsv."""
+    places = Gazetteer.parse(resources.files("khulasa_server.data").joinpath("gazetteer.tsv").read_text(encoding="utf-8"))
+    # a form the places already have stays theirs: السعودية is Saudi Arabia before it is "Saudi"
+    found = [
+        Entry(form, row.english, row.kind)
+        for row in entities.rows()
+        if row.kind in entities.SOURCE_KINDS
+        for form in entities.arabic_forms(row)
+    ]
+    more = [e for e in found if _key(e.arabic) not in places.index]
+    return Gazetteer([e for listed in places.index.values() for e in listed] + more)

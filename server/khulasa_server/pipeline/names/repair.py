@@ -1,0 +1,55 @@
+"""Second decoding of segments whose names the checks flagged: the source is translated again
+with every name of it given as a term (gazetteer English, romanized others), and the new
+output is kept only when the same checks find fewer problems in it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from khulasa_server import metrics
+
+NAME_FLAGS = ("missing_name:", "unverified_name:", "added_name:", "changed_role:")
+# Warnings that describe the source or its cutting, not the output: they do not score outputs.
+_NOT_OUTPUT = ("split_long_sentence",)
+
+
+def flagged(warnings: list[str]) -> bool:
+    return any(w.startswith(NAME_FLAGS) for w in warnings)
+
+
+def problems(warnings: list[str]) -> int:
+    return sum(1 for w in warnings if not w.startswith(_NOT_OUTPUT))
+
+
+def note(terms: list[tuple[str, str]]) -> str:
+    """Worded differently from the glossary's note on purpose: greedy decoding of the same
+    prompt would give the same output again."""
+    if not terms:
+        return ""
+    pairs = "; ".join(f"{arabic} = {english}" for arabic, english in terms)
+    return f"Write every name in the English exactly as given here: {pairs}."
+
+
+@dataclass
+class RepairStats:
+    """How often the repair ran and how often its output was kept (server lifetime)."""
+
+    tried: int = 0
+    kept: int = 0
+    seconds: float = 0.0
+    # (source, first output, repaired output, kept) of every repair when a list is set here;
+    # the evaluation sets one to see what the repair changed
+    record: list[tuple[str, str, str, bool]] | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, tried: int, kept: int, seconds: float, log: Iterable[tuple[str, str, str, bool]] = ()) -> None:
+        with self._lock:
+            if self.record is not None:
+                self.record.extend(log)
+            self.tried += tried
+            self.kept += kept
+            self.seconds += seconds
+        metrics.NAME_REPAIRS.labels(result="tried").inc(tried)
+        metrics.NAME_REPAIRS.labels(result="kept").inc(kept)

@@ -1,0 +1,164 @@
+"""The summary stage: English paragraphs summarized by the bundle's summarizer (map-reduce when
+the article is over its input budget, each sentence bounded and tied to the paragraphs it draws
+on), or extractively, without a model. It owns the summarizer engine and the bundle's default
+method."""
+
+from __future__ import annotations
+
+import time
+
+from khulasa_server.errors import InvalidArgument, echo
+from khulasa_server.models.engines import Engine
+from khulasa_server.models.schema import SUMMARY_METHODS
+from khulasa_server.pipeline import extractive
+from khulasa_server.pipeline.attribution import attribute
+from khulasa_server.pipeline.results import SummaryResult, SummarySentence, Timings, elapsed_ms
+from khulasa_server.pipeline.support import cite_support, unsupported
+from khulasa_server.scope import checked, checkpoint
+from khulasa_server.text.normalize import normalize
+from khulasa_server.text.segment import fit_budget, segment, sentences_of, split_paragraphs
+
+# Summary sentences are cut at this many summarizer tokens (marked " …"): a model that never
+# ends a sentence, or rounds that stop shrinking, must not return a summary longer than the article.
+SUMMARY_SENTENCE_TOKENS = 80
+
+
+# A summary is short: at most this many words unless the bundle's summarize decoding sets
+# max_words. Sentences are dropped from the end to fit; a first sentence longer than that is cut.
+SUMMARY_WORDS = 60
+
+
+def lead(english: list[str]) -> tuple[str, int] | None:
+    """The article's main event as its first sentence says it: the first sentence of the first
+    paragraph that has one of at least extractive.MIN_WORDS words (a headline of fewer words is
+    skipped for the lead paragraph under it)."""
+    for index, paragraph in enumerate(english):
+        for sentence in sentences_of(normalize(paragraph)):
+            if len(sentence.split()) >= extractive.MIN_WORDS:
+                return sentence.strip(), index
+    return None
+
+
+def lead_first(chosen: list[SummarySentence], english: list[str], max_sentences: int) -> list[SummarySentence]:
+    """The summary led by the news: when its first sentence does not draw on the lead's
+    paragraph (a model that opens with background), the lead sentence goes first and the
+    summary keeps max_sentences."""
+    found = lead(english)
+    if found is None or max_sentences < 1:
+        return chosen
+    text, index = found
+    if chosen and index in chosen[0].paragraphs:
+        return chosen
+    rest = [s for s in chosen if s.text != text]
+    return [SummarySentence(text, [index]), *rest][:max_sentences]
+
+
+def within_words(chosen: list[SummarySentence], max_words: int) -> list[SummarySentence]:
+    kept: list[SummarySentence] = []
+    words = 0
+    for sentence in chosen:
+        count = len(sentence.text.split())
+        if not kept and count > max_words:
+            cut = " ".join(sentence.text.split()[:max_words]).rstrip(",;:") + " …"
+            return [SummarySentence(cut, sentence.paragraphs, sentence.warnings)]
+        if words + count > max_words:
+            break
+        kept.append(sentence)
+        words += count
+    return kept
+
+
+class SummaryStage:
+    def __init__(self, engine: Engine, default_method: str):
+        self.engine = engine
+        self.default_method = default_method  # the bundle's, for a request that names none
+
+    def chunks(self, texts: list[str]) -> list[str]:
+        """English texts packed into chunks within the summarizer's input budget (one chunk,
+        and so one pass, when the article fits)."""
+        engine = self.engine
+        count = checked(engine.count_tokens)
+        budget = engine.entry.input_tokens("summarize")
+        chunks: list[str] = []
+        current = ""
+        for text in texts:
+            for paragraph in split_paragraphs(text):
+                for n, piece in enumerate(segment(paragraph.text, count, budget)):
+                    content = piece.content
+                    joiner = "\n" if n == 0 else " "
+                    candidate = f"{current}{joiner}{content}" if current else content
+                    if count(candidate) <= budget:
+                        current = candidate
+                    else:
+                        chunks.append(current)
+                        current = content
+        if current:
+            chunks.append(current)
+        return chunks
+
+    def reduce(self, texts: list[str], timings: Timings, max_sentences: int = 0) -> str:
+        """One summary of texts too long for the summarizer: summarize chunks, then the
+        summaries, until one chunk remains. The last pass may stop after max_sentences
+        sentences (0: no limit): the caller keeps no more, and the rest would be decoded for
+        nothing."""
+        start = time.perf_counter()
+        try:
+            chunks = self.chunks(texts)
+            while True:
+                checkpoint()
+                limit = [max_sentences] if len(chunks) == 1 else None
+                outputs = [o.text for o in self.engine.run("summarize", chunks, sentences=limit) if o.text]
+                if len(chunks) == 1:
+                    return outputs[0] if outputs else ""
+                shorter = self.chunks(outputs)
+                if len(shorter) >= len(chunks):  # summaries no shorter than their input
+                    return " ".join(outputs)
+                chunks = shorter
+        finally:
+            timings.summarize_ms += elapsed_ms(start)
+
+    def method(self, requested: str) -> str:
+        method = requested.strip().lower() or self.default_method
+        if method not in SUMMARY_METHODS:
+            raise InvalidArgument(
+                "summary_method",
+                f"summary_method '{echo(requested)}' is not one of {', '.join(SUMMARY_METHODS)} "
+                "(or empty for the bundle's default)",
+            )
+        return method
+
+    def summarize(
+        self, english: list[str], max_sentences: int, method: str = "", timings: Timings | None = None
+    ) -> SummaryResult:
+        """Summary of English paragraphs. "model": the bundle's summarizer, each sentence tied
+        to paragraphs by word overlap; "extractive": whole sentences of the text, each tied
+        to the paragraph it came from."""
+        timings = timings or Timings()
+        method = self.method(method)
+        if not any(t.strip() for t in english):
+            return SummaryResult("", [])
+        if method == "extractive":
+            start = time.perf_counter()
+            chosen = [SummarySentence(s, [i]) for s, i in extractive.summarize(english, max_sentences)]
+            timings.summarize_ms += elapsed_ms(start)
+        else:
+            summary = normalize(self.reduce(english, timings, max_sentences))
+            texts = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
+            chosen = [SummarySentence(s, cite_support(s, english, attribute(s, english))) for s in texts]
+        options = self.engine.entry.options("summarize")
+        chosen = lead_first(chosen, english, max_sentences)
+        if method != "extractive":
+            # A lead sentence taken from the translation joins a model summary under the bound
+            # of the model's own sentences (a sentence that never ends must still stop).
+            chosen = [SummarySentence(self._bounded(s.text), s.paragraphs, s.warnings) for s in chosen]
+        chosen = within_words(chosen, options.max_words or SUMMARY_WORDS)
+        for sentence in chosen:
+            sentence.warnings = unsupported(sentence.text, [english[i] for i in sentence.paragraphs if i < len(english)])
+        return SummaryResult(" ".join(s.text for s in chosen), chosen)
+
+    def _bounded(self, sentence: str) -> str:
+        count = checked(self.engine.count_tokens)
+        if count(sentence) <= SUMMARY_SENTENCE_TOKENS:
+            return sentence
+        budget = SUMMARY_SENTENCE_TOKENS - count(" …")
+        return fit_budget(sentence, count, budget)[0].rstrip() + " …"

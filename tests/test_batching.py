@@ -12,7 +12,7 @@ from prometheus_client import REGISTRY
 
 from khulasa_client import ApiError, Client, RetryPolicy
 from khulasa_server.models import bundle
-from khulasa_server.models.engines import Runtime
+from khulasa_server.models.engines import Row, Runtime
 from khulasa_server.models.engines.seq2seq import Seq2SeqEngine
 from khulasa_server.models.scheduler import GatheringEngine, Overloaded
 from khulasa_server.scope import Cancelled, DeadlineExceeded, RequestScope, current
@@ -33,12 +33,12 @@ class Recorded(Seq2SeqEngine):
         self.gate.set()
         self.delay = 0.0
 
-    def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
+    def run(self, task, rows):
         self.gate.wait(30)
         time.sleep(self.delay)
-        self.calls.append(list(texts))
+        self.calls.append([r.text for r in rows])
         self.threads.add(threading.current_thread().name)
-        return super().run(task, texts, notes, sentences, alive, tokens=tokens)
+        return super().run(task, rows)
 
 
 @pytest.fixture
@@ -64,11 +64,11 @@ def _parallel(fn, args) -> list:
 
 
 def test_concurrent_requests_share_batches_and_get_their_own_results(engine):
-    alone = {t: engine.run("translate", [t])[0].text for t in TEXTS}
+    alone = {t: engine.run("translate", [Row(t)])[0].text for t in TEXTS}
     engine.calls.clear()
     batcher = GatheringEngine(engine, max_delay=0.2, cache_size=0)
     try:
-        results = _parallel(lambda t: batcher.run("translate", [t])[0].text, TEXTS)
+        results = _parallel(lambda t: batcher.run("translate", [Row(t)])[0].text, TEXTS)
     finally:
         batcher.close()
     assert results == [alone[t] for t in TEXTS]  # scattered back to the right caller
@@ -84,7 +84,7 @@ def test_callers_that_come_back_together_keep_one_batch(engine):
 
     def caller(i: int) -> None:
         for r in range(rounds):
-            batcher.run("translate", [f"{TEXTS[i]} {r}"])
+            batcher.run("translate", [Row(f"{TEXTS[i]} {r}")])
             time.sleep(0.002 * i)  # back 0-14 ms after the answer, like clients over a network
 
     try:
@@ -107,13 +107,13 @@ def test_replicas_share_the_callers_evenly(engine):
 
     def caller(i: int) -> None:
         for r in range(rounds):
-            batcher.run("translate", [f"{TEXTS[i]} {r}"])
+            batcher.run("translate", [Row(f"{TEXTS[i]} {r}")])
             time.sleep(0.002 * (i % 4))
 
     try:
         _parallel(caller, list(range(len(TEXTS))))
         # A worker that lost a race for the queue must go back to waiting, not end.
-        assert all(t.is_alive() for t in batcher._threads)
+        assert all(t.is_alive() for t in batcher.threads)
     finally:
         batcher.close()
     sizes = [len(c) for c in engine.calls]
@@ -125,10 +125,10 @@ def test_replicas_share_the_callers_evenly(engine):
 def test_cache_answers_repeats_without_the_model(engine):
     batcher = GatheringEngine(engine, max_delay=0.0)
     try:
-        first = batcher.run("translate", TEXTS[:2])
+        first = batcher.run("translate", list(map(Row, TEXTS[:2])))
         calls = len(engine.calls)
         hits = REGISTRY.get_sample_value("khulasa_cache_total", {"result": "hit"}) or 0
-        assert batcher.run("translate", TEXTS[:2]) == first
+        assert batcher.run("translate", list(map(Row, TEXTS[:2]))) == first
         assert len(engine.calls) == calls
         assert REGISTRY.get_sample_value("khulasa_cache_total", {"result": "hit"}) == hits + 2
     finally:
@@ -139,14 +139,14 @@ def test_full_queue_refuses_with_a_retry_hint(engine):
     batcher = GatheringEngine(engine, max_delay=0.0, max_queue_tokens=40, cache_size=0)
     engine.gate.clear()  # the model is busy
     try:
-        busy = threading.Thread(target=batcher.run, args=("translate", [TEXTS[0]]))
+        busy = threading.Thread(target=batcher.run, args=("translate", [Row(TEXTS[0])]))
         busy.start()
         time.sleep(0.2)  # the worker holds job 1 at the gate; the queue is empty again
-        queued = threading.Thread(target=batcher.run, args=("translate", [TEXTS[1] * 3]))
+        queued = threading.Thread(target=batcher.run, args=("translate", [Row(TEXTS[1] * 3)]))
         queued.start()
         time.sleep(0.1)
         with pytest.raises(Overloaded) as info:
-            batcher.run("translate", [TEXTS[2] * 3])
+            batcher.run("translate", [Row(TEXTS[2] * 3)])
         assert info.value.retry_after > 0 and "max_queue_tokens" in str(info.value)
     finally:
         engine.gate.set()
@@ -164,13 +164,13 @@ def test_expired_or_cancelled_work_never_reaches_the_model(engine, scope, error)
     engine.gate.clear()
     dropped = REGISTRY.get_sample_value("khulasa_dropped_total") or 0
     try:
-        blocker = threading.Thread(target=batcher.run, args=("translate", [TEXTS[0]]))
+        blocker = threading.Thread(target=batcher.run, args=("translate", [Row(TEXTS[0])]))
         blocker.start()
         time.sleep(0.1)
         token = current.set(scope())
         try:
             with pytest.raises(error):
-                batcher.run("translate", ["هذا النص لن يترجم أبدا."])
+                batcher.run("translate", [Row("هذا النص لن يترجم أبدا.")])
         finally:
             current.reset(token)
         engine.gate.set()
@@ -231,19 +231,19 @@ def test_a_failing_input_fails_only_its_own_request(engine):
     decoded again one caller at a time, so the other two get their answers."""
 
     class Faulty(Recorded):
-        def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
-            if any("FAULT" in t for t in texts):  # an input the model cannot take
-                self.calls.append(list(texts))
+        def run(self, task, rows):
+            if any("FAULT" in r.text for r in rows):  # an input the model cannot take
+                self.calls.append([r.text for r in rows])
                 raise ValueError("input the model cannot take")
-            return super().run(task, texts, notes, sentences, alive, tokens=tokens)
+            return super().run(task, rows)
 
     faulty = Faulty(engine.entry)
     batcher = GatheringEngine(faulty, max_delay=0.3, cache_size=0)
     try:
-        results = _parallel(lambda t: batcher.run("translate", [t]), [TEXTS[0], "FAULT " + TEXTS[1], TEXTS[2]])
+        results = _parallel(lambda t: batcher.run("translate", [Row(t)]), [TEXTS[0], "FAULT " + TEXTS[1], TEXTS[2]])
     finally:
         batcher.close()
     assert len(faulty.calls[0]) == 3  # they did share a batch
     assert isinstance(results[1], ValueError)
     assert not isinstance(results[0], Exception) and not isinstance(results[2], Exception), results
-    assert [r[0].text for r in (results[0], results[2])] == [engine.run("translate", [t])[0].text for t in TEXTS[0:3:2]]
+    assert [r[0].text for r in (results[0], results[2])] == [engine.run("translate", [Row(t)])[0].text for t in TEXTS[0:3:2]]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from khulasa_server.models.engines.base import batch_budget, length_bound, length_groups
+from khulasa_server.models.engines.base import Row, batch_budget, length_bound, length_groups
 from khulasa_server.models.schema import Decoding
 
 
@@ -29,7 +29,7 @@ def test_beam_search_divides_the_batch_budget_by_the_beam():
 def test_random_weights_hit_the_length_bound_and_say_so(pipeline):
     engine = pipeline.translation.engine
     text = "أعلنت وزارة المالية أن معدل التضخم تراجع."
-    [out] = engine.run("translate", [text])
+    [out] = engine.run("translate", [Row(text)])
     # Random weights never emit an end token: decoding stops at the bound tied to input length.
     assert out.hit_limit and out.tokens == length_bound(engine.entry.decoding["translate"], engine.count_tokens(text))
     assert out.text and out.score < 0
@@ -38,13 +38,14 @@ def test_random_weights_hit_the_length_bound_and_say_so(pipeline):
 def test_batched_and_single_outputs_agree(pipeline):
     engine = pipeline.translation.engine
     texts = ["ارتفعت أسعار النفط.", "فاز المنتخب الوطني في المباراة النهائية أمس.", "قال الرئيس."]
-    assert [o.text for o in engine.run("translate", texts)] == [engine.run("translate", [t])[0].text for t in texts]
+    together = [o.text for o in engine.run("translate", list(map(Row, texts)))]
+    assert together == [engine.run("translate", [Row(t)])[0].text for t in texts]
 
 
 def test_input_over_budget_is_refused_not_truncated(pipeline):
     engine = pipeline.translation.engine
     with pytest.raises(ValueError, match="exceeds"):
-        engine.run("translate", ["كلمة " * 500])
+        engine.run("translate", [Row("كلمة " * 500)])
 
 
 def test_generator_prompt_uses_chat_format(llm_server):
@@ -80,7 +81,7 @@ def test_seq2seq_sends_no_more_batches_for_a_caller_that_has_gone(bundles):
 
         engine._model = Model()
         try:
-            return calls, engine.run("translate", texts, alive=[lambda: alive or not gone.is_set()] * len(texts))
+            return calls, engine.run("translate", [Row(t, alive=lambda: alive or not gone.is_set()) for t in texts])
         finally:
             engine._model = model
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from khulasa_server.models import bundle
-from khulasa_server.models.engines.base import Runtime, length_bound
+from khulasa_server.models.engines.base import Row, Runtime, length_bound
 from khulasa_server.models.engines.generator import GeneratorEngine, _Stopper, prompt_groups
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import sentences_of
@@ -49,7 +49,7 @@ def test_shared_system_prompt_gives_the_same_tokens_as_the_full_prompt(recorded)
     engine = recorded
     options = engine.entry.decoding["translate"]
     for text, note in [(TEXTS[1], ""), (TEXTS[3], "Use these translations: المالية = Finance")]:
-        [out] = engine.run("translate", [text], [note])
+        [out] = engine.run("translate", [Row(text, note=note)])
         [call] = engine._model.calls[-1:]
         static = call["options"]["static_prompt"]
         assert static and static == engine.static_prompt("translate")  # the prefix was shared
@@ -68,7 +68,7 @@ def test_each_output_stops_at_its_own_bound(recorded):
     options = engine.entry.decoding["translate"]
     bounds = [length_bound(options, engine.count_tokens(t)) for t in texts]
     assert bounds[0] < bounds[1]
-    engine.run("translate", texts)
+    engine.run("translate", list(map(Row, texts)))
     [call] = engine._model.calls  # close lengths: one call, decoded up to the longer bound
     assert call["options"]["max_length"] == bounds[1] and call["options"]["max_batch_size"] == 0
     short, long = sorted(call["results"], key=lambda r: len(r.sequences[0]))
@@ -78,10 +78,10 @@ def test_each_output_stops_at_its_own_bound(recorded):
 
 def test_one_call_when_lengths_are_close_and_split_when_far(recorded):
     engine = recorded
-    engine.run("translate", [TEXTS[1], TEXTS[1].replace("أمس", "اليوم")])
+    engine.run("translate", [Row(TEXTS[1]), Row(TEXTS[1].replace("أمس", "اليوم"))])
     assert len(engine._model.calls) == 1 and len(engine._model.calls[0]["inputs"]) == 2
     engine._model.calls.clear()
-    engine.run("translate", [TEXTS[2], TEXTS[3] + " " + TEXTS[3]])
+    engine.run("translate", [Row(TEXTS[2]), Row(TEXTS[3] + " " + TEXTS[3])])
     assert len(engine._model.calls) == 2  # the short prompt is not fed token by token behind the long one
 
 
@@ -105,7 +105,7 @@ def test_prompt_groups_plan():
 
 def test_summary_stops_once_enough_sentences_are_complete(recorded):
     engine = recorded
-    engine.run("summarize", ["The talks resume in May. Prices rose."], sentences=[1])
+    engine.run("summarize", [Row("The talks resume in May. Prices rose.", max_sentences=1)])
     assert engine._model.calls[-1]["options"]["callback"] is not None
 
 
@@ -143,7 +143,7 @@ def test_decoding_stops_for_a_text_whose_caller_has_gone(engine):
     """A whole article decodes in one call: a caller that leaves must not keep the model busy
     with its rows until the longest is done; the others decode on."""
     options = engine.entry.decoding["translate"]
-    here, gone = engine.run("translate", TEXTS[3:4] * 2, alive=[lambda: True, lambda: False])
+    here, gone = engine.run("translate", [Row(TEXTS[3], alive=lambda: True), Row(TEXTS[3], alive=lambda: False)])
     assert gone.tokens <= 1  # stopped at its first step
     assert here.tokens > 1 and here.tokens <= length_bound(options, engine.count_tokens(TEXTS[3]))
 
@@ -154,7 +154,7 @@ def test_a_gone_caller_gets_an_error_not_a_cut_translation(engine):
     token = current.set(RequestScope(is_active=lambda: False))
     try:
         with pytest.raises(Cancelled):
-            engine.run("translate", TEXTS[:2])
+            engine.run("translate", list(map(Row, TEXTS[:2])))
     finally:
         current.reset(token)
 
@@ -175,8 +175,8 @@ def test_worked_examples_are_earlier_turns_of_the_cached_prefix(recorded):
     static = engine.static_prompt("translate")
     answer = engine._tok.encode(examples[-1][1])
     assert any(static[i : i + len(answer)] == answer for i in range(len(static)))
-    engine.run("translate", [TEXTS[0]], [""])
-    engine.run("translate", [TEXTS[1]], [""])
+    engine.run("translate", [Row(TEXTS[0])])
+    engine.run("translate", [Row(TEXTS[1])])
     assert engine.static_prompt("translate") is static  # computed once
     assert all(call["options"]["static_prompt"] == static for call in engine._model.calls)
 

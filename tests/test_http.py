@@ -403,7 +403,7 @@ def _settled(pipeline, server) -> float:
         before = _source_tokens(pipeline)
         time.sleep(1.0)
         # Counted when a model call ends: still only when no call is running or queued.
-        if _source_tokens(pipeline) == before and not pipeline.translation.engine._decoding and not pipeline.translation.engine._queue:
+        if _source_tokens(pipeline) == before and not pipeline.translation.engine.gatherer.decoding and not pipeline.translation.engine.gatherer.queue:
             return before
         assert time.monotonic() < deadline, "the model kept translating for a request nobody waits for"
 

@@ -40,9 +40,9 @@ def test_long_english_article_is_summarized_in_rounds(pipeline, monkeypatch):
     rounds: list[int] = []
     summarize = pipeline.summary.engine.run
 
-    def counted(task, texts, notes=None, sentences=None):  # the real summarizer; each call is one round
-        rounds.append(len(texts))
-        return summarize(task, texts, notes, sentences)
+    def counted(task, rows):  # the real summarizer; each call is one round
+        rounds.append(len(rows))
+        return summarize(task, rows)
 
     monkeypatch.setattr(pipeline.summary.engine, "run", counted)
     summary = pipeline.summarize(article, ArticleOptions(max_sentences=3))
@@ -60,9 +60,9 @@ class Spy:
     def __getattr__(self, name):
         return getattr(self.engine, name)
 
-    def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
-        self.calls.append({"task": task, "texts": list(texts), "sentences": sentences})
-        return self.engine.run(task, texts, notes, sentences, alive, tokens=tokens)
+    def run(self, task, rows):
+        self.calls.append({"task": task, "texts": [r.text for r in rows], "max_sentences": [r.max_sentences for r in rows]})
+        return self.engine.run(task, rows)
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_an_article_that_fits_is_summarized_in_one_pass(llm_pipeline):
     finally:
         pipeline.summary.engine = spy.engine
     [call] = spy.calls  # one pass, not chunks and then a summary of their summaries
-    assert len(call["texts"]) == 1 and call["sentences"] == [2]  # and it may stop after 2 sentences
+    assert len(call["texts"]) == 1 and call["max_sentences"] == [2]  # and it may stop after 2 sentences
 
 
 def test_digest_translates_the_article_in_one_call_and_a_stream_starts_alone(llm_pipeline, seed_text):

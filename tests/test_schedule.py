@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from khulasa_server.models import bundle
-from khulasa_server.models.engines.base import Runtime
+from khulasa_server.models.engines.base import Row, Runtime
 from khulasa_server.models.engines.generator import GeneratorEngine
 from khulasa_server.models.engines.steps import StepCounts, call_shape
 from khulasa_server.models.scheduler import GatheringEngine
@@ -72,20 +72,20 @@ def test_rows_queued_during_a_call_join_the_rows_still_waiting(gated):
     has, arrives while the first call runs. Its row is decoded in the same call as the first
     request's long paragraph, not in a call of its own after the first request is done."""
     engine = gated
-    assert len(engine.plan("translate", [SHORT, LONG])) == 2  # the premise: two calls
-    assert len(engine.plan("translate", [LONG, LONG_TOO], ["", NOTE])) == 1  # and these share one
-    short = engine.run("translate", [SHORT])[0].text
-    together = [o.text for o in engine.run("translate", [LONG, LONG_TOO], ["", NOTE])]  # the call expected below
+    assert len(engine.plan("translate", [Row(SHORT), Row(LONG)])) == 2  # the premise: two calls
+    assert len(engine.plan("translate", [Row(LONG), Row(LONG_TOO, note=NOTE)])) == 1  # and these share one
+    short = engine.run("translate", [Row(SHORT)])[0].text
+    together = [o.text for o in engine.run("translate", [Row(LONG), Row(LONG_TOO, note=NOTE)])]  # the call expected below
     engine._model.calls.clear()
     engine._model.entered.clear()
     engine._model.open.clear()
     batcher = GatheringEngine(engine, max_delay=0.0, cache_size=0)
     try:
-        first, first_out = _in_thread(batcher.run, "translate", [SHORT, LONG])
+        first, first_out = _in_thread(batcher.run, "translate", [Row(SHORT), Row(LONG)])
         assert engine._model.entered.wait(30)
-        queued = batcher._queued_tokens
-        second, second_out = _in_thread(batcher.run, "translate", [LONG_TOO], [NOTE])
-        while batcher._queued_tokens == queued:  # the second request is in the queue
+        queued = batcher.gatherer.queued_tokens
+        second, second_out = _in_thread(batcher.run, "translate", [Row(LONG_TOO, note=NOTE)])
+        while batcher.gatherer.queued_tokens == queued:  # the second request is in the queue
             threading.Event().wait(0.01)
         engine._model.allow(2)
         first.join(60)
@@ -106,12 +106,12 @@ def test_a_request_is_answered_when_its_own_rows_are_done(gated):
     calls). The short request's row shares the first call and it is answered then, while
     the other request's long paragraph is still to be decoded; not after the whole batch."""
     engine = gated
-    assert len(engine.plan("translate", [SHORT, LONG, "فاز الفريق."])) == 2  # the premise
+    assert len(engine.plan("translate", [Row(SHORT), Row(LONG), Row("فاز الفريق.")])) == 2  # the premise
     engine._model.open.clear()
     batcher = GatheringEngine(engine, max_delay=0.5, cache_size=0)
     try:
-        both, both_out = _in_thread(batcher.run, "translate", [SHORT, LONG])
-        short, short_out = _in_thread(batcher.run, "translate", ["فاز الفريق."])
+        both, both_out = _in_thread(batcher.run, "translate", [Row(SHORT), Row(LONG)])
+        short, short_out = _in_thread(batcher.run, "translate", [Row("فاز الفريق.")])
         assert engine._model.entered.wait(30)
         engine._model.entered.clear()
         engine._model.allow()  # the first call: both requests' short rows
@@ -137,7 +137,7 @@ def test_step_counts_of_a_call():
 def test_the_engine_counts_its_steps(gated):
     engine = gated
     before = engine.steps.snapshot()
-    outs = engine.run("translate", [SHORT, LONG])
+    outs = engine.run("translate", [Row(SHORT), Row(LONG)])
     after = engine.steps.snapshot()
     assert after.calls - before.calls == len(engine._model.calls[-2:]) == 2
     assert after.rows - before.rows == 2
@@ -157,19 +157,19 @@ def test_a_sparse_call_waits_for_rows_while_a_fuller_one_runs(gated):
     joins the first request's short one: two calls of two rows each, where taking the oldest
     request's call first gives three calls (1, 2 and 1 rows) for the same rows."""
     engine = gated
-    assert engine.plan("translate", [SHORT, LONG, LONG_TOO]) == [[0], [1, 2]]  # the premise
-    assert len(engine.plan("translate", [SHORT, SHORT_TOO])) == 1
+    assert engine.plan("translate", [Row(SHORT), Row(LONG), Row(LONG_TOO)]) == [[0], [1, 2]]  # the premise
+    assert len(engine.plan("translate", [Row(SHORT), Row(SHORT_TOO)])) == 1
     engine._model.open.clear()
     batcher = GatheringEngine(engine, max_delay=0.5, cache_size=0)
     try:
-        short, short_out = _in_thread(batcher.run, "translate", [SHORT])
-        while not batcher._queued_tokens:
+        short, short_out = _in_thread(batcher.run, "translate", [Row(SHORT)])
+        while not batcher.gatherer.queued_tokens:
             threading.Event().wait(0.01)
-        longs, longs_out = _in_thread(batcher.run, "translate", [LONG, LONG_TOO])
+        longs, longs_out = _in_thread(batcher.run, "translate", [Row(LONG), Row(LONG_TOO)])
         assert engine._model.entered.wait(30)  # the first call, both requests gathered
-        queued = batcher._queued_tokens
-        late, late_out = _in_thread(batcher.run, "translate", [SHORT_TOO])
-        while batcher._queued_tokens == queued:
+        queued = batcher.gatherer.queued_tokens
+        late, late_out = _in_thread(batcher.run, "translate", [Row(SHORT_TOO)])
+        while batcher.gatherer.queued_tokens == queued:
             threading.Event().wait(0.01)
         engine._model.allow(3)
         for thread in (short, longs, late):
@@ -192,7 +192,7 @@ def test_name_repairs_share_calls_with_first_passes(gated):
     from khulasa_server.text.segment import Paragraph
 
     engine = gated
-    assert engine.plan("translate", [NAMED, ARRIVED, MIDDLE]) == [[1, 0], [2]]  # the premise
+    assert engine.plan("translate", [Row(NAMED), Row(ARRIVED), Row(MIDDLE)]) == [[1, 0], [2]]  # the premise
     names.find(NAMED)  # the gazetteer loaded: the repair is sent within the gatherer's hold
     batcher = GatheringEngine(engine, max_delay=2.0, cache_size=0)
     stage = TranslationStage(batcher)

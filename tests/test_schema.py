@@ -87,8 +87,8 @@ def test_a_registered_engine_is_all_a_bundle_needs(bundles, tmp_path):
 
     @register("marian-echo")
     class Echo(Seq2SeqEngine):
-        def run(self, task, texts, notes=None, sentences=None, alive=None, tokens=None):
-            return [o.__class__(f"echo {t}", 0.0, 1, False) for o, t in zip(super().run(task, texts), texts)]
+        def run(self, task, rows):
+            return [o.__class__(f"echo {r.text}", 0.0, 1, False) for o, r in zip(super().run(task, rows), rows)]
 
     try:
         pipeline = Pipeline.load(copy, Runtime(), verify=False)

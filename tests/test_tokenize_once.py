@@ -6,7 +6,7 @@ import collections
 import pytest
 
 from khulasa_server.models.engines import Runtime
-from khulasa_server.pipeline.options import GatheringOptions
+from khulasa_server.models.scheduler import GatheringOptions
 from khulasa_server.pipeline import Pipeline
 
 SENTENCES = ["ارتفعت أسعار النفط اليوم.", "قال الوزير إن المحادثات ستستأنف الأسبوع المقبل في العاصمة."]

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from khulasa_server.models.engines.base import Output
+from khulasa_server.models.engines.base import Output, Row
 from khulasa_server.models.scheduler import LRUCache
 from khulasa_server.pipeline import confidence, meaning, numbers, support
 from khulasa_server.pipeline.summary import SummarySentence, lead_first, within_words
@@ -95,7 +95,7 @@ def test_both_engines_keep_each_tokens_log_probability_while_decoding(bundles, k
 
     loaded = bundle_mod.load(bundles[kind])
     engine = load_engine(loaded.model_for("translate"), Runtime())
-    out = engine.run("translate", [normalize(NO_TALKS), normalize(WELCOME)])
+    out = engine.run("translate", [Row(normalize(NO_TALKS)), Row(normalize(WELCOME))])
     for o in out:
         assert len(o.token_log_probs) == o.tokens > 0
         starts = [s for s, _, _ in o.token_log_probs]

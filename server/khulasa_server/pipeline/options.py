@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from khulasa_server.errors import InvalidArgument
 from khulasa_server.models.engines import Runtime
+from khulasa_server.models.scheduler import GatheringOptions
 from khulasa_server.pipeline import glossary as glossary_mod
 from khulasa_server.pipeline.translation import NameOptions
 
@@ -56,16 +57,6 @@ class ArticleOptions:
                 f"max_sentences must be between 1 and {limits.max_summary_sentences} (0 for the default), got {count}",
             )
         return replace(self, max_sentences=count, glossary=glossary_mod.check(dict(self.glossary)))
-
-
-@dataclass(frozen=True)
-class GatheringOptions:
-    """How the GatheringEngine (models/scheduler.py) gathers the calls of requests in flight."""
-
-    max_batch_tokens: int = 4096
-    max_delay: float = 0.005  # seconds the first call of a batch waits for others
-    max_queue_tokens: int = 65536
-    cache_size: int = 10000
 
 
 def runtime(settings: Any) -> Runtime:

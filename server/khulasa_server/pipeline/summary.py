@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 
 from khulasa_server.errors import InvalidArgument, echo
-from khulasa_server.models.engines import Engine
+from khulasa_server.models.engines import Engine, Row
 from khulasa_server.models.schema import SUMMARY_METHODS
 from khulasa_server.pipeline import extractive
 from khulasa_server.pipeline.attribution import attribute
@@ -106,8 +106,9 @@ class SummaryStage:
             chunks = self.chunks(texts)
             while True:
                 checkpoint()
-                limit = [max_sentences] if len(chunks) == 1 else None
-                outputs = [o.text for o in self.engine.run("summarize", chunks, sentences=limit) if o.text]
+                # Only the last pass may stop early: a chunk's summary feeds the next pass whole.
+                rows = [Row(chunk, max_sentences=max_sentences if len(chunks) == 1 else 0) for chunk in chunks]
+                outputs = [o.text for o in self.engine.run("summarize", rows) if o.text]
                 if len(chunks) == 1:
                     return outputs[0] if outputs else ""
                 shorter = self.chunks(outputs)

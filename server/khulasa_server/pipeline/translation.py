@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from khulasa_server.models.engines import Engine
+from khulasa_server.models.engines import Engine, Row
 from khulasa_server.pipeline import confidence, meaning, names
 from khulasa_server.pipeline import glossary as glossary_mod
 from khulasa_server.pipeline.checks import cut_repetition, missing_names, missing_numbers
@@ -123,7 +123,7 @@ class TranslationStage:
         if len(units) > 1 and self.repair_names and self.engine.takes_notes and getattr(self.engine, "answers_as_done", False):
             return self._run_each(units, texts, tokens, notes, terms, found, timings)
         start = time.perf_counter()
-        outputs = self.engine.run("translate", texts, notes, tokens=tokens)
+        outputs = self.engine.run("translate", [Row(t, tokens=k, note=n) for t, k, n in zip(texts, tokens, notes)])
         timings.translate_ms += elapsed_ms(start)
         segments = []
         for unit, out, t, f in zip(units, outputs, terms, found):
@@ -139,7 +139,7 @@ class TranslationStage:
 
         def one(k: int) -> tuple[Segment, Timings]:
             own = Timings()
-            [out] = self.engine.run("translate", [texts[k]], [notes[k]], tokens=[tokens[k]])
+            [out] = self.engine.run("translate", [Row(texts[k], tokens=tokens[k], note=notes[k])])
             own.source_tokens, own.target_tokens = len(self._tokens(units[k][1])), out.tokens
             segment = self._segment(units[k], out, terms[k], found[k])
             return self._repair_names([units[k]], [segment], [terms[k]], [found[k]], own)[0], own
@@ -207,9 +207,8 @@ class TranslationStage:
         if not todo:
             return segments
         start = time.perf_counter()
-        outputs = self.engine.run(
-            "translate", [units[k][1].content for k in todo], notes, tokens=[self._tokens(units[k][1]) for k in todo]
-        )
+        rows = [Row(units[k][1].content, tokens=self._tokens(units[k][1]), note=n) for k, n in zip(todo, notes)]
+        outputs = self.engine.run("translate", rows)
         seconds = time.perf_counter() - start
         timings.translate_ms += seconds * 1000
         log = []

@@ -1,5 +1,5 @@
-"""What every engine shares: the registry of engines, the runtime settings, the output record,
-decoding options and bounds."""
+"""What every engine shares: the registry of engines, the runtime settings, the input and output
+records, decoding options and bounds."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import atexit
 import math
 import os
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -58,6 +58,26 @@ class Runtime:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One text for an engine to decode, with what its caller knows of it."""
+
+    text: str
+    # tokenize(text) where the caller has it already (a piece is tokenized once, when it is cut
+    # to the budget), so the engine need not tokenize it again; None: the engine tokenizes.
+    tokens: Sequence[str] | None = None
+    # Instructions for engines that take prompts (e.g. required term translations); others
+    # ignore it.
+    note: str = ""
+    # Stop decoding once that many sentences are complete (0: no limit); engines may ignore it,
+    # callers cut anyway.
+    max_sentences: int = 0
+    # Whether its caller still wants it (None: the current request scope's); an engine may stop
+    # decoding a row whose caller has gone, so its output is then incomplete and the caller
+    # must check its scope before using it.
+    alive: Callable[[], bool] | None = None
+
+
+@dataclass(frozen=True)
 class Output:
     text: str
     score: float  # log-probability per token as CTranslate2 reports it
@@ -84,24 +104,13 @@ class Engine(Protocol):
 
     def count_tokens(self, text: str) -> int: ...  # len(tokenize(text))
 
-    def run(
-        self,
-        task: str,
-        texts: list[str],
-        notes: list[str] | None = None,
-        sentences: list[int] | None = None,
-        alive: list[Callable[[], bool]] | None = None,
-        tokens: list[list[str]] | None = None,
-    ) -> list[Output]: ...
+    def run(self, task: str, rows: Sequence[Row]) -> list[Output]: ...  # one output per row, in order
 
-    # notes: per-text instructions (e.g. required term translations) for engines that take
-    # prompts; other engines ignore them. sentences: per text, stop decoding once that many
-    # sentences are complete (0: no limit); engines may ignore it, callers cut anyway.
-    # alive: per text, whether its caller still wants it (default: the current request
-    # scope's); an engine may stop decoding a text whose caller has gone, so its output is
-    # then incomplete and the caller must check its scope before using it. tokens: per text,
-    # tokenize(text) where the caller has it already (a piece is tokenized once, when it is
-    # cut to the budget), so the engine need not tokenize it again.
+
+def source_tokens(engine: Engine, row: Row) -> list[str]:
+    """The row's tokens as the engine's tokenize gives them, tokenized here only if the caller
+    had not."""
+    return list(row.tokens) if row.tokens is not None else engine.tokenize(row.text)
 
 
 def check_input(entry: ModelEntry, task: str, lengths: list[int]) -> None:

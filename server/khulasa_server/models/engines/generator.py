@@ -17,7 +17,7 @@ How a batch is decoded, and why (docs/bench/llm.md has the profile):
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import ctranslate2
 
@@ -26,6 +26,7 @@ from khulasa_server.models.engines.base import (
     LIVE,
     LogProbs,
     Output,
+    Row,
     Runtime,
     batch_budget,
     check_input,
@@ -33,6 +34,7 @@ from khulasa_server.models.engines.base import (
     length_bound,
     register,
     search_options,
+    source_tokens,
 )
 from khulasa_server.models.engines.steps import StepLog, call_shape
 from khulasa_server.models.schema import ModelEntry
@@ -166,41 +168,29 @@ class GeneratorEngine:
             return static, prompt[len(static) :]
         return [], prompt
 
-    def _rows(self, task: str, texts: list[str], notes: list[str] | None, tokens: list[list[str]] | None):
-        """Each text's (static prefix, rest of the prompt), output bound and expected output length."""
+    def _rows(self, task: str, rows: Sequence[Row]):
+        """Each row's (static prefix, rest of the prompt), output bound and expected output length."""
         options = self.entry.options(task)
-        lengths = [len(t) for t in tokens] if tokens else [self.count_tokens(t) for t in texts]
+        lengths = [len(source_tokens(self, row)) for row in rows]
         check_input(self.entry, task, lengths)
-        notes = notes or [""] * len(texts)
-        split = [self._split(task, self.prompt_tokens(task, t, n)) for t, n in zip(texts, notes)]
+        split = [self._split(task, self.prompt_tokens(task, row.text, row.note)) for row in rows]
         bounds = [length_bound(options, n) for n in lengths]
         expected = [min(b, round(EXPECTED_OUTPUT_RATIO * n) + 1) for b, n in zip(bounds, lengths)]
         return split, bounds, expected
 
-    def plan(
-        self, task: str, texts: list[str], notes: list[str] | None = None, tokens: list[list[str]] | None = None
-    ) -> list[list[int]]:
-        """The CTranslate2 calls `run` would make for these texts (indexes, one list a call): a
+    def plan(self, task: str, rows: Sequence[Row]) -> list[list[int]]:
+        """The CTranslate2 calls `run` would make for these rows (indexes, one list a call): a
         gathering engine runs one of them at a time and plans again with what has queued since."""
-        split, _, expected = self._rows(task, texts, notes, tokens)
+        split, _, expected = self._rows(task, rows)
         return prompt_groups(
             [len(s) + len(r) for s, r in split], expected, batch_budget(self._max_batch_tokens, self.entry.options(task))
         )
 
-    def run(
-        self,
-        task: str,
-        texts: list[str],
-        notes: list[str] | None = None,
-        sentences: list[int] | None = None,
-        alive: list[Callable[[], bool]] | None = None,
-        tokens: list[list[str]] | None = None,
-    ) -> list[Output]:
+    def run(self, task: str, rows: Sequence[Row]) -> list[Output]:
         scope = current.get()
-        alive = alive or [scope.alive] * len(texts)
+        alive = [row.alive or scope.alive for row in rows]
         options = self.entry.options(task)
-        split, bounds, expected = self._rows(task, texts, notes, tokens)
-        sentences = sentences or [0] * len(texts)
+        split, bounds, expected = self._rows(task, rows)
         end_tokens = list(self.entry.end_tokens) or None
         pending = []
         budget = batch_budget(self._max_batch_tokens, options)
@@ -214,7 +204,7 @@ class GeneratorEngine:
             own = [bounds[i] for i in group]
             search = search_options(options)
             greedy = search["beam_size"] == 1
-            stopper = _Stopper(own, [sentences[i] for i in group], [alive[i] for i in group], self._tok.decode)
+            stopper = _Stopper(own, [rows[i].max_sentences for i in group], [alive[i] for i in group], self._tok.decode)
             results = self._model.generate_batch(
                 inputs,
                 static_prompt=static or None,
@@ -228,12 +218,12 @@ class GeneratorEngine:
                 callback=stopper if greedy else None,
             )
             pending.append((group, [len(x) for x in inputs], results, stopper if greedy else None))
-        outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
+        outputs: list[Output] = [None] * len(rows)  # type: ignore[list-item]
         for group, prompts, results, seen in pending:
             generated = []
-            for row, (i, result) in enumerate(zip(group, results)):
+            for member, (i, result) in enumerate(zip(group, results)):
                 result = result.result()
-                log_probs = seen.log_probs[row] if seen else None
+                log_probs = seen.log_probs[member] if seen else None
                 outputs[i] = finish(result.sequences[0], result.scores, bounds[i], self._tok.decode, log_probs)
                 made = len(result.sequences[0])
                 generated.append(made + (made < bounds[i]))  # the step that gave the end token
@@ -247,17 +237,21 @@ class GeneratorEngine:
 class _Stopper(LogProbs):
     """A greedy-search callback that ends each batch member at its own length bound (the call's
     max_length is the longest member's, so a short text that loops stops early), once
-    `sentences` of its sentences are complete (0: never): the first ones are then settled
+    `max_sentences` of its sentences are complete (0: never): the first ones are then settled
     (text/segment.sentences_of), and no more are kept; or as soon as its caller has gone (a
     whole article decodes in one call, which would otherwise run on to its end). It also keeps
     each token's log-probability (CTranslate2 reports it in the step with return_scores), from
     which a segment's confidence comes at no extra decoding cost."""
 
     def __init__(
-        self, bounds: list[int], sentences: list[int], alive: list[Callable[[], bool]], decode: Callable[[list[str]], str]
+        self,
+        bounds: list[int],
+        max_sentences: list[int],
+        alive: list[Callable[[], bool]],
+        decode: Callable[[list[str]], str],
     ):
         super().__init__(len(bounds))
-        self.bounds, self.sentences, self.alive, self.decode = bounds, sentences, alive, decode
+        self.bounds, self.max_sentences, self.alive, self.decode = bounds, max_sentences, alive, decode
         self.produced: list[list[str]] = [[] for _ in bounds]
 
     def __call__(self, step) -> bool:
@@ -268,7 +262,7 @@ class _Stopper(LogProbs):
         self.keep(step)
         if len(tokens) >= self.bounds[step.batch_id]:
             return True
-        limit = self.sentences[step.batch_id]
+        limit = self.max_sentences[step.batch_id]
         try:
             return bool(limit) and len(sentences_of(normalize(strip_controls(self.decode(tokens))))) > limit
         except Exception:  # noqa: BLE001 - an error must not escape into CTranslate2's thread

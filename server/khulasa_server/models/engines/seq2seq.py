@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable
+from collections.abc import Sequence
 
 import ctranslate2
 
@@ -11,6 +11,7 @@ from khulasa_server.models.engines.base import (
     LIVE,
     LogProbs,
     Output,
+    Row,
     Runtime,
     batch_budget,
     check_input,
@@ -19,6 +20,7 @@ from khulasa_server.models.engines.base import (
     length_groups,
     register,
     search_options,
+    source_tokens,
 )
 from khulasa_server.models.schema import ModelEntry
 from khulasa_server.models.tokenizers import load_tokenizers
@@ -54,24 +56,16 @@ class Seq2SeqEngine:
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 
-    def run(
-        self,
-        task: str,
-        texts: list[str],
-        notes: list[str] | None = None,
-        sentences: list[int] | None = None,
-        alive: list[Callable[[], bool]] | None = None,
-        tokens: list[list[str]] | None = None,
-    ) -> list[Output]:
+    def run(self, task: str, rows: Sequence[Row]) -> list[Output]:
         scope = current.get()
-        alive = alive or [scope.alive] * len(texts)
+        alive = [row.alive or scope.alive for row in rows]
         options = self.entry.options(task)
-        tokens = tokens or [self.tokenize(t) for t in texts]
+        tokens = [source_tokens(self, row) for row in rows]
         lengths = [len(t) for t in tokens]
         check_input(self.entry, task, lengths)
         prefix = list(self.entry.target_prefix)
         budget = batch_budget(self._max_batch_tokens, options)
-        outputs: list[Output] = [None] * len(texts)  # type: ignore[list-item]
+        outputs: list[Output] = [None] * len(rows)  # type: ignore[list-item]
         pending: collections.deque[tuple[list[int], list, LogProbs | None]] = collections.deque()
         # One call more in flight than the model has replicas (none waits for Python between
         # calls), each sent only while one of its texts' callers is still there: a whole

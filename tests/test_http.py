@@ -454,7 +454,7 @@ def test_a_client_that_leaves_a_unary_call_stops_the_work(roomy, seed_text):
     conn, whole, start = _send_long_article(roomy, seed_text, 3, "/v1/digest")
     pipeline = roomy.core.pipeline
     deadline = time.monotonic() + 30
-    while not pipeline.translation.engine._decoding:  # wait until the model has started on it
+    while not pipeline.translation.engine.gatherer.decoding:  # wait until the model has started on it
         assert time.monotonic() < deadline
         time.sleep(0.01)
     conn.sock.shutdown(2)

@@ -3,9 +3,9 @@
 # (timings' milliseconds aside), on the tiny bundles: a server of each, the sample articles through
 # every RPC. Exits 1 on a difference.
 # Needs: make install; git history that holds OUTPUTS_BEFORE.
-# Reads: PY (common.sh); OUTPUTS_BEFORE, pinned commit, the main line just before the one-core
-# redesign (default f2852ae; BEFORE branched earlier, without the name checks that landed
-# meanwhile); OUTPUTS_BEFORE_SRC, where it is exported (default build/outputs-before).
+# Reads: PY (common.sh); OUTPUTS_BEFORE, pinned commit, the parent of the one-core redesign
+# (default f2852ae; BEFORE is older, without the name checks that landed just ahead of the
+# redesign); OUTPUTS_BEFORE_SRC, where it is exported (default build/outputs-before).
 # Results: docs/bench/same-outputs.json.
 set -eu
 . "$(dirname "$0")/common.sh"

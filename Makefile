@@ -81,103 +81,47 @@ eval: model
 eval-flags: install
 	$(BIN)/khulasa-models flags --out docs/eval/flags.json
 
-# Evidence that the torch-free GGUF conversion equals the Transformers route (needs ~16 GB of
-# memory and a venv of its own with torch and transformers; not part of `make test`).
-CHECK_VENV ?= .venv-check
-GGUF ?= $${KHULASA_HOME:-$$HOME/.cache/khulasa}/downloads/qwen2.5-coder-1.5b/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+# Benchmarks and cross-checks: each target runs one script in tests/bench/make/, whose header says
+# what it runs, what it needs, where results go and which variables it reads (BEFORE, LLM_SLOTS,
+# BULK_ARTICLES, ...: `make bench-llm LLM_SLOTS=8` or the environment sets them). None is part of
+# `make test`, which runs smokes of the same harnesses. Pinned commits: docs/bench/README.md.
+BENCH_ENV = PY="$(PY)" PYTHON="$(PYTHON)" BUNDLE="$(BUNDLE)"
+
+# The torch-free GGUF conversion against the Transformers route (~16 GB; a virtualenv of its own).
 gguf-check: model
-	test -x $(CHECK_VENV)/bin/python || $(PYTHON) -m venv $(CHECK_VENV)
-	$(CHECK_VENV)/bin/pip install --quiet torch==2.13.0 "transformers>=4.46" accelerate -e ".[server]"
-	mkdir -p docs/eval
-	$(CHECK_VENV)/bin/python tests/crosscheck_gguf.py "$(GGUF)" docs/eval/gguf-crosscheck.json
+	$(BENCH_ENV) tests/bench/make/gguf-check.sh
 
-# Speed: random weights in the shapes of opus-mt-ar-en + distilbart-cnn-12-6 (no download), then
-# khulasa over gRPC against raw CTranslate2; results and plot in docs/bench/. Not part of `make test`
-# (which runs a smoke of the same harness).
-BENCH_BUNDLE ?= $${KHULASA_HOME:-$$HOME/.cache/khulasa}/bundles/bench-opus
+# Random weights in the shapes of opus-mt-ar-en + distilbart-cnn-12-6 (no download), for bench*.
 bench-bundle: install
-	$(BIN)/khulasa-models build bench-opus --out "$(BENCH_BUNDLE)"
+	$(BENCH_ENV) tests/bench/make/bench-bundle.sh
 
-# BEFORE: the code before the one-core redesign (one call path behind every front end), exported
-# from git to BEFORE_SRC; `make bench` and `make bench-http` run its server beside this one.
-BEFORE ?= e7022c1
-BEFORE_SRC ?= build/before
+# BEFORE, the code before the one-core redesign, exported from git for bench, bench-before, bench-http.
 before-src:
-	rm -rf $(BEFORE_SRC) && mkdir -p $(BEFORE_SRC)
-	git archive $(BEFORE) server client | tar -x -C $(BEFORE_SRC)
+	$(BENCH_ENV) tests/bench/make/before-src.sh
 
-# Whether this code answers every request as OUTPUTS_BEFORE did, byte for byte (timings' ms aside),
-# on the tiny bundles: servers of both, the sample articles through every RPC. The default is
-# the commit before the one-core redesign on the main line (BEFORE branched earlier, without
-# the name checks that landed meanwhile). Report: docs/bench/same-outputs.json; exit 1 on a difference.
-OUTPUTS_BEFORE ?= f2852ae
-OUTPUTS_BEFORE_SRC ?= build/outputs-before
+# This code against OUTPUTS_BEFORE, byte for byte, on the tiny bundles; exit 1 on a difference.
 same-outputs: install
-	rm -rf $(OUTPUTS_BEFORE_SRC) && mkdir -p $(OUTPUTS_BEFORE_SRC)
-	git archive $(OUTPUTS_BEFORE) server client | tar -x -C $(OUTPUTS_BEFORE_SRC)
-	$(PY) tests/bench/same_outputs.py --baseline-src $(OUTPUTS_BEFORE_SRC) --baseline-label $(OUTPUTS_BEFORE) \
-		--out docs/bench/same-outputs.json
+	$(BENCH_ENV) tests/bench/make/same-outputs.sh
 
-# argos-translate, the peer, lives in a virtualenv of its own (it pins stanza and pulls spacy).
-ARGOS_VENV ?= .venv-argos
+# Speed against raw CTranslate2, transformers, argos-translate and BEFORE → docs/bench/results.json.
 bench: bench-bundle before-src
-	$(PY) -m pip install --quiet "matplotlib>=3.8"
-	test -x $(ARGOS_VENV)/bin/python || $(PYTHON) -m venv $(ARGOS_VENV)
-	$(ARGOS_VENV)/bin/pip install --quiet argostranslate==1.11.0 torch==2.13.0
-	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --argos-python $(ARGOS_VENV)/bin/python \
-		--baseline-src $(BEFORE_SRC) --baseline-label $(BEFORE)
+	$(BENCH_ENV) tests/bench/make/bench.sh
 
-# This code against BEFORE alone, in 3 interleaved rounds per level (one round of `make bench`
-# is within this machine's 10-15 % noise only by luck): greedy sentences and whole articles at
-# 1, 16 and 64 clients. Results: docs/bench/before-after.json (about 12 minutes).
+# This code against BEFORE alone, 3 interleaved rounds per level → docs/bench/before-after.json.
 bench-before: bench-bundle before-src
-	$(PY) tests/bench/run.py --bundle "$(BENCH_BUNDLE)" --beams 1 --concurrency 1,16,64 --kinds sentences,articles \
-		--sentences 48 --rounds 3 --transformers 0 --overhead-sentences 8 --baseline-src $(BEFORE_SRC) \
-		--baseline-label $(BEFORE) --out docs/bench/before-after.json --plot ""
+	$(BENCH_ENV) tests/bench/make/bench-before.sh
 
-# The default LLM path against llama.cpp on the same GGUF (same prompts, output bounds and
-# threads; greedy), and against this code as it was before its scheduling work (LLM_BEFORE,
-# exported from git; that code builds the same bundle): one article's digest latency, 4 and 16
-# articles at once over DigestMany with the engine's decoding steps, 16 through khulasa-bulk,
-# peak memory, the ISA and GEMM backend CTranslate2 picked. Results and plot in
-# docs/bench/llm.json and llm.png (about 35 minutes on 2 cores). Not part of `make test` (which
-# runs a smoke of the same harness). llama-cpp-python is built from source (minutes).
-# Both llama.cpp peers (llama-server with LLM_SLOTS slots, and llama-cpp-python's one-at-a-time
-# loop) come from one build of the source llama-cpp-python 0.3.36 vendors, in LLAMA_DIR.
-LLAMA_DIR ?= build/llama
-LLM_SLOTS ?= 16
-# Native kernels (AVX-512 with VNNI where the CPU has them): ran without faults on an AMD EPYC.
-# On an AVX-512 Xeon the native build died in libggml-cpu (general protection fault) on its
-# first token: there, use -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON.
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=ON
-HOME_DIR := $${KHULASA_HOME:-$$HOME/.cache/khulasa}
-LLM_BUNDLE ?= $(HOME_DIR)/bundles/$(BUNDLE)
-LLM_BEFORE ?= 50be13e
-LLM_BEFORE_SRC ?= build/bench-llm-before
-LLM_BEFORE_BUNDLE ?= $(LLM_BUNDLE)
+# The default LLM against llama.cpp and LLM_BEFORE on the same GGUF → docs/bench/llm.json (~35 min).
 bench-llm: model
-	$(PY) -m pip install --quiet "matplotlib>=3.8"
-	PYTHON=$(PYTHON) sh tests/bench/build_llama.sh $(LLAMA_DIR) $(LLAMA_CMAKE_ARGS)
-	rm -rf $(LLM_BEFORE_SRC) && mkdir -p $(LLM_BEFORE_SRC)
-	git archive $(LLM_BEFORE) server client | tar -x -C $(LLM_BEFORE_SRC)
-	test -f "$(LLM_BEFORE_BUNDLE)/khulasa.json" || PYTHONPATH=$(LLM_BEFORE_SRC)/server:$(LLM_BEFORE_SRC)/client \
-		$(PY) -m khulasa_server.tools.models_cli build $(BUNDLE) --out "$(LLM_BEFORE_BUNDLE)"
-	$(PY) tests/bench/llm.py --bundle "$(LLM_BUNDLE)" --baseline-src $(LLM_BEFORE_SRC) \
-		--baseline-bundle "$(LLM_BEFORE_BUNDLE)" --llama-python $(LLAMA_DIR)/venv/bin/python --many 4,16 --bulk \
-		--llama-server $(LLAMA_DIR)/bin/llama-server --slots $(LLM_SLOTS)
+	$(BENCH_ENV) tests/bench/make/bench-llm.sh
 
-# The HTTP front end against gRPC on one server (1 and 16 clients, interleaved rounds), and the
-# same on a server running BEFORE, alongside.
+# The HTTP front end against gRPC, here and on BEFORE → docs/bench/http-overhead.json.
 bench-http: bench-bundle before-src
-	$(PY) tests/bench/http_overhead.py --bundle "$(BENCH_BUNDLE)" --baseline-src $(BEFORE_SRC) --rounds 3
+	$(BENCH_ENV) tests/bench/make/bench-http.sh
 
-# Bulk: khulasa-bulk on Ray (1 and 2 replicas) against the gRPC server driven by
-# `khulasa digest DIR --concurrency N`, on the same articles; CPU share of Ray itself.
-# Results and plot: docs/bench/bulk.json, docs/bench/bulk.png. Not part of `make test`.
-BULK_ARTICLES ?= 16
+# khulasa-bulk on Ray against the gRPC server on the same articles → docs/bench/bulk.json.
 bench-bulk: bench-bundle
-	$(PY) -m pip install --quiet "matplotlib>=3.8"
-	$(PY) tests/bench/bulk.py --bundle "$(BENCH_BUNDLE)" --articles $(BULK_ARTICLES)
+	$(BENCH_ENV) tests/bench/make/bench-bulk.sh
 
 # Serve BUNDLE (built once) with gRPC on LISTEN and the HTTP API and reading page on HTTP_LISTEN.
 # Needs the server's packages only: a .venv made here gets `.[server]` (no test tools, no apt-get);
@@ -191,4 +135,4 @@ serve:
 	$(BIN)/khulasa-server --bundle $(BUNDLE) --listen $(LISTEN) --http-listen $(HTTP_LISTEN)
 
 clean:
-	rm -rf $(VENV) $(ARGOS_VENV) $(LLAMA_VENV) .pytest_cache .hypothesis .ruff_cache .mypy_cache build *.egg-info client/*.egg-info server/*.egg-info
+	rm -rf $(VENV) $${ARGOS_VENV:-.venv-argos} $${CHECK_VENV:-.venv-check} .pytest_cache .hypothesis .ruff_cache .mypy_cache build *.egg-info client/*.egg-info server/*.egg-info

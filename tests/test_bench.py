@@ -2,12 +2,17 @@
 
 import json
 import math
+import os
+import re
+import shlex
+import subprocess
 import sys
 import zipfile
 
 import ctranslate2
-from conftest import ROOT
+import pytest
 
+from conftest import ROOT, program
 from khulasa_server.models import bundle
 
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
@@ -102,3 +107,59 @@ def test_same_outputs_finds_equal_answers_equal_and_a_change_different(tmp_path)
                        "    out.translation += 'x'\n    return out\n")
     assert same_outputs.main(["--baseline-src", str(changed), "--kinds", "tiny", "--articles", "2", "--out", str(out)]) == 1
     assert json.loads(out.read_text())["bundles"]["tiny"]["identical"] < 13
+
+
+# Every benchmark target is a contract (its name and the variables it reads): each runs one script
+# in tests/bench/make/, whose header documents it.
+BENCH_TARGETS = ("bench", "bench-before", "bench-llm", "bench-http", "bench-bulk", "same-outputs", "gguf-check",
+                 "bench-bundle", "before-src")
+SCRIPTS = ROOT / "tests" / "bench" / "make"
+
+
+def make(*args: str, env: dict[str, str] | None = None) -> list[str]:
+    """make's commands; install and model are taken as done (-o): they are not benchmark plumbing."""
+    done = subprocess.run([program("make"), "-s", "-o", "install", "-o", "model", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def script_of(line: str) -> str:
+    words = shlex.split(line)
+    while words and re.fullmatch(r"[A-Z_]+=.*", words[0]):  # the variables passed before the script
+        words.pop(0)
+    return words[0]
+
+
+@pytest.mark.parametrize("target", BENCH_TARGETS)
+def test_bench_target_is_a_call_of_its_script(target):
+    lines = make("-n", target)
+    assert lines and script_of(lines[-1]) == f"tests/bench/make/{target}.sh"
+    for line in lines:  # its prerequisites' too (bench-bundle, before-src): no plumbing left inline
+        script = ROOT / script_of(line)
+        assert script.parent == SCRIPTS and script.is_file() and os.access(script, os.X_OK), line
+        assert script.read_text().startswith(f"#!/bin/sh\n# make {script.stem}: ")
+        assert subprocess.run(["sh", "-n", str(script)], capture_output=True).returncode == 0, script
+
+
+def test_every_bench_script_has_its_target():
+    called = {script_of(make("-n", target)[-1]) for target in BENCH_TARGETS}
+    assert called == {f"tests/bench/make/{p.name}" for p in SCRIPTS.glob("*.sh") if p.name != "common.sh"}
+
+
+def test_bench_variables_reach_the_harness(tmp_path):
+    """VENV, BENCH_BUNDLE, BEFORE, BEFORE_SRC and BULK_ARTICLES, from make's command line or the
+    environment, reach the harness's arguments (the venv's python here records what it is given)."""
+    log = tmp_path / "calls"
+    python = tmp_path / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text(f'#!/bin/sh\necho "$*" >>"{log}"\n')
+    python.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BEFORE", "BULK_", "BENCH_", "MAKE"))}
+    prepared = ("-o", "bench-bundle", "-o", "before-src", f"VENV={tmp_path / 'venv'}", "BENCH_BUNDLE=/bundles/b")
+    make(*prepared, "bench-before", "BEFORE=abc1234", "BEFORE_SRC=/src/before", env=env)
+    make(*prepared, "bench-bulk", env={**env, "BULK_ARTICLES": "7"})
+    calls = log.read_text().splitlines()
+    assert calls[0].startswith("tests/bench/run.py --bundle /bundles/b ")
+    assert "--baseline-src /src/before --baseline-label abc1234 " in calls[0]
+    assert calls[1:] == ["-m pip install --quiet matplotlib>=3.8", "tests/bench/bulk.py --bundle /bundles/b --articles 7"]

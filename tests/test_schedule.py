@@ -187,6 +187,7 @@ def test_name_repairs_share_calls_with_first_passes(gated):
     soon as that call is back, and decodes with the longer paragraph's first pass (its prompt,
     with the repair's note, is as long), not in a call of repairs after every first pass."""
     from khulasa_server.pipeline import names
+    from khulasa_server.pipeline.options import ArticleOptions
     from khulasa_server.pipeline.results import Timings
     from khulasa_server.pipeline.translation import TranslationStage
     from khulasa_server.text.segment import Paragraph
@@ -198,7 +199,7 @@ def test_name_repairs_share_calls_with_first_passes(gated):
     stage = TranslationStage(batcher)
     try:
         paragraphs = [Paragraph(NAMED, "\n"), Paragraph(ARRIVED, "\n"), Paragraph(MIDDLE, "")]
-        results = list(stage.paragraphs(paragraphs, Timings(), {}, [True] * 3, stream=False))
+        results = list(stage.paragraphs(paragraphs, [True] * 3, ArticleOptions(), Timings(), stream=False))
     finally:
         batcher.close()
     assert stage.name_repairs.tried >= 1 and len(results) == 3  # the premise: paragraphs repaired

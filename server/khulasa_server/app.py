@@ -45,7 +45,7 @@ class Server:
         self.admission = admission.Admission(settings.workers)
         chain = [
             self.admission,
-            interceptors.Observe(self.core),
+            interceptors.OpenCall(self.core),
             self.auth,
             interceptors.ClientLimit(),
             interceptors.Decode(limit),

@@ -1,7 +1,7 @@
 """What every NewsDigest RPC needs besides its own work, as gRPC server interceptors. In the
 order the server installs them (outermost first):
 
-  Observe      opens the core's call (service/calls.py: request id, scope, the one log line and
+  OpenCall     opens the service's call (service/calls.py: request id, scope, the one log line and
                metric) from the x-request-id metadata, the deadline and is_active; maps any
                exception to a status with details (and the x-request-id trailer), and checks
                the response size limit
@@ -34,7 +34,7 @@ PREFIX = f"/{SERVICE.full_name}/"
 MESSAGE_LIMIT = 1000  # characters of a status message: gRPC's metadata limit is a few kB
 # The authenticated caller ("token:<hash>"), set by TokenAuth for the calls it lets through.
 CALLER: contextvars.ContextVar[str | None] = contextvars.ContextVar("khulasa_caller", default=None)
-# The call Observe opened, for the interceptors inside it (ClientLimit).
+# The call OpenCall opened, for the interceptors inside it (ClientLimit).
 CALL: contextvars.ContextVar[Call | None] = contextvars.ContextVar("khulasa_call", default=None)
 
 _FACTORIES = {
@@ -103,7 +103,7 @@ def status(error: KhulasaError, request_id: str) -> grpc.Status:
     return _Status(code, message, metadata)
 
 
-# -- Observe ------------------------------------------------------------------------------------
+# -- OpenCall -----------------------------------------------------------------------------------
 
 
 def _request_id(context: grpc.ServicerContext) -> object:  # core.calls.request_id checks it
@@ -118,7 +118,7 @@ def _got(call: Call, code: str) -> str:
     return "DEADLINE_EXCEEDED" if call.scope.expired(slack=0.05) else "CANCELLED"
 
 
-class Observe(_NewsDigestInterceptor):
+class OpenCall(_NewsDigestInterceptor):
     """Opens the core's call (service/calls.py) for every RPC and maps how it ends to gRPC."""
 
     def __init__(self, core: Core):
@@ -201,7 +201,7 @@ def peer_address(peer: str) -> str:
 
 
 class ClientLimit(_NewsDigestInterceptor):
-    """The core's per-client count (service/inflight.py) around every RPC, taken in the call Observe
+    """The core's per-client count (service/inflight.py) around every RPC, taken in the call OpenCall
     opened, which gives it back when the call ends, however it ends. A client is its token as
     TokenAuth matched it, or its IP address when the server has no auth."""
 
@@ -215,7 +215,7 @@ class ClientLimit(_NewsDigestInterceptor):
     def _wrap(self, behavior: Callable, streaming: bool) -> Callable:
         def limited(request, context):
             call = CALL.get()
-            assert call is not None  # Observe, outermost, opened it
+            assert call is not None  # OpenCall, outermost, opened it
             call.enter(self.client(context))
             return behavior(request, context)
 

@@ -101,7 +101,7 @@ class TokenAuth(grpc.ServerInterceptor):
             def run(request, context):
                 if identity is None:
                     raise Unauthenticated("missing or invalid bearer token: pass --token (token= in the Python client)")
-                CALLER.set(identity)  # in the call's own context (interceptors.Observe)
+                CALLER.set(identity)  # in the call's own context (interceptors.OpenCall)
                 return behavior(request, context)
 
             return run

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from khulasa_server.http import libretranslate, routes
-from khulasa_server.http.common import Observe
+from khulasa_server.http.common import HttpCalls
 from khulasa_server.http.front import TIMEOUT_HEADER, Front
 from khulasa_server.http.guard import Limits, protocol
 from khulasa_server.service.core import Core
@@ -42,7 +42,7 @@ def build_app(front: Front, metrics_only: bool = False) -> Starlette:
     app = Starlette(
         routes=served or [*libretranslate.ROUTES, *routes.ROUTES],
         middleware=[
-            Middleware(Observe, limit=s.max_message_bytes, body_timeout=s.http_body_timeout),
+            Middleware(HttpCalls, limit=s.max_message_bytes, body_timeout=s.http_body_timeout),
             # As LibreTranslate: browser extensions and web editors call it from other origins.
             Middleware(
                 CORSMiddleware,

@@ -159,7 +159,7 @@ def _sized(rpc: str, response: Response, limit: int) -> None:
         raise ResourceExhausted(f"the {rpc} response is {len(body)} bytes; the limit is {limit} (max_message_bytes)")
 
 
-class Observe:
+class HttpCalls:
     """ASGI middleware: caps request bodies at max_message_bytes (413), counts every request by
     route and status, timed to the end of its body, and ends the core's call the request was
     (Front.open), which writes its one log line; a request that was none (health, metrics, the

@@ -87,7 +87,7 @@ class Front:
 
     def open(self, request: Request, rpc: str) -> Call:
         """The core's call for a request to an endpoint, under the caller's x-request-id when
-        plausible; common.Observe ends it once the answer's body is out."""
+        plausible; common.HttpCalls ends it once the answer's body is out."""
         call = self.core.call("http", rpc, request.headers.get("x-request-id"))
         request.state.khulasa_call = call
         return call

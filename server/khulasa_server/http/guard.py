@@ -3,7 +3,7 @@ time limit on a request's headers (as nginx's client_header_timeout and Envoy's
 request_headers_timeout). Without them a client that opens connections and sends nothing, or
 one byte a second, holds a file descriptor each until the process runs out and every listener,
 gRPC included, stops accepting. The request body's own timeout is the ASGI middleware's
-(common.Observe), where the answer can still be a normal 408."""
+(common.HttpCalls), where the answer can still be a normal 408."""
 
 from __future__ import annotations
 

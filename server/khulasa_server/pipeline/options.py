@@ -11,8 +11,6 @@ from typing import Any, Protocol
 from khulasa_server.errors import InvalidArgument
 from khulasa_server.models.engines import Runtime
 from khulasa_server.models.scheduler import GatheringOptions
-from khulasa_server.pipeline import glossary as glossary_mod
-from khulasa_server.pipeline.translation import NameOptions
 
 DEFAULT_SUMMARY_SENTENCES = 3
 
@@ -26,8 +24,9 @@ class Limits(Protocol):  # config.Settings is one
 @dataclass(frozen=True, kw_only=True)
 class ArticleOptions:
     """The options of one Translate, Summarize or Digest call, with the names the proto and the
-    client library give them. Built as sent (`of`), then checked against the server's limits
-    (`within`) by the core and against the bundle by the pipeline; the pipeline takes it whole.
+    client library give them. Built as sent (`of`), checked against the server's limits by the
+    service (`within`) and against the bundle by the pipeline (`Pipeline.resolve`), each option
+    once; the stages take it whole.
     Keyword-only: four options of like types must not be matched up by their order."""
 
     source_language: str = ""  # empty: detected
@@ -46,8 +45,10 @@ class ArticleOptions:
         )
 
     def within(self, limits: Limits) -> ArticleOptions:
-        """max_sentences resolved (0: the default) and in range; the glossary normalized.
-        Each failure is an InvalidArgument naming the field and the limit."""
+        """max_sentences resolved (0: the default) and within the server's limit, an
+        InvalidArgument naming the field and the limit otherwise. What needs the bundle (the
+        glossary over the server's, the summary method, the source language) Pipeline.resolve
+        checks, once."""
         count = self.max_sentences
         if count == 0:
             count = DEFAULT_SUMMARY_SENTENCES
@@ -56,7 +57,21 @@ class ArticleOptions:
                 "max_sentences",
                 f"max_sentences must be between 1 and {limits.max_summary_sentences} (0 for the default), got {count}",
             )
-        return replace(self, max_sentences=count, glossary=glossary_mod.check(dict(self.glossary)))
+        return replace(self, max_sentences=count)
+
+
+@dataclass(frozen=True)
+class NameOptions:
+    """How names are handled (config.Settings: name_repair, names_in_source)."""
+
+    # Decode flagged segments again with their names as terms (engines that take notes only).
+    repair: bool = True
+    # Gazetteer names as terms in every first prompt too, not only when repairing: measured on
+    # both eval sets it lowered chrF and kept fewer names (docs/quality.md), so off.
+    terms_first: bool = False
+    # Names replaced by their English in the source the model reads (pipeline/names/source.py):
+    # measured against the default on the eval sets in docs/quality.md. "" or one of its WHICH.
+    in_source: str = ""
 
 
 def runtime(settings: Any) -> Runtime:

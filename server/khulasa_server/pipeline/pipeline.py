@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from khulasa_server.models import bundle as bundle_mod
 from khulasa_server.models.engines import Engine, Runtime, load_engine
 from khulasa_server.models.memory import release_freed
 from khulasa_server.models.scheduler import GatheringEngine
-from khulasa_server.pipeline.options import ArticleOptions, GatheringOptions
+from khulasa_server.pipeline.options import ArticleOptions, GatheringOptions, NameOptions
 from khulasa_server.pipeline.original import Original
 from khulasa_server.pipeline.results import (
     DigestResult,
@@ -39,7 +39,7 @@ from khulasa_server.pipeline.results import (
     elapsed_ms,
 )
 from khulasa_server.pipeline.summary import SummaryStage
-from khulasa_server.pipeline.translation import NameOptions, TranslationStage, Unit
+from khulasa_server.pipeline.translation import TranslationStage, Unit
 from khulasa_server.scope import checkpoint
 from khulasa_server.text.detect import SUPPORTED, detect
 from khulasa_server.text.segment import Paragraph, split_paragraphs
@@ -83,16 +83,18 @@ class Pipeline:
         self.summary = summary
 
     @classmethod
-    def from_settings(cls, settings: Any, glossary: Mapping[str, str] | None = None) -> Pipeline:
+    def from_settings(cls, settings: Any, glossary: Mapping[str, str] | None = None, gather: bool = True) -> Pipeline:
         """The pipeline config.Settings describe: runtime, gathering and name options alike. The
-        server and khulasa-bulk both build theirs here, so an option reaches every front end."""
+        server, khulasa-bulk and khulasa-models eval all build theirs here, so an option reaches
+        every one. gather=False: no gatherer, for a single caller (eval) that has nothing to
+        decode together with."""
         from khulasa_server.pipeline import options
 
         return cls.load(
             settings.bundle,
             options.runtime(settings),
             verify=settings.verify_bundle,
-            gathering=options.gathering(settings),
+            gathering=options.gathering(settings) if gather else None,
             glossary=glossary,
             names=options.names(settings),
         )
@@ -136,17 +138,28 @@ class Pipeline:
     def languages(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([*self.bundle.source_languages, self.bundle.target_language]))
 
+    def resolve(self, options: ArticleOptions | None = None) -> ArticleOptions:
+        """The request's options checked against the bundle, once, before any work: the
+        glossary normalized and laid over the server's, the summary method named (the bundle's
+        when empty), the source language one the bundle serves (empty: detected). The stages
+        take the result whole and check none of it again."""
+        options = options or ArticleOptions()
+        glossary = self.translation.terms(options.glossary)
+        method = self.summary.method(options.summary_method)
+        code = options.source_language.strip().lower()
+        if code and code not in self.languages:
+            raise InvalidArgument(
+                "source_language",
+                f"source_language '{echo(options.source_language)}' is not supported; supported: "
+                f"{', '.join(self.languages)} (or empty to detect)",
+            )
+        return replace(options, glossary=glossary, summary_method=method, source_language=code)
+
     def language(self, text: str, requested: str, field: str) -> str:
-        """The language to treat `text` as: the requested one, or the detected one."""
+        """The language to treat `text` as: the requested one (as resolve() gives it), or the
+        detected one, refused naming `field` when the bundle does not serve it."""
         if requested:
-            code = requested.strip().lower()
-            if code not in self.languages:
-                raise InvalidArgument(
-                    "source_language",
-                    f"source_language '{echo(requested)}' is not supported; supported: {', '.join(self.languages)} "
-                    f"(or empty to detect)",
-                )
-            return code
+            return requested
         found = detect(text)
         if found in SUPPORTED or found == "und":
             return found
@@ -161,10 +174,9 @@ class Pipeline:
     ) -> list[TranslationResult]:
         """Each text translated independently; all their sentences share batches (options:
         source_language and glossary). `fields`: how a refusal names each text (texts[i])."""
-        options = options or ArticleOptions()
+        options = self.resolve(options)
         source_language = options.source_language
         timings = Timings()
-        terms = self.translation.terms(options.glossary)
         plans: list[TextPlan] = []
         units: list[Unit] = []
         for t, text in enumerate(texts):
@@ -178,7 +190,7 @@ class Pipeline:
                 if chosen[p]:
                     units.extend(Unit(p, piece) for piece in self.translation.pieces(paragraph))
             plans.append(TextPlan(original, "ar" if any(chosen) else language, paragraphs, chosen, offset, len(units)))
-        segments = self.translation.run(units, timings, terms)
+        segments = self.translation.run(units, options, timings)
         results = []
         for plan in plans:
             original, language, paragraphs, chosen = plan.original, plan.language, plan.paragraphs, plan.chosen
@@ -217,14 +229,12 @@ class Pipeline:
         return ArticlePlan("ar" if any(chosen) else language, paragraphs, chosen, original)
 
     def summarize(self, text: str, options: ArticleOptions | None = None) -> SummaryResult:
-        options = options or ArticleOptions()
+        options = self.resolve(options)  # a bad option refused before translating
         timings = Timings()
-        terms = self.translation.terms(options.glossary)
-        self.summary.method(options.summary_method)  # refuse a bad method before translating
         plan = self._article(text, options.source_language)
-        translated = self.translation.paragraphs(plan.paragraphs, timings, terms, plan.chosen, stream=False)
+        translated = self.translation.paragraphs(plan.paragraphs, plan.chosen, options, timings, stream=False)
         english = [p.translation for p in translated]
-        result = self.summary.summarize(english, options.max_sentences, options.summary_method, timings)
+        result = self.summary.summarize(english, options, timings)
         result.detected_language = plan.language
         return result
 
@@ -233,20 +243,18 @@ class Pipeline:
     ) -> Iterator[ParagraphResult | SummaryResult | Done]:
         """Paragraphs in order as they are translated, then the summary, then Done. stream=False
         trades the early first paragraph for one batch (digest() wants the whole anyway)."""
-        options = options or ArticleOptions()
+        options = self.resolve(options)
         start = time.perf_counter()
         timings = Timings()
-        self.summary.method(options.summary_method)
-        terms = self.translation.terms(options.glossary)
         plan = self._article(text, options.source_language)
-        translated = self.translation.paragraphs(plan.paragraphs, timings, terms, plan.chosen, stream)
+        translated = self.translation.paragraphs(plan.paragraphs, plan.chosen, options, timings, stream)
         english = []
         for result in translated:
             # readers see the text as sent
             plan.original.restore([result], plan.paragraphs, unchanged=not plan.chosen[result.index])
             english.append(result.translation)
             yield result
-        summary = self.summary.summarize(english, options.max_sentences, options.summary_method, timings)
+        summary = self.summary.summarize(english, options, timings)
         summary.detected_language = plan.language
         yield summary
         timings.total_ms = elapsed_ms(start)

@@ -12,6 +12,7 @@ from khulasa_server.models.engines import Engine, Row
 from khulasa_server.models.schema import SUMMARY_METHODS
 from khulasa_server.pipeline import extractive
 from khulasa_server.pipeline.attribution import attribute
+from khulasa_server.pipeline.options import ArticleOptions
 from khulasa_server.pipeline.results import SummaryResult, SummarySentence, Timings, elapsed_ms
 from khulasa_server.pipeline.support import cite_support, unsupported
 from khulasa_server.scope import checked, checkpoint
@@ -128,14 +129,14 @@ class SummaryStage:
             )
         return method
 
-    def summarize(
-        self, english: list[str], max_sentences: int, method: str = "", timings: Timings | None = None
-    ) -> SummaryResult:
-        """Summary of English paragraphs. "model": the bundle's summarizer, each sentence tied
-        to paragraphs by word overlap; "extractive": whole sentences of the text, each tied
-        to the paragraph it came from."""
+    def summarize(self, english: list[str], options: ArticleOptions, timings: Timings | None = None) -> SummaryResult:
+        """Summary of English paragraphs, of options.max_sentences sentences at most, by
+        options.summary_method (as Pipeline.resolve names it; empty: the bundle's). "model": the
+        bundle's summarizer, each sentence tied to paragraphs by word overlap; "extractive":
+        whole sentences of the text, each tied to the paragraph it came from."""
         timings = timings or Timings()
-        method = self.method(method)
+        method = options.summary_method or self.default_method
+        max_sentences = options.max_sentences
         if not any(t.strip() for t in english):
             return SummaryResult("", [])
         if method == "extractive":
@@ -146,13 +147,13 @@ class SummaryStage:
             summary = normalize(self.reduce(english, timings, max_sentences))
             texts = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
             chosen = [SummarySentence(s, cite_support(s, english, attribute(s, english))) for s in texts]
-        options = self.engine.entry.options("summarize")
+        decoding = self.engine.entry.options("summarize")
         chosen = lead_first(chosen, english, max_sentences)
         if method != "extractive":
             # A lead sentence taken from the translation joins a model summary under the bound
             # of the model's own sentences (a sentence that never ends must still stop).
             chosen = [SummarySentence(self._bounded(s.text), s.paragraphs, s.warnings) for s in chosen]
-        chosen = within_words(chosen, options.max_words or SUMMARY_WORDS)
+        chosen = within_words(chosen, decoding.max_words or SUMMARY_WORDS)
         for sentence in chosen:
             sentence.warnings = unsupported(sentence.text, [english[i] for i in sentence.paragraphs if i < len(english)])
         return SummaryResult(" ".join(s.text for s in chosen), chosen)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 from khulasa_server.models.engines import Engine, Row
@@ -17,6 +17,7 @@ from khulasa_server.pipeline import glossary as glossary_mod
 from khulasa_server.pipeline.checks import cut_repetition, missing_names, missing_numbers
 from khulasa_server.pipeline.names import repair
 from khulasa_server.pipeline.names import source as name_source
+from khulasa_server.pipeline.options import ArticleOptions, NameOptions
 from khulasa_server.pipeline.results import ParagraphResult, Segment, Timings, elapsed_ms
 from khulasa_server.scope import carry, checkpoint
 from khulasa_server.text.detect import detect, has_arabic
@@ -30,20 +31,6 @@ class Unit(NamedTuple):
 
     paragraph: int
     piece: Piece
-
-
-@dataclass(frozen=True)
-class NameOptions:
-    """How names are handled (config.Settings: name_repair, names_in_source)."""
-
-    # Decode flagged segments again with their names as terms (engines that take notes only).
-    repair: bool = True
-    # Gazetteer names as terms in every first prompt too, not only when repairing: measured on
-    # both eval sets it lowered chrF and kept fewer names (docs/quality.md), so off.
-    terms_first: bool = False
-    # Names replaced by their English in the source the model reads (pipeline/names/source.py):
-    # measured against the default on the eval sets in docs/quality.md. "" or one of its WHICH.
-    in_source: str = ""
 
 
 def _group(pieces: list[Piece], count, budget: int) -> list[Piece]:
@@ -69,14 +56,13 @@ class TranslationStage:
         self.names_in_source = options.in_source
 
     @staticmethod
-    def chosen(paragraphs: list[Paragraph], requested: str) -> list[bool]:
+    def chosen(paragraphs: list[Paragraph], source_language: str) -> list[bool]:
         """Which paragraphs go to the translator: all when the caller said "ar", none when it
         said "en", else each paragraph detected as Arabic (so an Arabic article's English
         quote is kept as it is, and a text detected as English has its Arabic paragraphs
         translated all the same)."""
-        code = requested.strip().lower()
-        if code:
-            return [code == "ar"] * len(paragraphs)
+        if source_language:
+            return [source_language == "ar"] * len(paragraphs)
         return [detect(p.text) == "ar" for p in paragraphs]
 
     def pieces(self, paragraph: Paragraph) -> list[Piece]:
@@ -110,11 +96,13 @@ class TranslationStage:
         """The server's glossary with the request's entries over it."""
         return {**self.glossary, **glossary_mod.check(dict(requested or {}))}
 
-    def run(self, units: list[Unit], timings: Timings, glossary: dict[str, str]) -> list[Segment]:
+    def run(self, units: list[Unit], options: ArticleOptions, timings: Timings) -> list[Segment]:
+        """The units translated, checked and their names repaired; options.glossary is the
+        server's glossary with the request's over it (Pipeline.resolve)."""
         checkpoint()
         if not units:
             return []
-        terms = [glossary_mod.terms_in(glossary, piece.content) for _, piece in units]
+        terms = [glossary_mod.terms_in(dict(options.glossary), piece.content) for _, piece in units]
         found = [names.find(piece.content) for _, piece in units]
         notes = [
             glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)
@@ -243,7 +231,7 @@ class TranslationStage:
         return ParagraphResult(index, paragraph.text, paragraph.text, segments, paragraph.separator)
 
     def paragraphs(
-        self, paragraphs: list[Paragraph], timings: Timings, glossary: dict[str, str], chosen: list[bool], stream: bool = True
+        self, paragraphs: list[Paragraph], chosen: list[bool], options: ArticleOptions, timings: Timings, stream: bool = True
     ) -> Iterator[ParagraphResult]:
         """Paragraphs in order, the chosen ones translated. stream: in paragraph groups, the
         first paragraph alone (so a stream shows progress at once), then groups of about
@@ -261,7 +249,7 @@ class TranslationStage:
                 tokens += sum(len(self._tokens(p)) for p in pieces)
             last = index == len(paragraphs) - 1
             if last or (stream and (index == 0 or tokens >= _PARAGRAPH_GROUP_TOKENS)):
-                translated = iter(self.assemble([(i, p) for i, p, t in group if t], self.run(units, timings, glossary)))
+                translated = iter(self.assemble([(i, p) for i, p, t in group if t], self.run(units, options, timings)))
                 for i, p, t in group:
                     yield next(translated) if t else self.unchanged(i, p)
                 group, units, tokens = [], [], 0

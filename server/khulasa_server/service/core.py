@@ -98,8 +98,9 @@ class Core:
         """Each text normalized, with the language it is taken as: `requested` when served,
         else detected ("und" without letters); a refusal names the text's field."""
         pipeline = self.ready()
+        code = pipeline.resolve(ArticleOptions(source_language=requested)).source_language
         seen = [normalize(text) for text in texts]
-        return [(text, pipeline.language(text, requested, field)) for text, field in zip(seen, fields)]
+        return [(text, pipeline.language(text, code, field)) for text, field in zip(seen, fields)]
 
     def detect(self, text: str, field: str = "text") -> tuple[str, str]:
         """The text normalized and its detected language: ar, en, fa, latn, other, or und."""

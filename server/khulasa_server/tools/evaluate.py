@@ -211,11 +211,12 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
         per_article.append(hypotheses[offset : offset + count])
         offset += count
     for method in methods:
+        options = pipeline.resolve(ArticleOptions(max_sentences=max_sentences, summary_method=method))
         start = time.perf_counter()
         scores = []
         led = 0
         for article, english in zip(articles, per_article):
-            summary = pipeline.summary.summarize(english, max_sentences, method)
+            summary = pipeline.summary.summarize(english, options)
             scores.append(rouge(summary.text, article["summary"]))
             led += bool(summary.sentences) and lead_covered(summary.sentences[0].text, article["summary"])
         summaries[method] = {key: round(sum(s[key] for s in scores) / len(scores), 1) for key in ("rouge1", "rouge2", "rougeL")}

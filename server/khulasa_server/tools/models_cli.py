@@ -66,9 +66,8 @@ def _eval(args: argparse.Namespace) -> int:
     import json
 
     from khulasa_server.models.cpu import ctranslate2_cpu
-    from khulasa_server.models.engines import Runtime
-    from khulasa_server.pipeline.pipeline import Pipeline
-    from khulasa_server.pipeline.translation import NameOptions
+    from khulasa_server.pipeline import Pipeline
+    from khulasa_server.service.config import Settings
     from khulasa_server.tools import evaluate
 
     try:
@@ -77,8 +76,14 @@ def _eval(args: argparse.Namespace) -> int:
         print("khulasa-models: eval needs sacrebleu: pip install 'khulasa[eval]'", file=sys.stderr)
         return 2
     try:
-        names = NameOptions(repair=not args.no_repair, terms_first=args.name_terms_first, in_source=args.names_in_source)
-        pipeline = Pipeline.load(args.bundle, runtime=Runtime(max_batch_tokens=args.max_batch_tokens), names=names)
+        settings = Settings(
+            bundle=args.bundle,
+            max_batch_tokens=args.max_batch_tokens,
+            name_repair=not args.no_repair,
+            names_in_source=args.names_in_source,
+        )
+        pipeline = Pipeline.from_settings(settings, gather=False)
+        pipeline.translation.name_terms_first = args.name_terms_first  # an experiment of eval's alone
         evaluate.apply_overrides(pipeline, args.set)
     except (BundleError, ValueError) as exc:
         print(f"khulasa-models: {exc}", file=sys.stderr)

@@ -20,6 +20,7 @@ from typing import Any
 
 from khulasa_server.pipeline import confidence, meaning
 from khulasa_server.pipeline.checks import missing_numbers
+from khulasa_server.pipeline.options import ArticleOptions
 from khulasa_server.text.normalize import normalize
 from khulasa_server.tools import evaluate, name_scores
 
@@ -285,10 +286,11 @@ def summary_scores(pipeline: Any, stored: Iterable[str | Path], methods: Sequenc
                 start += len(article["sentences"])
             part: dict[str, Any] = {}
             for method in methods:
+                options = pipeline.resolve(ArticleOptions(max_sentences=max_sentences, summary_method=method))
                 counts = {"articles": 0, "lead_covered": 0, "lead_covered_before": 0, "over_words": 0, "unsupported": 0}
                 examples = []
                 for article, paragraphs in zip(articles, english):
-                    summary = pipeline.summary.summarize(paragraphs, max_sentences, method)
+                    summary = pipeline.summary.summarize(paragraphs, options)
                     first = summary.sentences[0].text if summary.sentences else ""
                     if method == "model":  # the model's own first sentence, from the cache
                         raw = sentences_of(normalize(pipeline.summary.reduce(paragraphs, Timings(), max_sentences)))
@@ -318,10 +320,11 @@ def summaries_command(bundle: str, stored: list[str], methods: str, out: str | N
     import sys
 
     from khulasa_server.errors import BundleError
-    from khulasa_server.pipeline.pipeline import Pipeline
+    from khulasa_server.pipeline import Pipeline
+    from khulasa_server.service.config import Settings
 
     try:
-        pipeline = Pipeline.load(bundle)
+        pipeline = Pipeline.from_settings(Settings(bundle=bundle), gather=False)
     except BundleError as exc:
         print(f"khulasa-models: {exc}", file=sys.stderr)
         return 2

@@ -37,7 +37,8 @@ def _words(name: str) -> list[str]:
 
 def same_name(a: str, b: str) -> bool:
     """Whether two English mentions name the same thing: equal words, one inside the other,
-    one entity group (Egypt, Egyptian), or the same family name by consonants."""
+    one entity group (Egypt, Egyptian) or a name of a's group inside b, or the same family
+    name by consonants."""
     x, y = a.casefold().strip(), b.casefold().strip()
     if not x or not y:
         return False
@@ -46,6 +47,8 @@ def same_name(a: str, b: str) -> bool:
     group = entities.groups().of(a)
     if len(group) > 1 and b in group:
         return True
+    if any(f" {g.casefold()} " in f" {y} " for g in group):
+        return True  # a name of the group inside the label: Houthi in "Houthi group" for Houthis
     wa, wb = _words(a), _words(b)
     return bool(wa and wb) and _collapse(english_skeleton(wa[-1])) == _collapse(english_skeleton(wb[-1]))
 

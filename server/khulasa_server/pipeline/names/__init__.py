@@ -29,6 +29,7 @@ from khulasa_server.pipeline.names.romanize import (
     english_skeleton,
     english_skeletons,
     english_words,
+    function_word,
     kept,
 )
 
@@ -79,7 +80,7 @@ def english_name_kept(name: str, english: str) -> bool:
     if re.search(rf"(?<!\w){re.escape(ascii_fold(name).casefold())}(?!\w)", ascii_fold(english).casefold()):
         return True
     words = [w for w in english_words(name) if w.lower() not in ("al", "el", "city", "of", "the")]
-    skeletons = [_collapse(english_skeleton(w)) for w in english_words(english) if w[:1].isupper()]
+    skeletons = [_collapse(english_skeleton(w)) for w in english_words(english) if w[:1].isupper() and not function_word(w)]
     return bool(words) and all(any(_near(english_skeleton(w), s) for s in skeletons) for w in words)
 
 

@@ -120,6 +120,12 @@ _EN_CLASS = [
 _EN_PATTERN = re.compile("|".join(re.escape(k) for k, _ in _EN_CLASS))
 _EN_MAP = dict(_EN_CLASS)
 _ARTICLE = re.compile(r"^(?:[Aa][lnrstdz]|[Ee]l|[Aa]sh)[-’']")
+# English function words capitalized at a sentence's start: their consonants (The: T, All: L)
+# would stand for any Arabic name word of one or two consonant classes (الحوثي: T).
+_FUNCTION_WORDS = frozenset(
+    "the a an at in on to of it its is as by and or but for from with this that these those he she his her "
+    "they their we our all also after before into over under out up no not so if then than there here".split()
+)
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:['’-][A-Za-z\u00c0-\u024f]+)*")
 
 
@@ -226,6 +232,10 @@ def romanize(name: str) -> str:
     return " ".join(p for p in parts if p)
 
 
+def function_word(word: str) -> bool:
+    return word.lower() in _FUNCTION_WORDS
+
+
 def english_words(text: str) -> list[str]:
     return _LATIN_WORD.findall(text)
 
@@ -249,7 +259,7 @@ def kept(arabic_word: str, english: str) -> bool:
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
     cores = [_ARTICLE.sub("", w) for w in english_words(english)]  # al-Safadi → Safadi
-    variants = [english_skeletons(w) for w in cores if w[:1].isupper()]
+    variants = [english_skeletons(w) for w in cores if w[:1].isupper() and not function_word(w)]
     singles = [s for v in variants for s in v]
     pairs = [a + b for v, w in zip(variants, variants[1:]) for a in v for b in w]
     return any(_near(target, _collapse(s)) for s in singles + pairs if s)

@@ -17,3 +17,19 @@ def test_a_function_word_does_not_stand_for_a_name_of_one_consonant():
     source = "قال المتحدث باسم جماعة الحوثي إن السفينة أصيبت."
     assert "missing_name:Houthis" in flags(source, "The spokesman of the Nusra Front said the ship was hit.")
     assert "missing_name:Houthis" not in flags(source, "The Houthi spokesman said the ship was hit.")
+
+
+def test_a_changed_first_name_is_a_lost_and_an_invented_person_for_arab_names():
+    source = "وقال وزير المالية المصري خالد معيط إن الدين تراجع."
+    wrong = flags(source, "Egyptian Finance Minister Walid Maait said the debt fell.")
+    assert "unverified_name:خالد معيط" in wrong and "added_name:Walid Maait" in wrong
+    assert flags(source, "Egyptian Finance Minister Khaled Maait said the debt fell.") == []
+    assert flags(source, "Egyptian Finance Minister Maait said the debt fell.") == []  # a first name dropped
+    # a dynasty's name after the family name does not hide the changed first name
+    royal = "وقال الأمير خالد بن سلمان إن الزيارة مهمة."
+    assert "unverified_name:خالد بن سلمان" in flags(royal, "Prince Faisal bin Salman al-Saud said the visit mattered.")
+
+
+def test_a_foreign_family_name_names_its_person_whatever_the_first_name():
+    source = "وقال الرئيس الأوكراني فولوديمير زيلينسكي إن الهجوم فشل."
+    assert flags(source, "Ukrainian President Fidel Zilensky said the attack failed.") == []

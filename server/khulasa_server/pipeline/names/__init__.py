@@ -187,6 +187,9 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
     for person in people:
         if not _same_person(person.name, names, words):
             out.append(f"added_name:{person.name}")
+            renamed = _renamed(person.name, names, words)
+            if renamed is not None:  # the source's person is lost too, whatever the family name keeps
+                out.append(f"unverified_name:{renamed.text}")
     for run in english_mod.unknown_names(english, mentions, people):
         if run not in source and not any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
             out.append(f"added_name:{run}")
@@ -198,17 +201,40 @@ def _same_person(name: str, names: Names, words: list[tuple[int, str, str]]) -> 
     when the source gives a first name too (a name of several words), the English one is it.
     A first name the source does not give is no invention (Dmitry Peskov for بيسكوف)."""
     at = _person_at(name, names.text, words)
+    if at is not None and at < 0:
+        return True  # written in Latin letters in the source
+    if len(_name_parts(name)) > 1 and _renamed(name, names, words) is not None:
+        return False
     if at is None:  # the name in a usual spelling of a source name (Olaf Scholz for أولاف شولتس)
         return any(usual.written(c.text, name) or usual.written(_family(c), name) for c in names.others)
-    parts = _name_parts(name)
-    if at < 0 or len(parts) < 2:
-        return True
-    start = words[at][0]
-    for candidate in names.others:
-        if candidate.start <= start < candidate.end and len(candidate.words) > 1:
-            given = [_find_in_source(p, _source_words(candidate.text)) for p in parts[:-1]]
-            return any(g is not None for g in given) or usual.written(candidate.text, name)
     return True
+
+
+def _renamed(name: str, names: Names, words: list[tuple[int, str, str]]) -> candidates_mod.Candidate | None:
+    """The source name of several words whose first name the English changed while keeping a
+    later part (Faisal Hussein for فؤاد حسين, Taoufik bin Zaid Al-Nahyan for طحنون بن زايد آل
+    نهيان): the last part of the English name found inside such a name, with none of the
+    English words before it among that name's other words. An Arab family name is shared by
+    many (Hussein, bin Salman); a foreign one (a row of data/foreign_names.tsv, a -ski or -ov)
+    names its person alone, so Fidel Zilensky is still Zelensky in a loose spelling."""
+    parts = _name_parts(name)
+    for k in range(len(parts) - 1, 0, -1):
+        if len(_collapse(english_skeleton(parts[k].split("-")[-1]))) < 2:
+            continue  # Nahyan (N) would match any word
+        at = _find_in_source(parts[k], words)
+        if at is None:
+            continue
+        start = words[at][0]
+        candidate = next((c for c in names.others if c.start <= start < c.end and len(c.words) > 1), None)
+        if candidate is None or usual.foreign(candidate.text):
+            continue
+        own = _source_words(candidate.text)
+        family = _find_in_source(parts[k], own)
+        given = [_find_in_source(p, own) for p in parts[:k]]
+        if any(g is not None and g != family for g in given) or usual.written(candidate.text, name):
+            return None
+        return candidate
+    return None
 
 
 def changed_roles(names: Names, people: list[english_mod.Person]) -> list[str]:

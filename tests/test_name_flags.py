@@ -33,3 +33,10 @@ def test_a_changed_first_name_is_a_lost_and_an_invented_person_for_arab_names():
 def test_a_foreign_family_name_names_its_person_whatever_the_first_name():
     source = "وقال الرئيس الأوكراني فولوديمير زيلينسكي إن الهجوم فشل."
     assert flags(source, "Ukrainian President Fidel Zilensky said the attack failed.") == []
+
+
+def test_a_name_finished_in_arabic_letters_is_kept():
+    # the model began the name in Latin letters and copied the rest of it
+    source = "وقال شكري إن الاجتماع كان مثمرا."
+    assert flags(source, "Shoكري said the meeting was fruitful.") == []
+    assert flags(source, "Sherry said the meeting was fruitful.") == ["unverified_name:شكري", "added_name:Sherry"]

@@ -252,6 +252,14 @@ def _near(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+# A word the model began in Latin letters and finished in Arabic ones (Tydروس for تيدروس).
+_MIXED_WORD = re.compile(r"(?<![A-Za-z])([A-Z][A-Za-z]*)([\u0621-\u064a]+)")
+
+
+def _mixed_skeletons(english: str) -> list[str]:
+    return [_collapse(english_skeleton(m.group(1)) + arabic_skeleton(m.group(2))) for m in _MIXED_WORD.finditer(english)]
+
+
 def kept(arabic_word: str, english: str) -> bool:
     """Whether the English keeps one Arabic name word: a capitalized English word (or two
     written together, Abu Ali / Abuali) has its consonant skeleton."""
@@ -262,4 +270,4 @@ def kept(arabic_word: str, english: str) -> bool:
     variants = [english_skeletons(w) for w in cores if w[:1].isupper() and not function_word(w)]
     singles = [s for v in variants for s in v]
     pairs = [a + b for v, w in zip(variants, variants[1:]) for a in v for b in w]
-    return any(_near(target, _collapse(s)) for s in singles + pairs if s)
+    return any(_near(target, _collapse(s)) for s in singles + pairs + _mixed_skeletons(english) if s)

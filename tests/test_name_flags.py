@@ -40,3 +40,10 @@ def test_a_name_finished_in_arabic_letters_is_kept():
     source = "وقال شكري إن الاجتماع كان مثمرا."
     assert flags(source, "Shoكري said the meeting was fruitful.") == []
     assert flags(source, "Sherry said the meeting was fruitful.") == ["unverified_name:شكري", "added_name:Sherry"]
+
+
+def test_a_national_team_needs_one_in_the_source():
+    club = "فاز النادي الأهلي على منافسه بهدفين في المباراة."
+    assert "added_name:National Team" in flags(club, "The Egyptian National Team beat its rival 2-0 in the match.")
+    team = "فاز المنتخب المصري على منافسه بهدفين في المباراة."
+    assert "added_name:National Team" not in flags(team, "The Egyptian National Team beat its rival 2-0 in the match.")

@@ -47,3 +47,13 @@ def test_a_national_team_needs_one_in_the_source():
     assert "added_name:National Team" in flags(club, "The Egyptian National Team beat its rival 2-0 in the match.")
     team = "فاز المنتخب المصري على منافسه بهدفين في المباراة."
     assert "added_name:National Team" not in flags(team, "The Egyptian National Team beat its rival 2-0 in the match.")
+
+
+def test_clubs_named_with_everyday_words_are_found_in_a_match_report():
+    source = "وفاز الزمالك على الإسماعيلي بهدفين في مباراة الدوري."
+    assert flags(source, "Zamalek beat Ismaily 2-0 in the league match.") == []
+    lost = flags(source, "The team beat its rival 2-0 in the league match.")
+    assert "unverified_name:الزمالك" in lost and "unverified_name:الإسماعيلي" in lost
+    assert flags("وتغلبت جابر على منافستها في المباراة.", "Gabriel beat her rival in the match.")[:1] == ["unverified_name:جابر"]
+    # the same verbs outside a match report name no club
+    assert flags("وفاز الحزب بأغلبية المقاعد.", "The party won most of the seats.") == []

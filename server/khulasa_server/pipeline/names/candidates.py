@@ -178,6 +178,44 @@ def _complement(word: str) -> bool:
     )
 
 
+# Clubs are named with everyday words (النصر victory, الهلال crescent, الاتحاد union) and stand
+# where a match report puts a team: after نادي or فريق, and as the subject or the opponent
+# (على) of a verb of play. Only in a segment about a match, told by its words.
+SPORT = _forms(
+    "مباراة المباراة مباراته هدف هدفا هدفين هدفي الهدف الأهداف الدوري دوري الشوط بطولة البطولة كأس لقب "
+    "نقطة نقاط الدقيقة مجموعة مجموعتين الجولة المنتخب الملعب"
+)
+CLUB_HEADS = _forms("نادي النادي فريق الفريق")
+PLAY = _forms(
+    "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى تأهل تأهلت"
+)
+# Words that stand where a club does but name none (the team, the player, the champion).
+_NOT_CLUBS = _forms("المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة")
+_ON = _light("على")
+
+
+def _is(word: str, forms: frozenset[str]) -> bool:
+    """Whether a word is one of `forms`, alone or after a conjunction or preposition (وفاز, بهدفين)."""
+    folded = _light(word)
+    return folded in forms or folded[:1] in "وفبل" and folded[1:] in forms
+
+
+def _club(words: list[re.Match[str]], j: int, text: str, known: Sequence[tuple[int, int]]) -> list[int]:
+    """The club (one word with the article) or player standing at word j, if any."""
+    if j >= len(words) or _in(words[j], known):
+        return []
+    if _light(words[j].group()) in CLUB_HEADS:
+        j += 1
+    if j >= len(words) or _in(words[j], known):
+        return []
+    word = words[j].group()
+    folded = _light(word)
+    if _has_article(word):
+        bad = folded in STOP | TITLES | _NOT_CLUBS or _verbal_noun(word)
+        return [] if bad else [j]
+    return _name_from(words, j, text, after_title=False)
+
+
 _TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إلى سوريا غير بيدرسن
 MAX_COMPLEMENT = 6  # المتحدث باسم وزارة الخارجية الإيرانية إسماعيل بقائي
 
@@ -188,12 +226,17 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
     (التونسية أنس جابر, البرازيلي ماركوس ليوناردو)."""
     ends = set(nationals)
     words = arabic.words(text)
+    sport = any(_is(w.group(), SPORT) for w in words)
     found: list[list[int]] = []
     i = 0
     while i < len(words):
         bare = _bare(words[i].group())
         name: list[int] = []
-        if bare in TITLES:
+        if sport and (_is(words[i].group(), PLAY) or _light(words[i].group()) in CLUB_HEADS):
+            name = _club(words, i + 1, text, known)
+        elif sport and _light(words[i].group()) == _ON and any(_is(w.group(), PLAY) for w in words[max(0, i - 4) : i]):
+            name = _club(words, i + 1, text, known)
+        elif bare in TITLES:
             j = i + 1
             # skip the title's complement: ال-words (الخارجية المصري) and head nouns (مجلس النواب)
             while j < len(words):

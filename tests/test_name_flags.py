@@ -57,3 +57,10 @@ def test_clubs_named_with_everyday_words_are_found_in_a_match_report():
     assert flags("وتغلبت جابر على منافستها في المباراة.", "Gabriel beat her rival in the match.")[:1] == ["unverified_name:جابر"]
     # the same verbs outside a match report name no club
     assert flags("وفاز الحزب بأغلبية المقاعد.", "The party won most of the seats.") == []
+
+
+def test_a_family_name_after_abu_is_kept_without_its_article():
+    source = "وقال الوزير أحمد أبو الغيط إن الوفد وصل."
+    assert flags(source, "Minister Ahmed Abu Ghait said the delegation arrived.") == []
+    assert flags(source, "Minister Ahmed Aboul Gheit said the delegation arrived.") == []
+    assert "unverified_name:أحمد أبو الغيط" in flags(source, "Minister Ahmed Abu Bakr said the delegation arrived.")

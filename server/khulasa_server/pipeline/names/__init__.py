@@ -31,6 +31,7 @@ from khulasa_server.pipeline.names.romanize import (
     english_words,
     function_word,
     kept,
+    stem,
 )
 
 __all__ = ["Names", "find", "terms", "check", "repair_terms"]
@@ -103,7 +104,9 @@ def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
     if usual.written(family, english) or usual.written(candidate.text, english):
         return True
     if len(family.split()) > 1 and candidates_mod._light(family.split()[0]) in ("عبد", "ابو"):
-        return kept(family.replace(" ", ""), english)  # عبد الله: Abdullah
+        first, second = family.split()
+        # عبد الله: Abdullah; أبو الغيط: Abu Ghait or Aboul Gheit, the article written or not
+        return kept(first + second, english) or kept(first + stem(second), english)
     return kept(family, english) if family else True
 
 

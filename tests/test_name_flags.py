@@ -64,3 +64,15 @@ def test_a_family_name_after_abu_is_kept_without_its_article():
     assert flags(source, "Minister Ahmed Abu Ghait said the delegation arrived.") == []
     assert flags(source, "Minister Ahmed Aboul Gheit said the delegation arrived.") == []
     assert "unverified_name:أحمد أبو الغيط" in flags(source, "Minister Ahmed Abu Bakr said the delegation arrived.")
+
+
+def test_a_title_whose_institution_ends_in_its_acronym_and_the_acronym_itself():
+    source = "وقال المدير العام لهيئة الطيران المدني والنقل الجوي (إياتا) أنطونيو فيتوريني إن الطلب ارتفع."
+    lost = flags(source, "The director general of the civil aviation authority said demand rose.")
+    assert "unverified_name:أنطونيو فيتوريني" in lost and "unverified_name:إياتا" in lost
+    kept = flags(source, "The director general of the aviation authority (IATA), Antonio Vittorini, said demand rose.")
+    assert [f for f in kept if f.startswith("unverified_name")] == []
+    # a verb of saying after the parenthesis, with its conjunction, is no name
+    spokesman = "أما المتحدث باسم رئاسة الوزراء (داونينغ ستريت) فقال إن لندن تأسف."
+    said = flags(spokesman, "The Downing Street spokesman said London regretted it.")
+    assert not any(f.startswith("unverified_name") for f in said)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from khulasa_server.pipeline.names import check, entities, find
-from khulasa_server.pipeline.names.arabic import fold
+from khulasa_server.pipeline.names.arabic import fold, words
 from khulasa_server.pipeline.names.romanize import _collapse, english_skeleton
 from khulasa_server.text.normalize import normalize
 
@@ -54,7 +54,8 @@ def same_name(a: str, b: str) -> bool:
 
 
 def _arabic_overlap(a: str, b: str) -> bool:
-    x, y = set(fold(a).split()), set(fold(b).split())
+    """Whether two Arabic names share a word (punctuation aside: يونيفيل in "(يونيفيل)")."""
+    x, y = (set(m.group() for m in words(fold(t))) for t in (a, b))
     return bool(x & y)
 
 

@@ -111,7 +111,7 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
         if j > i and folded in ORDINALS:
             taken.append(j)
             break
-        if folded in STOP or folded in TITLES or folded in SAYING or len(folded) < 2 or _verbal_noun(word):
+        if _bare(word) in STOP | TITLES | SAYING or len(folded) < 2 or _verbal_noun(word):  # فقال ends a name
             break
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
@@ -220,6 +220,37 @@ _TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إ�
 MAX_COMPLEMENT = 6  # المتحدث باسم وزارة الخارجية الإيرانية إسماعيل بقائي
 
 
+MAX_INSTITUTION = 12  # المفوض العام لوكالة الأمم المتحدة لإغاثة وتشغيل اللاجئين الفلسطينيين (الأونروا)
+_PARENTHESIS = re.compile(r"\(([^()\d]{2,40})\)\s*$")
+
+
+def _after_acronym(words: list[re.Match[str]], i: int, j: int, text: str) -> int | None:
+    """Where a name starts after a title whose institution ends in its acronym in parentheses
+    (المتحدث باسم قوة الأمم المتحدة المؤقتة في لبنان (يونيفيل) أندريا تيننتي): the word after
+    the closing parenthesis, when the complement reaches the parenthesis or stops before it at
+    a word that is no name (لإغاثة). Punctuation before it ends the title."""
+    for k in range(i + 1, min(len(words), i + MAX_INSTITUTION + 1)):
+        gap = text[words[k - 1].end() : words[k].start()]
+        if ")" in gap:
+            return k if k >= j and _PARENTHESIS.search(text[words[i].end() : words[k].start()]) else None
+        if re.search('[.،,:؛"«»]', gap):
+            return None
+    return None
+
+
+def _acronym(words: list[re.Match[str]], i: int, text: str, known: Sequence[tuple[int, int]]) -> bool:
+    """A word alone in parentheses after a name of several words is that institution's
+    acronym (قوة الأمم المتحدة المؤقتة في لبنان (يونيفيل)): a name."""
+    start, end = words[i].start(), words[i].end()
+    return (
+        text[:start].rstrip().endswith("(")
+        and text[end:].lstrip().startswith(")")
+        and i >= 2
+        and not _in(words[i], known)
+        and _bare(words[i].group()) not in STOP | TITLES | SAYING
+    )
+
+
 def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[int] = ()) -> list[Candidate]:
     """Candidate names in a normalized Arabic text; spans in `known` (gazetteer hits) are skipped.
     `nationals`: where the nationality words of the text end: one used as a noun is a title
@@ -246,7 +277,10 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
                     j += 2  # … to Syria
                 else:
                     break
-            if j < len(words) and j - i <= MAX_COMPLEMENT:
+            after = _after_acronym(words, i, j, text)
+            if after is not None:
+                name = _name_from(words, after, text, after_title=True)
+            elif j < len(words) and j - i <= MAX_COMPLEMENT:
                 name = _name_from(words, j, text, after_title=True)
         elif bare in SAYING and i + 1 < len(words):
             j = i + 1
@@ -262,8 +296,10 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             i = name[-1] + 1
         else:
             i += 1
+    taken = {k for name in found for k in name}
+    found += [[k] for k in range(len(words)) if k not in taken and _acronym(words, k, text, known)]
     out = []
-    for name in found:
+    for name in sorted(found):
         # a name ends where a gazetteer name begins (أرامكو السعودية: السعودية is Saudi Arabia)
         name = name[
             : next(

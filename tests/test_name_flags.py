@@ -76,3 +76,13 @@ def test_a_title_whose_institution_ends_in_its_acronym_and_the_acronym_itself():
     spokesman = "أما المتحدث باسم رئاسة الوزراء (داونينغ ستريت) فقال إن لندن تأسف."
     said = flags(spokesman, "The Downing Street spokesman said London regretted it.")
     assert not any(f.startswith("unverified_name") for f in said)
+
+
+def test_longer_titles_reach_their_names():
+    cases = [
+        ("وقال الممثل الخاص للأمين العام في ليبيا عبد الله باتيلي إن الحوار مستمر.", "عبد الله باتيلي"),
+        ("وقال المتحدث باسم جماعة الحوثي محمد عبد السلام إن السفينة أصيبت.", "محمد عبد السلام"),
+        ("ودعا المبعوث الشخصي للأمين العام للأمم المتحدة إلى اليمن هانس غروندبرغ الطرفين إلى التهدئة.", "هانس غروندبرغ"),
+    ]
+    for source, name in cases:
+        assert f"unverified_name:{name}" in flags(source, "The envoy said the talks go on."), source

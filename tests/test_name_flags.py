@@ -86,3 +86,15 @@ def test_longer_titles_reach_their_names():
     ]
     for source, name in cases:
         assert f"unverified_name:{name}" in flags(source, "The envoy said the talks go on."), source
+
+
+def test_the_english_side_reads_abbreviations_compounds_and_titles():
+    talks = "وقال بيسكوف إن موسكو تفضل عقد المحادثات في إسطنبول."
+    assert "added_name:Petersburg" in flags(talks, "Peskov said Moscow prefers to hold the talks in St. Petersburg.")
+    drones = "وأعلنت وزارة الدفاع الروسية أنها أسقطت طائرات مسيرة أوكرانية."
+    made = flags(drones, "The Russian Defence Ministry said it shot down Russian-made drones.")
+    assert not any(f.startswith("added_name") for f in made)
+    assert "added_name:Saudi" in flags(drones, "The Russian Defence Ministry said it shot down Saudi-made drones.")
+    minister = "وقال الوزير أحمد فهمي إن الاتصال تناول الأزمة."
+    said = flags(minister, "Ahmed Fahmy, the Minister of Foreign Affairs, said the call dealt with the crisis.")
+    assert "added_name:Affairs" not in said

@@ -55,7 +55,8 @@ _ROLE_OF = re.compile(rf"\b(?P<role>{_ROLE})\s+(?:of|for|to)\s+(?:the\s+)?{_OF_W
 # (not after "of" or "the": the Ministry of Culture announced, the Agency said)
 _SAYS = re.compile(rf"(?<!\bof )(?<!\bthe )\b(?P<name>{_NAME})\s+(?:has\s+|had\s+)?{_SAYING}\b")
 _ROLE_NAME = re.compile(rf"^{_ROLE}$")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s*)$")
+# (an abbreviation's full stop ends no sentence: St. Petersburg, Mr. Peskov)
+_SENTENCE_START = re.compile(r"(?:^|(?<!\bSt)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bGen)(?<!\bLt)[.!?:;\"“”]\s*)$")
 # Capitalized words that begin sentences and clauses, not names.
 _COMMON = frozenset(
     "The A An In On At For From With By To Of But And Or So As If When While After Before During Since Until "
@@ -107,7 +108,8 @@ def _names() -> tuple[re.Pattern[str], dict[str, str]]:
         for name in row.names:
             kinds.setdefault(name, row.kind)
     pattern = "|".join(re.escape(n) for n in sorted(kinds, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])"), kinds
+    # a name before -made, -led, -backed is still named (Russian-made, Saudi-led)
+    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w]|-(?!(?:made|led|backed|based|owned)\b))"), kinds
 
 
 _CURRENCY = re.compile(r"\s*(?:dollars?|cents?)\b", re.IGNORECASE)
@@ -143,8 +145,8 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
         # a listed name or a run of them (Kremlin, Egyptian, Cairo), or an institution, is no person
         if not words or " ".join(words) in names or all(w in names or w in _COMMON for w in words):
             return
-        if any(w in _INSTITUTION for w in words):
-            return
+        if any(w in _INSTITUTION for w in words) or all(w in _GENERIC for w in words):
+            return  # an institution, or words of a title (Minister of Foreign Affairs)
         name = " ".join(words)
         if name not in found or role and not found[name].role:
             found[name] = Person(name, role.lower())

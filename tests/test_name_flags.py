@@ -98,3 +98,10 @@ def test_the_english_side_reads_abbreviations_compounds_and_titles():
     minister = "وقال الوزير أحمد فهمي إن الاتصال تناول الأزمة."
     said = flags(minister, "Ahmed Fahmy, the Minister of Foreign Affairs, said the call dealt with the crisis.")
     assert "added_name:Affairs" not in said
+
+
+def test_a_capital_that_stands_for_its_government_is_kept_by_its_country():
+    talks = "وأكد الوزير استعداد بلاده لاستئناف المحادثات مع واشنطن."
+    assert flags(talks, "The minister said his country was ready to resume talks with the United States.") == []
+    visit = "ووصل الوزير إلى واشنطن في زيارة رسمية."
+    assert flags(visit, "The minister arrived in the United States on an official visit.") == ["missing_name:Washington"]

@@ -90,10 +90,24 @@ def place_kept(hit: gazetteer_mod.Hit, english: str, source: str = "") -> bool:
     thing (Ukrainian for الأوكراني), is in the output, or a capitalized word there has the
     consonants of the Arabic (Hodeidah for الحديدة). A weekday after اليوم may be "today"."""
     names = {n for e in hit.english for n in entities.groups().of(e)}
+    if _government(hit, source):  # talks with Washington: "with the United States" keeps it
+        names |= {n for e in hit.english for n in entities.governments().of(e)}
     if any(english_name_kept(name, english) for name in names) or kept(hit.text.split()[-1], english):
         return True
     today = any(e.kind == "weekday" for e in hit.entries) and arabic.fold(source[: hit.start]).split()[-1:] == ["اليوم"]
     return today and "today" in english.lower()
+
+
+_WITH = frozenset(arabic.fold(w) for w in ("مع", "بين"))
+
+
+def _government(hit: gazetteer_mod.Hit, source: str) -> bool:
+    """Whether a capital stands for its government, not for a place: after مع (with) or بين
+    (between), or as the subject of a verb of saying (قالت موسكو). في/إلى موسكو is a place."""
+    if not any(r.kind == "capital" and r.english in hit.english for r in entities.rows()):
+        return False
+    before = arabic.fold(source[: hit.start]).split()[-1:]
+    return bool(before) and (before[0] in _WITH or candidates_mod._bare(before[0]) in candidates_mod.SAYING)
 
 
 def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:

@@ -105,3 +105,9 @@ def test_a_capital_that_stands_for_its_government_is_kept_by_its_country():
     assert flags(talks, "The minister said his country was ready to resume talks with the United States.") == []
     visit = "ووصل الوزير إلى واشنطن في زيارة رسمية."
     assert flags(visit, "The minister arrived in the United States on an official visit.") == ["missing_name:Washington"]
+
+
+def test_a_place_the_source_does_not_name_keeps_no_person():
+    source = "ونفى الوزير تصريحات بيسكوف بشأن المحادثات."
+    assert "unverified_name:بيسكوف" in flags(source, "The minister denied Bishkek's statements on the talks.")
+    assert flags(source, "The minister denied Peskov's statements on the talks.") == []

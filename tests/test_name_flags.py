@@ -108,6 +108,6 @@ def test_a_capital_that_stands_for_its_government_is_kept_by_its_country():
 
 
 def test_a_place_the_source_does_not_name_keeps_no_person():
-    source = "ونفى الوزير تصريحات بيسكوف بشأن المحادثات."
-    assert "unverified_name:بيسكوف" in flags(source, "The minister denied Bishkek's statements on the talks.")
-    assert flags(source, "The minister denied Peskov's statements on the talks.") == []
+    source = "ورفضت أوكرانيا تصريحات بيسكوف بشأن المحادثات."
+    assert "unverified_name:بيسكوف" in flags(source, "Ukraine rejected Bishkek's statements on the talks.")
+    assert flags(source, "Ukraine rejected Peskov's statements on the talks.") == []

@@ -111,3 +111,11 @@ def test_a_place_the_source_does_not_name_keeps_no_person():
     source = "ورفضت أوكرانيا تصريحات بيسكوف بشأن المحادثات."
     assert "unverified_name:بيسكوف" in flags(source, "Ukraine rejected Bishkek's statements on the talks.")
     assert flags(source, "Ukraine rejected Peskov's statements on the talks.") == []
+
+
+def test_a_listed_foreign_name_is_found_wherever_it_stands():
+    source = "وبحث الاتصال مع أردوغان الأزمة الليبية."
+    assert "unverified_name:أردوغان" in flags(source, "The call with Armenia discussed the Libyan crisis.")
+    assert flags(source, "The call with Erdogan discussed the Libyan crisis.") == []
+    # a listed name of two words is found only whole: غير alone is "other"
+    assert flags("وقال إن الوضع غير مقبول.", "He said the situation was unacceptable.") == []

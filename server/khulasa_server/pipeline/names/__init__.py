@@ -52,7 +52,47 @@ def find(text: str, gazetteer: gazetteer_mod.Gazetteer | None = None) -> Names:
     places = (gazetteer or gazetteer_mod.default()).find(text)
     nationals = [h.end for h in places if any(e.kind == "demonym" for e in h.entries) and h.text.startswith("ال")]
     others = candidates_mod.find(text, [(h.start, h.end) for h in places], nationals)
-    return Names(tuple(places), tuple(others), text)
+    taken = [(h.start, h.end) for h in places] + [(c.start, c.end) for c in others]
+    listed = [c for c in _listed_people(text) if not any(s < c.end and c.start < e for s, e in taken)]
+    return Names(tuple(places), tuple(sorted(others + listed, key=lambda c: c.start)), text)
+
+
+@lru_cache(maxsize=1)
+def _listed_forms() -> dict[str, list[tuple[str, ...]]]:
+    """The Arabic forms of data/foreign_names.tsv as folded words, by first word, longest first."""
+    forms: dict[str, list[tuple[str, ...]]] = {}
+    for row in usual.foreign_rows():
+        for form in row.arabic:
+            folded = tuple(arabic.fold(form).split())
+            forms.setdefault(folded[0], []).append(folded)
+    return {first: sorted(set(fs), key=len, reverse=True) for first, fs in forms.items()}
+
+
+def _listed_people(text: str) -> list[candidates_mod.Candidate]:
+    """The people of data/foreign_names.tsv named anywhere in the text, however written
+    around them (إن السيسي تلقى اتصالا من أردوغان): a listed name is a name wherever it stands."""
+    forms, words = _listed_forms(), arabic.words(text)
+    out: list[candidates_mod.Candidate] = []
+    k = 0
+    while k < len(words):
+        found = None
+        for split in arabic.splits(arabic.strip_diacritics(words[k].group())):
+            stem = arabic.fold(("ال" if split.article else "") + split.stem)
+            for form in forms.get(stem, ()):
+                rest = [arabic.fold(w.group()) for w in words[k + 1 : k + len(form)]]
+                if tuple([stem, *rest]) == form:
+                    found = (split, len(form))
+                    break
+            if found:
+                break
+        if found is None:
+            k += 1
+            continue
+        split, count = found
+        start, end = words[k].start() + len(split.prefix), words[k + count - 1].end()
+        out.append(candidates_mod.Candidate(start, end, text[start:end], tuple(w.group() for w in words[k : k + count])))
+        k += count
+    return out
 
 
 def terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:

@@ -119,3 +119,10 @@ def test_a_listed_foreign_name_is_found_wherever_it_stands():
     assert flags(source, "The call with Erdogan discussed the Libyan crisis.") == []
     # a listed name of two words is found only whole: غير alone is "other"
     assert flags("وقال إن الوضع غير مقبول.", "He said the situation was unacceptable.") == []
+
+
+def test_a_place_of_several_words_with_another_hamza_or_split_another_way():
+    source = "وتوجه الوفد إلى تل أبيب ثم إلى أم درمان."
+    assert flags(source, "The delegation went to Tel Aviv and then to Omdurman.") == []
+    assert flags(source, "The delegation went to Tel Aviv and then to Om Durman.") == []
+    assert flags(source, "The delegation went to the capital and then to Omdurman.") == ["missing_name:Tel Aviv"]

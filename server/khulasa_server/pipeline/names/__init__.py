@@ -134,6 +134,8 @@ def place_kept(hit: gazetteer_mod.Hit, english: str, source: str = "") -> bool:
         names |= {n for e in hit.english for n in entities.governments().of(e)}
     if any(english_name_kept(name, english) for name in names) or kept(hit.text.split()[-1], english):
         return True
+    if " " in hit.text and kept(hit.text.replace(" ", ""), english):
+        return True  # its words spelled together or split another way (Am Dram for أم درمان)
     today = any(e.kind == "weekday" for e in hit.entries) and arabic.fold(source[: hit.start]).split()[-1:] == ["اليوم"]
     return today and "today" in english.lower()
 

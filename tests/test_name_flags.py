@@ -126,3 +126,10 @@ def test_a_place_of_several_words_with_another_hamza_or_split_another_way():
     assert flags(source, "The delegation went to Tel Aviv and then to Omdurman.") == []
     assert flags(source, "The delegation went to Tel Aviv and then to Om Durman.") == []
     assert flags(source, "The delegation went to the capital and then to Omdurman.") == ["missing_name:Tel Aviv"]
+
+
+def test_arabic_function_words_and_the_clitic_ka_are_no_names():
+    quake = "وارتفعت حصيلة ضحايا الزلزال إلى أكثر من ألف قتيل."
+    assert "added_name:Oman" in flags(quake, "The death toll from the earthquake in Oman rose to more than a thousand.")
+    doctor = "وقال المدير العام جان كاسيا إن القارة تحتاج إلى اللقاحات."
+    assert flags(doctor, "Director General Jean Kaseya said the continent needs vaccines.") == []

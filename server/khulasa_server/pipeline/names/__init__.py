@@ -192,7 +192,9 @@ def _find_in_source(word: str, words: list[tuple[int, str, str]]) -> int | None:
     """Index of the source word (or two, عبد الله for Abdullah) with the consonants of an
     English word, if any."""
     variants = [_collapse(v) for v in english_skeletons(word.split("-")[-1])]
-    for k, (_, _, skeleton) in enumerate(words):
+    for k, (_, written, skeleton) in enumerate(words):
+        if candidates_mod._bare(written) in candidates_mod.STOP:
+            continue  # من (from) holds the consonants of Oman, but no name
         joined = k + 1 < len(words) and candidates_mod._light(words[k][1]) in candidates_mod.JOINERS
         pair = _collapse(skeleton + words[k + 1][2]) if joined else ""
         if any(v and (skeleton and _near(skeleton, v) or pair and _near(pair, v)) for v in variants):

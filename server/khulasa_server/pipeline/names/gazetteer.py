@@ -102,6 +102,8 @@ class Gazetteer:
         for n in range(span, 0, -1):
             rest = [w.group() for w in words[i + 1 : i + n]]
             for split in arabic.splits(first):
+                if split.prefix.endswith("ك"):
+                    continue  # كاسيا is Kasia, not ك + آسيا: "like Asia" is rare in news, names with ك common
                 written = " ".join([("ال" if split.article else "") + split.stem, *rest])
                 entries = self.index.get((split.article, " ".join(arabic.fold(w) for w in [split.stem, *rest])))
                 if not entries:

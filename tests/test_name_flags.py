@@ -133,3 +133,10 @@ def test_arabic_function_words_and_the_clitic_ka_are_no_names():
     assert "added_name:Oman" in flags(quake, "The death toll from the earthquake in Oman rose to more than a thousand.")
     doctor = "وقال المدير العام جان كاسيا إن القارة تحتاج إلى اللقاحات."
     assert flags(doctor, "Director General Jean Kaseya said the continent needs vaccines.") == []
+
+
+def test_every_role_the_english_gives_a_person_is_checked():
+    source = "وأعلن المتحدث باسم الجيش السوداني العميد خالد عمر أن القوات تقدمت."
+    both = "The commander of the Sudanese Armed Forces, General Khaled Omar, announced that the forces advanced."
+    assert flags(source, both) == ["changed_role:commander (Khaled Omar)"]
+    assert flags(source, "Sudanese army spokesman Brigadier General Khaled Omar announced that the forces advanced.") == []

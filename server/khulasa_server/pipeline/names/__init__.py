@@ -321,8 +321,9 @@ def changed_roles(names: Names, people: list[english_mod.Person]) -> list[str]:
     source = names.text
     words = _source_words(source)
     out = []
+    flagged = set()  # one flag a person: the first role the source does not give them
     for person in people:
-        if not person.role:
+        if not person.role or person.name in flagged:
             continue
         at = _person_at(person.name, source, words, first_too=True)
         if at is None or at < 0:
@@ -334,6 +335,7 @@ def changed_roles(names: Names, people: list[english_mod.Person]) -> list[str]:
         titled = any(candidates_mod._bare(w) in candidates_mod.TITLES for _, w, _ in words[lo : at + 1])
         if titled and not roles.holds(person.role, window, source):
             out.append(f"changed_role:{person.role} ({person.name})")
+            flagged.add(person.name)
     return out
 
 

@@ -130,7 +130,7 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
     """People the English names, with the role it gives each ("" for none)."""
     names = {m.text for m in listed}
     spans = [(m.start, m.end) for m in listed]
-    found: dict[str, Person] = {}
+    found: dict[tuple[str, str], Person] = {}  # by name and role: "General X" may also be "commander of …, X"
 
     def add(name: str, role: str, start: int) -> None:
         if any(s < start + len(name) and start < e for s, e in spans):
@@ -148,8 +148,7 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
         if any(w in _INSTITUTION for w in words) or all(w in _GENERIC for w in words):
             return  # an institution, or words of a title (Minister of Foreign Affairs)
         name = " ".join(words)
-        if name not in found or role and not found[name].role:
-            found[name] = Person(name, role.lower())
+        found.setdefault((name, role.lower()), Person(name, role.lower()))
 
     for match in _TITLED.finditer(english):
         role = match.group("role")
@@ -165,7 +164,8 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
             continue  # the end of a longer capitalized run (the Rapid Response Force denied)
         if " " in name or not _SENTENCE_START.search(english[: match.start()]) or not re.search(r"[^s]s$", name):
             add(name, "", match.start("name"))
-    return list(found.values())
+    roled = {name for name, role in found if role}
+    return [p for (name, role), p in found.items() if role or name not in roled]
 
 
 # Words of capitalized runs that are translations of Arabic common nouns (the Supreme Council,

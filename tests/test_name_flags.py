@@ -140,3 +140,12 @@ def test_every_role_the_english_gives_a_person_is_checked():
     both = "The commander of the Sudanese Armed Forces, General Khaled Omar, announced that the forces advanced."
     assert flags(source, both) == ["changed_role:commander (Khaled Omar)"]
     assert flags(source, "Sudanese army spokesman Brigadier General Khaled Omar announced that the forces advanced.") == []
+
+
+def test_more_foreign_endings_and_rows():
+    tennis = "وكانت ريباكينا قد فازت بالمباراة."
+    assert "unverified_name:ريباكينا" in flags(tennis, "Rebeka had won the match.")
+    assert flags(tennis, "Rybakina had won the match.") == []
+    minister = "وقال وزير الصحة الكونغولي إن الحملة ستبدأ."
+    assert flags(minister, "The Kenyan health minister said the campaign would start.")[:1] == ["missing_name:Congolese"]
+    assert "added_name:Middle East" in flags("وأرسلت أوكرانيا ورقة إلى الوسطاء.", "Ukraine sent a paper to the Middle East.")

@@ -56,7 +56,7 @@ STOP = _forms(
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
 # Regnal ordinals end a name and belong to it (الملك محمد السادس: Mohammed VI).
 ORDINALS = _forms("الأول الثاني الثالث الرابع الخامس السادس السابع الثامن التاسع العاشر")
-FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف)$")
+FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف|كينا|سكا)$")  # … -kina, -ska (Rybakina, Swiatek's -ska)
 MAX_NAME_WORDS = 3  # not counting joiners (أحمد بن سعيد آل مكتوم)
 # Verbal nouns of the patterns تفعيل, استفعال, افتعال follow a subject where a name would
 # (أعلنت ناسا تأجيل المهمة); no name has these shapes.

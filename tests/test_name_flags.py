@@ -149,3 +149,9 @@ def test_more_foreign_endings_and_rows():
     minister = "وقال وزير الصحة الكونغولي إن الحملة ستبدأ."
     assert flags(minister, "The Kenyan health minister said the campaign would start.")[:1] == ["missing_name:Congolese"]
     assert "added_name:Middle East" in flags("وأرسلت أوكرانيا ورقة إلى الوسطاء.", "Ukraine sent a paper to the Middle East.")
+
+
+def test_a_one_word_person_found_only_at_an_ordinary_word_stands_for_a_lost_name():
+    source = "وقال شكري إن مصر أرسلت المساعدات منذ شهر."
+    assert flags(source, "Sherry said that Egypt had sent the aid a month ago.") == ["unverified_name:شكري", "added_name:Sherry"]
+    assert flags(source, "Shoukry said that Egypt had sent the aid a month ago.") == []

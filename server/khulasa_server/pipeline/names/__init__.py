@@ -263,8 +263,9 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
         elif all(_find_in_source(w, words) is not None for w in english_words(mention.text) if len(w) > 2):
             continue  # the place spelled another way (Kiev for كييف, Tel Aviv for تل أبيب)
         out.append(f"added_name:{mention.text}")
+    lost = [c for c in names.others if not other_kept(c, english)]
     for person in people:
-        if not _same_person(person.name, names, words):
+        if not _same_person(person.name, names, words) or lost and _by_chance(person.name, names, words):
             out.append(f"added_name:{person.name}")
             renamed = _renamed(person.name, names, words)
             if renamed is not None:  # the source's person is lost too, whatever the family name keeps
@@ -287,6 +288,20 @@ def _same_person(name: str, names: Names, words: list[tuple[int, str, str]]) -> 
     if at is None:  # the name in a usual spelling of a source name (Olaf Scholz for أولاف شولتس)
         return any(usual.written(c.text, name) or usual.written(_family(c), name) for c in names.others)
     return True
+
+
+def _by_chance(name: str, names: Names, words: list[tuple[int, str, str]]) -> bool:
+    """Whether a person the English names in one word is found in the source only at a word
+    outside every name (Sherry at شهر, "month"), while a name of the source is lost: then the
+    English person stands for that name, misspelt past recognition."""
+    if len(_name_parts(name)) != 1:
+        return False
+    at = _person_at(name, names.text, words)
+    if at is None or at < 0:
+        return False
+    start = words[at][0]
+    spans = [(c.start, c.end) for c in names.others] + [(h.start, h.end) for h in names.places]
+    return not any(s <= start < e for s, e in spans)
 
 
 def _renamed(name: str, names: Names, words: list[tuple[int, str, str]]) -> candidates_mod.Candidate | None:

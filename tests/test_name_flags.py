@@ -55,6 +55,9 @@ def test_clubs_named_with_everyday_words_are_found_in_a_match_report():
     lost = flags(source, "The team beat its rival 2-0 in the league match.")
     assert "unverified_name:الزمالك" in lost and "unverified_name:الإسماعيلي" in lost
     assert flags("وتغلبت جابر على منافستها في المباراة.", "Gabriel beat her rival in the match.")[:1] == ["unverified_name:جابر"]
+    goals = "وسجل المهاجم هدفي الزمالك في الشوط الثاني."
+    assert "unverified_name:الزمالك" in flags(goals, "The striker scored both goals in the second half.")
+    assert flags(goals, "The striker scored both of Zamalek's goals in the second half.") == []
     # the same verbs outside a match report name no club
     assert flags("وفاز الحزب بأغلبية المقاعد.", "The party won most of the seats.") == []
 

@@ -54,6 +54,8 @@ STOP = _forms(
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
 )
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
+# Goals and nets, no names; in a match report the club follows them (هدفي النصر: Al Nassr's two goals).
+GOALS = _forms("هدف هدفي هدفا هدفين شباك مرمى")
 # Regnal ordinals end a name and belong to it (الملك محمد السادس: Mohammed VI).
 ORDINALS = _forms("الأول الثاني الثالث الرابع الخامس السادس السابع الثامن التاسع العاشر")
 FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف|كينا|سكا)$")  # … -kina, -ska (Rybakina, Swiatek's -ska)
@@ -111,7 +113,7 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
         if j > i and folded in ORDINALS:
             taken.append(j)
             break
-        if _bare(word) in STOP | TITLES | SAYING or len(folded) < 2 or _verbal_noun(word):  # فقال ends a name
+        if _bare(word) in STOP | TITLES | SAYING | GOALS or len(folded) < 2 or _verbal_noun(word):  # فقال ends a name
             break
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
@@ -264,6 +266,8 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
         bare = _bare(words[i].group())
         name: list[int] = []
         if sport and (_is(words[i].group(), PLAY) or _light(words[i].group()) in CLUB_HEADS):
+            name = _club(words, i + 1, text, known)
+        elif sport and _is(words[i].group(), GOALS) and i + 1 < len(words) and _has_article(words[i + 1].group()):
             name = _club(words, i + 1, text, known)
         elif sport and _light(words[i].group()) == _ON and any(_is(w.group(), PLAY) for w in words[max(0, i - 4) : i]):
             name = _club(words, i + 1, text, known)

@@ -158,3 +158,11 @@ def test_a_one_word_person_found_only_at_an_ordinary_word_stands_for_a_lost_name
     source = "وقال شكري إن مصر أرسلت المساعدات منذ شهر."
     assert flags(source, "Sherry said that Egypt had sent the aid a month ago.") == ["unverified_name:شكري", "added_name:Sherry"]
     assert flags(source, "Shoukry said that Egypt had sent the aid a month ago.") == []
+
+
+def test_a_role_for_a_country_after_a_gloss_and_a_long_institution():
+    source = "وقال المتحدث باسم بعثة الأمم المتحدة للدعم في ليبيا (أونسميل) أحمد الهادي إن الحوار مستمر."
+    said = "The UN Special Representative for Libya (UNSMIL) Ahmed al-Hadi said the dialogue continues."
+    assert "changed_role:representative for libya (Ahmed al-Hadi)" in flags(source, said)
+    spokesman = "The spokesman for the UN Support Mission in Libya (UNSMIL), Ahmed al-Hadi, said the dialogue continues."
+    assert not any(f.startswith("changed_role") for f in flags(source, spokesman))

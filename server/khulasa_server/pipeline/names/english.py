@@ -29,7 +29,8 @@ ROLE_WORDS = (
     "deputy|vice president|president|premier|spokesman|spokeswoman|spokesperson|lawmaker|parliamentarian|mp|"
     "member of parliament|speaker|senator|secretary-general|secretary general|secretary|ambassador|envoy|"
     "crown prince|king|queen|prince|emir|general|commander|governor|mayor|director-general|director general|"
-    "director|chairman|chairwoman|ceo|chief executive|chief|head|leader|adviser|advisor|chancellor|coach|judge"
+    "director|chairman|chairwoman|ceo|chief executive|chief|head|leader|adviser|advisor|chancellor|coach|judge|"
+    "representative"
 )
 _ROLE = rf"(?i:(?:(?:deputy|vice|acting|former|interim)\s+)?(?:{ROLE_WORDS}))"
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Dr|Sir|Sheikh|Sheikha)\.?"
@@ -45,8 +46,11 @@ _SAYING = (
 _QUALIFIER = r"(?:[A-Z][A-Za-z'’.-]*\s+){0,4}"  # Kremlin / Iraqi Foreign / United Nations …
 
 # A title then a name: "Prime Minister Fuad Hasin", "Kremlin spokesman Dmitry Peskov", "Mr. Peskov".
-_OF_OFFICE = r"(?:\s+of\s+(?:the\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"  # Secretary of State, Minister of Foreign Affairs
-_TITLED = re.compile(rf"\b(?P<role>{_ROLE}{_OF_OFFICE}|{_HONORIFIC})\s*,?\s+(?:{_HONORIFIC}\s+)?(?P<name>{_NAME})")
+# Secretary of State, Minister of Foreign Affairs, Envoy for Syria
+_OF_OFFICE = r"(?:\s+(?:of|for|to)\s+(?:the\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"
+# (an acronym or gloss in parentheses may stand between: "… for Lebanon (UNIFIL) Andrea Tenenti")
+_GLOSS = r"(?:\s*\([^()]{1,60}\))?"
+_TITLED = re.compile(rf"\b(?P<role>{_ROLE}{_OF_OFFICE}|{_HONORIFIC}){_GLOSS}\s*,?\s+(?:{_HONORIFIC}\s+)?(?P<name>{_NAME})")
 # A name, then its role: "Dmitry Peskov, the Kremlin spokesman", "Bieskof, the head of the …".
 _APPOSED = re.compile(rf"\b(?P<name>{_NAME}),\s+(?:(?i:the|a|an)\s+)?{_QUALIFIER}(?P<role>{_ROLE})\b")
 # A role of something, then the name: "The president of the UAE, Mohammed bin Zayed, said".

@@ -166,3 +166,14 @@ def test_a_role_for_a_country_after_a_gloss_and_a_long_institution():
     assert "changed_role:representative for libya (Ahmed al-Hadi)" in flags(source, said)
     spokesman = "The spokesman for the UN Support Mission in Libya (UNSMIL), Ahmed al-Hadi, said the dialogue continues."
     assert not any(f.startswith("changed_role") for f in flags(source, spokesman))
+
+
+def test_the_scores_have_a_row_for_the_tuned_sets_apart_from_the_held_out_one():
+    from khulasa_server.tools import name_scores
+
+    source, english = "وقال شكري إن الاجتماع كان مثمرا.", "Sherry said the meeting was fruitful."
+    row = {"ar": source, "hypothesis": english, "added": ["Sherry"], "lost": [{"ar": "شكري", "en": "Shoukry"}]}
+    rows = [{**row, "set": "eval_news", "n": 0}, {**row, "set": "eval_meaning", "n": 0, "added": []}]
+    result = name_scores.by_set(rows)
+    assert result["tuned"]["invented"]["precision"] == 100.0 and result["eval_meaning"]["invented"]["precision"] == 0.0
+    assert result["all"]["invented"]["flags"] == 2

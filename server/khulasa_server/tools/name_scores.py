@@ -130,10 +130,16 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def by_set(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Scores of all rows, of the sets the checks were tuned on (all but the held-out one),
+    and of each set."""
+    from khulasa_server.tools.trust import HELD_OUT
+
     sets: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
         sets.setdefault(row.get("set", ""), []).append(row)
-    return {"all": score(rows), **{name: score(part) for name, part in sets.items()}}
+    tuned = [r for r in rows if r.get("set") != HELD_OUT]
+    both = {"tuned": score(tuned)} if HELD_OUT in sets and tuned else {}
+    return {"all": score(rows), **both, **{name: score(part) for name, part in sets.items()}}
 
 
 def table(result: dict[str, Any]) -> str:

@@ -169,7 +169,9 @@ def test_a_role_for_a_country_after_a_gloss_and_a_long_institution():
 
 
 def test_the_scores_have_a_row_for_the_tuned_sets_apart_from_the_held_out_one():
-    from khulasa_server.tools import name_scores
+    from khulasa_server.tools import name_scores, trust
+
+    assert name_scores.HELD_OUT == trust.HELD_OUT
 
     source, english = "وقال شكري إن الاجتماع كان مثمرا.", "Sherry said the meeting was fruitful."
     row = {"ar": source, "hypothesis": english, "added": ["Sherry"], "lost": [{"ar": "شكري", "en": "Shoukry"}]}

@@ -1,7 +1,8 @@
 """Names of people and organizations that no list holds, found in Arabic news text by the
 way news writes them: after a title or role (الرئيس, وزير الخارجية المصري, المتحدث باسم,
-نظيره), after a verb of saying (وقال شكري إن), and foreign names by their endings (-ski, -ov,
--ich, -enko, -shvili). No dictionary: the words that stop or skip a name are listed below, and
+نظيره), after a verb of saying (وقال شكري إن), foreign names by their endings (-ski, -ov,
+-ich, -enko, -shvili), clubs where a match report puts a team, and an institution's acronym in
+parentheses. No dictionary: the words that stop or skip a name are listed below, and
 docs/quality.md reports how precise the resulting flag is on the evaluation sets."""
 
 from __future__ import annotations
@@ -32,12 +33,12 @@ TITLES = _forms(
     "المحللة الخبير الخبيرة الباحث الباحثة البابا الإمام المفوض المفوضة المنسق المنسقة المدعي "
     "القاضي القاضية الزعيم العاهل نظيره نظيرته نظيرها مراسل مراسلة الفنان الفنانة المخرج المغني "
     "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب "
-    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة"
+    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة الممثل الممثلة"
 )
 # Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
 HEADS = _forms(
     "مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز وكالة نادي فريق منتخب مجموعة اتحاد "
-    "مصرف بعثة رئاسة شؤون قوات جيش حكومة سلطة إدارة"
+    "مصرف بعثة رئاسة شؤون قوات قوة جيش حكومة سلطة إدارة جماعة"
 )
 SAYING = _forms(
     "قال قالت أكد أكدت أضاف أضافت أوضح أوضحت دعا دعت رحب رحبت أعلن أعلنت أشار أشارت صرح صرحت "
@@ -54,9 +55,11 @@ STOP = _forms(
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
 )
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
+# Goals and nets, no names; in a match report the club follows them (هدفي النصر: Al Nassr's two goals).
+GOALS = _forms("هدف هدفي هدفا هدفين شباك مرمى")
 # Regnal ordinals end a name and belong to it (الملك محمد السادس: Mohammed VI).
 ORDINALS = _forms("الأول الثاني الثالث الرابع الخامس السادس السابع الثامن التاسع العاشر")
-FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف)$")
+FOREIGN_ENDINGS = re.compile("(?:سكي|يتش|ينكو|شفيلي|وفا|وف|كينا|سكا)$")  # … -kina, -ska (Rybakina, Radwanska)
 MAX_NAME_WORDS = 3  # not counting joiners (أحمد بن سعيد آل مكتوم)
 # Verbal nouns of the patterns تفعيل, استفعال, افتعال follow a subject where a name would
 # (أعلنت ناسا تأجيل المهمة); no name has these shapes.
@@ -111,7 +114,7 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
         if j > i and folded in ORDINALS:
             taken.append(j)
             break
-        if folded in STOP or folded in TITLES or folded in SAYING or len(folded) < 2 or _verbal_noun(word):
+        if _bare(word) in STOP | TITLES | SAYING | GOALS or len(folded) < 2 or _verbal_noun(word):  # فقال ends a name
             break
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
@@ -178,8 +181,77 @@ def _complement(word: str) -> bool:
     )
 
 
+# Clubs are named with everyday words (النصر victory, الهلال crescent, الاتحاد union) and stand
+# where a match report puts a team: after نادي or فريق, and as the subject or the opponent
+# (على) of a verb of play. Only in a segment about a match, told by its words.
+SPORT = _forms(
+    "مباراة المباراة مباراته هدف هدفا هدفين هدفي الهدف الأهداف الدوري دوري الشوط بطولة البطولة كأس لقب "
+    "نقطة نقاط الدقيقة مجموعة مجموعتين الجولة المنتخب الملعب"
+)
+CLUB_HEADS = _forms("نادي النادي فريق الفريق")
+PLAY = _forms(
+    "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى تأهل تأهلت"
+)
+# Words that stand where a club does but name none (the team, the player, the champion).
+_NOT_CLUBS = _forms("المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة")
+_ON = _light("على")
+
+
+def _is(word: str, forms: frozenset[str]) -> bool:
+    """Whether a word is one of `forms`, alone or after a conjunction or preposition (وفاز, بهدفين)."""
+    folded = _light(word)
+    return folded in forms or folded[:1] in "وفبل" and folded[1:] in forms
+
+
+def _club(words: list[re.Match[str]], j: int, text: str, known: Sequence[tuple[int, int]]) -> list[int]:
+    """The club (one word with the article) or player standing at word j, if any."""
+    if j >= len(words) or _in(words[j], known):
+        return []
+    if _light(words[j].group()) in CLUB_HEADS:
+        j += 1
+    if j >= len(words) or _in(words[j], known):
+        return []
+    word = words[j].group()
+    folded = _light(word)
+    if _has_article(word):
+        bad = folded in STOP | TITLES | _NOT_CLUBS or _verbal_noun(word)
+        return [] if bad else [j]
+    return _name_from(words, j, text, after_title=False)
+
+
 _TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إلى سوريا غير بيدرسن
-MAX_COMPLEMENT = 6  # المتحدث باسم وزارة الخارجية الإيرانية إسماعيل بقائي
+MAX_COMPLEMENT = 8  # المبعوث الشخصي للأمين العام للأمم المتحدة إلى السودان رمطان لعمامرة
+
+
+MAX_INSTITUTION = 12  # المفوض العام لوكالة الأمم المتحدة لإغاثة وتشغيل اللاجئين الفلسطينيين (الأونروا)
+_PARENTHESIS = re.compile(r"\(([^()\d]{2,40})\)\s*$")
+
+
+def _after_acronym(words: list[re.Match[str]], i: int, j: int, text: str) -> int | None:
+    """Where a name starts after a title whose institution ends in its acronym in parentheses
+    (المتحدث باسم قوة الأمم المتحدة المؤقتة في لبنان (يونيفيل) أندريا تيننتي): the word after
+    the closing parenthesis, when the complement reaches the parenthesis or stops before it at
+    a word that is no name (لإغاثة). Punctuation before it ends the title."""
+    for k in range(i + 1, min(len(words), i + MAX_INSTITUTION + 1)):
+        gap = text[words[k - 1].end() : words[k].start()]
+        if ")" in gap:
+            return k if k >= j and _PARENTHESIS.search(text[words[i].end() : words[k].start()]) else None
+        if re.search('[.،,:؛"«»]', gap):
+            return None
+    return None
+
+
+def _acronym(words: list[re.Match[str]], i: int, text: str, known: Sequence[tuple[int, int]]) -> bool:
+    """A word alone in parentheses after a name of several words is that institution's
+    acronym (قوة الأمم المتحدة المؤقتة في لبنان (يونيفيل)): a name."""
+    start, end = words[i].start(), words[i].end()
+    return (
+        text[:start].rstrip().endswith("(")
+        and text[end:].lstrip().startswith(")")
+        and i >= 2
+        and not _in(words[i], known)
+        and _bare(words[i].group()) not in STOP | TITLES | SAYING
+    )
 
 
 def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[int] = ()) -> list[Candidate]:
@@ -188,12 +260,19 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
     (التونسية أنس جابر, البرازيلي ماركوس ليوناردو)."""
     ends = set(nationals)
     words = arabic.words(text)
+    sport = any(_is(w.group(), SPORT) for w in words)
     found: list[list[int]] = []
     i = 0
     while i < len(words):
         bare = _bare(words[i].group())
         name: list[int] = []
-        if bare in TITLES:
+        if sport and (_is(words[i].group(), PLAY) or _light(words[i].group()) in CLUB_HEADS):
+            name = _club(words, i + 1, text, known)
+        elif sport and _is(words[i].group(), GOALS) and i + 1 < len(words) and _has_article(words[i + 1].group()):
+            name = _club(words, i + 1, text, known)
+        elif sport and _light(words[i].group()) == _ON and any(_is(w.group(), PLAY) for w in words[max(0, i - 4) : i]):
+            name = _club(words, i + 1, text, known)
+        elif bare in TITLES:
             j = i + 1
             # skip the title's complement: ال-words (الخارجية المصري) and head nouns (مجلس النواب)
             while j < len(words):
@@ -203,7 +282,10 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
                     j += 2  # … to Syria
                 else:
                     break
-            if j < len(words) and j - i <= MAX_COMPLEMENT:
+            after = _after_acronym(words, i, j, text)
+            if after is not None:
+                name = _name_from(words, after, text, after_title=True)
+            elif j < len(words) and j - i <= MAX_COMPLEMENT:
                 name = _name_from(words, j, text, after_title=True)
         elif bare in SAYING and i + 1 < len(words):
             j = i + 1
@@ -219,8 +301,10 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             i = name[-1] + 1
         else:
             i += 1
+    taken = {k for name in found for k in name}
+    found += [[k] for k in range(len(words)) if k not in taken and _acronym(words, k, text, known)]
     out = []
-    for name in found:
+    for name in sorted(found):
         # a name ends where a gazetteer name begins (أرامكو السعودية: السعودية is Saudi Arabia)
         name = name[
             : next(

@@ -29,7 +29,8 @@ ROLE_WORDS = (
     "deputy|vice president|president|premier|spokesman|spokeswoman|spokesperson|lawmaker|parliamentarian|mp|"
     "member of parliament|speaker|senator|secretary-general|secretary general|secretary|ambassador|envoy|"
     "crown prince|king|queen|prince|emir|general|commander|governor|mayor|director-general|director general|"
-    "director|chairman|chairwoman|ceo|chief executive|chief|head|leader|adviser|advisor|chancellor|coach|judge"
+    "director|chairman|chairwoman|ceo|chief executive|chief|head|leader|adviser|advisor|chancellor|coach|judge|"
+    "representative"
 )
 _ROLE = rf"(?i:(?:(?:deputy|vice|acting|former|interim)\s+)?(?:{ROLE_WORDS}))"
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Dr|Sir|Sheikh|Sheikha)\.?"
@@ -45,8 +46,11 @@ _SAYING = (
 _QUALIFIER = r"(?:[A-Z][A-Za-z'’.-]*\s+){0,4}"  # Kremlin / Iraqi Foreign / United Nations …
 
 # A title then a name: "Prime Minister Fuad Hasin", "Kremlin spokesman Dmitry Peskov", "Mr. Peskov".
-_OF_OFFICE = r"(?:\s+of\s+(?:the\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"  # Secretary of State, Minister of Foreign Affairs
-_TITLED = re.compile(rf"\b(?P<role>{_ROLE}{_OF_OFFICE}|{_HONORIFIC})\s*,?\s+(?:{_HONORIFIC}\s+)?(?P<name>{_NAME})")
+# Secretary of State, Minister of Foreign Affairs, Envoy for Syria
+_OF_OFFICE = r"(?:\s+(?:of|for|to)\s+(?:the\s+)?[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)?"
+# (an acronym or gloss in parentheses may stand between: "… for Lebanon (UNIFIL) Andrea Tenenti")
+_GLOSS = r"(?:\s*\([^()]{1,60}\))?"
+_TITLED = re.compile(rf"\b(?P<role>{_ROLE}{_OF_OFFICE}|{_HONORIFIC}){_GLOSS}\s*,?\s+(?:{_HONORIFIC}\s+)?(?P<name>{_NAME})")
 # A name, then its role: "Dmitry Peskov, the Kremlin spokesman", "Bieskof, the head of the …".
 _APPOSED = re.compile(rf"\b(?P<name>{_NAME}),\s+(?:(?i:the|a|an)\s+)?{_QUALIFIER}(?P<role>{_ROLE})\b")
 # A role of something, then the name: "The president of the UAE, Mohammed bin Zayed, said".
@@ -55,7 +59,8 @@ _ROLE_OF = re.compile(rf"\b(?P<role>{_ROLE})\s+(?:of|for|to)\s+(?:the\s+)?{_OF_W
 # (not after "of" or "the": the Ministry of Culture announced, the Agency said)
 _SAYS = re.compile(rf"(?<!\bof )(?<!\bthe )\b(?P<name>{_NAME})\s+(?:has\s+|had\s+)?{_SAYING}\b")
 _ROLE_NAME = re.compile(rf"^{_ROLE}$")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”]\s*)$")
+# (an abbreviation's full stop ends no sentence: St. Petersburg, Mr. Peskov)
+_SENTENCE_START = re.compile(r"(?:^|(?<!\bSt)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bDr)(?<!\bGen)(?<!\bLt)[.!?:;\"“”]\s*)$")
 # Capitalized words that begin sentences and clauses, not names.
 _COMMON = frozenset(
     "The A An In On At For From With By To Of But And Or So As If When While After Before During Since Until "
@@ -107,7 +112,8 @@ def _names() -> tuple[re.Pattern[str], dict[str, str]]:
         for name in row.names:
             kinds.setdefault(name, row.kind)
     pattern = "|".join(re.escape(n) for n in sorted(kinds, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w-])"), kinds
+    # a name before -made, -led, -backed is still named (Russian-made, Saudi-led)
+    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w]|-(?!(?:made|led|backed|based|owned)\b))"), kinds
 
 
 _CURRENCY = re.compile(r"\s*(?:dollars?|cents?)\b", re.IGNORECASE)
@@ -128,7 +134,7 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
     """People the English names, with the role it gives each ("" for none)."""
     names = {m.text for m in listed}
     spans = [(m.start, m.end) for m in listed]
-    found: dict[str, Person] = {}
+    found: dict[tuple[str, str], Person] = {}  # by name and role: "General X" may also be "commander of …, X"
 
     def add(name: str, role: str, start: int) -> None:
         if any(s < start + len(name) and start < e for s, e in spans):
@@ -143,11 +149,10 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
         # a listed name or a run of them (Kremlin, Egyptian, Cairo), or an institution, is no person
         if not words or " ".join(words) in names or all(w in names or w in _COMMON for w in words):
             return
-        if any(w in _INSTITUTION for w in words):
-            return
+        if any(w in _INSTITUTION for w in words) or all(w in _GENERIC for w in words):
+            return  # an institution, or words of a title (Minister of Foreign Affairs)
         name = " ".join(words)
-        if name not in found or role and not found[name].role:
-            found[name] = Person(name, role.lower())
+        found.setdefault((name, role.lower()), Person(name, role.lower()))
 
     for match in _TITLED.finditer(english):
         role = match.group("role")
@@ -163,7 +168,8 @@ def people(english: str, listed: list[Mention]) -> list[Person]:
             continue  # the end of a longer capitalized run (the Rapid Response Force denied)
         if " " in name or not _SENTENCE_START.search(english[: match.start()]) or not re.search(r"[^s]s$", name):
             add(name, "", match.start("name"))
-    return list(found.values())
+    roled = {name for name, role in found if role}
+    return [p for (name, role), p in found.items() if role or name not in roled]
 
 
 # Words of capitalized runs that are translations of Arabic common nouns (the Supreme Council,

@@ -5,6 +5,8 @@ words of the role must stand near the person's name in the source (الرئيس 
 
 from __future__ import annotations
 
+import re
+
 from khulasa_server.pipeline.names.arabic import fold
 
 # English role word → the Arabic words any of its translations contain. Substrings of the
@@ -30,6 +32,7 @@ _ROLE_ARABIC = {
     "senator": ("سيناتور", "الشيوخ"),
     "ambassador": ("سفير",),
     "envoy": ("مبعوث", "موفد", "ممثل"),
+    "representative": ("ممثل", "مندوب", "مبعوث"),
     "crown prince": ("ولي العهد",),
     "king": ("ملك", "عاهل"),
     "queen": ("ملكة",),
@@ -72,12 +75,14 @@ _PORTFOLIO = {
 _PREFIXES = {"deputy": ("نائب",), "vice": ("نائب",)}
 _COUNTERPART = fold("نظير")  # نظيره: "his counterpart" holds the role of the man named before
 _NOT_PRESIDENT = (fold("رئيس الوزراء"), fold("رئيس الحكومة"), fold("رئيسة الوزراء"), fold("رئيسة الحكومة"))
-WINDOW_BEFORE, WINDOW_AFTER = 8, 4  # رئيس الشركة الشيخ أحمد بن سعيد آل مكتوم
+# رئيس الشركة الشيخ أحمد بن سعيد آل مكتوم; a title before a long institution (candidates.MAX_INSTITUTION)
+WINDOW_BEFORE, WINDOW_AFTER = 12, 4
 
 
 def _needs(role: str) -> list[tuple[str, ...]]:
     """Arabic alternatives, all of whose groups must be present, for an English role phrase."""
-    base, _, office = role.lower().partition(" of ")  # secretary of state, minister of foreign affairs
+    # secretary of state, minister of foreign affairs, envoy for Syria
+    base, _, office = re.sub(r" (?:for|to) ", " of ", role.lower(), count=1).partition(" of ")
     office_words = [w for w in office.split() if w != "the"]
     words = base.split()
     if office_words and words[-1:] in (["minister"], ["secretary"]) and office_words[0] in _PORTFOLIO:

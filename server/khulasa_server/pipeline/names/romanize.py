@@ -120,6 +120,12 @@ _EN_CLASS = [
 _EN_PATTERN = re.compile("|".join(re.escape(k) for k, _ in _EN_CLASS))
 _EN_MAP = dict(_EN_CLASS)
 _ARTICLE = re.compile(r"^(?:[Aa][lnrstdz]|[Ee]l|[Aa]sh)[-’']")
+# English function words capitalized at a sentence's start: their consonants (The: T, All: L)
+# would stand for any Arabic name word of one or two consonant classes (الحوثي: T).
+_FUNCTION_WORDS = frozenset(
+    "the a an at in on to of it its is as by and or but for from with this that these those he she his her "
+    "they their we our all also after before into over under out up no not so if then than there here".split()
+)
 _LATIN_WORD = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:['’-][A-Za-z\u00c0-\u024f]+)*")
 
 
@@ -226,6 +232,10 @@ def romanize(name: str) -> str:
     return " ".join(p for p in parts if p)
 
 
+def function_word(word: str) -> bool:
+    return word.lower() in _FUNCTION_WORDS
+
+
 def english_words(text: str) -> list[str]:
     return _LATIN_WORD.findall(text)
 
@@ -242,6 +252,14 @@ def _near(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
+# A word the model began in Latin letters and finished in Arabic ones (Tydروس for تيدروس).
+_MIXED_WORD = re.compile(r"(?<![A-Za-z])([A-Z][A-Za-z]*)([\u0621-\u064a]+)")
+
+
+def _mixed_skeletons(english: str) -> list[str]:
+    return [_collapse(english_skeleton(m.group(1)) + arabic_skeleton(m.group(2))) for m in _MIXED_WORD.finditer(english)]
+
+
 def kept(arabic_word: str, english: str) -> bool:
     """Whether the English keeps one Arabic name word: a capitalized English word (or two
     written together, Abu Ali / Abuali) has its consonant skeleton."""
@@ -249,7 +267,7 @@ def kept(arabic_word: str, english: str) -> bool:
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
     cores = [_ARTICLE.sub("", w) for w in english_words(english)]  # al-Safadi → Safadi
-    variants = [english_skeletons(w) for w in cores if w[:1].isupper()]
+    variants = [english_skeletons(w) for w in cores if w[:1].isupper() and not function_word(w)]
     singles = [s for v in variants for s in v]
     pairs = [a + b for v, w in zip(variants, variants[1:]) for a in v for b in w]
-    return any(_near(target, _collapse(s)) for s in singles + pairs if s)
+    return any(_near(target, _collapse(s)) for s in singles + pairs + _mixed_skeletons(english) if s)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from khulasa_server.pipeline.names.arabic import fold
 from khulasa_server.pipeline.names.entities import cells
 from khulasa_server.pipeline.names.romanize import ascii_fold, kept, romanize
 
@@ -67,6 +68,15 @@ def _looks_foreign(word: str) -> bool:
     from khulasa_server.pipeline.names.candidates import _foreign
 
     return _foreign(word)
+
+
+def foreign(arabic: str) -> bool:
+    """Whether a name found in Arabic is a foreign one: a row of data/foreign_names.tsv, or a
+    word of it with a foreign ending (-ski, -ov)."""
+    folded = fold(arabic)
+    if any(fold(form) == folded for row in foreign_rows() for form in row.arabic):
+        return True
+    return any(_looks_foreign(word) for word in arabic.split())
 
 
 def _agrees(arabic: str, english: str) -> bool:

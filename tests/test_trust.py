@@ -265,3 +265,24 @@ def test_a_summary_sentence_cites_the_paragraphs_that_support_it():
     sentence = "Egypt's Kremlin talks were held in 2022 and ended without agreement."
     assert support.cite_support(sentence, ["Egypt hosted the Kremlin talks.", *ARTICLE[1:]], [0]) == [0, 2]
     assert support.unsupported("Over 50 people met. Over 60 left.", ["50 people met and 60 left."]) == []
+
+
+def test_a_weekday_written_as_another_is_one_flag(pipeline):
+    """Sunday written Monday: the segment gets `number:Sunday`, which says what happened, and
+    not the name check's `missing_name:Sunday` for the same word beside it; dropped, the weekday
+    stays missing_name."""
+    from khulasa_server.models.engines.base import Output
+    from khulasa_server.pipeline import names
+    from khulasa_server.pipeline.translation import Unit
+    from khulasa_server.text.segment import Piece
+
+    source = "وصل الوزير إلى القاهرة يوم الأحد لإجراء محادثات."
+    stage = pipeline.translation
+
+    def warnings(english: str) -> list[str]:
+        out = Output(english, -0.1, 10, False)
+        return stage._segment(Unit(0, Piece(source)), out, [], names.find(source)).warnings
+
+    replaced = warnings("The minister arrived in Cairo on Monday for talks.")
+    assert "number:Sunday" in replaced and "missing_name:Sunday" not in replaced
+    assert "missing_name:Sunday" in warnings("The minister arrived in Cairo for talks.")

@@ -180,6 +180,7 @@ def number_flags(source: str, english: str) -> list[str]:
     return flags
 
 
+# The weekdays as news writes them: the gazetteer's (CLDR's) and الإثنين, which CLDR lacks.
 _WEEKDAYS = {
     "الأحد": "Sunday",
     "الاثنين": "Monday",
@@ -212,3 +213,9 @@ def check(source: str, english: str) -> list[str]:
         negation = [f for f in negation if f.partition(":")[2] not in arabic]
     numbers = number_flags(source, english) + word_number_flags(source, english) + weekday_flags(source, english)
     return list(dict.fromkeys(saying + negation + numbers))
+
+
+def one_flag_per_weekday(name_flags: list[str], flags: list[str]) -> list[str]:
+    """The name flags less `missing_name:DAY` where `number:DAY` says the weekday was written as
+    another: one error, one flag (the one that says what happened)."""
+    return [f for f in name_flags if not (f.startswith("missing_name:") and f"number:{f.partition(':')[2]}" in flags)]

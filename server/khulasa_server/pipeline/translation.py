@@ -173,8 +173,9 @@ class TranslationStage:
         warnings += [f"missing_number:{n}" for n in missing_numbers(piece.content, text)]
         warnings += [f"missing_name:{n}" for n in missing_names(piece.content, text)]
         warnings += [f"missing_term:{t}" for t in glossary_mod.missing(terms, text)]
-        warnings += names.check(found, text)
-        warnings += meaning.check(piece.content, text)
+        meant = meaning.check(piece.content, text)
+        warnings += meaning.one_flag_per_weekday(names.check(found, text), meant)
+        warnings += meant
         sure = confidence.of(out.token_log_probs, text, out.score)
         threshold = self.engine.entry.low_confidence
         if text and sure < (confidence.LOW_CONFIDENCE if threshold is None else threshold):

@@ -84,10 +84,11 @@ def rss_mb(pid: int) -> float:
 class Khulasa:
     """A khulasa-server process; src: a source tree of another version (None: this one)."""
 
-    def __init__(self, name: str, bundle: Path, threads: int, src: Path | None = None):
+    def __init__(self, name: str, bundle: Path, threads: int, src: Path | None = None, replicas: int = 1):
         env = {"PYTHONPATH": source_path(src)} if src else None
         self.name = name
-        self.proc, self.port, self.metrics_port, self.serving_s = start_server(bundle, threads, env=env)
+        # replicas: CTranslate2 inter_threads, sharing the weights, each with threads / replicas
+        self.proc, self.port, self.metrics_port, self.serving_s = start_server(bundle, threads, replicas, env=env)
         self.serving_rss_mb = round(rss_mb(self.proc.pid), 1)
         self.bundle, self.threads, self.src = bundle, threads, src
 
@@ -400,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bulk", action="store_true", help="also the largest --many through khulasa-bulk (khulasa only)")
     p.add_argument("--rounds", type=int, default=2, help="measurements of each system, interleaved")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of every system")
+    p.add_argument("--replicas", type=int, default=1,
+                   help="also this code as N replicas sharing the weights (inter_threads N, intra_threads threads/N)")
     p.add_argument("--out", default=str(ROOT / "docs" / "bench" / "llm.json"))
     p.add_argument("--plot", default=str(ROOT / "docs" / "bench" / "llm.png"))
     p.add_argument("--table", default=str(ROOT / "docs" / "bench" / "llm-table.md"), help="the figures as a Markdown table")
@@ -428,6 +431,8 @@ def main(argv: list[str] | None = None) -> int:
               "command": "python tests/bench/llm.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "load_average_at_start": os.getloadavg()[0], "ctranslate2_cpu": ctranslate2_cpu(), "systems": {}}
     systems = [Khulasa("khulasa", bundle_path, args.threads)]
+    if args.replicas > 1:  # the same code as replicas sharing the weights (inter_threads x intra_threads)
+        systems.append(Khulasa(f"khulasa {args.replicas} replicas", bundle_path, args.threads, replicas=args.replicas))
     try:
         if args.baseline_src:
             baseline = bundle_mod.resolve(args.baseline_bundle) if args.baseline_bundle else bundle_path

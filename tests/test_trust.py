@@ -286,3 +286,13 @@ def test_a_weekday_written_as_another_is_one_flag(pipeline):
     replaced = warnings("The minister arrived in Cairo on Monday for talks.")
     assert "number:Sunday" in replaced and "missing_name:Sunday" not in replaced
     assert "missing_name:Sunday" in warnings("The minister arrived in Cairo for talks.")
+
+
+def test_an_english_run_of_dotted_digits_is_no_number_and_no_crash():
+    """A model may write "5.5.5" (a random-weight NLLB did): the number checks read it as no
+    number instead of failing the whole digest on float("5.5.5")."""
+    from khulasa_server.pipeline.checks import missing_numbers
+    from khulasa_server.pipeline.numbers import english_values
+
+    assert english_values("It rose 5.5.5 for 5,000 people and 2.5 percent") == {5000.0, 2.5}
+    assert missing_numbers("ارتفع بنسبة 5.5 في المئة", "It rose 5.5.5 for") == ["5.5"]

@@ -128,7 +128,9 @@ def english_values(text: str) -> set[float]:
         low = token.lower()
         digits = re.fullmatch(r"\d+(?:[.,]\d+)*", token)
         if digits:
-            number = float(token.replace(",", "")) if re.fullmatch(r"\d{1,3}(,\d{3})+", token) or "," not in token else None
+            # One number: thousands grouped (5,000) or a decimal (5.5); "5.5.5" or "1,2" is none.
+            one = re.fullmatch(r"\d{1,3}(,\d{3})+", token) or re.fullmatch(r"\d+(?:\.\d+)?", token)
+            number = float(token.replace(",", "")) if one else None
             if current is not None:
                 values.add(current)
             current = number

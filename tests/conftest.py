@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,6 +50,17 @@ def sample_articles() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def seed_text(sample_articles) -> str:
     return sample_articles[SAMPLE.stem]
+
+
+def flags_command(tmp_path: Path, rows: list[dict]) -> tuple[subprocess.CompletedProcess, dict]:
+    """`khulasa-models flags` over hand-labelled rows written to a file: the finished process
+    (its printed tables) and its JSON result."""
+    data, out = tmp_path / "labelled.jsonl", tmp_path / "flags.json"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "khulasa_server.tools.models_cli", "flags", "--data", str(data), "--out", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    return run, json.loads(out.read_text())
 
 
 def start_server(bundle: Path, load: bool = True, **overrides) -> Server:

@@ -7,7 +7,7 @@ translation that must stay silent."""
 from __future__ import annotations
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, flags_command
 
 from khulasa_server.pipeline import names
 from khulasa_server.pipeline.names import entities, roles
@@ -133,9 +133,6 @@ def test_flags_fire_and_stay_silent_end_to_end_on_the_tiny_bundle(server, client
 def test_flag_scores_command_counts_right_and_wrong_flags(tmp_path):
     """khulasa-models flags: a flag pointing at a labelled problem is right, one that does not is
     wrong, a label no flag points at is missed."""
-    import json
-    import subprocess
-    import sys
 
     rows = [
         {"set": "t", "n": 0, "ar": PRESIDENT, "hypothesis": CASES[4][1], "added": ["Egyptian"],
@@ -147,13 +144,8 @@ def test_flag_scores_command_counts_right_and_wrong_flags(tmp_path):
         {"set": "t", "n": 2, "ar": HEADLINE, "hypothesis": "Greece welcomes a new round of talks with Ukraine",
          "added": [], "lost": [], "changed_role": []},
     ]
-    data = tmp_path / "labelled.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    out = tmp_path / "name_scores.json"
-    run = subprocess.run([sys.executable, "-m", "khulasa_server.tools.models_cli", "flags", "--data", str(data), "--out", str(out)],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    result = json.loads(out.read_text())["all"]
+    run, found = flags_command(tmp_path, rows)
+    result = found["all"]
     assert result["invented"] == {"labels": 2, "found": 1, "flags": 2, "right": 1, "precision": 50.0, "recall": 50.0}
     assert result["lost"]["labels"] == 1 and result["lost"]["found"] == 1 and result["lost"]["right"] == 1
     assert "| all | invented | 2 | 2 | 1 | 1 | 50.0 | 50.0 |" in run.stdout

@@ -7,6 +7,7 @@ here, naming the import. CONTRIBUTING.md draws the same floors."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,7 @@ def modules() -> dict[str, Path]:
 MODULES = modules()
 
 
+@functools.cache  # each module read once for all the tests below
 def imports(name: str) -> list[tuple[int, str]]:
     """(line, module) of every import of `name`, the package's own resolved to a module of
     MODULES (a name imported from a package is the submodule when there is one)."""

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
-import sys
 import urllib.request
 
 import pytest
+from conftest import flags_command
 
 from khulasa_server.models.engines.base import Output, Row
 from khulasa_server.models.scheduler import LRUCache
@@ -237,21 +236,15 @@ def test_flags_command_scores_meaning_and_confidence(tmp_path):
         {"set": "t", "n": 1, "ar": NO_TALKS, "hypothesis": MEANING_CASES[4][1], "added": [], "lost": [], "changed_role": [],
          "meaning": []},
     ]
-    data = tmp_path / "labelled.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    out = tmp_path / "name_scores.json"
-    run = subprocess.run([sys.executable, "-m", "khulasa_server.tools.models_cli", "flags", "--data", str(data), "--out", str(out)],
-                         capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stderr
-    part = json.loads(out.read_text())["meaning"]["tuned (three sets)"]
+    run, found = flags_command(tmp_path, rows)
+    part = found["meaning"]["tuned (three sets)"]
     assert part["meaning_by_type"]["negation"]["recall_major"] == 100.0
     assert part["meaning_flags"]["precision"] == 100.0
     assert "negation recall" in run.stdout and "| threshold |" in run.stdout
 
 
 def test_the_meaning_labels_are_whole():
-    from khulasa_server.tools import name_scores
-    from khulasa_server.tools import trust
+    from khulasa_server.tools import name_scores, trust
 
     rows = name_scores.load(["tests/data/eval_flags.jsonl"])
     held = [r for r in rows if r["set"] == trust.HELD_OUT]

@@ -4,6 +4,7 @@ them (a missed term is flagged on the segment)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from khulasa_server.errors import InvalidArgument, echo
@@ -45,7 +46,7 @@ def check(entries: dict[str, str], field: str = "glossary") -> dict[str, str]:
     return out
 
 
-def terms_in(glossary: dict[str, str], source: str) -> list[tuple[str, str]]:
+def terms_in(glossary: Mapping[str, str], source: str) -> list[tuple[str, str]]:
     return [(term, english) for term, english in glossary.items() if term in source]
 
 

@@ -146,14 +146,19 @@ class Pipeline:
         options = options or ArticleOptions()
         glossary = self.translation.terms(options.glossary)
         method = self.summary.method(options.summary_method)
-        code = options.source_language.strip().lower()
+        return replace(options, glossary=glossary, summary_method=method, source_language=self.requested(options.source_language))
+
+    def requested(self, source_language: str) -> str:
+        """A requested source language as the bundle names it, or InvalidArgument when it does
+        not serve it (empty: detect)."""
+        code = source_language.strip().lower()
         if code and code not in self.languages:
             raise InvalidArgument(
                 "source_language",
-                f"source_language '{echo(options.source_language)}' is not supported; supported: "
+                f"source_language '{echo(source_language)}' is not supported; supported: "
                 f"{', '.join(self.languages)} (or empty to detect)",
             )
-        return replace(options, glossary=glossary, summary_method=method, source_language=code)
+        return code
 
     def language(self, text: str, requested: str, field: str) -> str:
         """The language to treat `text` as: the requested one (as resolve() gives it), or the

@@ -102,7 +102,7 @@ class TranslationStage:
         checkpoint()
         if not units:
             return []
-        terms = [glossary_mod.terms_in(dict(options.glossary), piece.content) for _, piece in units]
+        terms = [glossary_mod.terms_in(options.glossary, piece.content) for _, piece in units]
         found = [names.find(piece.content) for _, piece in units]
         notes = [
             glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)

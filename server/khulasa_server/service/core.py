@@ -98,7 +98,7 @@ class Core:
         """Each text normalized, with the language it is taken as: `requested` when served,
         else detected ("und" without letters); a refusal names the text's field."""
         pipeline = self.ready()
-        code = pipeline.resolve(ArticleOptions(source_language=requested)).source_language
+        code = pipeline.requested(requested)
         seen = [normalize(text) for text in texts]
         return [(text, pipeline.language(text, code, field)) for text, field in zip(seen, fields)]
 

@@ -40,6 +40,7 @@ def test_digest_of_the_sample_article(client, seed_text):
     t = response.timings
     assert t.total_ms >= t.translate_ms > 0 and t.summarize_ms > 0
     assert t.source_tokens > 0 and t.target_tokens > 0
+    assert t.total_ms > t.checks_ms > 0  # the checks ran, and their time is told apart
 
 
 def test_stream_digest_sends_paragraphs_in_order_then_summary_then_done(client, seed_text):

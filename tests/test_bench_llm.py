@@ -36,8 +36,12 @@ def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
                                                 "many_3_throughput_vs_before", "peak_rss_vs_before", "serving_rss_vs_before",
                                                 *(f"many_{n}_same_{k}_vs_before" for n in (2, 3) for k in ("paragraphs", "summaries"))}
     assert 0 <= result["medians"]["ratios"]["many_3_same_paragraphs_vs_before"] <= 1
+    # what the checks cost, as the server times them (issue: checks and confidence ≤ 5 % of a digest)
+    figures = result["medians"]["khulasa"]
+    assert 0 < figures["single_checks_share"] < 1 and 0 < figures["many_3_checks_share"] < 1
     # and the table for the docs, one column per system
     assert "| khulasa | khulasa before |" in bench_llm.table(result)
+    assert "the checks' time" in bench_llm.table(result)
     assert result["best"]["ratios"].keys() == result["medians"]["ratios"].keys()
 
 

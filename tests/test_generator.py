@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from khulasa_server.models import bundle
 from khulasa_server.models.engines.base import Row, Runtime, length_bound
 from khulasa_server.models.engines.generator import GeneratorEngine, _Stopper, prompt_groups
+from khulasa_server.pipeline.results import SummarySentence
+from khulasa_server.pipeline.summary import within_words
 from khulasa_server.text.normalize import normalize
 from khulasa_server.text.segment import sentences_of
 
@@ -137,6 +139,50 @@ def test_a_stopped_summary_keeps_the_same_first_sentences(sentences, cuts, limit
     assert sentences_of(prefix)[:limit] == sentences_of(whole)[:limit]
     if fed < len(tokens):  # it stopped early: enough sentences were there
         assert len(sentences_of(prefix)) > limit
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    sentences=st.lists(st.sampled_from([
+        "The minister said talks resume.", "Prices rose 3.2% in March, the statistics office said on Monday!",
+        "Dr. Smith met the U.S. envoy.", 'He said: "We will win."', "Is it over?", "Shares fell...",
+        "It cost 4.5 billion.", "\nA new paragraph starts.", "”", "...", "A very long sentence " * 9 + "ends.",
+    ]), min_size=1, max_size=7),
+    cuts=st.lists(st.integers(1, 6), min_size=1, max_size=200),
+    limit=st.integers(1, 4),
+    words=st.integers(3, 40),
+)
+def test_a_summary_stopped_at_its_words_keeps_what_the_whole_would_keep(sentences, cuts, limit, words):
+    """Decoding stops once the output holds more than max_words words: the summary keeps only
+    sentences within them (within_words), so what it keeps is what the whole output gives."""
+    text = " ".join(sentences)
+    tokens, at = [], 0
+    for n in cuts * (len(text) // len(cuts) + 1):
+        if at >= len(text):
+            break
+        tokens.append(text[at:at + n])
+        at += n
+    stop = _Stopper([10_000], [limit], [lambda: True], "".join, [words])
+    fed = 0
+    for fed, token in enumerate(tokens, 1):
+        if stop(SimpleNamespace(batch_id=0, token=token)):
+            break
+
+    def kept(output: str) -> list[str]:
+        return [s.text for s in within_words([SummarySentence(s, [0]) for s in sentences_of(normalize(output))[:limit]], words)]
+
+    assert kept("".join(tokens[:fed])) == kept(text)
+    if fed < len(tokens) and len(sentences_of(normalize("".join(tokens[:fed])))) <= limit:
+        assert len(normalize("".join(tokens[:fed])).split()) > words  # it stopped for its words
+
+
+def test_a_summary_row_stops_at_its_words(engine):
+    """A random-weight model never ends a sentence: with max_words it stops once past them,
+    where without it decodes to its length bound."""
+    text = "The talks resume in May. Prices rose. " * 6
+    free, bounded = engine.run("summarize", [Row(text), Row(text, max_words=5)])
+    assert len(bounded.text.split()) <= 6 < len(free.text.split())
+    assert bounded.tokens < free.tokens
 
 
 def test_decoding_stops_for_a_text_whose_caller_has_gone(engine):

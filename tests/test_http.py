@@ -218,7 +218,7 @@ def test_v1_answers_are_the_grpc_answers_in_the_json_mapping(port, stub, seed_te
     expected = _json(stub.Digest(request, timeout=120))
     got = dict(reply.body)
     for body in (got, expected):
-        assert set(body.pop("timings")) == {"totalMs", "translateMs", "summarizeMs", "sourceTokens", "targetTokens"}
+        assert set(body.pop("timings")) == {"totalMs", "translateMs", "summarizeMs", "sourceTokens", "targetTokens", "checksMs"}
     assert got == expected
     # Every scalar and list field is there, defaults included; `error`, a message, only when set.
     assert set(got) == {"id", "translation", "summary", "paragraphs", "summarySentences", "detectedLanguage"}

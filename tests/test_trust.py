@@ -217,7 +217,7 @@ def test_digest_summary_is_led_short_and_flagged_end_to_end(server, client):
         pipeline.translation.engine.cache.put(LRUCache.key("translate", normalize(source)), Output(text, -0.1, 10, False))
     chunk = pipeline.summary.chunks(english)[0]
     invented = "The Kremlin welcomed talks without Donald Trump in 2031. The spokesman denied the minister resigned."
-    pipeline.summary.engine.cache.put(LRUCache.key("summarize", chunk, "", 2), Output(invented, -0.1, 20, False))
+    pipeline.summary.engine.cache.put(LRUCache.key("summarize", chunk, "", 2, pipeline.summary.max_words), Output(invented, -0.1, 20, False))
     response = client.digest("\n".join(sources), max_sentences=2, summary_method="model")
     assert [p.translation for p in response.paragraphs] == english
     first, second = response.summary_sentences

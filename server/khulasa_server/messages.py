@@ -35,6 +35,7 @@ def timings(t: r.Timings) -> pb.Timings:
         summarize_ms=t.summarize_ms,
         source_tokens=t.source_tokens,
         target_tokens=t.target_tokens,
+        checks_ms=t.checks_ms,
     )
 
 

@@ -109,6 +109,7 @@ class Khulasa:
         t = response.timings
         return {"total_s": round(seconds, 2), "translate_s": round(t.translate_ms / 1000, 2),
                 "summary_s": round(t.summarize_ms / 1000, 2), "translate_tokens": t.target_tokens,
+                "checks_s": round(getattr(t, "checks_ms", 0.0) / 1000, 3),
                 "translate_tokens_per_s": round(t.target_tokens / max(t.translate_ms / 1000, 1e-9), 1),
                 "summary": response.summary}
 
@@ -124,11 +125,12 @@ class Khulasa:
             raise SystemExit(f"{self.name}: {len(failed)} digests failed, e.g. {failed[0]}")
         after = decode_counts(self.metrics_port)
         tokens = sum(r.timings.target_tokens for r in responses)
+        checks = sum(getattr(r.timings, "checks_ms", 0.0) for r in responses) / 1000
         responses.sort(key=lambda r: int(r.id))
         flags = [w.split(":")[0] for r in responses for p in r.paragraphs for s in p.segments for w in s.warnings]
         return {"seconds": round(seconds, 2), "articles_per_min": round(60 * len(texts) / seconds, 2),
                 "translate_tokens": tokens, "translate_tokens_per_s": round(tokens / seconds, 1),
-                "decode": {k: round(after[k] - before.get(k, 0)) for k in after},
+                "checks_s": round(checks, 3), "decode": {k: round(after[k] - before.get(k, 0)) for k in after},
                 "flags": {f: flags.count(f) for f in sorted(set(flags))},
                 "paragraphs": [p.translation for r in responses for p in r.paragraphs],
                 "summaries": [r.summary for r in responses]}
@@ -277,11 +279,15 @@ def summarize_runs(result: dict, of=median) -> dict:
                               "single_translate_s": of(system["single"], "translate_s"),
                               "single_summary_s": of(system["single"], "summary_s"),
                               "single_translate_tokens_per_s": of(system["single"], "translate_tokens_per_s")})
+            if system["single"][0].get("checks_s"):  # khulasa's checks, timed by the server (Timings.checks_ms)
+                out[name]["single_checks_share"] = round(statistics.median(r["checks_s"] / r["total_s"] for r in system["single"]), 4)
         for n, rows in system["many"].items():
             if not rows:  # a size this system did not serve (--sequential-many)
                 continue
             out[name][f"many_{n}_seconds"] = of(rows, "seconds")
             out[name][f"many_{n}_articles_per_min"] = of(rows, "articles_per_min")
+            if rows[0].get("checks_s"):
+                out[name][f"many_{n}_checks_share"] = round(statistics.median(r["checks_s"] / r["seconds"] for r in rows), 4)
         if system.get("bulk"):
             out[name]["bulk_articles_per_min"] = system["bulk"]["articles_per_min"]
     ratios = {}
@@ -338,6 +344,11 @@ def table(result: dict) -> str:
     row(f"one article ({result['article_paragraphs']} paragraphs)", lambda s: f"{figures[s]['single_total_s']:.1f} s "
         f"({figures[s]['single_translate_s']:.1f} translate + {figures[s]['single_summary_s']:.1f} summary)"
         if "single_total_s" in figures[s] else "—")
+    shares = [k for k in figures[names[0]] if k.endswith("_checks_share")]
+    if shares:
+        row("the checks' time (Timings.checks_ms) against the wall time", lambda s: ", ".join(
+            f"{k.removesuffix('_checks_share').replace('_', ' ')}: {100 * figures[s][k]:.2f} %" for k in shares
+            if k in figures[s]) or "—")
     row("peak RSS", lambda s: f"{figures[s]['peak_rss_mb'] / 1024:.2f} GB")
     row("serving RSS", lambda s: f"{figures[s]['serving_rss_mb'] / 1024:.2f} GB")
     ratios = figures["ratios"]

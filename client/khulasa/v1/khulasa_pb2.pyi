@@ -144,18 +144,20 @@ class Paragraph(_message.Message):
     def __init__(self, index: _Optional[int] = ..., source: _Optional[str] = ..., translation: _Optional[str] = ..., segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ...) -> None: ...
 
 class Timings(_message.Message):
-    __slots__ = ("total_ms", "translate_ms", "summarize_ms", "source_tokens", "target_tokens")
+    __slots__ = ("total_ms", "translate_ms", "summarize_ms", "source_tokens", "target_tokens", "checks_ms")
     TOTAL_MS_FIELD_NUMBER: _ClassVar[int]
     TRANSLATE_MS_FIELD_NUMBER: _ClassVar[int]
     SUMMARIZE_MS_FIELD_NUMBER: _ClassVar[int]
     SOURCE_TOKENS_FIELD_NUMBER: _ClassVar[int]
     TARGET_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_MS_FIELD_NUMBER: _ClassVar[int]
     total_ms: float
     translate_ms: float
     summarize_ms: float
     source_tokens: int
     target_tokens: int
-    def __init__(self, total_ms: _Optional[float] = ..., translate_ms: _Optional[float] = ..., summarize_ms: _Optional[float] = ..., source_tokens: _Optional[int] = ..., target_tokens: _Optional[int] = ...) -> None: ...
+    checks_ms: float
+    def __init__(self, total_ms: _Optional[float] = ..., translate_ms: _Optional[float] = ..., summarize_ms: _Optional[float] = ..., source_tokens: _Optional[int] = ..., target_tokens: _Optional[int] = ..., checks_ms: _Optional[float] = ...) -> None: ...
 
 class Error(_message.Message):
     __slots__ = ("code", "message")

@@ -59,6 +59,9 @@ class Timings:
     summarize_ms: float = 0.0
     source_tokens: int = 0
     target_tokens: int = 0
+    # Spent checking outputs (names, numbers, meaning, confidence, the summary's citations and
+    # support), within total_ms: what the checks cost a request.
+    checks_ms: float = 0.0
 
 
 @dataclass

@@ -74,6 +74,11 @@ class SummaryStage:
         self.engine = engine
         self.default_method = default_method  # the bundle's, for a request that names none
 
+    @property
+    def max_words(self) -> int:
+        """The most words a summary keeps: the bundle's, else SUMMARY_WORDS."""
+        return self.engine.entry.options("summarize").max_words or SUMMARY_WORDS
+
     def chunks(self, texts: list[str]) -> list[str]:
         """English texts packed into chunks within the summarizer's input budget (one chunk,
         and so one pass, when the article fits)."""
@@ -97,18 +102,19 @@ class SummaryStage:
             chunks.append(current)
         return chunks
 
-    def reduce(self, texts: list[str], timings: Timings, max_sentences: int = 0) -> str:
+    def reduce(self, texts: list[str], timings: Timings, max_sentences: int = 0, max_words: int = 0) -> str:
         """One summary of texts too long for the summarizer: summarize chunks, then the
         summaries, until one chunk remains. The last pass may stop after max_sentences
-        sentences (0: no limit): the caller keeps no more, and the rest would be decoded for
-        nothing."""
+        sentences or past max_words words (0: no limit): the caller keeps no more, and the
+        rest would be decoded for nothing."""
         start = time.perf_counter()
         try:
             chunks = self.chunks(texts)
             while True:
                 checkpoint()
                 # Only the last pass may stop early: a chunk's summary feeds the next pass whole.
-                rows = [Row(chunk, max_sentences=max_sentences if len(chunks) == 1 else 0) for chunk in chunks]
+                last = len(chunks) == 1
+                rows = [Row(c, max_sentences=max_sentences if last else 0, max_words=max_words if last else 0) for c in chunks]
                 outputs = [o.text for o in self.engine.run("summarize", rows) if o.text]
                 if len(chunks) == 1:
                     return outputs[0] if outputs else ""
@@ -137,6 +143,7 @@ class SummaryStage:
         timings = timings or Timings()
         method = options.summary_method or self.default_method
         max_sentences = options.max_sentences
+        max_words = self.max_words
         if not any(t.strip() for t in english):
             return SummaryResult("", [])
         if method == "extractive":
@@ -144,18 +151,22 @@ class SummaryStage:
             chosen = [SummarySentence(s, [i]) for s, i in extractive.summarize(english, max_sentences)]
             timings.summarize_ms += elapsed_ms(start)
         else:
-            summary = normalize(self.reduce(english, timings, max_sentences))
-            texts = [self._bounded(s) for s in sentences_of(summary)][:max_sentences]
+            # Decoding stops past max_words words: within_words below keeps only sentences that
+            # end within them, so the words after would be decoded for nothing.
+            summary = normalize(self.reduce(english, timings, max_sentences, max_words))
+            start = time.perf_counter()
+            texts = sentences_of(summary)[:max_sentences]
             chosen = [SummarySentence(s, cite_support(s, english, attribute(s, english))) for s in texts]
-        decoding = self.engine.entry.options("summarize")
-        chosen = lead_first(chosen, english, max_sentences)
+            timings.checks_ms += elapsed_ms(start)
+        start = time.perf_counter()
+        chosen = within_words(lead_first(chosen, english, max_sentences), max_words)
         if method != "extractive":
-            # A lead sentence taken from the translation joins a model summary under the bound
-            # of the model's own sentences (a sentence that never ends must still stop).
+            # Each sentence, the lead taken from the translation too, under the bound of the
+            # model's own sentences (a sentence that never ends must still stop).
             chosen = [SummarySentence(self._bounded(s.text), s.paragraphs, s.warnings) for s in chosen]
-        chosen = within_words(chosen, decoding.max_words or SUMMARY_WORDS)
         for sentence in chosen:
             sentence.warnings = unsupported(sentence.text, [english[i] for i in sentence.paragraphs if i < len(english)])
+        timings.checks_ms += elapsed_ms(start)
         return SummaryResult(" ".join(s.text for s in chosen), chosen)
 
     def _bounded(self, sentence: str) -> str:

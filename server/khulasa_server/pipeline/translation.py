@@ -103,7 +103,9 @@ class TranslationStage:
         if not units:
             return []
         terms = [glossary_mod.terms_in(options.glossary, piece.content) for _, piece in units]
+        start = time.perf_counter()
         found = [names.find(piece.content) for _, piece in units]
+        timings.checks_ms += elapsed_ms(start)
         notes = [
             glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)
         ]
@@ -117,7 +119,7 @@ class TranslationStage:
         for unit, out, t, f in zip(units, outputs, terms, found):
             timings.source_tokens += len(self._tokens(unit[1]))
             timings.target_tokens += out.tokens
-            segments.append(self._segment(unit, out, t, f))
+            segments.append(self._segment(unit, out, t, f, timings))
         return self._repair_names(units, segments, terms, found, timings)
 
     def _run_each(self, units, texts, tokens, notes, terms, found, timings: Timings) -> list[Segment]:
@@ -129,7 +131,7 @@ class TranslationStage:
             own = Timings()
             [out] = self.engine.run("translate", [Row(texts[k], tokens=tokens[k], note=notes[k])])
             own.source_tokens, own.target_tokens = len(self._tokens(units[k][1])), out.tokens
-            segment = self._segment(units[k], out, terms[k], found[k])
+            segment = self._segment(units[k], out, terms[k], found[k], own)
             return self._repair_names([units[k]], [segment], [terms[k]], [found[k]], own)[0], own
 
         start = time.perf_counter()
@@ -140,6 +142,7 @@ class TranslationStage:
         for _, own in done:
             timings.source_tokens += own.source_tokens
             timings.target_tokens += own.target_tokens
+            timings.checks_ms += own.checks_ms
         return [segment for segment, _ in done]
 
     def _model_inputs(self, units: list[Unit], found: list[names.Names]) -> tuple[list[str], list[list[str]]]:
@@ -158,7 +161,12 @@ class TranslationStage:
                     texts[k], tokens[k] = text, counted
         return texts, tokens
 
-    def _segment(self, unit: Unit, out, terms: list[tuple[str, str]], found: names.Names) -> Segment:
+    def _segment(
+        self, unit: Unit, out, terms: list[tuple[str, str]], found: names.Names, timings: Timings | None = None
+    ) -> Segment:
+        """The output checked: its warnings, confidence and unsure spans (their time is
+        timings.checks_ms, what the checks cost a digest)."""
+        start = time.perf_counter()
         index, piece = unit
         text, looped = cut_repetition(out.text)
         warnings = []
@@ -181,6 +189,8 @@ class TranslationStage:
         if text and sure < (confidence.LOW_CONFIDENCE if threshold is None else threshold):
             warnings.append("low_confidence")
         unsure = confidence.unsure(out.token_log_probs, text)
+        if timings is not None:
+            timings.checks_ms += elapsed_ms(start)
         return Segment(piece.content, text, out.score, index, warnings, round(sure, 4), unsure)
 
     def _repair_names(self, units, segments: list[Segment], terms, found, timings: Timings) -> list[Segment]:
@@ -203,7 +213,7 @@ class TranslationStage:
         log = []
         for k, out in zip(todo, outputs):
             timings.target_tokens += out.tokens
-            candidate = self._segment(units[k], out, terms[k], found[k])
+            candidate = self._segment(units[k], out, terms[k], found[k], timings)
             better = repair.problems(candidate.warnings) < repair.problems(segments[k].warnings)
             log.append((candidate.source, segments[k].translation, candidate.translation, better))
             if better:

@@ -204,7 +204,13 @@ class GeneratorEngine:
             own = [bounds[i] for i in group]
             search = search_options(options)
             greedy = search["beam_size"] == 1
-            stopper = _Stopper(own, [rows[i].max_sentences for i in group], [alive[i] for i in group], self._tok.decode)
+            stopper = _Stopper(
+                own,
+                [rows[i].max_sentences for i in group],
+                [alive[i] for i in group],
+                self._tok.decode,
+                [rows[i].max_words for i in group],
+            )
             results = self._model.generate_batch(
                 inputs,
                 static_prompt=static or None,
@@ -238,7 +244,9 @@ class _Stopper(LogProbs):
     """A greedy-search callback that ends each batch member at its own length bound (the call's
     max_length is the longest member's, so a short text that loops stops early), once
     `max_sentences` of its sentences are complete (0: never): the first ones are then settled
-    (text/segment.sentences_of), and no more are kept; or as soon as its caller has gone (a
+    (text/segment.sentences_of), and no more are kept; once it holds more than `max_words`
+    words (0: never), which a caller keeping at most that many words would drop (a summary
+    holds 60: a model asked for three sentences often writes eighty); or as soon as its caller has gone (a
     whole article decodes in one call, which would otherwise run on to its end). It also keeps
     each token's log-probability (CTranslate2 reports it in the step with return_scores), from
     which a segment's confidence comes at no extra decoding cost."""
@@ -249,9 +257,11 @@ class _Stopper(LogProbs):
         max_sentences: list[int],
         alive: list[Callable[[], bool]],
         decode: Callable[[list[str]], str],
+        max_words: list[int] | None = None,
     ):
         super().__init__(len(bounds))
         self.bounds, self.max_sentences, self.alive, self.decode = bounds, max_sentences, alive, decode
+        self.max_words = max_words or [0] * len(bounds)
         self.produced: list[list[str]] = [[] for _ in bounds]
 
     def __call__(self, step) -> bool:
@@ -262,8 +272,11 @@ class _Stopper(LogProbs):
         self.keep(step)
         if len(tokens) >= self.bounds[step.batch_id]:
             return True
-        limit = self.max_sentences[step.batch_id]
+        limit, words = self.max_sentences[step.batch_id], self.max_words[step.batch_id]
+        if not limit and not words:
+            return False
         try:
-            return bool(limit) and len(sentences_of(normalize(strip_controls(self.decode(tokens))))) > limit
+            text = normalize(strip_controls(self.decode(tokens)))
+            return bool(words and len(text.split()) > words) or bool(limit and len(sentences_of(text)) > limit)
         except Exception:  # noqa: BLE001 - an error must not escape into CTranslate2's thread
             return False

@@ -1,5 +1,5 @@
 """A content-keyed LRU cache in front of the scheduler: a row asked before (same task, text,
-note and sentence limit) is answered without decoding."""
+note, sentence and word limits) is answered without decoding."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ class LRUCache:
         self._lock = threading.Lock()
 
     @staticmethod
-    def key(task: str, text: str, note: str = "", max_sentences: int = 0) -> bytes:
-        return hashlib.blake2b(f"{task}\0{text}\0{note}\0{max_sentences}".encode(), digest_size=16).digest()
+    def key(task: str, text: str, note: str = "", max_sentences: int = 0, max_words: int = 0) -> bytes:
+        words = f"\0{max_words}" if max_words else ""  # rows without a word limit keep their keys
+        return hashlib.blake2b(f"{task}\0{text}\0{note}\0{max_sentences}{words}".encode(), digest_size=16).digest()
 
     def get(self, key: bytes) -> Output | None:
         with self._lock:
@@ -40,7 +41,7 @@ class LRUCache:
 
     def answer(self, task: str, rows: Sequence[Row], decode: Callable[[str, list[Row]], list[Output]]) -> list[Output]:
         """Each row's output from the cache, the others from `decode` (in one call) and kept."""
-        keys = [self.key(task, row.text, row.note, row.max_sentences) for row in rows]
+        keys = [self.key(task, row.text, row.note, row.max_sentences, row.max_words) for row in rows]
         results: list[Output | None] = [self.get(k) for k in keys]
         missing = [i for i, r in enumerate(results) if r is None]
         metrics.CACHE.labels(result="hit").inc(len(rows) - len(missing))

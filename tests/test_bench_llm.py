@@ -13,6 +13,7 @@ from khulasa_server.models.engines.generator import render_prompt
 
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
 import llm as bench_llm  # noqa: E402
+import sample_digest  # noqa: E402
 
 
 def test_bench_llm_smoke_writes_its_results(bundles, tmp_path):
@@ -53,3 +54,12 @@ def test_llama_peer_gets_khulasas_prompts_and_bounds(bundles):
     first = SAMPLE.read_text(encoding="utf-8").splitlines()[0]
     assert tok.decode(article["paragraphs"][0], skip_special_tokens=False) == render_prompt(entry, "translate", first)
     assert article["bounds"][0] == length_bound(entry.decoding["translate"], len(tok.encode(first, add_special_tokens=False).ids))
+
+
+def test_sample_digest_records_every_segment_and_the_checks_time(bundles, tmp_path):
+    out = tmp_path / "sample.json"
+    assert sample_digest.main(["--bundle", str(bundles["tiny-llm"]), "--article", str(SAMPLE), "--out", str(out)]) == 0
+    record = json.loads(out.read_text(encoding="utf-8"))
+    assert {p["paragraph"] for p in record["paragraphs"]} == set(range(11))
+    assert all(0 <= p["confidence"] <= 1 and isinstance(p["warnings"], list) for p in record["paragraphs"])
+    assert record["summary"] and record["checks_s"] > 0 and record["ctranslate2_cpu"]["isa"]

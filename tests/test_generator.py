@@ -111,6 +111,22 @@ def test_summary_stops_once_enough_sentences_are_complete(recorded):
     assert engine._model.calls[-1]["options"]["callback"] is not None
 
 
+def _stopped(text: str, cuts: list[int], stop: _Stopper) -> tuple[list[str], int]:
+    """The text cut into tokens of the given lengths, and how many of them a stopper takes before
+    it ends the row (all of them if it never does)."""
+    tokens, at = [], 0
+    for n in cuts * (len(text) // len(cuts) + 1):
+        if at >= len(text):
+            break
+        tokens.append(text[at:at + n])
+        at += n
+    fed = 0
+    for fed, token in enumerate(tokens, 1):
+        if stop(SimpleNamespace(batch_id=0, token=token)):
+            break
+    return tokens, fed
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     sentences=st.lists(st.sampled_from([
@@ -124,17 +140,7 @@ def test_summary_stops_once_enough_sentences_are_complete(recorded):
 def test_a_stopped_summary_keeps_the_same_first_sentences(sentences, cuts, limit):
     """Wherever decoding stops, the sentences the pipeline keeps are those of the whole text."""
     text = " ".join(sentences)
-    tokens, at = [], 0
-    for n in cuts * (len(text) // len(cuts) + 1):
-        if at >= len(text):
-            break
-        tokens.append(text[at:at + n])
-        at += n
-    stop = _Stopper([10_000], [limit], [lambda: True], "".join)
-    fed = 0
-    for fed, token in enumerate(tokens, 1):
-        if stop(SimpleNamespace(batch_id=0, token=token)):
-            break
+    tokens, fed = _stopped(text, cuts, _Stopper([10_000], [limit], [lambda: True], "".join))
     prefix, whole = normalize("".join(tokens[:fed])), normalize(text)  # the pipeline normalizes a summary
     assert sentences_of(prefix)[:limit] == sentences_of(whole)[:limit]
     if fed < len(tokens):  # it stopped early: enough sentences were there
@@ -153,36 +159,30 @@ def test_a_stopped_summary_keeps_the_same_first_sentences(sentences, cuts, limit
     words=st.integers(3, 40),
 )
 def test_a_summary_stopped_at_its_words_keeps_what_the_whole_would_keep(sentences, cuts, limit, words):
-    """Decoding stops once the output holds more than max_words words: the summary keeps only
-    sentences within them (within_words), so what it keeps is what the whole output gives."""
+    """Decoding stops once the settled sentences hold more than max_words words: the summary
+    keeps only sentences within them (within_words), so what it keeps is what the whole output
+    gives. (Stopping at the first word past the bound would not do: "resume. P" is no sentence
+    boundary yet, where the whole text's "resume. Prices" is.)"""
     text = " ".join(sentences)
-    tokens, at = [], 0
-    for n in cuts * (len(text) // len(cuts) + 1):
-        if at >= len(text):
-            break
-        tokens.append(text[at:at + n])
-        at += n
-    stop = _Stopper([10_000], [limit], [lambda: True], "".join, [words])
-    fed = 0
-    for fed, token in enumerate(tokens, 1):
-        if stop(SimpleNamespace(batch_id=0, token=token)):
-            break
+    tokens, fed = _stopped(text, cuts, _Stopper([10_000], [limit], [lambda: True], "".join, [words]))
 
     def kept(output: str) -> list[str]:
         return [s.text for s in within_words([SummarySentence(s, [0]) for s in sentences_of(normalize(output))[:limit]], words)]
 
     assert kept("".join(tokens[:fed])) == kept(text)
-    if fed < len(tokens) and len(sentences_of(normalize("".join(tokens[:fed])))) <= limit:
-        assert len(normalize("".join(tokens[:fed])).split()) > words  # it stopped for its words
+    settled = sentences_of(normalize("".join(tokens[:fed])))
+    if fed < len(tokens) and len(settled) <= limit:  # it stopped for its words
+        assert sum(len(s.split()) for s in settled[:-1]) > words
 
 
-def test_a_summary_row_stops_at_its_words(engine):
-    """A random-weight model never ends a sentence: with max_words it stops once past them,
-    where without it decodes to its length bound."""
-    text = "The talks resume in May. Prices rose. " * 6
-    free, bounded = engine.run("summarize", [Row(text), Row(text, max_words=5)])
-    assert len(bounded.text.split()) <= 6 < len(free.text.split())
-    assert bounded.tokens < free.tokens
+def test_a_summary_row_stops_once_its_settled_sentences_are_over_the_words():
+    """Six words in two settled sentences are over five: the row ends as the third begins (its
+    words could never be kept), where without the bound it runs on."""
+    text = "Talks resume in May. Prices rose again. Markets fell sharply on Monday."
+    tokens = [w + " " for w in text.split()]
+    assert _stopped(text, [len(t) for t in tokens], _Stopper([10_000], [0], [lambda: True], "".join, [5]))[1] == 8
+    assert _stopped(text, [len(t) for t in tokens], _Stopper([10_000], [0], [lambda: True], "".join, [7]))[1] == 12
+    assert _stopped(text, [len(t) for t in tokens], _Stopper([10_000], [0], [lambda: True], "".join))[1] == 12
 
 
 def test_decoding_stops_for_a_text_whose_caller_has_gone(engine):

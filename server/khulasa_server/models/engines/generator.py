@@ -244,9 +244,10 @@ class _Stopper(LogProbs):
     """A greedy-search callback that ends each batch member at its own length bound (the call's
     max_length is the longest member's, so a short text that loops stops early), once
     `max_sentences` of its sentences are complete (0: never): the first ones are then settled
-    (text/segment.sentences_of), and no more are kept; once it holds more than `max_words`
-    words (0: never), which a caller keeping at most that many words would drop (a summary
-    holds 60: a model asked for three sentences often writes eighty); or as soon as its caller has gone (a
+    (text/segment.sentences_of), and no more are kept; once its settled sentences hold more
+    than `max_words` words (0: never), past which a caller keeping at most that many words keeps
+    nothing (a summary holds 60: a model asked for ten sentences writes two hundred); or as soon
+    as its caller has gone (a
     whole article decodes in one call, which would otherwise run on to its end). It also keeps
     each token's log-probability (CTranslate2 reports it in the step with return_scores), from
     which a segment's confidence comes at no extra decoding cost."""
@@ -276,7 +277,11 @@ class _Stopper(LogProbs):
         if not limit and not words:
             return False
         try:
-            text = normalize(strip_controls(self.decode(tokens)))
-            return bool(words and len(text.split()) > words) or bool(limit and len(sentences_of(text)) > limit)
+            sentences = sentences_of(normalize(strip_controls(self.decode(tokens))))
+            if limit and len(sentences) > limit:
+                return True
+            # All but the last sentence are settled (the last may still grow or split): once
+            # they alone are over the words, no later sentence can be kept.
+            return bool(words) and sum(len(s.split()) for s in sentences[:-1]) > words
         except Exception:  # noqa: BLE001 - an error must not escape into CTranslate2's thread
             return False

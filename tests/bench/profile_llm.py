@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bundle", required=True)
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     p.add_argument("--batches", default="1,2,4,8,16")
-    p.add_argument("--only", choices=["decode"], help="decode: only 64 batch-1 steps (to run under perf)")
+    p.add_argument("--only", choices=["decode", "steps"],
+                   help="decode: only 64 batch-1 steps (to run under perf); steps: only the step times of --batches")
     p.add_argument("--examples", type=int, help="keep only the translate prompt's first N worked examples")
     p.add_argument("--out", default="")
     args = p.parse_args(argv)
@@ -110,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         result["step"][str(m)] = {"prefill_ms": round(prefill, 1), "step_ms": round(step, 1),
                                   "tokens_per_s": round(1000 * m / step, 1)}
         print(m, result["step"][str(m)], flush=True)
+    if args.only == "steps":
+        result["load_average_at_end"] = os.getloadavg()[0]
+        if args.out:
+            Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+        return 0
     one, top = result["step"]["1"]["step_ms"], max(result["step"], key=int)
     # step(M) ~ fixed + M * per_row: the share one more row adds, what GeneratorEngine plans with.
     per_row = (result["step"][top]["step_ms"] - one) / (int(top) - 1)

@@ -151,8 +151,9 @@ class SummaryStage:
             chosen = [SummarySentence(s, [i]) for s, i in extractive.summarize(english, max_sentences)]
             timings.summarize_ms += elapsed_ms(start)
         else:
-            # Decoding stops past max_words words: within_words below keeps only sentences that
-            # end within them, so the words after would be decoded for nothing.
+            # Decoding stops once whole sentences are past max_words words: within_words below
+            # keeps none after them, so they would be decoded for nothing. Words are counted
+            # before each sentence's 80-token cut, as the decoder counts them.
             summary = normalize(self.reduce(english, timings, max_sentences, max_words))
             start = time.perf_counter()
             texts = sentences_of(summary)[:max_sentences]

@@ -71,8 +71,9 @@ class Row:
     # Stop decoding once that many sentences are complete (0: no limit); engines may ignore it,
     # callers cut anyway.
     max_sentences: int = 0
-    # Stop decoding once the output holds more than that many words (0: no limit): a caller that
-    # keeps at most that many words need not wait for the rest; engines may ignore it.
+    # Stop decoding once the output's settled sentences (all but the last) hold more than that
+    # many words (0: no limit): a caller that keeps at most that many words, whole sentences
+    # from the start, keeps nothing after them; engines may ignore it.
     max_words: int = 0
     # Whether its caller still wants it (None: the current request scope's); an engine may stop
     # decoding a row whose caller has gone, so its output is then incomplete and the caller

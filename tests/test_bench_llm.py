@@ -12,6 +12,7 @@ from khulasa_server.models.engines.base import length_bound
 from khulasa_server.models.engines.generator import render_prompt
 
 sys.path.insert(0, str(ROOT / "tests" / "bench"))
+import backward_score  # noqa: E402
 import llm as bench_llm  # noqa: E402
 import sample_digest  # noqa: E402
 
@@ -63,3 +64,14 @@ def test_sample_digest_records_every_segment_and_the_checks_time(bundles, tmp_pa
     assert {p["paragraph"] for p in record["paragraphs"]} == set(range(11))
     assert all(0 <= p["confidence"] <= 1 and isinstance(p["warnings"], list) for p in record["paragraphs"])
     assert record["summary"] and record["checks_s"] > 0 and record["ctranslate2_cpu"]["isa"]
+
+
+def test_backward_score_reads_every_labelled_sentence(bundles, tmp_path):
+    """The probe of the source-given-English signal runs on a real (tiny) model: every labelled
+    sentence scored, AUCs on the tuned and the held-out sentences apart."""
+    out = tmp_path / "backward.json"
+    assert backward_score.main(["--bundle", str(bundles["tiny-llm"]), "--out", str(out)]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["scored_sentences"] == result["tuned"]["sentences"] + result["held_out"]["sentences"] > 100
+    for part in ("tuned", "held_out"):
+        assert all(0 <= result[part][k] <= 1 for k in ("auc_forward_confidence", "auc_backward_score", "auc_both"))

@@ -109,6 +109,7 @@ def test_300_records_some_invalid_give_300_rows(ray_env, bundles, sample_article
         assert r["paragraphs"] and r["timings"]["total_ms"] > 0
         for sentence in r["summary_sentences"]:
             assert all(0 <= p < len(r["paragraphs"]) for p in sentence["paragraphs"])
+            assert all(isinstance(w, str) for w in sentence["warnings"])
     line = last_line(result.stderr)
     assert line.startswith(f"khulasa-bulk: {len(fine)} done, {len(invalid)} failed, 0 skipped"), line
     assert "articles/min" in line and "300 rows" in line

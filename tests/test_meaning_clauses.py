@@ -68,3 +68,7 @@ def test_ruled_out_and_its_negation():
     assert meaning.arabic_negations("ولم يستبعد الوزير فرض عقوبات.") == []
     assert meaning.english_negations("The minister did not rule out sanctions and won't exclude talks.") == []
     assert meaning.english_negations("The minister ruled out sanctions.") == ["ruled out sanctions"]
+
+
+def test_excluding_is_except():
+    assert meaning.check("ارتفعت الصادرات باستثناء النفط.", "Exports rose, excluding oil.") == []

@@ -64,10 +64,11 @@ _EN_NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|non|lack|"
     r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|declined|declin(?:es|ing) to|"
     r"un(?:able|true|changed|clear|known|likely|precedented|founded|official|paid|finished)|"
-    r"dismiss(?:ed|es)?|rul(?:e|ed|es|ing) out|exclud(?:e|ed|es|ing))\b|n't\b",
+    r"dismiss(?:ed|es)?|rul(?:e|ed|es|ing) out|exclud(?:e|ed|es))\b|n't\b",
     re.IGNORECASE,
 )
-# "only" answers a restricted negation (لم … إلا), "not only" is no negation of the clause.
+# "only" answers a restricted negation (لم … إلا), "not only" is no negation of the clause, nor
+# "did not rule out" (لم يستبعد). "Excluding" is "except" (باستثناء): not in the list above.
 _EN_NOT_NEGATION = re.compile(
     r"\bnot only\b|\bno doubt\b|\bnone other\b|\bwithout (?:a )?reply\b|"
     r"(?:\b(?:not|never)|n't)\s+(?:be\s+)?(?:rul(?:e|ed|ing) out|exclud(?:e|ed|ing))\b",

@@ -109,6 +109,7 @@ def test_300_records_some_invalid_give_300_rows(ray_env, bundles, sample_article
         assert r["paragraphs"] and r["timings"]["total_ms"] > 0
         for sentence in r["summary_sentences"]:
             assert all(0 <= p < len(r["paragraphs"]) for p in sentence["paragraphs"])
+            assert all(isinstance(w, str) for w in sentence["warnings"])
     line = last_line(result.stderr)
     assert line.startswith(f"khulasa-bulk: {len(fine)} done, {len(invalid)} failed, 0 skipped"), line
     assert "articles/min" in line and "300 rows" in line
@@ -328,3 +329,26 @@ def test_the_digester_gives_every_record_a_row(bundles):
     assert "the limit is 500" in rows["long"]["error"]
     assert rows["unread"]["error"] == "feed.jsonl:4: not JSON"
     assert rows["done"][SKIPPED] and not rows["ok"][SKIPPED]
+
+
+def test_each_summary_sentence_keeps_its_warnings_in_the_output(bundles, sample_articles, tmp_path):
+    """A summary sentence's warnings ("unsupported:SPAN"), which gRPC and HTTP return, are in
+    the bulk output too: a list of strings beside its text and paragraphs, in Parquet and JSON."""
+    from khulasa_server.bulk.digester import OUTPUT, Digester, row
+    from khulasa_server.pipeline.results import DigestResult, ParagraphResult, SummaryResult, SummarySentence, Timings
+
+    stated = SummarySentence(text="The minister spoke in Paris.", paragraphs=[0], warnings=["unsupported:Paris"])
+    result = DigestResult(translation="The minister spoke.", summary=SummaryResult(text=stated.text, sentences=[stated]),
+                          paragraphs=[ParagraphResult(0, "تحدث الوزير.", "The minister spoke.", [])],
+                          detected_language="ar", timings=Timings())
+    pq.write_table(pa.Table.from_pylist([row("a", result)], schema=OUTPUT), tmp_path / "one.parquet")
+    [written] = pq.read_table(tmp_path / "one.parquet").to_pylist()
+    assert written["summary_sentences"] == [{"text": "The minister spoke in Paris.", "paragraphs": [0], "warnings": ["unsupported:Paris"]}]
+    assert json.loads(json.dumps(written))["summary_sentences"][0]["warnings"] == ["unsupported:Paris"]
+
+    # On the tiny bundle, the digester's rows carry what the server's Digest gives the same article.
+    digester = Digester(str(bundles["tiny"]), threads=1, in_flight=1)
+    text = sample_articles["politics_talks"]
+    [out] = digester(pa.table({"id": ["b"], "text": [text], "error": [""], "skipped": [False]})).to_pylist()
+    served = digester.core.digest(text, digester.options).summary.sentences
+    assert out["summary_sentences"] and [s["warnings"] for s in out["summary_sentences"]] == [s.warnings for s in served]

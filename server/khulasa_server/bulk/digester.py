@@ -32,7 +32,14 @@ OUTPUT = pa.schema(
         ("translation", pa.string()),
         ("summary", pa.string()),
         ("paragraphs", pa.list_(pa.string())),  # English of each source paragraph, by index
-        ("summary_sentences", pa.list_(pa.struct([("text", pa.string()), ("paragraphs", pa.list_(pa.int32()))]))),
+        # Each summary sentence: its text, the paragraph indexes it draws on, and its warnings
+        # ("unsupported:SPAN": what the cited paragraphs do not support), as the server returns them.
+        (
+            "summary_sentences",
+            pa.list_(
+                pa.struct([("text", pa.string()), ("paragraphs", pa.list_(pa.int32())), ("warnings", pa.list_(pa.string()))])
+            ),
+        ),
         ("warnings", pa.list_(pa.struct([("paragraph", pa.int32()), ("warning", pa.string())]))),
         ("detected_language", pa.string()),
         ("timings", TIMINGS),
@@ -63,7 +70,9 @@ def row(id: str, result: DigestResult | None = None, error: str = "", node: str 
         "translation": result.translation,
         "summary": result.summary.text,
         "paragraphs": [p.translation for p in result.paragraphs],
-        "summary_sentences": [{"text": s.text, "paragraphs": s.paragraphs} for s in result.summary.sentences],
+        "summary_sentences": [
+            {"text": s.text, "paragraphs": s.paragraphs, "warnings": list(s.warnings)} for s in result.summary.sentences
+        ],
         "warnings": [{"paragraph": s.paragraph, "warning": w} for p in result.paragraphs for s in p.segments for w in s.warnings],
         "detected_language": result.detected_language,
         "timings": {

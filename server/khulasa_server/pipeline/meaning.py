@@ -24,6 +24,9 @@ from khulasa_server.text.normalize import normalize
 _AR_PARTICLES = ("لا", "لم", "لن", "بلا", "ليس", "ليست", "ليسوا", "لست", "لسنا", "غير", "دون", "بدون", "عدم", "بعدم", "لعدم")
 _AR_DENY = re.compile(r"^[وف]?(?:نفى|نفت|ينفي|تنفي|نفوا|ينفون|نفي|نفيا)$")
 _AR_REFUSE = re.compile(r"^[وف]?(?:رفض|رفضت|يرفض|ترفض|رفضوا|يرفضون|رفضا)$")
+# استبعد "ruled out" negates; negated itself (لم يستبعد "did not rule out") it leaves a possibility
+# open, which is no negation of the clause, on either side.
+_AR_RULE_OUT = re.compile(r"^[وف]?(?:استبعد|استبعدت|استبعدوا|يستبعد|تستبعد|نستبعد|أستبعد|يستبعدون)$")
 _AR_WARN = re.compile(r"^[وف]?(?:حذر|حذرت|يحذر|تحذر|حذروا|محذرا|محذرة)$")
 # Not negations: "still" (لا يزال), "especially" (لا سيما), "must" (لا بد), "however" (غير أن),
 # a score "without reply" (1-0 دون رد), the "Without Borders" of organizations' names.
@@ -42,22 +45,42 @@ _AR_NOT_NEGATION = {
 # A negation followed in its clause by إلا or سوى restricts ("only 30 percent"): not a negation.
 _AR_EXCEPT = ("إلا", "الا", "سوى")
 _AR_CLAUSE = re.compile(r"[،,.؛;:!?؟\"«»()\n]|\sو(?=\S{3,})")
+# Where a clause opens, for aligning the clauses of the two sides: punctuation, a conjunction
+# written on a verb of saying, a negation or a preposition (وقال, ولم, وفي), and the words that
+# open one (لكن, بينما, غير أن); in the English, punctuation and conjunctions.
+_AR_CLAUSE_OPEN = re.compile(
+    r"[،,.؛;:!?؟\"«»()\n]|"
+    r"(?<!\S)(?=[وف](?:قال|قالت|أكد|أكدت|أضاف|أضافت|أشار|أشارت|أعلن|أعلنت|كان|كانت|في|لم|لن|لا|ليس|ليست|قد|إن|أن|لكن)(?!\S))|"
+    r"(?<!\S)(?=(?:لكن|لكنه|لكنها|بينما|فيما|حيث|مما|غير أن)(?!\S))"
+)
+# How near (in shares of the sentence) a negation of one side answers one of the other that
+# the clause alignment put in a neighbouring block.
+_NEAR = 0.15
+_EN_CLAUSE_OPEN = re.compile(
+    r"[,;:.!?()\"“”]|\b(?=(?:and|but|while|whereas|although|though|however|yet|because|which|who|whom)\b)", re.IGNORECASE
+)
 
 _EN_NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|non|lack|"
     r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|declined|declin(?:es|ing) to|"
     r"un(?:able|true|changed|clear|known|likely|precedented|founded|official|paid|finished)|"
-    r"dismiss(?:ed|es)?)\b|n't\b",
+    r"dismiss(?:ed|es)?|rul(?:e|ed|es|ing) out|exclud(?:e|ed|es))\b|n't\b",
     re.IGNORECASE,
 )
-# "only" answers a restricted negation (لم … إلا), "not only" is no negation of the clause.
-_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno doubt\b|\bnone other\b|\bwithout (?:a )?reply\b", re.IGNORECASE)
+# "only" answers a restricted negation (لم … إلا), "not only" is no negation of the clause, nor
+# "did not rule out" (لم يستبعد). "Excluding" is "except" (باستثناء): not in the list above.
+_EN_NOT_NEGATION = re.compile(
+    r"\bnot only\b|\bno doubt\b|\bnone other\b|\bwithout (?:a )?reply\b|"
+    r"(?:\b(?:not|never)|n't)\s+(?:be\s+)?(?:rul(?:e|ed|ing) out|exclud(?:e|ed|ing))\b",
+    re.IGNORECASE,
+)
 # A restriction answers a negation the Arabic words as one (لن يكفي لأكثر من عشرة أيام: "will last only ten days").
 _EN_ONLY = re.compile(r"\b(?:only|just|merely|solely)\b", re.IGNORECASE)
 _EN_DENY = re.compile(r"\b(?:den(?:y|ied|ies|ying|ial)|dismiss(?:ed|es|ing)?|refut(?:e|ed|es)|rejected|untrue|false)\b", re.I)
 _EN_WARN = re.compile(r"\b(?:warn\w*|caution\w*|alert\w*)\b", re.I)
 
 _AR_WORD = re.compile(r"[\u0621-\u064A\u0671-\u06D3]+")
+_WORD = re.compile(r"\w")
 _SCALES = {
     "ألف": "thousand",
     "آلاف": "thousand",
@@ -91,11 +114,13 @@ def _strip_prefix(word: str) -> str:
     return word
 
 
-def arabic_negations(source: str) -> list[str]:
-    """Each negation of the source: the particle or verb with the word after it."""
+def _arabic_negations_at(source: str) -> list[tuple[int, str]]:
+    """Each negation of the (normalized) source with where it starts: the particle or verb with
+    the word after it."""
     found = []
-    for clause in _AR_CLAUSE.split(normalize(source)):
-        words = _AR_WORD.findall(clause)
+    for start, end in _clauses(source, _AR_CLAUSE):
+        matches = list(_AR_WORD.finditer(source, start, end))
+        words = [m.group() for m in matches]
         for k, raw in enumerate(words):
             word = _strip_prefix(raw)
             after = words[k + 1] if k + 1 < len(words) else ""
@@ -107,40 +132,121 @@ def arabic_negations(source: str) -> list[str]:
                 continue
             if is_particle and any(w.startswith("مكتوف") for w in words[k + 1 : k + 4]):
                 continue  # لن يقف مكتوف الأيدي "will not stand idly by": an idiom for acting
-            if is_particle or _AR_DENY.match(raw) or _AR_REFUSE.match(raw):
-                found.append(f"{raw} {after}".strip())
+            if is_particle and _AR_RULE_OUT.match(after):
+                continue
+            ruled_out = _AR_RULE_OUT.match(raw) and not (k and _strip_prefix(words[k - 1]) in _AR_PARTICLES)
+            if is_particle or _AR_DENY.match(raw) or _AR_REFUSE.match(raw) or ruled_out:
+                found.append((matches[k].start(), f"{raw} {after}".strip()))
     return found
 
 
-def english_negations(english: str) -> list[str]:
-    """Each negation of the English: the negating word with the two words after it."""
-    cleaned = _EN_NOT_NEGATION.sub(" ", english)
+def arabic_negations(source: str) -> list[str]:
+    """Each negation of the source: the particle or verb with the word after it."""
+    return [span for _, span in _arabic_negations_at(normalize(source))]
+
+
+def _english_negations_at(english: str) -> list[tuple[int, str]]:
+    """Each negation of the English with where it starts: the negating word with the two words
+    after it."""
+    # Blanked, not removed, so that positions stay those of the English.
+    cleaned = _EN_NOT_NEGATION.sub(lambda m: " " * len(m.group()), english)
     found = []
     for m in _EN_NEGATION.finditer(cleaned):
         before = cleaned[: m.start()].rstrip()
         if m.group()[0].isupper() and before and before[-1] not in ".!?:\"“”'":
             continue  # inside a name: Doctors Without Borders
         tail = re.match(r"\s*((?:[\w'’-]+\s*){0,2})", cleaned[m.end() :])
-        after = tail.group(1).strip() if tail else ""
+        after = " ".join(tail.group(1).split()) if tail else ""
         if m.group() == "n't":  # the verb it negates: didn't, won't
-            found.append(cleaned[max(0, m.start() - 6) : m.end()].split()[-1] + f" {after}".rstrip())
+            verb = cleaned[max(0, m.start() - 6) : m.end()].split()[-1]
+            found.append((m.end() - len(verb), verb + f" {after}".rstrip()))
         else:
-            found.append(f"{m.group()} {after}".strip())
+            found.append((m.start(), f"{m.group()} {after}".strip()))
     return found
 
 
+def english_negations(english: str) -> list[str]:
+    """Each negation of the English: the negating word with the two words after it."""
+    return [span for _, span in _english_negations_at(english)]
+
+
+def _clauses(text: str, boundary: re.Pattern[str]) -> list[tuple[int, int]]:
+    """The (start, end) of each stretch of text between boundaries that holds a word."""
+    out, start = [], 0
+    for m in boundary.finditer(text):
+        out.append((start, m.start()))
+        start = m.end()
+    out.append((start, len(text)))
+    return [c for c in out if _WORD.search(text, c[0], c[1])] or [(0, len(text))]
+
+
+def _blocks(ar: list[tuple[int, int]], ar_len: int, en: list[tuple[int, int]], en_len: int) -> list[tuple[list[int], list[int]]]:
+    """The clauses of the two sides aligned in order, by where they lie in their sentence: each
+    clause is joined to the clause of the other side it overlaps most (in shares of the
+    sentence); the joined groups are the blocks, in order, as (Arabic clauses, English clauses).
+    One clause on either side gives one block: the whole segment."""
+    a = [(s / max(ar_len, 1), e / max(ar_len, 1)) for s, e in ar]
+    b = [(s / max(en_len, 1), e / max(en_len, 1)) for s, e in en]
+
+    def best(span: tuple[float, float], others: list[tuple[float, float]]) -> int:
+        overlaps = [min(span[1], o[1]) - max(span[0], o[0]) for o in others]
+        return overlaps.index(max(overlaps))
+
+    # Union-find over the Arabic clauses 0…m-1 and the English ones m…m+n-1.
+    parent = list(range(len(a) + len(b)))
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for i, span in enumerate(a):
+        parent[root(i)] = root(len(a) + best(span, b))
+    for j, span in enumerate(b):
+        parent[root(len(a) + j)] = root(best(span, a))
+    groups: dict[int, tuple[list[int], list[int]]] = {}
+    for k in range(len(a) + len(b)):
+        side = 0 if k < len(a) else 1
+        groups.setdefault(root(k), ([], []))[side].append(k if side == 0 else k - len(a))
+    return sorted(groups.values(), key=lambda g: g[0][0] if g[0] else len(a))
+
+
 def negation_flags(source: str, english: str) -> list[str]:
-    """Negations of one side without a counterpart on the other, by count: the extra English
-    ones (the last ones, usually what the model added) or the Arabic ones left unanswered."""
+    """Negations of one side without a counterpart on the other, clause by clause: with the
+    clauses of the two sides aligned (`_blocks`), in each block the extra English negations (the
+    last ones, usually what the model added) or the Arabic ones left unanswered. Counted per
+    segment, a sentence whose source negates its first clause and whose English negates its
+    second would pass, yet it says the opposite twice. An extra on one side answers one on the
+    other in a neighbouring block when the two lie at nearly the same place in their sentences
+    (a clause boundary that falls a few words apart on the two sides)."""
     if not english.strip():
         return []
-    ar, en = arabic_negations(source), english_negations(english)
-    if len(en) > len(ar):
-        return [f"negation:{span}" for span in en[len(ar) :]]
-    answered = len(en) + len(_EN_ONLY.findall(english))
-    if len(ar) > answered:
-        return [f"negation:{span}" for span in ar[answered:]]
-    return []
+    source = normalize(source)
+    ar_at, en_at = _arabic_negations_at(source), _english_negations_at(english)
+    if not ar_at and not en_at:
+        return []
+    ar_clauses, en_clauses = _clauses(source, _AR_CLAUSE_OPEN), _clauses(english, _EN_CLAUSE_OPEN)
+    extra_en: list[tuple[float, str]] = []
+    extra_ar: list[tuple[float, str]] = []
+    for ar_block, en_block in _blocks(ar_clauses, len(source), en_clauses, len(english)):
+        a_from, a_to = ar_clauses[ar_block[0]][0], ar_clauses[ar_block[-1]][1]
+        e_from, e_to = en_clauses[en_block[0]][0], en_clauses[en_block[-1]][1]
+        ar = [(at / len(source), span) for at, span in ar_at if a_from <= at < a_to]
+        en = [(at / len(english), span) for at, span in en_at if e_from <= at < e_to]
+        if len(en) > len(ar):
+            extra_en += en[len(ar) :]
+            continue
+        answered = len(en) + len(_EN_ONLY.findall(english, e_from, e_to))
+        extra_ar += ar[answered:]
+    flags = []
+    for where, span in extra_en:
+        near = [n for n, (other, _) in enumerate(extra_ar) if abs(other - where) <= _NEAR]
+        if near:
+            del extra_ar[near[0]]
+        else:
+            flags.append((where, f"negation:{span}"))
+    flags += [(where, f"negation:{span}") for where, span in extra_ar]
+    return [flag for _, flag in sorted(flags, key=lambda f: f[0])]
 
 
 def saying_flags(source: str, english: str) -> list[str]:

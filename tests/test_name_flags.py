@@ -179,3 +179,10 @@ def test_the_scores_have_a_row_for_the_tuned_sets_apart_from_the_held_out_one():
     result = name_scores.by_set(rows)
     assert result["tuned"]["invented"]["precision"] == 100.0 and result["eval_meaning"]["invented"]["precision"] == 0.0
     assert result["all"]["invented"]["flags"] == 2
+
+
+def test_a_first_name_that_reads_as_clitic_and_article_is_a_name():
+    # فالديس is Valdis, not ف + الديس: after a title and before a family name it starts the name
+    source = "دافع المفوض الأوروبي للتجارة فالديس دومبروفسكيس عن القرار."
+    assert "unverified_name:فالديس دومبروفسكيس" in flags(source, "The EU trade commissioner, Mr. Dominique, defended it.")
+    assert flags(source, "European Commission trade commissioner Valdis Dombrovskis defended the decision.") == []

@@ -100,6 +100,23 @@ def _foreign(word: str) -> bool:
     return match is not None and (match.group() not in ("وف", "وفا") or len(folded) >= 6)
 
 
+def _first_name(words: list[re.Match[str]], j: int, i: int, text: str, after_title: bool) -> bool:
+    """Whether a word that reads as clitic + article (فالديس: ف + الديس) is a first name
+    (Valdis, Walter, Balotelli): it stands first after a title and a plain name word follows."""
+    if j != i or not after_title or j + 1 >= len(words) or not re.fullmatch(r"\s+", text[words[j].end() : words[j + 1].start()]):
+        return False
+    after = words[j + 1].group()
+    folded = _light(after)
+    return not (
+        _has_article(after)
+        or _bare(after) in STOP | TITLES | SAYING
+        or folded[:1] in "وفبلك"
+        and folded[1:3] == "ال"
+        or len(folded) < 3
+        or _verbal_noun(after)
+    )
+
+
 def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:
     """Indexes of the name words starting at word i (empty if none). After a verb of saying the
     first word may be a family name with the article (ودعا الصفدي); after a title a plain first
@@ -118,7 +135,7 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
             break
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
-        if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل":
+        if (folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل") and not _first_name(words, j, i, text, after_title):
             break  # a clitic + article word (بالإفراج) is no name
         joiner = folded in JOINERS
         if j == i:

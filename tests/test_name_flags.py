@@ -186,3 +186,12 @@ def test_a_first_name_that_reads_as_clitic_and_article_is_a_name():
     source = "دافع المفوض الأوروبي للتجارة فالديس دومبروفسكيس عن القرار."
     assert "unverified_name:فالديس دومبروفسكيس" in flags(source, "The EU trade commissioner, Mr. Dominique, defended it.")
     assert flags(source, "European Commission trade commissioner Valdis Dombrovskis defended the decision.") == []
+
+
+def test_a_final_is_a_match_and_a_club_represents_its_continent():
+    final = "وكانت ريباكينا قد فازت على جابر في النهائي."
+    assert "unverified_name:جابر" in flags(final, "Rybakina had beaten her in the final.")
+    assert flags(final, "Rybakina had beaten Jabeur in the final.") == []
+    club = "وسيمثل الأهلي القارة في كأس العالم للأندية."
+    assert "unverified_name:الأهلي" in flags(club, "The national team will represent the continent at the Club World Cup.")
+    assert flags(club, "Al Ahly will represent the continent at the Club World Cup.") == []

@@ -195,3 +195,16 @@ def test_a_final_is_a_match_and_a_club_represents_its_continent():
     club = "وسيمثل الأهلي القارة في كأس العالم للأندية."
     assert "unverified_name:الأهلي" in flags(club, "The national team will represent the continent at the Club World Cup.")
     assert flags(club, "Al Ahly will represent the continent at the Club World Cup.") == []
+
+
+def test_a_person_is_the_subject_of_a_verb_of_meeting_or_a_nisba_name_after_kana_or_inna():
+    met = "والتقى هوكستين رئيس الحكومة في بيروت."
+    assert "unverified_name:هوكستين" in flags(met, "The envoy met the prime minister in Beirut.")
+    assert flags(met, "Hochstein met the prime minister in Beirut.") == []
+    was = "وكان النيادي قد أمضى 6 أشهر في الفضاء."
+    assert "unverified_name:النيادي" in flags(was, "The astronaut had spent 6 months in space.")
+    assert flags(was, "Al Neyadi had spent 6 months in space.") == []
+    that = "وقال المتحدث إن السيسي تلقى اتصالا هاتفيا."
+    assert "unverified_name:السيسي" in flags(that, "The spokesman said the president received a phone call.")
+    # only a nisba form is taken after كان or إن: an ordinary subject is no name
+    assert flags("وكان الاتفاق قد انهار.", "The agreement had collapsed.") == []

@@ -54,6 +54,11 @@ STOP = _forms(
     "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
 )
+# Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب): a name follows as after a verb of saying.
+MEETING = _forms("التقى التقت استقبل استقبلت")
+# Words after which a family name with the article stands as a subject (وكان النيادي قد, إن
+# السيسي تلقى): only a nisba form (-ي) is taken there, the shape of such names.
+SUBJECT = _forms("كان كانت إن أن")
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
 # Goals and nets, no names; in a match report the club follows them (هدفي النصر: Al Nassr's two goals).
 GOALS = _forms("هدف هدفي هدفا هدفين شباك مرمى")
@@ -82,7 +87,7 @@ def _verbal_noun(word: str) -> bool:
 def _bare(word: str) -> str:
     """A word without a leading conjunction و/ف (folded)."""
     folded = _light(word)
-    if folded[:1] in "وف" and len(folded) > 3 and folded[1:] in TITLES | SAYING | STOP:
+    if folded[:1] in "وف" and len(folded) > 3 and folded[1:] in TITLES | SAYING | STOP | MEETING:
         return folded[1:]
     return folded
 
@@ -90,6 +95,12 @@ def _bare(word: str) -> str:
 def _has_article(word: str) -> bool:
     folded = arabic.fold(word)
     return folded[:2] == "ال" and len(folded) > 3
+
+
+def _nisba(word: str) -> bool:
+    """A word with the article ending in -ي (السيسي, النيادي), not the clitic + article of بالحي."""
+    folded = _light(word)
+    return _has_article(word) and folded[-1:] == "ي" and len(folded) > 4
 
 
 def _foreign(word: str) -> bool:
@@ -310,6 +321,10 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             if _light(words[j].group()) in HEADS:  # أعلنت شركة أرامكو: the name follows the noun
                 j += 1
             name = _name_from(words, j, text, after_title=False) if j < len(words) else []
+        elif bare in MEETING and i + 1 < len(words):
+            name = _name_from(words, i + 1, text, after_title=False)
+        elif bare in SUBJECT and i + 1 < len(words) and _nisba(words[i + 1].group()) and not _in(words[i + 1], known):
+            name = _name_from(words, i + 1, text, after_title=False)[:1]
         elif _foreign(words[i].group()):
             name = [i]
         elif words[i].end() in ends and i + 1 < len(words) and not _in(words[i + 1], known) and _as_noun(words, i):

@@ -208,3 +208,13 @@ def test_a_person_is_the_subject_of_a_verb_of_meeting_or_a_nisba_name_after_kana
     assert "unverified_name:السيسي" in flags(that, "The spokesman said the president received a phone call.")
     # only a nisba form is taken after كان or إن: an ordinary subject is no name
     assert flags("وكان الاتفاق قد انهار.", "The agreement had collapsed.") == []
+
+
+def test_a_smaller_city_is_a_place_after_a_word_that_says_so_or_when_its_name_is_long():
+    city = "وقعت الحكومة اتفاقا لبناء محطة في مدينة العقبة."
+    assert "missing_name:Aqaba" in flags(city, "The government signed a deal to build a plant in the city.")
+    assert flags(city, "The government signed a deal to build a plant in the city of Aqaba.") == []
+    # without such a word العقبة is "the obstacle"
+    assert flags("وقال إن العقبة الأكبر هي التمويل.", "He said the biggest obstacle is funding.") == []
+    # a long foreign name is no everyday word
+    assert "missing_name:Strasbourg" in flags("وصوت البرلمان في ستراسبورغ على القرار.", "Parliament voted on the decision.")

@@ -146,7 +146,8 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
             break
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
-        if (folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل") and not _first_name(words, j, i, text, after_title):
+        clitic = folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل"
+        if clitic and not _first_name(words, j, i, text, after_title):
             break  # a clitic + article word (بالإفراج) is no name
         joiner = folded in JOINERS
         if j == i:
@@ -218,8 +219,8 @@ SPORT = _forms(
 )
 CLUB_HEADS = _forms("نادي النادي فريق الفريق")
 PLAY = _forms(
-    "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى تأهل تأهلت "
-    "يمثل تمثل سيمثل ستمثل"  # a club represents its country or continent
+    "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى "
+    "تأهل تأهلت يمثل تمثل سيمثل ستمثل"  # a club represents its country or continent
 )
 # Words that stand where a club does but name none (the team, the player, the champion).
 _NOT_CLUBS = _forms("المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة")

@@ -218,3 +218,12 @@ def test_a_smaller_city_is_a_place_after_a_word_that_says_so_or_when_its_name_is
     assert flags("وقال إن العقبة الأكبر هي التمويل.", "He said the biggest obstacle is funding.") == []
     # a long foreign name is no everyday word
     assert "missing_name:Strasbourg" in flags("وصوت البرلمان في ستراسبورغ على القرار.", "Parliament voted on the decision.")
+
+
+def test_a_run_the_english_invents_keeps_no_source_place_and_a_place_spelled_apart_is_none():
+    source = "وقال المتحدث في بنغازي إن المجلس لن يقبل التعيينات."
+    invented = flags(source, "The spokesman said in Banque Aziz that the council will not accept the appointments.")
+    assert "added_name:Banque Aziz" in invented and "missing_name:Benghazi" in invented
+    assert flags(source, "The spokesman said in Benghazi that the council will not accept the appointments.") == []
+    apart = "استعادت القوات السيطرة على أحياء في مدينة أم درمان."
+    assert flags(apart, "The forces regained control of districts in Am Dram.") == []

@@ -227,3 +227,12 @@ def test_a_run_the_english_invents_keeps_no_source_place_and_a_place_spelled_apa
     assert flags(source, "The spokesman said in Benghazi that the council will not accept the appointments.") == []
     apart = "استعادت القوات السيطرة على أحياء في مدينة أم درمان."
     assert flags(apart, "The forces regained control of districts in Am Dram.") == []
+
+
+def test_an_expert_or_a_correspondent_is_a_role_the_source_must_give():
+    source = "وقال المستشار الألماني أولاف شولتس إن الحرب التجارية لا تخدم أحدا."
+    assert "changed_role:expert (Olaf Scholz)" in flags(source, "German expert Olaf Scholz said trade wars serve no one.")
+    assert flags(source, "German Chancellor Olaf Scholz said trade wars serve no one.") == []
+    spokeswoman = "وقالت المتحدثة باسم البيت الأبيض كارين جان بيير إن الرئيس يتابع القرار."
+    made = flags(spokeswoman, "White House correspondent Karine Jean-Pierre said the president follows the decision.")
+    assert "changed_role:correspondent (Karine Jean-Pierre)" in made

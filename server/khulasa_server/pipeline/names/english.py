@@ -30,7 +30,7 @@ ROLE_WORDS = (
     "member of parliament|speaker|senator|secretary-general|secretary general|secretary|ambassador|envoy|"
     "crown prince|king|queen|prince|emir|general|commander|governor|mayor|director-general|director general|"
     "director|chairman|chairwoman|ceo|chief executive|chief|head|leader|adviser|advisor|chancellor|coach|judge|"
-    "representative"
+    "representative|expert|analyst|correspondent|reporter|journalist"
 )
 _ROLE = rf"(?i:(?:(?:deputy|vice|acting|former|interim)\s+)?(?:{ROLE_WORDS}))"
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Dr|Sir|Sheikh|Sheikha)\.?"

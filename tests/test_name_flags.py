@@ -236,3 +236,11 @@ def test_an_expert_or_a_correspondent_is_a_role_the_source_must_give():
     spokeswoman = "وقالت المتحدثة باسم البيت الأبيض كارين جان بيير إن الرئيس يتابع القرار."
     made = flags(spokeswoman, "White House correspondent Karine Jean-Pierre said the president follows the decision.")
     assert "changed_role:correspondent (Karine Jean-Pierre)" in made
+
+
+def test_names_joined_by_a_hyphen_are_each_named():
+    source = "أعلنت المنظمة أن تفشي المرض في جمهورية الكونغو الديمقراطية لا يزال طارئة صحية."
+    invented = flags(source, "The organization said Guinea-Sierra Leone reported a new case.")
+    assert "added_name:Guinea" in invented and "added_name:Sierra Leone" in invented
+    war = "وبحث الوزيران الحرب بين روسيا وأوكرانيا."
+    assert flags(war, "The ministers discussed the Russia-Ukraine war.") == []

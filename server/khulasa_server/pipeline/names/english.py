@@ -112,10 +112,14 @@ def _names() -> tuple[re.Pattern[str], dict[str, str]]:
         for name in row.names:
             kinds.setdefault(name, row.kind)
     pattern = "|".join(re.escape(n) for n in sorted(kinds, key=len, reverse=True))
-    # a name before -made, -led, -backed is still named (Russian-made, Saudi-led)
-    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w]|-(?!(?:made|led|backed|based|owned)\b))"), kinds
+    # a name before -made, -led, -backed is still named (Russian-made, Saudi-led), and two
+    # names joined by a hyphen are two names (Guinea-Sierra Leone, Russia-Ukraine)
+    return re.compile(rf"(?<!\w)(?:{pattern})(?![\w]|-(?!(?:made|led|backed|based|owned)\b|[A-Z]))"), kinds
 
 
+# after a hyphen a name is one only when a capitalized word stands before it (Guinea-Sierra
+# Leone), not a prefix (pro-Russian, anti-Israel)
+_AFTER_LOWER_HYPHEN = re.compile(r"(?:^|[^\w-])(?![A-Z])[\w]+-$")
 _CURRENCY = re.compile(r"\s*(?:dollars?|cents?)\b", re.IGNORECASE)
 
 
@@ -126,7 +130,7 @@ def mentions(english: str) -> list[Mention]:
     return [
         Mention(m.start(), m.end(), m.group(), kinds[m.group()])
         for m in pattern.finditer(english)
-        if not _CURRENCY.match(english, m.end())
+        if not _CURRENCY.match(english, m.end()) and not _AFTER_LOWER_HYPHEN.search(english, 0, m.start())
     ]
 
 

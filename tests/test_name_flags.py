@@ -244,3 +244,9 @@ def test_names_joined_by_a_hyphen_are_each_named():
     assert "added_name:Guinea" in invented and "added_name:Sierra Leone" in invented
     war = "وبحث الوزيران الحرب بين روسيا وأوكرانيا."
     assert flags(war, "The ministers discussed the Russia-Ukraine war.") == []
+
+
+def test_a_place_is_not_spelled_as_a_word_of_a_persons_name():
+    source = "وقال الرئيس التنفيذي أمين الناصر إن الشركة ستواصل الاستثمار."
+    assert "added_name:Amman" in flags(source, "The CEO of Amman National Bank said the company will keep investing.")
+    assert flags(source, "Chief executive Amin Nasser said the company will keep investing.") == []

@@ -252,6 +252,9 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
     present = _present(names)
     folded = arabic.fold(source)
     words = _source_words(source)
+    # a place is not spelled as a word of a person's name (Amman is not أمين of أمين الناصر)
+    people_at = [(c.start, c.end) for c in names.others]
+    unnamed = [w if not any(s <= w[0] < e for s, e in people_at) else (w[0], w[1], "") for w in words]
     out = []
     for mention in mentions:
         if mention.group & present or mention.text in source:
@@ -260,7 +263,7 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
             row = next(r for r in entities.rows() if mention.text in r.names)
             if any(arabic.fold(form) in folded for form in row.arabic):
                 continue
-        elif all(_find_in_source(w, words) is not None for w in english_words(mention.text) if len(w) > 2):
+        elif all(_find_in_source(w, unnamed) is not None for w in english_words(mention.text) if len(w) > 2):
             continue  # the place spelled another way (Kiev for كييف, Tel Aviv for تل أبيب)
         out.append(f"added_name:{mention.text}")
     lost = [c for c in names.others if not other_kept(c, english)]

@@ -250,3 +250,14 @@ def test_a_place_is_not_spelled_as_a_word_of_a_persons_name():
     source = "وقال الرئيس التنفيذي أمين الناصر إن الشركة ستواصل الاستثمار."
     assert "added_name:Amman" in flags(source, "The CEO of Amman National Bank said the company will keep investing.")
     assert flags(source, "Chief executive Amin Nasser said the company will keep investing.") == []
+
+
+def test_an_acronym_is_not_found_by_its_consonants():
+    # CNN has the consonants of many Arabic words; the source writes it in Latin letters or spells it
+    source = "وقال المتحدث باسم البيت الأبيض إن القرار نهائي."
+    assert "added_name:CNN" in flags(source, "The White House spokesman told CNN that the decision is final.")
+    spelled = "وقال المتحدث باسم البيت الأبيض لشبكة سي إن إن إن القرار نهائي."
+    assert flags(spelled, "The White House spokesman told CNN that the decision is final.") == []
+    # an acronym of a name the English writes in full is that name
+    forces = "وقال الجيش إن قوات سوريا الديمقراطية انسحبت."
+    assert flags(forces, "The army said the Syrian Democratic Forces withdrew, and that SDF fighters left.") == []

@@ -274,11 +274,80 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
             if renamed is not None:  # the source's person is lost too, whatever the family name keeps
                 out.append(f"unverified_name:{renamed.text}")
     for run in english_mod.unknown_names(english, mentions, people):
-        if run in source or any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
+        if run in source:
+            continue
+        # an acronym is written in Latin letters or spelled out, never found by its consonants;
+        # one of a name the English writes in full is that name, checked on its own
+        if _ACRONYM.fullmatch(run):
+            if run in _initials(english) or _spelled(run, words):
+                continue
+        elif any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
             continue
         if any(" " in h.text and place_kept(h, run, source) for h in names.places):
             continue  # a place of several words spelled another way (Am Dram for أم درمان)
         out.append(f"added_name:{run}")
+    return out
+
+
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+_CAPITALIZED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|for|the|and)\s+)*[A-Z][\w'’-]*)+")
+
+
+# The consonant classes of each Latin letter's Arabic name (سي إن إن for CNN, بي بي سي for BBC).
+_LETTER_NAMES = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        (
+            "",
+            "B",
+            "S",
+            "D",
+            "",
+            "F",
+            "K",
+            "TS",
+            "",
+            "K",
+            "K",
+            "L",
+            "M",
+            "N",
+            "",
+            "B",
+            "K",
+            "R",
+            "S",
+            "T",
+            "",
+            "F",
+            "DBL",
+            "KS",
+            "",
+            "Z",
+        ),
+    )
+)
+
+
+def _spelled(acronym: str, words: list[tuple[int, str, str]]) -> bool:
+    """Whether the source spells an acronym letter by letter in Arabic (سي إن إن: CNN)."""
+    n = len(acronym)
+    letters = [_LETTER_NAMES[c] for c in acronym]
+    for k in range(len(words) - n + 1):
+        run = words[k : k + n]
+        if all(len(arabic.fold(w)) <= 4 and s == c for (_, w, s), c in zip(run, letters)):
+            return True
+    return False
+
+
+def _initials(english: str) -> set[str]:
+    """The initials of the English's capitalized runs, with and without their small words
+    (Syrian Democratic Forces: SDF; Office for the Coordination …: OCHA)."""
+    out = set()
+    for run in _CAPITALIZED_RUN.finditer(english):
+        words = run.group().split()
+        out.add("".join(w[0] for w in words if w[0].isupper()))
+        out.add("".join(w[0].upper() for w in words))
     return out
 
 

@@ -261,3 +261,13 @@ def test_an_acronym_is_not_found_by_its_consonants():
     # an acronym of a name the English writes in full is that name
     forces = "وقال الجيش إن قوات سوريا الديمقراطية انسحبت."
     assert flags(forces, "The army said the Syrian Democratic Forces withdrew, and that SDF fighters left.") == []
+
+
+def test_rivers_seas_and_mountains_news_names_are_places():
+    source = "وناقش الوزيران ملف المياه في نهري دجلة والفرات."
+    lost = flags(source, "The ministers discussed water in the Nile Delta.")
+    assert "missing_name:Tigris" in lost and "missing_name:Euphrates" in lost and "added_name:Nile" in lost
+    assert flags(source, "The ministers discussed water in the Tigris and Euphrates rivers.") == []
+    ships = "وحولت شركات الشحن مساراتها إلى رأس الرجاء الصالح بدلا من البحر الأحمر."
+    assert flags(ships, "Shipping firms rerouted around the Cape of Good Hope instead of the Red Sea.") == []
+    assert "missing_name:Cape of Good Hope" in flags(ships, "Shipping firms rerouted to the port of Safi instead of the Red Sea.")

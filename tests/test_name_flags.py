@@ -271,3 +271,12 @@ def test_rivers_seas_and_mountains_news_names_are_places():
     ships = "وحولت شركات الشحن مساراتها إلى رأس الرجاء الصالح بدلا من البحر الأحمر."
     assert flags(ships, "Shipping firms rerouted around the Cape of Good Hope instead of the Red Sea.") == []
     assert "missing_name:Cape of Good Hope" in flags(ships, "Shipping firms rerouted to the port of Safi instead of the Red Sea.")
+
+
+def test_un_bodies_and_commands_news_names_are_institutions():
+    refugees = "بالتنسيق مع المفوضية السامية للأمم المتحدة لشؤون اللاجئين."
+    assert flags(refugees, "In coordination with the UN High Commissioner for Refugees.") == []
+    agency = "ردا على قرار الوكالة الدولية للطاقة الذرية."
+    assert "added_name:International Energy Agency" in flags(agency, "In response to the International Energy Agency's decision.")
+    command = "وقالت القيادة المركزية الأمريكية في بيان إن الصاروخ سقط في المياه."
+    assert "missing_name:US Central Command" in flags(command, "The US government said the missile fell into the water.")

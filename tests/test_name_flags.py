@@ -280,3 +280,9 @@ def test_un_bodies_and_commands_news_names_are_institutions():
     assert "added_name:International Energy Agency" in flags(agency, "In response to the International Energy Agency's decision.")
     command = "وقالت القيادة المركزية الأمريكية في بيان إن الصاروخ سقط في المياه."
     assert "missing_name:US Central Command" in flags(command, "The US government said the missile fell into the water.")
+
+
+def test_a_disease_is_no_name():
+    # a wrong disease is a wrong fact, for the meaning checks, not an invented name
+    source = "حذر المدير العام لمنظمة الصحة العالمية من انهيار المنظومة الصحية في غزة."
+    assert flags(source, "The head of the World Health Organization warned that Ebola has spread to Gaza.") == []

@@ -194,7 +194,9 @@ _GENERIC = frozenset(
     "Officer Official Officials Council Board Governors Directors Members Member Party Parties Arabic English "
     "Reconstruction Humanitarian Aid Operations Operation Program Fund Forces Force Army Resistance Opposition "
     "Treasury Customs Police Intelligence Ports Port Authority Affair Internal External Permanent Mission "
-    "Alliance Prevention Disease Diseases Control Centers Centres Asian Mediterranean Atlantic Pacific Caribbean".split()
+    "Alliance Prevention Disease Diseases Control Centers Centres Asian Mediterranean Atlantic Pacific Caribbean "
+    # diseases: a wrong one is a wrong fact, not an invented name
+    "Ebola Zika Covid Mpox Cholera Malaria Polio Measles Dengue Influenza".split()
 )
 _RUN_WORD = rf"(?:{_NAME_WORD}|[A-Z]{{2,6}}\b)"
 _CAPITAL_RUN = re.compile(rf"{_RUN_WORD}(?:\s+(?:of\s+(?:the\s+)?|de\s+|bin\s+)?{_RUN_WORD})*")

@@ -286,3 +286,10 @@ def test_a_disease_is_no_name():
     # a wrong disease is a wrong fact, for the meaning checks, not an invented name
     source = "حذر المدير العام لمنظمة الصحة العالمية من انهيار المنظومة الصحية في غزة."
     assert flags(source, "The head of the World Health Organization warned that Ebola has spread to Gaza.") == []
+
+
+def test_a_listed_person_holds_a_name_the_finder_cut_short():
+    # after الرئيس the finder stops at two plain words; the listed name goes on
+    source = "وقال إن الرئيس رجب طيب أردوغان سيزور القاهرة."
+    assert flags(source, "He said President Tayyip Erdogan will visit Cairo.") == []
+    assert "unverified_name:رجب طيب أردوغان" in flags(source, "He said the president will visit Cairo.")

@@ -52,8 +52,12 @@ def find(text: str, gazetteer: gazetteer_mod.Gazetteer | None = None) -> Names:
     places = (gazetteer or gazetteer_mod.default()).find(text)
     nationals = [h.end for h in places if any(e.kind == "demonym" for e in h.entries) and h.text.startswith("ال")]
     others = candidates_mod.find(text, [(h.start, h.end) for h in places], nationals)
+    # a listed person that holds a name the finder cut short is that name (رجب طيب أردوغان, where
+    # the finder stopped at رجب طيب)
+    listed = _listed_people(text)
+    others = [c for c in others if not any(p.start <= c.start and c.end < p.end for p in listed)]
     taken = [(h.start, h.end) for h in places] + [(c.start, c.end) for c in others]
-    listed = [c for c in _listed_people(text) if not any(s < c.end and c.start < e for s, e in taken)]
+    listed = [c for c in listed if not any(s < c.end and c.start < e for s, e in taken)]
     return Names(tuple(places), tuple(sorted(others + listed, key=lambda c: c.start)), text)
 
 

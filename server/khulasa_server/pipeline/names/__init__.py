@@ -436,7 +436,8 @@ def changed_roles(names: Names, people: list[english_mod.Person]) -> list[str]:
 def check(names: Names, english: str) -> list[str]:
     """Warnings for the names of `names` that the English does not keep, and for the names and
     roles the English adds."""
-    warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if not place_kept(h, english, names.text)]
+    kept_places = [h for h in names.places if place_kept(h, english, names.text)]
+    warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if h not in kept_places]
     mentions = english_mod.mentions(english) if names.text else []
     # a place the source does not name keeps no person of it (Bishkek is not Peskov)
     others = _blank(english, [m for m in mentions if m.kind in _PLACES and not _in_source(m, names)])
@@ -448,7 +449,7 @@ def check(names: Names, english: str) -> list[str]:
         runs = [w.partition(":")[2] for w in invented if w.startswith("added_name:")]
         if runs:
             rest = re.sub("|".join(re.escape(r) for r in runs), " ", english)
-            lost = [h for h in names.places if place_kept(h, english, names.text) and not place_kept(h, rest, names.text)]
+            lost = [h for h in kept_places if not place_kept(h, rest, names.text)]
             warnings = [f"missing_name:{' / '.join(h.english)}" for h in lost] + warnings
         warnings += invented + changed_roles(names, people)
     return list(dict.fromkeys(warnings))

@@ -130,7 +130,8 @@ def mentions(english: str) -> list[Mention]:
     return [
         Mention(m.start(), m.end(), m.group(), kinds[m.group()])
         for m in pattern.finditer(english)
-        if not _CURRENCY.match(english, m.end()) and not _AFTER_LOWER_HYPHEN.search(english, 0, m.start())
+        if not _CURRENCY.match(english, m.end())
+        and not (english[m.start() - 1 : m.start()] == "-" and _AFTER_LOWER_HYPHEN.search(english, 0, m.start()))
     ]
 
 

@@ -129,8 +129,8 @@ class Gazetteer:
                 start = words[i].start() + len(split.prefix)
                 end = words[i + n - 1].end()
                 entries = [e for e in entries if e.kind != "month" or self._dated(text, words, i, split, start, end)]
-                named = self._after_place_word(words, i, split) or _long_name(split, n)
-                if any(e.kind != "town" for e in entries) or not named:
+                towns = [e for e in entries if e.kind == "town"]
+                if towns and (len(towns) < len(entries) or not (_long_name(split, n) or self._after_place_word(words, i, split))):
                     entries = [e for e in entries if e.kind != "town"]
                 if entries:
                     return Hit(start, end, text[start:end], tuple(entries)), n

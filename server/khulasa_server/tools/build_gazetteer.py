@@ -120,8 +120,8 @@ def geonames_rows() -> list[tuple[str, str, str, str]]:
         for form in forms:
             by_form.setdefault((fold(form), kind), []).append((city["population"], form, _latin(city["name"])))
     rows = []
-    for (folded, kind), places in sorted(by_form.items()):
-        if kind == "town" and (folded, "city") in by_form:
+    for (form_key, kind), places in sorted(by_form.items()):
+        if kind == "town" and (form_key, "city") in by_form:
             continue  # a form of a city is that city
         places.sort(reverse=True)
         # one form of several cities: the largest is meant unless another is within 10x of it

@@ -293,3 +293,14 @@ def test_a_listed_person_holds_a_name_the_finder_cut_short():
     source = "وقال إن الرئيس رجب طيب أردوغان سيزور القاهرة."
     assert flags(source, "He said President Tayyip Erdogan will visit Cairo.") == []
     assert "unverified_name:رجب طيب أردوغان" in flags(source, "He said the president will visit Cairo.")
+
+
+def test_a_family_name_loosely_spelled_after_its_first_name_is_kept_and_a_changed_one_is_not():
+    source = "ونقلت الوكالة عن رئيس البرلمان نبيه بري قوله إن المقاومة لن تنجر إلى حرب."
+    loose = flags(source, "The agency quoted Parliament Speaker Nabih Brizzi as saying the resistance will not be drawn into war.")
+    assert "unverified_name:نبيه بري" not in loose
+    # the same first name with another family name is another person
+    changed = flags(source, "The agency quoted Parliament Speaker Nabih Rizk as saying the resistance will not be drawn into war.")
+    assert "unverified_name:نبيه بري" in changed
+    minister = "وقال وزير الخارجية سامح شكري إن الاجتماع كان مثمرا."
+    assert "unverified_name:سامح شكري" in flags(minister, "Foreign Minister Samah Shariq said the meeting was fruitful.")

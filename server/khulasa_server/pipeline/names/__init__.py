@@ -22,6 +22,7 @@ from khulasa_server.pipeline.names import candidates as candidates_mod
 from khulasa_server.pipeline.names import english as english_mod
 from khulasa_server.pipeline.names import gazetteer as gazetteer_mod
 from khulasa_server.pipeline.names.romanize import (
+    _ARTICLE,
     _collapse,
     _near,
     arabic_skeleton,
@@ -167,7 +168,33 @@ def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
         first, second = family.split()
         # عبد الله: Abdullah; أبو الغيط: Abu Ghait or Aboul Gheit, the article written or not
         return kept(first + second, english) or kept(first + stem(second), english)
-    return kept(family, english) if family else True
+    if not family or kept(family, english):
+        return True
+    words = [w for w in candidate.words if candidates_mod._light(w) not in candidates_mod.JOINERS]
+    return len(words) > 1 and _loosely_kept(words[0], family, english)
+
+
+def _subsequence(short: str, long_: str) -> bool:
+    letters = iter(long_)
+    return all(c in letters for c in short)
+
+
+def _loosely_kept(first: str, family: str, english: str) -> bool:
+    """Whether the English keeps a name's first name and writes, right after it, its family name
+    in a spelling a reader still recognises: the same first consonant, and the consonants of one
+    all in the other in their order (Nabih Brizzi for نبيه بري, Saad Al-Katibi for سعد الكعبي).
+    A family name changed for another (Samah Shariq for سامح شكري) has them in another order."""
+    target, given = arabic_skeleton(stem(first)), arabic_skeleton(stem(family))
+    if len(target) < 2 or len(given) < 2:
+        return False
+    cores = [_ARTICLE.sub("", w) for w in english_words(english)]
+    for k, word in enumerate(cores[:-1]):
+        if not word[:1].isupper() or not any(_near(target, _collapse(s)) for s in english_skeletons(word)):
+            continue
+        after = [_collapse(s) for s in english_skeletons(cores[k + 1])] if cores[k + 1][:1].isupper() else []
+        if any(s[:1] == given[:1] and (_subsequence(s, given) or _subsequence(given, s)) for s in after if len(s) > 1):
+            return True
+    return False
 
 
 def _family(candidate: candidates_mod.Candidate) -> str:

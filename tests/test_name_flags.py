@@ -304,3 +304,10 @@ def test_a_family_name_loosely_spelled_after_its_first_name_is_kept_and_a_change
     assert "unverified_name:نبيه بري" in changed
     minister = "وقال وزير الخارجية سامح شكري إن الاجتماع كان مثمرا."
     assert "unverified_name:سامح شكري" in flags(minister, "Foreign Minister Samah Shariq said the meeting was fruitful.")
+
+
+def test_an_institution_the_english_names_keeps_no_person_unless_named_after_a_titled_one():
+    # Christian has the consonants of هوكستين, but a party's name is no person
+    met = "والتقى هوكستين رئيس الحكومة في بيروت."
+    assert "unverified_name:هوكستين" in flags(met, "Heiko met the leader of the Christian Democratic Union in Beirut.")
+    assert flags("وقال الملك سلمان إن المركز سيساعد اللاجئين.", "The King Salman Center said it will help refugees.") == []

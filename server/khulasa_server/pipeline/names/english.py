@@ -82,6 +82,15 @@ _INSTITUTION = frozenset(
 )
 
 
+# A capitalized run ending in an institution word (Christian Democratic Union, Amman National Bank).
+INSTITUTION_RUN = re.compile(rf"(?:[{_UPPER}][{_LOWER}]+\s+)+(?:{'|'.join(sorted(_INSTITUTION))})\b")
+
+
+def titled(run: str) -> bool:
+    """Whether a run holds a title or an honorific (King Salman Center, Sheikh Zayed Mosque)."""
+    return any(_ROLE_NAME.match(w) or re.fullmatch(_HONORIFIC, w) for w in run.split())
+
+
 @dataclass(frozen=True)
 class Mention:
     start: int

@@ -256,7 +256,7 @@ def test_an_acronym_is_not_found_by_its_consonants():
     # CNN has the consonants of many Arabic words; the source writes it in Latin letters or spells it
     source = "وقال المتحدث باسم البيت الأبيض إن القرار نهائي."
     assert "added_name:CNN" in flags(source, "The White House spokesman told CNN that the decision is final.")
-    spelled = "وقال المتحدث باسم البيت الأبيض لشبكة سي إن إن إن القرار نهائي."
+    spelled = "وقال المتحدث باسم البيت الأبيض في مقابلة مع شبكة سي إن إن إن القرار نهائي."
     assert flags(spelled, "The White House spokesman told CNN that the decision is final.") == []
     # an acronym of a name the English writes in full is that name
     forces = "وقال الجيش إن قوات سوريا الديمقراطية انسحبت."

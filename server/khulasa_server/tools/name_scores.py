@@ -41,7 +41,8 @@ def same_name(a: str, b: str) -> bool:
     """Whether two English mentions name the same thing: equal words, one inside the other,
     one entity group (Egypt, Egyptian) or a name of a's group inside b, or the same family
     name by consonants."""
-    x, y = a.casefold().strip(), b.casefold().strip()
+    # names joined by a hyphen are each named (Guinea in "Guinea-Sierra Leone")
+    x, y = (" ".join(t.casefold().replace("-", " ").split()) for t in (a, b))
     if not x or not y:
         return False
     if x == y or f" {x} " in f" {y} " or f" {y} " in f" {x} ":

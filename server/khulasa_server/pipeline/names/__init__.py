@@ -22,6 +22,7 @@ from khulasa_server.pipeline.names import candidates as candidates_mod
 from khulasa_server.pipeline.names import english as english_mod
 from khulasa_server.pipeline.names import gazetteer as gazetteer_mod
 from khulasa_server.pipeline.names.romanize import (
+    _ARTICLE,
     _collapse,
     _near,
     arabic_skeleton,
@@ -52,8 +53,12 @@ def find(text: str, gazetteer: gazetteer_mod.Gazetteer | None = None) -> Names:
     places = (gazetteer or gazetteer_mod.default()).find(text)
     nationals = [h.end for h in places if any(e.kind == "demonym" for e in h.entries) and h.text.startswith("ال")]
     others = candidates_mod.find(text, [(h.start, h.end) for h in places], nationals)
+    # a listed person that holds a name the finder cut short is that name (رجب طيب أردوغان, where
+    # the finder stopped at رجب طيب)
+    listed = _listed_people(text)
+    others = [c for c in others if not any(p.start <= c.start and c.end < p.end for p in listed)]
     taken = [(h.start, h.end) for h in places] + [(c.start, c.end) for c in others]
-    listed = [c for c in _listed_people(text) if not any(s < c.end and c.start < e for s, e in taken)]
+    listed = [c for c in listed if not any(s < c.end and c.start < e for s, e in taken)]
     return Names(tuple(places), tuple(sorted(others + listed, key=lambda c: c.start)), text)
 
 
@@ -163,7 +168,33 @@ def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
         first, second = family.split()
         # عبد الله: Abdullah; أبو الغيط: Abu Ghait or Aboul Gheit, the article written or not
         return kept(first + second, english) or kept(first + stem(second), english)
-    return kept(family, english) if family else True
+    if not family or kept(family, english):
+        return True
+    words = [w for w in candidate.words if candidates_mod._light(w) not in candidates_mod.JOINERS]
+    return len(words) > 1 and _loosely_kept(words[0], family, english)
+
+
+def _subsequence(short: str, long_: str) -> bool:
+    letters = iter(long_)
+    return all(c in letters for c in short)
+
+
+def _loosely_kept(first: str, family: str, english: str) -> bool:
+    """Whether the English keeps a name's first name and writes, right after it, its family name
+    in a spelling a reader still recognises: the same first consonant, and the consonants of one
+    all in the other in their order (Nabih Brizzi for نبيه بري, Saad Al-Katibi for سعد الكعبي).
+    A family name changed for another (Samah Shariq for سامح شكري) has them in another order."""
+    target, given = arabic_skeleton(stem(first)), arabic_skeleton(stem(family))
+    if len(target) < 2 or len(given) < 2:
+        return False
+    cores = [_ARTICLE.sub("", w) for w in english_words(english)]
+    for k, word in enumerate(cores[:-1]):
+        if not word[:1].isupper() or not any(_near(target, _collapse(s)) for s in english_skeletons(word)):
+            continue
+        after = [_collapse(s) for s in english_skeletons(cores[k + 1])] if cores[k + 1][:1].isupper() else []
+        if any(s[:1] == given[:1] and (_subsequence(s, given) or _subsequence(given, s)) for s in after if len(s) > 1):
+            return True
+    return False
 
 
 def _family(candidate: candidates_mod.Candidate) -> str:
@@ -252,6 +283,9 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
     present = _present(names)
     folded = arabic.fold(source)
     words = _source_words(source)
+    # a place is not spelled as a word of a person's name (Amman is not أمين of أمين الناصر)
+    people_at = [(c.start, c.end) for c in names.others]
+    unnamed = [w if not any(s <= w[0] < e for s, e in people_at) else (w[0], w[1], "") for w in words]
     out = []
     for mention in mentions:
         if mention.group & present or mention.text in source:
@@ -260,7 +294,7 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
             row = next(r for r in entities.rows() if mention.text in r.names)
             if any(arabic.fold(form) in folded for form in row.arabic):
                 continue
-        elif all(_find_in_source(w, words) is not None for w in english_words(mention.text) if len(w) > 2):
+        elif all(_find_in_source(w, unnamed) is not None for w in english_words(mention.text) if len(w) > 2):
             continue  # the place spelled another way (Kiev for كييف, Tel Aviv for تل أبيب)
         out.append(f"added_name:{mention.text}")
     lost = [c for c in names.others if not other_kept(c, english)]
@@ -271,8 +305,80 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
             if renamed is not None:  # the source's person is lost too, whatever the family name keeps
                 out.append(f"unverified_name:{renamed.text}")
     for run in english_mod.unknown_names(english, mentions, people):
-        if run not in source and not any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
-            out.append(f"added_name:{run}")
+        if run in source:
+            continue
+        # an acronym is written in Latin letters or spelled out, never found by its consonants;
+        # one of a name the English writes in full is that name, checked on its own
+        if _ACRONYM.fullmatch(run):
+            if run in _initials(english) or _spelled(run, words):
+                continue
+        elif any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
+            continue
+        if any(" " in h.text and place_kept(h, run, source) for h in names.places):
+            continue  # a place of several words spelled another way (Am Dram for أم درمان)
+        out.append(f"added_name:{run}")
+    return out
+
+
+_ACRONYM = re.compile(r"[A-Z]{2,6}")
+_CAPITALIZED_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|for|the|and)\s+)*[A-Z][\w'’-]*)+")
+
+
+# The consonant classes of each Latin letter's Arabic name (سي إن إن for CNN, بي بي سي for BBC).
+_LETTER_NAMES = dict(
+    zip(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        (
+            "",
+            "B",
+            "S",
+            "D",
+            "",
+            "F",
+            "K",
+            "TS",
+            "",
+            "K",
+            "K",
+            "L",
+            "M",
+            "N",
+            "",
+            "B",
+            "K",
+            "R",
+            "S",
+            "T",
+            "",
+            "F",
+            "DBL",
+            "KS",
+            "",
+            "Z",
+        ),
+    )
+)
+
+
+def _spelled(acronym: str, words: list[tuple[int, str, str]]) -> bool:
+    """Whether the source spells an acronym letter by letter in Arabic (سي إن إن: CNN)."""
+    n = len(acronym)
+    letters = [_LETTER_NAMES[c] for c in acronym]
+    for k in range(len(words) - n + 1):
+        run = words[k : k + n]
+        if all(len(arabic.fold(w)) <= 4 and s == c for (_, w, s), c in zip(run, letters)):
+            return True
+    return False
+
+
+def _initials(english: str) -> set[str]:
+    """The initials of the English's capitalized runs, with and without their small words
+    (Syrian Democratic Forces: SDF; Office for the Coordination …: OCHA)."""
+    out = set()
+    for run in _CAPITALIZED_RUN.finditer(english):
+        words = run.group().split()
+        out.add("".join(w[0] for w in words if w[0].isupper()))
+        out.add("".join(w[0].upper() for w in words))
     return out
 
 
@@ -357,12 +463,25 @@ def changed_roles(names: Names, people: list[english_mod.Person]) -> list[str]:
 def check(names: Names, english: str) -> list[str]:
     """Warnings for the names of `names` that the English does not keep, and for the names and
     roles the English adds."""
-    warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if not place_kept(h, english, names.text)]
+    kept_places = [h for h in names.places if place_kept(h, english, names.text)]
+    warnings = [f"missing_name:{' / '.join(h.english)}" for h in names.places if h not in kept_places]
     mentions = english_mod.mentions(english) if names.text else []
     # a place the source does not name keeps no person of it (Bishkek is not Peskov)
     others = _blank(english, [m for m in mentions if m.kind in _PLACES and not _in_source(m, names)])
+    # nor does an institution the English names (Christian Democratic Union is not هوكستين),
+    # unless named after a titled person (King Salman Center)
+    others = english_mod.INSTITUTION_RUN.sub(
+        lambda m: m.group() if english_mod.titled(m.group()) else " " * len(m.group()), others
+    )
     warnings += [f"unverified_name:{c.text}" for c in names.others if not other_kept(c, others)]
     if names.text:
         people = english_mod.people(english, mentions)
-        warnings += added(names, english, mentions, people) + changed_roles(names, people)
+        invented = added(names, english, mentions, people)
+        # a run the English invents keeps no source place (Banque Aziz is no Benghazi)
+        runs = [w.partition(":")[2] for w in invented if w.startswith("added_name:")]
+        if runs:
+            rest = re.sub("|".join(re.escape(r) for r in runs), " ", english)
+            lost = [h for h in kept_places if not place_kept(h, rest, names.text)]
+            warnings = [f"missing_name:{' / '.join(h.english)}" for h in lost] + warnings
+        warnings += invented + changed_roles(names, people)
     return list(dict.fromkeys(warnings))

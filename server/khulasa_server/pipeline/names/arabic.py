@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from khulasa_server.text.normalize import normalize
 
@@ -21,6 +22,7 @@ def strip_diacritics(text: str) -> str:
     return _DIACRITICS.sub("", text)
 
 
+@lru_cache(maxsize=8192)  # the checks fold the same words many times a segment
 def fold(text: str) -> str:
     """The matching form of Arabic text: khulasa's normalization, then diacritics removed and
     أ إ آ ٱ → ا, ة → ه, ى → ي, ؤ → و, ئ → ي (one name is spelled with either)."""

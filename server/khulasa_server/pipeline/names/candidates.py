@@ -54,6 +54,11 @@ STOP = _forms(
     "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
 )
+# Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب): a name follows as after a verb of saying.
+MEETING = _forms("التقى التقت استقبل استقبلت")
+# Words after which a family name with the article stands as a subject (وكان النيادي قد, إن
+# السيسي تلقى): only a nisba form (-ي) is taken there, the shape of such names.
+SUBJECT = _forms("كان كانت إن أن")
 JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
 # Goals and nets, no names; in a match report the club follows them (هدفي النصر: Al Nassr's two goals).
 GOALS = _forms("هدف هدفي هدفا هدفين شباك مرمى")
@@ -82,7 +87,7 @@ def _verbal_noun(word: str) -> bool:
 def _bare(word: str) -> str:
     """A word without a leading conjunction و/ف (folded)."""
     folded = _light(word)
-    if folded[:1] in "وف" and len(folded) > 3 and folded[1:] in TITLES | SAYING | STOP:
+    if folded[:1] in "وف" and len(folded) > 3 and folded[1:] in TITLES | SAYING | STOP | MEETING:
         return folded[1:]
     return folded
 
@@ -92,12 +97,35 @@ def _has_article(word: str) -> bool:
     return folded[:2] == "ال" and len(folded) > 3
 
 
+def _nisba(word: str) -> bool:
+    """A word with the article ending in -ي (السيسي, النيادي), not the clitic + article of بالحي."""
+    folded = _light(word)
+    return _has_article(word) and folded[-1:] == "ي" and len(folded) > 4
+
+
 def _foreign(word: str) -> bool:
     folded = arabic.fold(word)
     if _has_article(word) or len(folded) < 5:
         return False
     match = FOREIGN_ENDINGS.search(folded)
     return match is not None and (match.group() not in ("وف", "وفا") or len(folded) >= 6)
+
+
+def _first_name(words: list[re.Match[str]], j: int, i: int, text: str, after_title: bool) -> bool:
+    """Whether a word that reads as clitic + article (فالديس: ف + الديس) is a first name
+    (Valdis, Walter, Balotelli): it stands first after a title and a plain name word follows."""
+    if j != i or not after_title or j + 1 >= len(words) or not re.fullmatch(r"\s+", text[words[j].end() : words[j + 1].start()]):
+        return False
+    after = words[j + 1].group()
+    folded = _light(after)
+    return not (
+        _has_article(after)
+        or _bare(after) in STOP | TITLES | SAYING
+        or folded[:1] in "وفبلك"
+        and folded[1:3] == "ال"
+        or len(folded) < 3
+        or _verbal_noun(after)
+    )
 
 
 def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:
@@ -118,7 +146,8 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
             break
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
-        if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل":
+        clitic = folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل"
+        if clitic and not _first_name(words, j, i, text, after_title):
             break  # a clitic + article word (بالإفراج) is no name
         joiner = folded in JOINERS
         if j == i:
@@ -186,11 +215,12 @@ def _complement(word: str) -> bool:
 # (على) of a verb of play. Only in a segment about a match, told by its words.
 SPORT = _forms(
     "مباراة المباراة مباراته هدف هدفا هدفين هدفي الهدف الأهداف الدوري دوري الشوط بطولة البطولة كأس لقب "
-    "نقطة نقاط الدقيقة مجموعة مجموعتين الجولة المنتخب الملعب"
+    "نقطة نقاط الدقيقة مجموعة مجموعتين الجولة المنتخب الملعب نهائي النهائي"
 )
 CLUB_HEADS = _forms("نادي النادي فريق الفريق")
 PLAY = _forms(
-    "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى تأهل تأهلت"
+    "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى "
+    "تأهل تأهلت يمثل تمثل سيمثل ستمثل"  # a club represents its country or continent
 )
 # Words that stand where a club does but name none (the team, the player, the champion).
 _NOT_CLUBS = _forms("المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة")
@@ -292,6 +322,10 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             if _light(words[j].group()) in HEADS:  # أعلنت شركة أرامكو: the name follows the noun
                 j += 1
             name = _name_from(words, j, text, after_title=False) if j < len(words) else []
+        elif bare in MEETING and i + 1 < len(words):
+            name = _name_from(words, i + 1, text, after_title=False)
+        elif bare in SUBJECT and i + 1 < len(words) and _nisba(words[i + 1].group()) and not _in(words[i + 1], known):
+            name = _name_from(words, i + 1, text, after_title=False)[:1]
         elif _foreign(words[i].group()):
             name = [i]
         elif words[i].end() in ends and i + 1 < len(words) and not _in(words[i + 1], known) and _as_noun(words, i):

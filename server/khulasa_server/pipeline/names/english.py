@@ -30,7 +30,7 @@ ROLE_WORDS = (
     "member of parliament|speaker|senator|secretary-general|secretary general|secretary|ambassador|envoy|"
     "crown prince|king|queen|prince|emir|general|commander|governor|mayor|director-general|director general|"
     "director|chairman|chairwoman|ceo|chief executive|chief|head|leader|adviser|advisor|chancellor|coach|judge|"
-    "representative"
+    "representative|expert|analyst|correspondent|reporter|journalist"
 )
 _ROLE = rf"(?i:(?:(?:deputy|vice|acting|former|interim)\s+)?(?:{ROLE_WORDS}))"
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Dr|Sir|Sheikh|Sheikha)\.?"
@@ -82,6 +82,15 @@ _INSTITUTION = frozenset(
 )
 
 
+# A capitalized run ending in an institution word (Christian Democratic Union, Amman National Bank).
+INSTITUTION_RUN = re.compile(rf"(?:[{_UPPER}][{_LOWER}]+\s+)+(?:{'|'.join(sorted(_INSTITUTION))})\b")
+
+
+def titled(run: str) -> bool:
+    """Whether a run holds a title or an honorific (King Salman Center, Sheikh Zayed Mosque)."""
+    return any(_ROLE_NAME.match(w) or re.fullmatch(_HONORIFIC, w) for w in run.split())
+
+
 @dataclass(frozen=True)
 class Mention:
     start: int
@@ -112,10 +121,14 @@ def _names() -> tuple[re.Pattern[str], dict[str, str]]:
         for name in row.names:
             kinds.setdefault(name, row.kind)
     pattern = "|".join(re.escape(n) for n in sorted(kinds, key=len, reverse=True))
-    # a name before -made, -led, -backed is still named (Russian-made, Saudi-led)
-    return re.compile(rf"(?<![\w-])(?:{pattern})(?![\w]|-(?!(?:made|led|backed|based|owned)\b))"), kinds
+    # a name before -made, -led, -backed is still named (Russian-made, Saudi-led), and two
+    # names joined by a hyphen are two names (Guinea-Sierra Leone, Russia-Ukraine)
+    return re.compile(rf"(?<!\w)(?:{pattern})(?![\w]|-(?!(?:made|led|backed|based|owned)\b|[A-Z]))"), kinds
 
 
+# after a hyphen a name is one only when a capitalized word stands before it (Guinea-Sierra
+# Leone), not a prefix (pro-Russian, anti-Israel)
+_AFTER_LOWER_HYPHEN = re.compile(r"(?:^|[^\w-])(?![A-Z])[\w]+-$")
 _CURRENCY = re.compile(r"\s*(?:dollars?|cents?)\b", re.IGNORECASE)
 
 
@@ -127,6 +140,7 @@ def mentions(english: str) -> list[Mention]:
         Mention(m.start(), m.end(), m.group(), kinds[m.group()])
         for m in pattern.finditer(english)
         if not _CURRENCY.match(english, m.end())
+        and not (english[m.start() - 1 : m.start()] == "-" and _AFTER_LOWER_HYPHEN.search(english, 0, m.start()))
     ]
 
 
@@ -190,7 +204,9 @@ _GENERIC = frozenset(
     "Officer Official Officials Council Board Governors Directors Members Member Party Parties Arabic English "
     "Reconstruction Humanitarian Aid Operations Operation Program Fund Forces Force Army Resistance Opposition "
     "Treasury Customs Police Intelligence Ports Port Authority Affair Internal External Permanent Mission "
-    "Alliance Prevention Disease Diseases Control Centers Centres Asian Mediterranean Atlantic Pacific Caribbean".split()
+    "Alliance Prevention Disease Diseases Control Centers Centres Asian Mediterranean Atlantic Pacific Caribbean "
+    # diseases: a wrong one is a wrong fact, not an invented name
+    "Ebola Zika Covid Mpox Cholera Malaria Polio Measles Dengue Influenza".split()
 )
 _RUN_WORD = rf"(?:{_NAME_WORD}|[A-Z]{{2,6}}\b)"
 _CAPITAL_RUN = re.compile(rf"{_RUN_WORD}(?:\s+(?:of\s+(?:the\s+)?|de\s+|bin\s+)?{_RUN_WORD})*")

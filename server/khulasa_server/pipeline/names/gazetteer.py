@@ -14,7 +14,12 @@ from khulasa_server.pipeline.names import arabic, entities
 # Languages and currencies are in the file but not looked for: their Arabic names are
 # adjectives and nouns of everyday use (العربية is "Arab" as often as "Arabic", دينار is any
 # dinar), so they would put wrong terms in prompts.
-KINDS = frozenset({"territory", "region", "city", "month", "weekday"})
+KINDS = frozenset({"territory", "region", "city", "town", "month", "weekday"})
+# A town (a smaller city of GeoNames) is a place only after a word that says one follows:
+# many are also everyday words, which after مدينة or بلدة they are not.
+_PLACE_WORDS = frozenset(
+    arabic.fold(w) for w in "مدينة مدينتي مدن بلدة بلدات قرية محافظة ولاية إقليم منطقة ميناء مخيم مطار".split()
+)
 MAX_WORDS = 4
 # A month name counts only in a date: after one of these words or beside a number, so that
 # مارس (also "he practised") is not taken for March.
@@ -22,6 +27,15 @@ _DATE_WORDS = frozenset(arabic.fold(w) for w in "يوم شهر في منذ خل�
 _NUMBER_AFTER = re.compile(r"\s*\d")
 _NUMBER_BEFORE = re.compile(r"\d\s*$")
 _JOINER = re.compile(r"[\s-]*")
+
+
+MIN_LONG_NAME = 7
+
+
+def _long_name(split: arabic.Split, n: int) -> bool:
+    """A town's one-word name without the article and of seven letters or more (ستراسبورغ) is
+    no everyday word: it is taken wherever it stands."""
+    return n == 1 and not split.article and len(arabic.fold(split.stem)) >= MIN_LONG_NAME
 
 
 @dataclass(frozen=True)
@@ -115,9 +129,20 @@ class Gazetteer:
                 start = words[i].start() + len(split.prefix)
                 end = words[i + n - 1].end()
                 entries = [e for e in entries if e.kind != "month" or self._dated(text, words, i, split, start, end)]
+                towns = [e for e in entries if e.kind == "town"]
+                if towns and (len(towns) < len(entries) or not (_long_name(split, n) or self._after_place_word(words, i, split))):
+                    entries = [e for e in entries if e.kind != "town"]
                 if entries:
                     return Hit(start, end, text[start:end], tuple(entries)), n
         return None, 1
+
+    @staticmethod
+    def _after_place_word(words: list[re.Match[str]], i: int, split: arabic.Split) -> bool:
+        """Whether word i follows a word that says a place follows (في مدينة العقبة, بمدينة)."""
+        if i == 0 or split.prefix:
+            return False
+        previous = arabic.fold(words[i - 1].group())
+        return previous in _PLACE_WORDS or any(arabic.fold(s.stem) in _PLACE_WORDS for s in arabic.splits(previous))
 
     @staticmethod
     def _dated(text: str, words: list[re.Match[str]], i: int, split: arabic.Split, start: int, end: int) -> bool:
@@ -146,5 +171,5 @@ def default() -> Gazetteer:
         if row.kind in entities.SOURCE_KINDS
         for form in entities.arabic_forms(row)
     ]
-    more = [e for e in found if _key(e.arabic) not in places.index]
+    more = [e for e in found if all(x.kind == "town" for x in places.index.get(_key(e.arabic), []))]
     return Gazetteer([e for listed in places.index.values() for e in listed] + more)

@@ -58,6 +58,12 @@ _ROLE_ARABIC = {
     "judge": ("قاض",),
     "deputy": ("نائب",),
     "vice president": ("نائب",),
+    # a chancellor or a spokeswoman made an expert or a reporter is another person's role
+    "expert": ("خبير",),
+    "analyst": ("محلل",),
+    "correspondent": ("مراسل",),
+    "reporter": ("مراسل", "صحفي", "صحافي"),
+    "journalist": ("صحفي", "صحافي", "إعلامي", "مراسل"),
 }
 # The portfolio of a minister, when the English names one: it must be in the Arabic too.
 _PORTFOLIO = {

@@ -227,6 +227,32 @@ def test_digest_summary_is_led_short_and_flagged_end_to_end(server, client):
     assert len(response.summary.split()) <= 60
 
 
+def test_a_summary_sentence_drawing_on_a_flagged_paragraph_says_so(server, client):
+    """The summary reads the English, not the Arabic: a sentence taken from a paragraph whose
+    English is flagged (a city the source does not name) may repeat its error and says so; one
+    drawing on a clean paragraph does not. Digest and Summarize alike."""
+    pipeline = server.core.pipeline
+    sources = [NO_TALKS, WELCOME]
+    english = [
+        "The minister said his country would not take part in the coming talks.",
+        "The Kremlin welcomed a new round of talks in Geneva with the administration of the US president.",
+    ]
+    for source, text in zip(sources, english):
+        pipeline.translation.engine.cache.put(LRUCache.key("translate", normalize(source)), Output(text, -0.1, 10, False))
+    chunk = pipeline.summary.chunks(english)[0]
+    written = "The minister said his country would not take part in the coming talks. The Kremlin welcomed new talks in Geneva."
+    pipeline.summary.engine.cache.put(LRUCache.key("summarize", chunk, "", 2, pipeline.summary.max_words), Output(written, -0.1, 20, False))
+    response = client.digest("\n".join(sources), max_sentences=2, summary_method="model")
+    clean, flagged = response.paragraphs
+    assert not [w for s in clean.segments for w in s.warnings]
+    assert "added_name:Geneva" in [w for s in flagged.segments for w in s.warnings]
+    first, second = response.summary_sentences
+    assert list(first.paragraphs) == [0] and "flagged_paragraph" not in first.warnings
+    assert 1 in second.paragraphs and "flagged_paragraph" in second.warnings
+    summarized = client.summarize("\n".join(sources), max_sentences=2, summary_method="model")
+    assert [list(s.warnings) for s in summarized.sentences] == [list(first.warnings), list(second.warnings)]
+
+
 def test_flags_command_scores_meaning_and_confidence(tmp_path):
     """khulasa-models flags: per meaning type, the flags that point at a label and the labels
     found, and the low_confidence curve from stored token log-probabilities."""

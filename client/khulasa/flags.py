@@ -57,6 +57,7 @@ EXPLANATIONS = {
     "number": "number “{value}” of the Arabic is not in the English as written (another value, scale or day)",
     "low_confidence": "the model was unsure of this sentence: check it against the Arabic",
     "unsupported": "“{value}” in the summary is not in the paragraphs it cites",
+    "flagged_paragraph": "a paragraph this summary sentence draws on is flagged or unsure: check it there",
 }
 # Informational notes, not flags: nothing is missing.
 NOTES = {
@@ -85,6 +86,7 @@ SEVERITY = {
     "unverified_name": "medium",
     "missing_term": "medium",
     "low_confidence": "medium",  # a measured signal (docs/quality.md), not a found error
+    "flagged_paragraph": "medium",  # the summary may carry its paragraph's error; the flag is there
 }
 
 

@@ -38,7 +38,7 @@ from khulasa_server.pipeline.results import (
     TranslationResult,
     elapsed_ms,
 )
-from khulasa_server.pipeline.summary import SummaryStage
+from khulasa_server.pipeline.summary import SummaryStage, mark_flagged_paragraphs
 from khulasa_server.pipeline.translation import TranslationStage, Unit
 from khulasa_server.scope import checkpoint
 from khulasa_server.text.detect import SUPPORTED, detect
@@ -237,9 +237,9 @@ class Pipeline:
         options = self.resolve(options)  # a bad option refused before translating
         timings = Timings()
         plan = self._article(text, options.source_language)
-        translated = self.translation.paragraphs(plan.paragraphs, plan.chosen, options, timings, stream=False)
+        translated = list(self.translation.paragraphs(plan.paragraphs, plan.chosen, options, timings, stream=False))
         english = [p.translation for p in translated]
-        result = self.summary.summarize(english, options, timings)
+        result = mark_flagged_paragraphs(self.summary.summarize(english, options, timings), translated)
         result.detected_language = plan.language
         return result
 
@@ -253,13 +253,14 @@ class Pipeline:
         timings = Timings()
         plan = self._article(text, options.source_language)
         translated = self.translation.paragraphs(plan.paragraphs, plan.chosen, options, timings, stream)
-        english = []
+        english, done = [], []
         for result in translated:
             # readers see the text as sent
             plan.original.restore([result], plan.paragraphs, unchanged=not plan.chosen[result.index])
             english.append(result.translation)
+            done.append(result)
             yield result
-        summary = self.summary.summarize(english, options, timings)
+        summary = mark_flagged_paragraphs(self.summary.summarize(english, options, timings), done)
         summary.detected_language = plan.language
         yield summary
         timings.total_ms = elapsed_ms(start)

@@ -13,7 +13,7 @@ from khulasa_server.models.schema import SUMMARY_METHODS
 from khulasa_server.pipeline import extractive
 from khulasa_server.pipeline.attribution import attribute
 from khulasa_server.pipeline.options import ArticleOptions
-from khulasa_server.pipeline.results import SummaryResult, SummarySentence, Timings, elapsed_ms
+from khulasa_server.pipeline.results import ParagraphResult, SummaryResult, SummarySentence, Timings, elapsed_ms
 from khulasa_server.pipeline.support import cite_support, unsupported
 from khulasa_server.scope import checked, checkpoint
 from khulasa_server.text.normalize import normalize
@@ -67,6 +67,25 @@ def within_words(chosen: list[SummarySentence], max_words: int) -> list[SummaryS
         kept.append(sentence)
         words += count
     return kept
+
+
+# A summary sentence drawing on a paragraph whose English is flagged or unsure may carry the same
+# error (the summary reads the English, not the Arabic): it says so, and the reader checks the
+# paragraphs it cites. Notes that question nothing do not count.
+FLAGGED_PARAGRAPH = "flagged_paragraph"
+_NOT_QUESTIONING = {"split_long_sentence"}
+
+
+def mark_flagged_paragraphs(summary: SummaryResult, paragraphs: list[ParagraphResult]) -> SummaryResult:
+    """Each summary sentence citing a paragraph with a flag or low_confidence gets
+    FLAGGED_PARAGRAPH (once)."""
+    flagged = {
+        p.index for p in paragraphs if any(w.partition(":")[0] not in _NOT_QUESTIONING for s in p.segments for w in s.warnings)
+    }
+    for sentence in summary.sentences:
+        if flagged.intersection(sentence.paragraphs) and FLAGGED_PARAGRAPH not in sentence.warnings:
+            sentence.warnings.append(FLAGGED_PARAGRAPH)
+    return summary
 
 
 class SummaryStage:

@@ -202,22 +202,29 @@ def test_the_summary_leads_with_the_news_and_stays_short():
     assert within_words([already, background, already], 20) == [already, background]
 
 
+def _decoded_as(pipeline, sources: list[str], english: list[str], summary: str) -> None:
+    """The tiny models write noise: each source's English and the 2-sentence summary of that
+    English are put in the engines' caches, so a digest of the sources reads them back and the
+    server's own checks run on them."""
+    for source, text in zip(sources, english):
+        pipeline.translation.engine.cache.put(LRUCache.key("translate", normalize(source)), Output(text, -0.1, 10, False))
+    chunk = pipeline.summary.chunks(english)[0]
+    key = LRUCache.key("summarize", chunk, "", 2, pipeline.summary.max_words)
+    pipeline.summary.engine.cache.put(key, Output(summary, -0.1, 20, False))
+
+
 def test_digest_summary_is_led_short_and_flagged_end_to_end(server, client):
     """The tiny summarizer writes noise, so its output for this article is put in its cache (the
     summary of a chunk comes from there when repeated): the server's own lead, bound and
     support checks run on it, through gRPC."""
-    pipeline = server.core.pipeline
     sources = [NO_TALKS, WELCOME, DENIAL]
     english = [
         "The minister said his country would not take part in the coming talks.",
         "The Kremlin welcomed a new round of talks with the administration of the US president.",
         "The government spokesman on Monday denied that the minister had resigned from his post.",
     ]
-    for source, text in zip(sources, english):
-        pipeline.translation.engine.cache.put(LRUCache.key("translate", normalize(source)), Output(text, -0.1, 10, False))
-    chunk = pipeline.summary.chunks(english)[0]
     invented = "The Kremlin welcomed talks without Donald Trump in 2031. The spokesman denied the minister resigned."
-    pipeline.summary.engine.cache.put(LRUCache.key("summarize", chunk, "", 2, pipeline.summary.max_words), Output(invented, -0.1, 20, False))
+    _decoded_as(server.core.pipeline, sources, english, invented)
     response = client.digest("\n".join(sources), max_sentences=2, summary_method="model")
     assert [p.translation for p in response.paragraphs] == english
     first, second = response.summary_sentences
@@ -231,17 +238,13 @@ def test_a_summary_sentence_drawing_on_a_flagged_paragraph_says_so(server, clien
     """The summary reads the English, not the Arabic: a sentence taken from a paragraph whose
     English is flagged (a city the source does not name) may repeat its error and says so; one
     drawing on a clean paragraph does not. Digest and Summarize alike."""
-    pipeline = server.core.pipeline
     sources = [NO_TALKS, WELCOME]
     english = [
         "The minister said his country would not take part in the coming talks.",
         "The Kremlin welcomed a new round of talks in Geneva with the administration of the US president.",
     ]
-    for source, text in zip(sources, english):
-        pipeline.translation.engine.cache.put(LRUCache.key("translate", normalize(source)), Output(text, -0.1, 10, False))
-    chunk = pipeline.summary.chunks(english)[0]
     written = "The minister said his country would not take part in the coming talks. The Kremlin welcomed new talks in Geneva."
-    pipeline.summary.engine.cache.put(LRUCache.key("summarize", chunk, "", 2, pipeline.summary.max_words), Output(written, -0.1, 20, False))
+    _decoded_as(server.core.pipeline, sources, english, written)
     response = client.digest("\n".join(sources), max_sentences=2, summary_method="model")
     clean, flagged = response.paragraphs
     assert not [w for s in clean.segments for w in s.warnings]

@@ -52,7 +52,9 @@ EXPECTED_OUTPUT_RATIO = 0.7
 # Extra cost of one more prompt in a decoding step, relative to the step's fixed cost. The
 # step profiles of docs/bench (2 cores) give 0.13 with MKL, 0.20 on the AVX2 path, and 0.044 with
 # oneDNN's int8 GEMM with VNNI on an AMD EPYC (107 ms at batch 1, 177 ms at 16: docs/bench/llm.md).
-# A larger value makes smaller groups.
+# Two later idle profiles of that machine gave 0.09 (99–102 ms at 1, 221–229 ms at 16;
+# docs/bench/llm-profile-steps.json), and 32 rows cost 792 ms a step, more than linear: the value
+# is kept until a bench shows the plans of another doing better. A larger value makes smaller groups.
 ROW_COST = 0.044
 
 

@@ -173,23 +173,24 @@ def test_names_written_into_the_source_in_english():
         "وقال المتحدث باسم Kremlin Dmitry Peskov إن الوفد وصل وب Cairo ثم إلى عمان.")  # its usual spelling
 
 
-def test_the_model_reads_the_names_in_english_only_when_asked(llm_server):
-    """names_in_source: the LLM's prompt holds the English names; the checks still read the
-    source as sent (the segment's source is unchanged)."""
+def test_the_model_reads_the_names_in_english_unless_turned_off(llm_server):
+    """names_in_source ("all" by default): the LLM's prompt holds the English names; the checks
+    still read the source as sent (the segment's source is unchanged); off, it reads the source."""
     from khulasa_server.models.scheduler import LRUCache
     from khulasa_server.pipeline.names.source import english_in_source
 
     pipeline = llm_server.core.pipeline
     cache = pipeline.translation.engine.cache
-    text = normalize("وصل الوزير إلى الإسكندرية يوم السبت.")
-    english = english_in_source(text, names.find(text), "places")
+    assert pipeline.translation.names_in_source == "all"
+    text = normalize("عاد الوفد من الإسكندرية صباح السبت.")  # a sentence of this test alone: the cache is the session's
+    english = english_in_source(text, names.find(text), "all")
     assert "Alexandria" in english and "Saturday" in english
-    pipeline.translate([text])
-    assert cache.get(LRUCache.key("translate", text)) and not cache.get(LRUCache.key("translate", english))
-    pipeline.translation.names_in_source = "places"
-    try:
-        result = pipeline.translate([text])[0]
-    finally:
-        pipeline.translation.names_in_source = ""
-    assert cache.get(LRUCache.key("translate", english))
+    result = pipeline.translate([text])[0]
+    assert cache.get(LRUCache.key("translate", english)) and not cache.get(LRUCache.key("translate", text))
     assert result.segments[0].source == text
+    pipeline.translation.names_in_source = ""
+    try:
+        pipeline.translate([text])
+    finally:
+        pipeline.translation.names_in_source = "all"
+    assert cache.get(LRUCache.key("translate", text))

@@ -67,10 +67,10 @@ def test_a_rerun_with_another_bundle_or_options_is_refused(ray_env, bundles, sam
     assert other_options.returncode == 2
     assert "max_sentences 3 → 2" in last_line(other_options.stderr), other_options.stderr[-2000:]
     other_names = bulk(sessions, env, feed, "--bundle", bundles["tiny"], "--output", out, "--format", "jsonl",
-                       "--no-name-repair", "--names-in-source", "all", timeout=60)
+                       "--no-name-repair", "--names-in-source", "off", timeout=60)
     assert other_names.returncode == 2, other_names.stderr[-2000:]
     assert "name_repair True → False" in last_line(other_names.stderr)
-    assert "names_in_source '' → 'all'" in last_line(other_names.stderr)
+    assert "names_in_source 'all' → ''" in last_line(other_names.stderr)
     again = bulk(sessions, env, feed, "--bundle", bundles["tiny"], "--output", out, "--format", "jsonl")
     assert again.returncode == 0 and "0 done, 0 failed, 4 skipped" in last_line(again.stderr), again.stderr[-2000:]
 
@@ -101,9 +101,9 @@ def test_the_digester_takes_the_servers_name_options(bundles, sample_articles):
 
     text = sample_articles["politics_talks"]
     plain = Digester(str(bundles["tiny-llm"]), threads=1, in_flight=1)
-    named = Digester(str(bundles["tiny-llm"]), threads=1, in_flight=1, name_repair=False, names_in_source="all")
+    named = Digester(str(bundles["tiny-llm"]), threads=1, in_flight=1, name_repair=False, names_in_source="places")
     stages = plain.core.pipeline.translation, named.core.pipeline.translation
-    assert (stages[0].repair_names, stages[0].names_in_source) == (True, "")
-    assert (stages[1].repair_names, stages[1].names_in_source) == (False, "all")
+    assert (stages[0].repair_names, stages[0].names_in_source) == (True, "all")
+    assert (stages[1].repair_names, stages[1].names_in_source) == (False, "places")
     batch = pa.table({"id": ["a"], "text": [text], "error": [""], "skipped": [False]})
     assert plain(batch).to_pylist()[0]["error"] == named(batch).to_pylist()[0]["error"] == ""

@@ -88,9 +88,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--names-in-source",
-        choices=("places", "all"),
-        default=Settings.names_in_source or None,
-        help="write known names in English into the source the model reads (as the server; default: off)",
+        choices=("all", "places", "off"),
+        default=Settings.names_in_source,
+        help="write known names in English into the source the model reads (as the server; default: %(default)s)",
     )
     p.add_argument(
         "--in-flight",
@@ -181,7 +181,7 @@ def _options(args: argparse.Namespace, terms) -> dict[str, Any]:
         "max_text_chars": args.max_text_chars,
         "glossary_sha256": hashlib.sha256(glossary.encode()).hexdigest()[:16] if terms else "",
         "name_repair": args.name_repair,
-        "names_in_source": args.names_in_source or "",
+        "names_in_source": "" if args.names_in_source == "off" else args.names_in_source,
     }
 
 
@@ -269,7 +269,7 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
             glossary=terms,
             max_text_chars=args.max_text_chars,
             name_repair=args.name_repair,
-            names_in_source=args.names_in_source or "",
+            names_in_source="" if args.names_in_source == "off" else args.names_in_source,
         ),
     )
     try:

@@ -103,7 +103,7 @@ class Digester:
         max_text_chars: int = 100_000,
         verify: bool = True,
         name_repair: bool = True,
-        names_in_source: str = "",
+        names_in_source: str = "all",  # the server's default (config.Settings)
     ):
         from khulasa_server.pipeline.pipeline import Pipeline
         from khulasa_server.service.config import Settings

@@ -147,10 +147,12 @@ class TranslationStage:
 
     def _model_inputs(self, units: list[Unit], found: list[names.Names]) -> tuple[list[str], list[list[str]]]:
         """What the model reads of each piece: the piece, or with names_in_source its names in
-        English (kept only while it fits the input budget the piece was cut to)."""
+        English (kept only while it fits the input budget the piece was cut to). A prompted
+        engine (an LLM) only, as the repair: it was measured there (docs/quality.md), not on a
+        sentence translator."""
         texts = [piece.content for _, piece in units]
         tokens = [self._tokens(piece) for _, piece in units]
-        if not self.names_in_source:
+        if not self.names_in_source or not self.engine.takes_notes:
             return texts, tokens
         budget = self.engine.entry.input_tokens("translate")
         for k, f in enumerate(found):

@@ -53,7 +53,7 @@ class Settings:
     max_inflight_per_client: int = 64
     verify_bundle: bool = True
     name_repair: bool = True
-    names_in_source: str = ""
+    names_in_source: str = "all"
     grace: float = 10.0
     drain: float = 0.0
     log_level: str = "info"
@@ -98,8 +98,8 @@ _HELP = {
     "verify_bundle": "check every bundle file's sha256 before serving",
     "name_repair": "with an LLM, decode a segment flagged for a lost name again with its names as terms and "
     "keep the better (costs time on flagged segments only)",
-    "names_in_source": "write known names in English into the source the model reads: places (gazetteer names) or "
-    "all (people romanized too); none by default (docs/quality.md has the measurement)",
+    "names_in_source": "write known names in English into the source the model reads: all (people in their usual "
+    "spelling too), places (gazetteer names only) or off (docs/quality.md has the measurement)",
     "grace": "seconds in-flight requests get to finish on SIGTERM",
     "drain": "seconds between health turning NOT_SERVING and refusing new calls on SIGTERM, so load balancers stop sending first",
     "log_level": "debug, info, warning or error",
@@ -241,8 +241,10 @@ def validate(s: Settings) -> None:
             raise ValueError(f"{name}: must be a number of seconds more than 0, got {value}")
     if s.log_level.lower() not in LOG_LEVELS:
         raise ValueError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
-    if s.names_in_source not in ("", "places", "all"):
-        raise ValueError(f"names_in_source: expected places or all, got {s.names_in_source!r}")
+    if s.names_in_source not in ("", "off", "places", "all"):
+        raise ValueError(f"names_in_source: expected all, places or off, got {s.names_in_source!r}")
+    if s.names_in_source == "off":
+        s.names_in_source = ""  # what the pipeline reads as none
     if bool(s.tls_cert) != bool(s.tls_key):
         raise ValueError("tls_cert and tls_key go together")
     if s.tls_client_ca and not s.tls_cert:

@@ -10,6 +10,7 @@ from pathlib import Path
 from khulasa_server import __version__
 from khulasa_server.errors import BundleError
 from khulasa_server.models import bundle as bundle_mod
+from khulasa_server.service.config import Settings
 from khulasa_server.tools import recipes
 from khulasa_server.tools.recipes.presets import QWEN_CODER, QWEN_CODER_CHANGES, QWEN_CODER_VERSION
 
@@ -67,7 +68,6 @@ def _eval(args: argparse.Namespace) -> int:
 
     from khulasa_server.models.cpu import ctranslate2_cpu
     from khulasa_server.pipeline import Pipeline
-    from khulasa_server.service.config import Settings
     from khulasa_server.tools import evaluate
 
     try:
@@ -80,7 +80,7 @@ def _eval(args: argparse.Namespace) -> int:
             bundle=args.bundle,
             max_batch_tokens=args.max_batch_tokens,
             name_repair=not args.no_repair,
-            names_in_source=args.names_in_source,
+            names_in_source="" if args.names_in_source == "off" else args.names_in_source,
         )
         pipeline = Pipeline.from_settings(settings, gather=False)
         pipeline.translation.name_terms_first = args.name_terms_first  # an experiment of eval's alone
@@ -98,7 +98,7 @@ def _eval(args: argparse.Namespace) -> int:
         + [f"--set {x}" for x in args.set]
         + (["--no-repair"] if args.no_repair else [])
         + (["--name-terms-first"] if args.name_terms_first else [])
-        + ([f"--names-in-source {args.names_in_source}"] if args.names_in_source else [])
+        + ([f"--names-in-source {args.names_in_source}"] if args.names_in_source != Settings.names_in_source else [])
         + ([f"--limit {args.limit}"] if args.limit else [])
         + ([f"--methods {args.methods}"] if args.methods != "model,extractive" else [])
         + ([f"--max-batch-tokens {args.max_batch_tokens}"] if args.max_batch_tokens != 4096 else [])
@@ -215,9 +215,10 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--names-in-source",
-        choices=("places", "all"),
-        default="",
-        help="write known names in English into the source before translation: gazetteer names only, or people too",
+        choices=("all", "places", "off"),
+        default=Settings.names_in_source,
+        help="write known names in English into the source before translation: people too, gazetteer names only, or "
+        "none (default: %(default)s, as the server)",
     )
     ev.add_argument(
         "--max-batch-tokens",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -28,7 +27,8 @@ from khulasa_server.text.normalize import normalize
 from khulasa_server.tools import trust
 
 ROOT = Path(__file__).resolve().parents[2]
-SYSTEM = "You are a professional translator. Translate the user's English news text into Arabic. Answer with the translation only."
+SYSTEM = ("You are a professional translator. Translate the user's English news text into Arabic. "
+          "Answer with the translation only.")
 
 
 def backward(generator, tok, rows: list[dict]) -> list[float]:
@@ -36,23 +36,12 @@ def backward(generator, tok, rows: list[dict]) -> list[float]:
     head = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n"
     pairs = []
     for row in rows:
-        before = tok.encode_markup(head) + tok.encode(row["hypothesis"]) + tok.encode_markup("<|im_end|>\n<|im_start|>assistant\n")
+        turn_end = tok.encode_markup("<|im_end|>\n<|im_start|>assistant\n")
+        before = tok.encode_markup(head) + tok.encode(row["hypothesis"]) + turn_end
         pairs.append((before, tok.encode(normalize(row["ar"])) + tok.encode_markup("<|im_end|>")))
     scored = generator.score_batch([b + a for b, a in pairs], max_batch_size=16)
     # log_probs[i] is token i + 1's given those before it: the answer's start at len(before) - 1.
     return [sum(s.log_probs[len(b) - 1 :]) / len(a) for (b, a), s in zip(pairs, scored)]
-
-
-def logistic(xs: list[list[float]], ys: list[int], steps: int = 20000, rate: float = 0.05) -> list[float]:
-    w = [0.0] * len(xs[0])
-    for _ in range(steps):
-        grad = [0.0] * len(w)
-        for x, y in zip(xs, ys):
-            p = 1 / (1 + math.exp(-sum(a * b for a, b in zip(w, x))))
-            for i, v in enumerate(x):
-                grad[i] += (p - y) * v
-        w = [a - rate * g / len(xs) for a, g in zip(w, grad)]
-    return w
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     keep = [i for i, f in enumerate(forward) if f is not None]
     held = {i for i in keep if rows[i]["set"] == trust.HELD_OUT}
     tuned = [i for i in keep if i not in held]
-    w = logistic([[1.0, forward[i], back[i]] for i in tuned], [0 if trust.major(rows[i]) else 1 for i in tuned])
+    xs = [[1.0, forward[i], back[i]] for i in tuned]
+    w = trust.logistic(xs, [0.0 if trust.major(rows[i]) else 1.0 for i in tuned], 20000, rate=0.05)
     result: dict = {
         "command": "python tests/bench/backward_score.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "ctranslate2_cpu": ctranslate2_cpu(),

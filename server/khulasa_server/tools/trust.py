@@ -179,24 +179,30 @@ def _auc(pairs: list[tuple[float, bool]]) -> float | None:
 def fit(rows: list[dict[str, Any]], log_probs: dict[str, list[tuple[int, int, float]]], steps: int = 4000) -> list[float]:
     """Logistic regression of "no major error" on confidence.features (gradient descent on the
     mean log-loss, a little L2): the coefficients confidence.COEFFICIENTS holds."""
-    data = []
+    xs, ys = [], []
     for row in rows:
         tokens = log_probs.get(row_key(row))
         if tokens:
             kept = [lp for start, _, lp in tokens if start < len(row["hypothesis"])]
             if kept:
-                data.append((confidence.features(kept), 0.0 if major(row) else 1.0))
-    w = [0.0, 0.0, 0.0, 0.0]
-    rate = 0.1
+                mean, lowest, share = confidence.features(kept)
+                xs.append([1.0, mean, max(lowest, -30.0), share])
+                ys.append(0.0 if major(row) else 1.0)
+    return [round(a, 3) for a in logistic(xs, ys, steps, rate=0.1, l2=0.01)]
+
+
+def logistic(xs: list[list[float]], ys: list[float], steps: int, rate: float, l2: float = 0.0) -> list[float]:
+    """Weights of a logistic regression of ys (0 or 1) on xs, whose first column is 1 (the
+    intercept, not penalized): gradient descent on the mean log-loss, with L2 weight l2."""
+    w = [0.0] * len(xs[0])
     for _ in range(steps):
-        grad = [0.0] * 4
-        for (mean, lowest, share), y in data:
-            x = (1.0, mean, max(lowest, -30.0), share)
+        grad = [0.0] * len(w)
+        for x, y in zip(xs, ys):
             p = 1.0 / (1.0 + math.exp(-sum(a * b for a, b in zip(w, x))))
-            for k in range(4):
-                grad[k] += (p - y) * x[k] / len(data)
-        w = [a - rate * (g + (0.01 * a if k else 0.0)) for k, (a, g) in enumerate(zip(w, grad))]
-    return [round(a, 3) for a in w]
+            for k in range(len(w)):
+                grad[k] += (p - y) * x[k] / len(xs)
+        w = [a - rate * (g + (l2 * a if k else 0.0)) for k, (a, g) in enumerate(zip(w, grad))]
+    return w
 
 
 def by_set(rows: list[dict[str, Any]], log_probs: dict[str, list[tuple[int, int, float]]], threshold: float) -> dict[str, Any]:

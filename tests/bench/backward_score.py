@@ -34,10 +34,10 @@ SYSTEM = ("You are a professional translator. Translate the user's English news 
 def backward(generator, tok, rows: list[dict]) -> list[float]:
     """Mean log-probability of each row's Arabic after its English (chatml, the reverse prompt)."""
     head = f"<|im_start|>system\n{SYSTEM}<|im_end|>\n<|im_start|>user\n"
+    start, turn_end = tok.encode_markup(head), tok.encode_markup("<|im_end|>\n<|im_start|>assistant\n")
     pairs = []
     for row in rows:
-        turn_end = tok.encode_markup("<|im_end|>\n<|im_start|>assistant\n")
-        before = tok.encode_markup(head) + tok.encode(row["hypothesis"]) + turn_end
+        before = start + tok.encode(row["hypothesis"]) + turn_end
         pairs.append((before, tok.encode(normalize(row["ar"])) + tok.encode_markup("<|im_end|>")))
     scored = generator.score_batch([b + a for b, a in pairs], max_batch_size=16)
     # log_probs[i] is token i + 1's given those before it: the answer's start at len(before) - 1.

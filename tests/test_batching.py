@@ -14,7 +14,7 @@ from khulasa_client import ApiError, Client, RetryPolicy
 from khulasa_server.models import bundle
 from khulasa_server.models.engines import Row, Runtime
 from khulasa_server.models.engines.seq2seq import Seq2SeqEngine
-from khulasa_server.models.scheduler import GatheringEngine, Overloaded
+from khulasa_server.models.scheduler import GatheringEngine, GatheringOptions, Overloaded
 from khulasa_server.scope import Cancelled, DeadlineExceeded, RequestScope, current
 
 TEXTS = ["ارتفعت أسعار النفط اليوم.", "فاز المنتخب في المباراة.", "قال الوزير إن الخطة جاهزة.", "سجلت البورصة مكاسب.",
@@ -66,7 +66,7 @@ def _parallel(fn, args) -> list:
 def test_concurrent_requests_share_batches_and_get_their_own_results(engine):
     alone = {t: engine.run("translate", [Row(t)])[0].text for t in TEXTS}
     engine.calls.clear()
-    batcher = GatheringEngine(engine, max_delay=0.2, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.2, cache_size=0))
     try:
         results = _parallel(lambda t: batcher.run("translate", [Row(t)])[0].text, TEXTS)
     finally:
@@ -79,7 +79,7 @@ def test_callers_that_come_back_together_keep_one_batch(engine):
     """Closed-loop callers (each sends again when answered) return spread over more than
     max_delay; the batcher waits for all of them rather than splitting their batch."""
     engine.delay = 0.3  # a batch "decodes" for 0.3 s: the hold is 30 ms
-    batcher = GatheringEngine(engine, max_delay=0.002, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.002, cache_size=0))
     rounds = 4
 
     def caller(i: int) -> None:
@@ -102,7 +102,7 @@ def test_replicas_share_the_callers_evenly(engine):
     """With two replicas (workers), closed-loop callers settle into two batches of half each,
     decoded side by side, rather than one full batch and an idle replica."""
     engine.delay = 0.3
-    batcher = GatheringEngine(engine, max_delay=0.002, cache_size=0, workers=2)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.002, cache_size=0), workers=2)
     rounds = 8
 
     def caller(i: int) -> None:
@@ -123,7 +123,7 @@ def test_replicas_share_the_callers_evenly(engine):
 
 
 def test_cache_answers_repeats_without_the_model(engine):
-    batcher = GatheringEngine(engine, max_delay=0.0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.0))
     try:
         first = batcher.run("translate", list(map(Row, TEXTS[:2])))
         calls = len(engine.calls)
@@ -136,7 +136,7 @@ def test_cache_answers_repeats_without_the_model(engine):
 
 
 def test_full_queue_refuses_with_a_retry_hint(engine):
-    batcher = GatheringEngine(engine, max_delay=0.0, max_queue_tokens=40, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.0, max_queue_tokens=40, cache_size=0))
     engine.gate.clear()  # the model is busy
     try:
         busy = threading.Thread(target=batcher.run, args=("translate", [Row(TEXTS[0])]))
@@ -160,7 +160,7 @@ def test_full_queue_refuses_with_a_retry_hint(engine):
     (lambda: RequestScope(is_active=_flag_after(0.2)), Cancelled),
 ])
 def test_expired_or_cancelled_work_never_reaches_the_model(engine, scope, error):
-    batcher = GatheringEngine(engine, max_delay=0.0, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.0, cache_size=0))
     engine.gate.clear()
     dropped = REGISTRY.get_sample_value("khulasa_dropped_total") or 0
     try:
@@ -238,7 +238,7 @@ def test_a_failing_input_fails_only_its_own_request(engine):
             return super().run(task, rows)
 
     faulty = Faulty(engine.entry)
-    batcher = GatheringEngine(faulty, max_delay=0.3, cache_size=0)
+    batcher = GatheringEngine(faulty, GatheringOptions(max_delay=0.3, cache_size=0))
     try:
         results = _parallel(lambda t: batcher.run("translate", [Row(t)]), [TEXTS[0], "FAULT " + TEXTS[1], TEXTS[2]])
     finally:

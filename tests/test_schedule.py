@@ -14,7 +14,7 @@ from khulasa_server.models import bundle
 from khulasa_server.models.engines.base import Row, Runtime
 from khulasa_server.models.engines.generator import GeneratorEngine
 from khulasa_server.models.engines.steps import StepCounts, call_shape
-from khulasa_server.models.scheduler import GatheringEngine
+from khulasa_server.models.scheduler import GatheringEngine, GatheringOptions
 
 SHORT = "فاز المنتخب."
 LONG = (
@@ -79,7 +79,7 @@ def test_rows_queued_during_a_call_join_the_rows_still_waiting(gated):
     engine._model.calls.clear()
     engine._model.entered.clear()
     engine._model.open.clear()
-    batcher = GatheringEngine(engine, max_delay=0.0, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.0, cache_size=0))
     try:
         first, first_out = _in_thread(batcher.run, "translate", [Row(SHORT), Row(LONG)])
         assert engine._model.entered.wait(30)
@@ -108,7 +108,7 @@ def test_a_request_is_answered_when_its_own_rows_are_done(gated):
     engine = gated
     assert len(engine.plan("translate", [Row(SHORT), Row(LONG), Row("فاز الفريق.")])) == 2  # the premise
     engine._model.open.clear()
-    batcher = GatheringEngine(engine, max_delay=0.5, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.5, cache_size=0))
     try:
         both, both_out = _in_thread(batcher.run, "translate", [Row(SHORT), Row(LONG)])
         short, short_out = _in_thread(batcher.run, "translate", [Row("فاز الفريق.")])
@@ -160,7 +160,7 @@ def test_a_sparse_call_waits_for_rows_while_a_fuller_one_runs(gated):
     assert engine.plan("translate", [Row(SHORT), Row(LONG), Row(LONG_TOO)]) == [[0], [1, 2]]  # the premise
     assert len(engine.plan("translate", [Row(SHORT), Row(SHORT_TOO)])) == 1
     engine._model.open.clear()
-    batcher = GatheringEngine(engine, max_delay=0.5, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=0.5, cache_size=0))
     try:
         short, short_out = _in_thread(batcher.run, "translate", [Row(SHORT)])
         while not batcher.gatherer.queued_tokens:
@@ -195,7 +195,7 @@ def test_name_repairs_share_calls_with_first_passes(gated):
     engine = gated
     assert engine.plan("translate", [Row(NAMED), Row(ARRIVED), Row(MIDDLE)]) == [[1, 0], [2]]  # the premise
     names.find(NAMED)  # the gazetteer loaded: the repair is sent within the gatherer's hold
-    batcher = GatheringEngine(engine, max_delay=2.0, cache_size=0)
+    batcher = GatheringEngine(engine, GatheringOptions(max_delay=2.0, cache_size=0))
     stage = TranslationStage(batcher)
     try:
         paragraphs = [Paragraph(NAMED, "\n"), Paragraph(ARRIVED, "\n"), Paragraph(MIDDLE, "")]

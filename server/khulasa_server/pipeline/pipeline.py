@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +119,7 @@ class Pipeline:
             if name not in engines:  # one model serving both roles is loaded once
                 engine = load_engine(loaded.models[name], runtime)
                 if gathering is not None:
-                    engine = GatheringEngine(engine, workers=runtime.inter_threads, **asdict(gathering))
+                    engine = GatheringEngine(engine, gathering, workers=runtime.inter_threads)
                 engines[name] = engine
         pipeline = cls(
             loaded,

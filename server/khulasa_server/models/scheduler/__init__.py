@@ -48,27 +48,20 @@ class GatheringOptions:
 
 
 class GatheringEngine:
-    """An Engine that gathers the calls of every request in flight into shared decoding calls.
-    workers: threads feeding the model (one per CTranslate2 replica keeps every replica busy)."""
+    """An Engine that gathers the calls of every request in flight into shared decoding calls,
+    as `options` says. workers: threads feeding the model (one per CTranslate2 replica keeps
+    every replica busy)."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        max_batch_tokens: int = 4096,
-        max_delay: float = 0.005,
-        max_queue_tokens: int = 65536,
-        workers: int = 1,
-        cache_size: int = 10000,
-    ):
+    def __init__(self, engine: Engine, options: GatheringOptions | None = None, *, workers: int = 1):
+        options = options or GatheringOptions()
         self.engine = engine
         self.entry = engine.entry
-        self.cache = LRUCache(cache_size)
+        self.cache = LRUCache(options.cache_size)
         self.gatherer = Gatherer(
             self.entry.name,
-            max_batch_tokens=max_batch_tokens,
-            max_delay=max_delay,
-            max_queue_tokens=max_queue_tokens,
+            max_batch_tokens=options.max_batch_tokens,
+            max_delay=options.max_delay,
+            max_queue_tokens=options.max_queue_tokens,
             replicas=workers,
         )
         worker = Worker(engine, self.gatherer)

@@ -238,10 +238,16 @@ class Pipeline:
         timings = Timings()
         plan = self._article(text, options.source_language)
         translated = list(self.translation.paragraphs(plan.paragraphs, plan.chosen, options, timings, stream=False))
-        english = [p.translation for p in translated]
-        result = mark_flagged_paragraphs(self.summary.summarize(english, options, timings), translated)
-        result.detected_language = plan.language
-        return result
+        return self._summary(translated, options, timings, plan.language)
+
+    def _summary(
+        self, paragraphs: list[ParagraphResult], options: ArticleOptions, timings: Timings, language: str
+    ) -> SummaryResult:
+        """The summary of the paragraphs' English, each sentence drawing on a flagged paragraph
+        saying so."""
+        summary = self.summary.summarize([p.translation for p in paragraphs], options, timings)
+        summary.detected_language = language
+        return mark_flagged_paragraphs(summary, paragraphs)
 
     def iter_digest(
         self, text: str, options: ArticleOptions | None = None, stream: bool = True
@@ -253,16 +259,13 @@ class Pipeline:
         timings = Timings()
         plan = self._article(text, options.source_language)
         translated = self.translation.paragraphs(plan.paragraphs, plan.chosen, options, timings, stream)
-        english, done = [], []
+        done = []
         for result in translated:
             # readers see the text as sent
             plan.original.restore([result], plan.paragraphs, unchanged=not plan.chosen[result.index])
-            english.append(result.translation)
             done.append(result)
             yield result
-        summary = mark_flagged_paragraphs(self.summary.summarize(english, options, timings), done)
-        summary.detected_language = plan.language
-        yield summary
+        yield self._summary(done, options, timings, plan.language)
         timings.total_ms = elapsed_ms(start)
         yield Done(plan.language, timings)
 

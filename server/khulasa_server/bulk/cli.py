@@ -30,7 +30,7 @@ from khulasa_server.models import bundle as bundle_mod
 from khulasa_server.models.schema import SUMMARY_METHODS
 from khulasa_server.pipeline import glossary as glossary_mod
 from khulasa_server.pipeline.options import DEFAULT_SUMMARY_SENTENCES
-from khulasa_server.service.config import Settings
+from khulasa_server.service.config import NAMES_IN_SOURCE, Settings, names_in_source
 
 PROG = "khulasa-bulk"
 EXAMPLES = """examples:
@@ -88,7 +88,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--names-in-source",
-        choices=("all", "places", "off"),
+        choices=NAMES_IN_SOURCE,
         default=Settings.names_in_source,
         help="write known names in English into the source the model reads (as the server; default: %(default)s)",
     )
@@ -181,7 +181,7 @@ def _options(args: argparse.Namespace, terms) -> dict[str, Any]:
         "max_text_chars": args.max_text_chars,
         "glossary_sha256": hashlib.sha256(glossary.encode()).hexdigest()[:16] if terms else "",
         "name_repair": args.name_repair,
-        "names_in_source": "" if args.names_in_source == "off" else args.names_in_source,
+        "names_in_source": names_in_source(args.names_in_source),
     }
 
 
@@ -269,7 +269,7 @@ def _execute(ray, args, blocks, bundle_path, terms, output, done_ids) -> int:
             glossary=terms,
             max_text_chars=args.max_text_chars,
             name_repair=args.name_repair,
-            names_in_source="" if args.names_in_source == "off" else args.names_in_source,
+            names_in_source=names_in_source(args.names_in_source),
         ),
     )
     try:

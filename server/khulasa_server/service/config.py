@@ -21,6 +21,7 @@ DEFAULT_BUNDLE = "qwen2.5-coder-1.5b"
 INT_MAX = 2**31 - 1  # gRPC options and the protocol's limits are 32-bit
 MAX_MESSAGE_BYTES = 2**30  # gRPC's own limit is set to twice this, which must stay below INT_MAX
 LOG_LEVELS = ("debug", "info", "warning", "error")
+NAMES_IN_SOURCE = ("all", "places", "off")  # --names-in-source, as every command takes it
 _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*")
 
 
@@ -227,6 +228,11 @@ def load(argv: list[str] | None = None, environ: Mapping[str, str] | None = None
     return settings
 
 
+def names_in_source(value: str) -> str:
+    """--names-in-source as the pipeline reads it: "off" is none ("")."""
+    return "" if value == "off" else value
+
+
 def validate(s: Settings) -> None:
     if s.device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"device: expected auto, cpu or cuda, got {s.device!r}")
@@ -241,10 +247,9 @@ def validate(s: Settings) -> None:
             raise ValueError(f"{name}: must be a number of seconds more than 0, got {value}")
     if s.log_level.lower() not in LOG_LEVELS:
         raise ValueError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {s.log_level!r}")
-    if s.names_in_source not in ("", "off", "places", "all"):
+    if s.names_in_source not in ("", *NAMES_IN_SOURCE):
         raise ValueError(f"names_in_source: expected all, places or off, got {s.names_in_source!r}")
-    if s.names_in_source == "off":
-        s.names_in_source = ""  # what the pipeline reads as none
+    s.names_in_source = names_in_source(s.names_in_source)
     if bool(s.tls_cert) != bool(s.tls_key):
         raise ValueError("tls_cert and tls_key go together")
     if s.tls_client_ca and not s.tls_cert:

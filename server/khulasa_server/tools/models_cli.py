@@ -10,7 +10,7 @@ from pathlib import Path
 from khulasa_server import __version__
 from khulasa_server.errors import BundleError
 from khulasa_server.models import bundle as bundle_mod
-from khulasa_server.service.config import Settings
+from khulasa_server.service.config import NAMES_IN_SOURCE, Settings, names_in_source
 from khulasa_server.tools import recipes
 from khulasa_server.tools.recipes.presets import QWEN_CODER, QWEN_CODER_CHANGES, QWEN_CODER_VERSION
 
@@ -80,7 +80,7 @@ def _eval(args: argparse.Namespace) -> int:
             bundle=args.bundle,
             max_batch_tokens=args.max_batch_tokens,
             name_repair=not args.no_repair,
-            names_in_source="" if args.names_in_source == "off" else args.names_in_source,
+            names_in_source=names_in_source(args.names_in_source),
         )
         pipeline = Pipeline.from_settings(settings, gather=False)
         pipeline.translation.name_terms_first = args.name_terms_first  # an experiment of eval's alone
@@ -215,7 +215,7 @@ def parser() -> argparse.ArgumentParser:
     )
     ev.add_argument(
         "--names-in-source",
-        choices=("all", "places", "off"),
+        choices=NAMES_IN_SOURCE,
         default=Settings.names_in_source,
         help="write known names in English into the source before translation: people too, gazetteer names only, or "
         "none (default: %(default)s, as the server)",

@@ -250,9 +250,8 @@ class _Stopper(LogProbs):
     than `max_words` words (0: never), past which a caller keeping at most that many words keeps
     nothing (a summary holds 60: a model asked for ten sentences writes two hundred); or as soon
     as its caller has gone (a whole article decodes in one call, which would otherwise run on to
-    its end). It also keeps
-    each token's log-probability (CTranslate2 reports it in the step with return_scores), from
-    which a segment's confidence comes at no extra decoding cost."""
+    its end). It also keeps each token's log-probability (CTranslate2 reports it in the step
+    with return_scores), from which a segment's confidence comes at no extra decoding cost."""
 
     def __init__(
         self,

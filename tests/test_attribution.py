@@ -194,3 +194,10 @@ def test_the_model_reads_the_names_in_english_unless_turned_off(llm_server):
     finally:
         pipeline.translation.names_in_source = "all"
     assert cache.get(LRUCache.key("translate", text))
+
+
+def test_a_city_written_with_the_hamza_geonames_drops_is_found():
+    """GeoNames lists انقره; news writes أنقرة. A short word keeps the rule that a hamza the text
+    writes is not dropped (أمان, safety, is not امان, Amman)."""
+    assert [p.english for p in names.find(normalize("وصل الوزير إلى أنقرة يوم الثلاثاء.")).places][0] == ("Ankara",)
+    assert not names.find(normalize("وطالب الوزير بالأمان للجميع في أمان تام.")).places

@@ -35,6 +35,16 @@ def test_number_matching():
     assert evaluate.source_numbers("ارتفع ٣٫٥٪ في ٢٠٢٤") == ["3.5", "2024"]
 
 
+def test_numbers_kept_in_words_count():
+    """Style guides spell out small numbers ("more than three years" for 3): kept, as the
+    product's own check reads it; the digits-only figure stays beside it."""
+    scores = evaluate.translation_scores(
+        [{"ar": "عقدت قبل أكثر من 3 سنوات و6 أشهر.", "en": "It was held more than 3 years and 6 months ago."}],
+        ["It was held more than three years and 7 months ago."],
+    )
+    assert scores["number_recall"] == 50.0 and scores["number_recall_digits"] == 0.0
+
+
 def test_rouge():
     assert evaluate.rouge("the cat sat", "the cat sat") == {"rouge1": 100.0, "rouge2": 100.0, "rougeL": 100.0}
     scores = evaluate.rouge("the cat sat on the mat", "the cat was on the mat")

@@ -99,3 +99,27 @@ def test_the_tiny_llm_is_reprompted_with_the_usual_spelling(llm_server):
     warnings = [w for s in result.segments for w in s.warnings]
     assert "unverified_name:سامح شكري" in warnings or "unverified_name:دميتري بيسكوف" in warnings
     assert any("سامح شكري = Sameh Shoukry" in p and "دميتري بيسكوف = Dmitry Peskov" in p for p in prompts)
+
+
+@pytest.mark.parametrize(
+    "arabic, english",
+    [("نبيه بري", "Nabih Berri"),  # the whole name attested, where word by word gives Nabih Barre
+     ("محمد صلاح", "Mohamed Salah"),
+     ("نبيل عبد الله", "Nabil Abdullah"),  # each word attested (romanize() wrote Abad al-Lah)
+     ("حسين", "Hussein"),  # one word: the word count, not a corpus's whole-name Hacene
+     ("دميتري بيسكوف", "Dmitry Peskov")],  # a row of data/foreign_names.tsv
+)
+def test_an_attested_spelling_goes_into_the_source(arabic, english):
+    assert usual.attested(arabic) == english
+    text = normalize(f"وقال {arabic} إن الوفد وصل.")
+    assert english_in_source(text, names.find(text), "all") == f"وقال {english} إن الوفد وصل."
+
+
+@pytest.mark.parametrize("arabic", ["مايكروسوفت", "أرني سلوت", "آموس هوكشتاين"])
+def test_a_guessed_spelling_stays_out_of_the_source(arabic):
+    """The romanizer's model guesses Maycrovte and Arni Sallout: the model, reading the Arabic,
+    writes Microsoft and Slot itself, but copies a guess it is given."""
+    text = normalize(f"وقال رئيس {arabic} إن الصفقة ستنقل تقنيات متقدمة.")
+    found = names.find(text)
+    assert usual.attested(arabic) is None
+    assert arabic in english_in_source(text, found, "all")

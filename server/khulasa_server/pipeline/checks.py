@@ -25,10 +25,16 @@ def number_found(number: str, english: str) -> bool:
     return bool(pattern.search(english) or pattern.search(_GROUPED.sub("", english)))
 
 
+def number_kept(number: str, english: str, values: set[float] | None = None) -> bool:
+    """Whether the English has `number` in digits or in words (3 as "three"); `values`, the
+    English's english_values(), when the caller has them."""
+    return number_found(number, english) or float(number) in (english_values(english) if values is None else values)
+
+
 def missing_numbers(source: str, english: str) -> list[str]:
     """Source numbers the English has neither in digits nor in words (3 as "three")."""
     words = english_values(english)
-    return list(dict.fromkeys(n for n in source_numbers(source) if not number_found(n, english) and float(n) not in words))
+    return list(dict.fromkeys(n for n in source_numbers(source) if not number_kept(n, english, words)))
 
 
 def missing_names(source: str, english: str) -> list[str]:

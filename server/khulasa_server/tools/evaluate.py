@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from khulasa_server.pipeline import names
-from khulasa_server.pipeline.checks import number_found, source_numbers
+from khulasa_server.pipeline.checks import number_found, number_kept, source_numbers
 from khulasa_server.pipeline.names.repair import NAME_FLAGS
 from khulasa_server.pipeline.options import ArticleOptions
 from khulasa_server.pipeline.pipeline import Pipeline
@@ -141,12 +141,16 @@ def translation_scores(sentences: list[dict[str, Any]], hypotheses: list[str]) -
     chrf = chrf_metric.corpus_score(hypotheses, [references])
     numbers = [(n, h) for s, h in zip(sentences, hypotheses) for n in source_numbers(s["ar"])]
     entities = [(e, h) for s, h in zip(sentences, hypotheses) for e in s.get("entities", [])]
-    numbers_found = sum(number_found(n, h) for n, h in numbers)
+    # a number counts as kept in digits or in words, as the product's own check reads it
+    # (style guides spell out "three years"); the digits-only figure is kept beside it
+    numbers_found = sum(number_kept(n, h) for n, h in numbers)
+    numbers_in_digits = sum(number_found(n, h) for n, h in numbers)
     entities_found = sum(e.lower() in h.lower() for e, h in entities)
     return {
         "bleu": round(bleu.score, 1),
         "chrf": round(chrf.score, 1),
         "number_recall": round(100 * numbers_found / max(1, len(numbers)), 1),
+        "number_recall_digits": round(100 * numbers_in_digits / max(1, len(numbers)), 1),
         "entity_recall": round(100 * entities_found / max(1, len(entities)), 1),
         "faithfulness": round(100 * (numbers_found + entities_found) / max(1, len(numbers) + len(entities)), 1),
         "numbers": len(numbers),

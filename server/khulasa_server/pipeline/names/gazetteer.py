@@ -30,6 +30,24 @@ _JOINER = re.compile(r"[\s-]*")
 
 
 MIN_LONG_NAME = 7
+# GeoNames writes many Arabic city names without their first hamza (انقره for أنقرة). A
+# city's name of five letters or more written with it is still that city; a shorter word is
+# too often an everyday one (أمان, safety, against امان, a spelling of Amman).
+_HAMZA_KINDS = frozenset({"city", "territory", "region"})
+_MIN_HAMZA_NAME = 5
+
+
+def _written_as(written: str, entry: Entry) -> bool:
+    """Whether a one-word name as written can be the entry's listed spelling."""
+    if arabic.compatible(written, entry.arabic):
+        return True
+    return (
+        entry.kind in _HAMZA_KINDS
+        and len(written) >= _MIN_HAMZA_NAME
+        and written[:1] in "أإآ"
+        and entry.arabic[:1] == "ا"
+        and arabic.compatible("ا" + written[1:], entry.arabic)
+    )
 
 
 def _long_name(split: arabic.Split, n: int) -> bool:
@@ -125,7 +143,7 @@ class Gazetteer:
                 # a hamza the text writes rules out an everyday word (أمان is not امان, Amman); a
                 # name of several words is none, so its hamza may differ (تل أبيب for تل ابيب)
                 if n == 1:
-                    entries = [e for e in entries if arabic.compatible(written.replace("-", " "), e.arabic)]
+                    entries = [e for e in entries if _written_as(written.replace("-", " "), e)]
                 start = words[i].start() + len(split.prefix)
                 end = words[i + n - 1].end()
                 entries = [e for e in entries if e.kind != "month" or self._dated(text, words, i, split, start, end)]

@@ -125,6 +125,31 @@ def candidates(name: str, top_k: int = 3) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def attested(name: str) -> str | None:
+    """The name's spelling when one is attested, else None: a row of data/foreign_names.tsv, a
+    whole name of two words or more in the romanizer's index (Nabih Berri, before its word-by-word
+    Nabih Barre), or
+    every word seen at least _TRUSTED_COUNT times. What the model reads in place of the
+    Arabic: a guess written there (Maycrovte for مايكروسوفت, Abad al-Lah for a split عبد الله)
+    is copied, where the Arabic left as it is lets the model write the name it knows."""
+    translit = _transliterator()
+    if translit is None or not name.strip():
+        return None
+    with _lock:
+        found = translit.transliterate(name, top_k=5, country=COUNTRY)
+    # a whole-name entry is one person's spelling; for a single word it is a corpus's (Hacene
+    # for حسين, where the index's word count says Hussein, 191 times)
+    whole = [c.text for c in found if not c.units and c.source in ("dictionary", "user") and c.text]
+    if whole and len(name.split()) > 1:
+        return str(whole[0])
+    for candidate in found:
+        units = candidate.units
+        if units and all(u.source == "user" or (u.source == "dictionary" and u.count >= _TRUSTED_COUNT) for u in units):
+            return " ".join(str(u.latin) for u in units)
+    return None
+
+
 def _unit(unit: Any) -> str:
     if unit.source == "user" or (unit.source == "dictionary" and unit.count >= _TRUSTED_COUNT):
         return str(unit.latin)

@@ -67,12 +67,16 @@ _EN_POLES: dict[tuple[str, str], str] = {
     ),
     ("plenty", "down"): r"poor(?:er|est)?|poverty|impoverish\w*|scarc(?:e|ity)|shortages?|deficits?|water-stressed",
 }
+# "Declined" refuses when an infinitive or an object follows (declined to comment, declined the
+# offer); otherwise it falls (declined by 5 percent, declined to 3 percent). The negation check
+# counts the first, this one the second.
+EN_DECLINE_REFUSES = r"declin(?:e|ed|es|ing)(?=\s+(?:to\s+[a-z]|(?:the|an?|his|her|its|their|this|that|any|all)\b))"
 _EN = {key: re.compile(rf"\b(?:{forms})\b", re.IGNORECASE) for key, forms in _EN_POLES.items()}
 # The senses of those words that say no direction: a refusal (declined to comment, declined the
 # offer), a rise to power, falling ill or in love, a season, a drop of charges, a cut of ties,
 # a range ("up to" is not listed at all).
 _EN_NOT_DIRECTION = re.compile(
-    r"\bdeclin(?:e|ed|es|ing)\s+(?:to\s+(?=[a-z])|(?:the|an?|his|her|its|their|this|that|any|all|an)\b)|"
+    rf"\b{EN_DECLINE_REFUSES}|"
     r"\b(?:rise|rises|rose|risen|rising)\s+(?:up\b|to\s+(?:power|prominence|fame|the\s+throne|the\s+challenge|the\s+occasion))|"
     r"\b(?:fall|falls|fell|fallen|falling)\s+(?:in\s+love|ill|silent|asleep|victim|prey|apart|short|into|on|upon|under|through)\b|"
     r"\b(?:this|last|next|early|late|the)\s+fall\b(?!\s+(?:in|of|to|by)\b)|"

@@ -66,7 +66,7 @@ _EN_CLAUSE_OPEN = re.compile(
 
 _EN_NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|non|lack|"
-    r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|declined|declin(?:es|ing) to|"
+    r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|" + direction.EN_DECLINE_REFUSES + "|"
     r"un(?:able|true|changed|clear|known|likely|precedented|founded|official|paid|finished)|"
     r"dismiss(?:ed|es)?|rul(?:e|ed|es|ing) out|exclud(?:e|ed|es))\b|n't\b",
     re.IGNORECASE,

@@ -1,0 +1,108 @@
+"""Opposites no negation word marks: a fall rendered as a rise, undermining as providing
+opportunities, scarcity as plenty, compared clause by clause (`direction:SPAN`), and the senses of
+those words that say no direction (declined to comment, rose to power, ما يزيد على "more than", a
+range of numbers, both directions in one clause). Sentences here were written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from khulasa_server.models.engines.base import Output
+from khulasa_server.models.scheduler import LRUCache
+from khulasa_server.pipeline import meaning
+from khulasa_server.text.normalize import normalize
+
+REVENUE = "تراجعت إيرادات القناة بأكثر من النصف مقارنة بالعام السابق."
+ENVOY = "قال المبعوث إن التصعيد في البحر الأحمر يقوض فرص التوصل إلى تسوية سياسية."
+WATER = "يعد الأردن من أكثر دول العالم فقرا في المياه."
+WHEAT = "ارتفعت أسعار القمح بنسبة 12 في المئة خلال الشهر الماضي."
+OIL = "وصل الوزير إلى الرياض يوم الأحد، فيما انخفضت أسعار النفط بنسبة 3 في المئة."
+TRADE = "ارتفعت الصادرات بنسبة 5 في المئة، بينما تراجعت الواردات بنسبة 2 في المئة."
+TIES = "عزز الاتفاق العلاقات الاقتصادية بين البلدين."
+CARS = "تراجعت مبيعات السيارات بما يزيد على 20 في المئة."
+TOLL = "ارتفع عدد القتلى إلى 40 بحسب الوزارة التي رفضت التعليق."
+INFLATION = "ارتفع التضخم إلى 3 في المئة."
+PARTY = "تراجعت شعبية الحزب الذي وصل إلى السلطة عام 2015."
+JOBS = "انخفض معدل البطالة إلى 7 في المئة."
+SHARES = "ارتفعت الأسهم الأوروبية رغم تراجع أسعار النفط."
+PRICES = "ارتفعت الأسعار بعد سقوط النظام."
+HARVEST = "تراجع إنتاج القمح بنسبة تتراوح بين 10 و15 في المئة."
+VISITORS = "ارتفع عدد الزوار إلى ما بين 3 و4 ملايين."
+STEADY = "تراجعت أسعار الذهب هذا الأسبوع."
+
+CASES = [
+    # the three the negation check could not see: the English says the opposite
+    (REVENUE, "The canal's revenues increased by more than half compared with the previous year.",
+     ["direction:increased by more"]),
+    (REVENUE, "The canal's revenues fell by more than half compared with the previous year.", []),
+    (ENVOY, "The envoy said the escalation in the Red Sea will provide opportunities for a political settlement.",
+     ["direction:provide opportunities for a"]),
+    (ENVOY, "The envoy said the escalation in the Red Sea undermines the chances of a political settlement.", []),
+    (WATER, "Jordan is the world's largest producer of water.", ["direction:largest producer of water"]),
+    (WATER, "Jordan is one of the most water-poor countries in the world.", []),
+    (WATER, "Jordan is one of the poorest countries in the world in water.", []),
+    (WHEAT, "Wheat prices fell by 12 percent last month.", ["direction:fell by 12"]),
+    (WHEAT, "Wheat prices rose by 12 percent last month.", []),
+    (TIES, "The agreement undermined economic relations between the two countries.",
+     ["direction:undermined economic relations"]),
+    (TIES, "The agreement strengthened economic relations between the two countries.", []),
+    # clause by clause: the rise of the second clause, and two clauses each turned round
+    (OIL, "The minister arrived in Riyadh on Sunday, while oil prices rose by 3 percent.", ["direction:rose by 3"]),
+    (OIL, "The minister arrived in Riyadh on Sunday, while oil prices dropped by 3 percent.", []),
+    (TRADE, "Exports fell by 5 percent, while imports rose by 2 percent.", ["direction:fell by 5", "direction:rose by 2"]),
+    (TRADE, "Exports rose by 5 percent, while imports fell by 2 percent.", []),
+    # ما يزيد على is "more than", no rise: the fall is the clause's only direction
+    (CARS, "Car sales rose by more than 20 percent.", ["direction:rose by more"]),
+    (CARS, "Car sales declined by more than 20 percent.", []),
+    # "declined to comment" is a refusal, "declined to 3 percent" a fall
+    (TOLL, "The death toll reached 40, according to the ministry, which declined to comment.", []),
+    (INFLATION, "Inflation declined to 3 percent.", ["direction:declined to 3"]),
+    (INFLATION, "Inflation rose to 3 percent.", []),
+    # "rose to power" is no rise in an amount
+    (PARTY, "The party, which rose to power in 2015, is losing popularity.", []),
+    # a fall in unemployment reported as an improvement: no direction word in the English
+    (JOBS, "The unemployment rate improved to 7 percent.", []),
+    # both directions in one clause, on one side or both
+    (SHARES, "European shares rose despite a fall in oil prices.", []),
+    (PRICES, "Prices rose after the fall of the regime.", []),
+    # ranges of numbers
+    (HARVEST, "Wheat output shrank by between 10 and 15 percent.", []),
+    (HARVEST, "Wheat output grew by 10 to 15 percent.", ["direction:grew by 10"]),
+    (VISITORS, "The number of visitors rose to between 3 and 4 million.", []),
+    (VISITORS, "The number of visitors fell to between 3 and 4 million.", ["direction:fell to between"]),
+    # a negated direction is the negation check's: one flag, the one that says what happened
+    (STEADY, "Gold prices did not rise this week.", ["negation:not rise this"]),
+    # a name is no direction
+    (STEADY, "Gold prices at Niagara Falls went down this week.", []),
+]
+
+
+@pytest.mark.parametrize("source,english,expected", CASES)
+def test_opposite_directions_are_flagged_and_other_senses_stay_silent(source, english, expected):
+    assert meaning.check(normalize(source), english) == expected
+
+
+def test_a_direction_answered_a_few_words_away_is_kept():
+    """A clause boundary a few words apart on the two sides (a name set off by commas in the
+    English) moves the English rise into a neighbouring clause: it still answers the Arabic one."""
+    source = "قالت وزارة السياحة المغربية يوم الأحد إن عدد السياح ارتفع بنسبة 34 في المئة."
+    english = "The Moroccan tourism ministry said on Sunday that the number of tourists, which rose by 34 percent, was a record."
+    assert meaning.direction_flags(source, english) == []
+
+
+def test_the_direction_flag_reaches_grpc_and_is_explained(server, client):
+    """Through the real server, on a chosen English held in the translator's sentence cache (as
+    in test_trust): the server's own checks put the flag on the segment, and the flag vocabulary
+    the CLI and the reading page share explains it."""
+    from khulasa import flags
+
+    cache = server.core.pipeline.translation.engine.cache
+    flipped = "The canal's revenues increased by more than half compared with the previous year."
+    tokens = ((0, 40, -0.01), (40, len(flipped), -0.02))
+    cache.put(LRUCache.key("translate", normalize(REVENUE)), Output(flipped, -0.02, 2, False, tokens))
+    (segment,) = client.translate([REVENUE]).translations[0].segments
+    assert segment.translation == flipped
+    assert "direction:increased by more" in segment.warnings
+    assert flags.severity("direction") == "high"
+    assert "increased by more" in flags.explain("direction", "increased by more")
+    assert "opposite" in flags.explain("direction", "increased by more")

@@ -256,9 +256,12 @@ def negation_flags(source: str, english: str) -> list[str]:
 def direction_flags(source: str, english: str) -> list[str]:
     """Clauses whose Arabic says one direction of a sense (a rise, a fall; support, undermining;
     plenty, scarcity: `direction.py`) and whose English only the opposite one, with the clauses
-    aligned as for negation. A clause that holds both directions on either side (exports rose,
-    imports fell) is left alone, and so is an Arabic direction answered by the same direction in
-    the English within `_NEAR` of its place (a clause boundary a few words apart)."""
+    aligned as for negation. A clause that holds both directions on either side (shares rose
+    despite a fall in oil) is left alone. Where the English says each of the Arabic's directions
+    of that sense somewhere in the sentence, the opposite in this clause is another word or a
+    clause the English moved ("prices, which fell last week, rose by 3 percent"), and is flagged
+    only when the same number follows both words (ارتفعت الصادرات بنسبة 5 rendered "exports fell by
+    5": the English turned the clause round rather than moved it)."""
     if not english.strip():
         return []
     source = normalize(source)
@@ -278,12 +281,21 @@ def direction_flags(source: str, english: str) -> list[str]:
             at, pole = ar[0]
             if any(other == pole for _, other, _ in en):
                 continue
-            kept_near = any(
-                s == sense and other == pole and abs(e / len(english) - at / len(source)) <= _NEAR for e, s, other, _ in en_at
+            said_elsewhere = sum(s == sense and p == pole for _, s, p, _ in en_at) >= sum(
+                s == sense and p == pole for _, s, p in ar_at
             )
-            if not kept_near:
+            turned = _number_after(english, en[0][0]) is not None and _number_after(english, en[0][0]) == _number_after(
+                source, at
+            )
+            if not said_elsewhere or turned:
                 flags.append(f"direction:{en[0][2]}")
     return flags
+
+
+def _number_after(text: str, at: int, words: int = 4) -> str | None:
+    """The first number among the few words after position `at` (the word there included)."""
+    number = re.search(r"\d+(?:[.,]\d+)*", " ".join(text[at:].split()[: words + 1]))
+    return number.group() if number else None
 
 
 def saying_flags(source: str, english: str) -> list[str]:

@@ -29,6 +29,10 @@ PRICES = "ارتفعت الأسعار بعد سقوط النظام."
 HARVEST = "تراجع إنتاج القمح بنسبة تتراوح بين 10 و15 في المئة."
 VISITORS = "ارتفع عدد الزوار إلى ما بين 3 و4 ملايين."
 STEADY = "تراجعت أسعار الذهب هذا الأسبوع."
+HOUTHIS = "هدد الحوثيون باستهداف السفن الداعمة لإسرائيل."
+BREAD = "يعاني البلد من نقص في الخبز رغم أنه أكبر منتج للقمح في المنطقة."
+COLLAPSE = "ارتفع عدد القتلى جراء انهيار المبنى إلى 20."
+ARAMCO = "ارتفع سهم أرامكو بنسبة 0.5 في المئة."
 
 CASES = [
     # the three the negation check could not see: the English says the opposite
@@ -72,6 +76,14 @@ CASES = [
     (VISITORS, "The number of visitors fell to between 3 and 4 million.", ["direction:fell to between"]),
     # a negated direction is the negation check's: one flag, the one that says what happened
     (STEADY, "Gold prices did not rise this week.", ["negation:not rise this"]),
+    # a threat is no undermining, and "supporting" no strengthening
+    (HOUTHIS, "The Houthis vowed to target ships supporting Israel.", []),
+    # both directions on the Arabic side too: the largest producer, the collapse of a building
+    (BREAD, "The country has too little bread although it is the largest wheat producer in the region.", []),
+    (COLLAPSE, "The death toll from the building collapse reached 20.", []),
+    # the span keeps a decimal whole
+    (ARAMCO, "Aramco shares fell 0.5% on Sunday.", ["direction:fell 0.5% on"]),
+    (ARAMCO, "Aramco shares rose 0.5% on Sunday.", []),
     # a name is no direction
     (STEADY, "Gold prices at Niagara Falls went down this week.", []),
 ]

@@ -13,25 +13,30 @@ from __future__ import annotations
 import re
 
 # (sense, pole) → the Arabic words, as whole words after an optional conjunction, preposition
-# and article (و ف ب ل ال). أضعاف "times as much" is no weakening, تصعيد "escalation" no rise,
+# and article (و ف ب ل ال). Every English word of a pole has its Arabic here (collapse انهيار,
+# expand توسع), so that a clause holding both directions is seen as such on both sides.
+# أضعاف "times as much" is no weakening, تصعيد "escalation" no rise,
 # شحن "shipping" no scarcity: the lists name the forms, not the roots.
 _AR_POLES: dict[tuple[str, str], str] = {
     ("amount", "up"): (
         r"[اإ]رتفع\w*|[يت]رتفع\w*|[اإ]رتفاع\w*|زاد|زادت|زادوا|[يت]زيد|[يت]زيدان|زياد[ةت]\w*|[اإ]زداد\w*|[يت]زداد\w*|"
         r"[اإ]زدياد\w*|نما|نمت|[يت]نمو|نمو|نموا|نموه|نموها|صعد|صعدت|[يت]صعد|صعود\w*|قفز|قفزت|[يت]قفز|قفز[ةت]\w*|"
-        r"تضاعف\w*|[يت]تضاعف\w*|ضاعف|ضاعفت|[يت]ضاعف"
+        r"تضاعف\w*|[يت]تضاعف\w*|ضاعف|ضاعفت|[يت]ضاعف|تصاعد\w*|[يت]تصاعد\w*|توسع\w*|[يت]توسع\w*|توسيع\w*"
     ),
     ("amount", "down"): (
         r"تراجع\w*|[يت]تراجع\w*|[اإ]نخفض\w*|[يت]نخفض\w*|[اإ]نخفاض\w*|هبط|هبطت|[يت]هبط|هبوط\w*|تقلص\w*|[يت]تقلص\w*|"
         r"قلص|قلصت|[يت]قلص|تقليص\w*|[اإ]نكمش\w*|[يت]نكمش\w*|[اإ]نكماش\w*|خسر|خسرت|خسروا|[يت]خسر|[يت]خسرون|خفض|خفضت|"
-        r"[يت]خفض|تخفيض\w*|تدنى|تدنت|[يت]تدنى|تهاوى|تهاوت|[يت]تهاوى"
+        r"[يت]خفض|تخفيض\w*|تدنى|تدنت|[يت]تدنى|تهاوى|تهاوت|[يت]تهاوى|[اإ]نهار|[اإ]نهارت|[يت]نهار|[اإ]نهيار\w*"
     ),
     ("support", "up"): r"عزز|عززت|[يت]عزز|تعزيز\w*",
-    ("support", "down"): (r"قوض|قوضت|[يت]قوض|تقويض\w*|أضعف|أضعفت|[يت]ضعف|إضعاف\w*|عرقل\w*|[يت]عرقل\w*|هدد|هددت|[يت]هدد|تهديد\w*"),
+    ("support", "down"): (r"قوض|قوضت|[يت]قوض|تقويض\w*|أضعف|أضعفت|[يت]ضعف|إضعاف\w*|عرقل\w*|[يت]عرقل\w*"),
     ("plenty", "up"): r"غني|غنية|أغنى|أغنياء|ثري|ثرية|أثرياء|وفرة|وفير\w*|فائض\w*",
     ("plenty", "down"): r"فقر|فقرا|فقير\w*|أفقر|فقراء|شح|شحة|شحيح\w*|ندرة|نقص\w*",
 }
 _AR_PREFIX = r"(?:[وف]?(?:[بل]|ك)?(?:ال|ل)?)"
+# "The largest producer" is plenty in the English list, so its Arabic is too (أكبر منتج للنفط).
+_AR_LARGEST = ("أكبر", "أكثر")
+_AR_PRODUCER = re.compile(r"^(?:منتج|مصدر|مورد)\w*$")
 _AR = {key: re.compile(rf"^{_AR_PREFIX}(?:{forms})$") for key, forms in _AR_POLES.items()}
 # زاد as a quantifier: ما يزيد على "more than", زيادة على ذلك "moreover".
 _AR_ADD = re.compile(rf"^{_AR_PREFIX}(?:زاد|زادت|[يت]زيد|زياد[ةت]\w*)$")
@@ -53,7 +58,7 @@ _EN_POLES: dict[tuple[str, str], str] = {
     ),
     ("support", "up"): (
         r"strengthen(?:s|ed|ing)?|boost(?:s|ed|ing)?|bolster(?:s|ed|ing)?|enhanc(?:e|ed|es|ing)|reinforc(?:e|ed|es|ing)|"
-        r"promot(?:e|ed|es|ing)|foster(?:s|ed|ing)?|support(?:s|ed|ing)?|"
+        r"promot(?:e|ed|es|ing)|foster(?:s|ed|ing)?|"
         r"(?:provid|offer|creat|open|improv)\w*\s+(?:[\w-]+\s+){0,2}?(?:opportunit|chance|prospect)\w*"
     ),
     ("support", "down"): (
@@ -65,7 +70,10 @@ _EN_POLES: dict[tuple[str, str], str] = {
         r"rich(?:er|est)?|wealth(?:y|ier|iest)?|abundan(?:t|ce)|plentiful|surplus(?:es)?|"
         r"(?:largest|biggest|leading|top|major|main)\s+(?:[\w-]+\s+)?(?:producer|exporter|supplier)s?"
     ),
-    ("plenty", "down"): r"poor(?:er|est)?|poverty|impoverish\w*|scarc(?:e|ity)|shortages?|deficits?|water-stressed",
+    (
+        "plenty",
+        "down",
+    ): r"poor(?:er|est)?|poverty|impoverish\w*|scarc(?:e|ity)|shortages?|deficits?|lack(?:s|ed|ing)?|water-stressed",
 }
 # "Declined" refuses when an infinitive or an object follows (declined to comment, declined the
 # offer); otherwise it falls (declined by 5 percent, declined to 3 percent). The negation check
@@ -108,6 +116,9 @@ def arabic_poles(source: str) -> list[tuple[int, str, str]]:
             continue
         if _AR_ADD.match(m.group()) and (after in _AR_MORE_THAN_AFTER or before in _AR_MORE_THAN_BEFORE):
             continue
+        if m.group() in _AR_LARGEST and _AR_PRODUCER.match(after):
+            found.append((m.start(), "plenty", "up"))
+            continue
         for (sense, pole), pattern in _AR.items():
             if not pattern.match(m.group()):
                 continue
@@ -129,7 +140,7 @@ def english_poles(english: str) -> list[tuple[int, str, str, str]]:
                 continue
             if _EN_NEGATED.search(cleaned[: m.start()]):
                 continue
-            tail = re.match(r"\s*((?:[\w'’-]+\s*){0,2})", cleaned[m.end() :])
+            tail = re.match(r"\s*((?:(?:\d+(?:[.,]\d+)*%?|[\w'’-]+)\s*){0,2})", cleaned[m.end() :])
             after = " ".join(tail.group(1).split()) if tail else ""
             found.append((m.start(), sense, pole, " ".join(f"{m.group()} {after}".split())))
     return sorted(found)

@@ -6,6 +6,7 @@ range of numbers, both directions in one clause). Sentences here were written fo
 from __future__ import annotations
 
 import pytest
+from conftest import flags_command
 
 from khulasa_server.models.engines.base import Output
 from khulasa_server.models.scheduler import LRUCache
@@ -122,3 +123,18 @@ def test_the_direction_flag_reaches_grpc_and_is_explained(server, client):
     assert flags.severity("direction") == "high"
     assert "increased by more" in flags.explain("direction", "increased by more")
     assert "opposite" in flags.explain("direction", "increased by more")
+
+
+def test_the_flags_command_counts_a_direction_flag_as_a_negation_found(tmp_path):
+    """khulasa-models flags: an opposite labelled as a negation flip is found by `direction:`,
+    and the flag is right; the same sentence turned the right way gets none."""
+    flipped, kept = CASES[0][1], CASES[1][1]
+    rows = [
+        {"set": "t", "n": 0, "ar": REVENUE, "hypothesis": flipped, "added": [], "lost": [], "changed_role": [],
+         "meaning": [{"type": "negation", "severity": "major", "span": "increased by more than half"}]},
+        {"set": "t", "n": 1, "ar": REVENUE, "hypothesis": kept, "added": [], "lost": [], "changed_role": [], "meaning": []},
+    ]
+    _, found = flags_command(tmp_path, rows)
+    part = found["meaning"]["tuned (three sets)"]
+    assert part["meaning_by_type"]["negation"]["recall_major"] == 100.0
+    assert part["meaning_flags"]["kinds"]["direction"] == {"flags": 1, "right": 1}

@@ -43,6 +43,7 @@ CASES = [
     (ENVOY, "The envoy said the escalation in the Red Sea will provide opportunities for a political settlement.",
      ["direction:provide opportunities for a"]),
     (ENVOY, "The envoy said the escalation in the Red Sea undermines the chances of a political settlement.", []),
+    (ENVOY, "The envoy said the escalation in the Red Sea offers little chance of a political settlement.", []),
     (WATER, "Jordan is the world's largest producer of water.", ["direction:largest producer of water"]),
     (WATER, "Jordan is one of the most water-poor countries in the world.", []),
     (WATER, "Jordan is one of the poorest countries in the world in water.", []),

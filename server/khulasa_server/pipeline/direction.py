@@ -59,7 +59,9 @@ _EN_POLES: dict[tuple[str, str], str] = {
     ("support", "up"): (
         r"strengthen(?:s|ed|ing)?|boost(?:s|ed|ing)?|bolster(?:s|ed|ing)?|enhanc(?:e|ed|es|ing)|reinforc(?:e|ed|es|ing)|"
         r"promot(?:e|ed|es|ing)|foster(?:s|ed|ing)?|"
-        r"(?:provid|offer|creat|open|improv)\w*\s+(?:[\w-]+\s+){0,2}?(?:opportunit|chance|prospect)\w*"
+        # "offers little chance" is no support: the words between hold no "no", "little", "few"
+        r"(?:provid|offer|creat|open|improv)\w*\s+(?:(?!(?:no|little|few|fewer|less)\b)[\w-]+\s+){0,2}?"
+        r"(?:opportunit|chance|prospect)\w*"
     ),
     ("support", "down"): (
         r"undermin(?:e|ed|es|ing)|weaken(?:s|ed|ing)?|hinder(?:s|ed|ing)?|hamper(?:s|ed|ing)?|obstruct(?:s|ed|ing)?|"
@@ -70,10 +72,10 @@ _EN_POLES: dict[tuple[str, str], str] = {
         r"rich(?:er|est)?|wealth(?:y|ier|iest)?|abundan(?:t|ce)|plentiful|surplus(?:es)?|"
         r"(?:largest|biggest|leading|top|major|main)\s+(?:[\w-]+\s+)?(?:producer|exporter|supplier)s?"
     ),
-    (
-        "plenty",
-        "down",
-    ): r"poor(?:er|est)?|poverty|impoverish\w*|scarc(?:e|ity)|shortages?|deficits?|lack(?:s|ed|ing)?|water-stressed",
+    ("plenty", "down"): (
+        r"poor(?:er|est)?|poverty|impoverish\w*|scarc(?:e|ity)|shortages?|deficits?|lack(?:s|ed|ing)?|"
+        r"water-stressed"
+    ),
 }
 # "Declined" refuses when an infinitive or an object follows (declined to comment, declined the
 # offer); otherwise it falls (declined by 5 percent, declined to 3 percent). The negation check
@@ -98,10 +100,6 @@ _AR_WORD = re.compile(r"[\u0621-\u064A\u0671-\u06D3]+")
 _AR_NEGATIONS = ("لا", "لم", "لن", "ليس", "ليست", "ولم", "ولن", "ولا", "فلم", "فلن", "عدم", "بعدم", "لعدم")
 
 SENSES = ("amount", "support", "plenty")
-
-
-def opposite(pole: str) -> str:
-    return "down" if pole == "up" else "up"
 
 
 def arabic_poles(source: str) -> list[tuple[int, str, str]]:

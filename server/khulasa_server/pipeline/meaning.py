@@ -284,9 +284,8 @@ def direction_flags(source: str, english: str) -> list[str]:
             said_elsewhere = sum(s == sense and p == pole for _, s, p, _ in en_at) >= sum(
                 s == sense and p == pole for _, s, p in ar_at
             )
-            turned = _number_after(english, en[0][0]) is not None and _number_after(english, en[0][0]) == _number_after(
-                source, at
-            )
+            number = _number_after(english, en[0][0])
+            turned = number is not None and number == _number_after(source, at)
             if not said_elsewhere or turned:
                 flags.append(f"direction:{en[0][2]}")
     return flags

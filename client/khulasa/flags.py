@@ -53,6 +53,8 @@ EXPLANATIONS = {
     "untranslated_arabic": "Arabic returned untranslated (the request asked for English or the paragraph "
     "was not detected as Arabic)",
     "negation": "“{value}”: the English and the Arabic differ in negation here; the English may say the opposite",
+    "direction": "“{value}”: the Arabic says the opposite here (a fall, not a rise; undermining, not support; scarcity, "
+    "not plenty, or the other way round): the English may say the opposite",
     "saying": "the Arabic says the speaker {value}; the English does not: check who said what",
     "number": "number “{value}” of the Arabic is not in the English as written (another value, scale or day)",
     "low_confidence": "the model was unsure of this sentence: check it against the Arabic",
@@ -81,6 +83,7 @@ SEVERITY = {
     "untranslated_arabic": "high",
     "unsupported": "high",
     "negation": "high",  # the English may say the opposite of the Arabic
+    "direction": "high",  # the English may say the opposite of the Arabic
     "saying": "high",  # a denial or warning reported as a plain statement changes who said what
     "number": "high",
     "unverified_name": "medium",

@@ -5,6 +5,9 @@ English. They flag; the reader decides.
 - `negation:SPAN` — the English negates where the Arabic does not ("without Donald Trump" for
   "with the administration of Donald Trump"): SPAN is the English negation and the words after
   it; or the Arabic negates and the English does not: SPAN is the Arabic negation and its verb.
+- `direction:SPAN` — the English says the opposite direction of the Arabic with no negation
+  word to mark it ("increased" for تراجعت "fell", "will provide opportunities" for يقوض فرص
+  "undermines the chances"): SPAN is the English word of direction and the words after it.
 - `saying:denied` (or `saying:warned`) — the source's verb of saying is gone: a denial
   rendered as a statement reads as the opposite.
 - `number:N SCALE` — a number of the source kept with another scale (4 million as 4 billion,
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from khulasa_server.pipeline import direction
 from khulasa_server.pipeline.numbers import word_number_flags
 from khulasa_server.text.normalize import normalize
 
@@ -62,7 +66,7 @@ _EN_CLAUSE_OPEN = re.compile(
 
 _EN_NEGATION = re.compile(
     r"\b(?:not|no|never|none|nobody|nothing|neither|nor|without|cannot|non|lack|"
-    r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|declined|declin(?:es|ing) to|"
+    r"den(?:y|ied|ies|ying|ial)|reject(?:s|ed|ing)?|refus(?:e|ed|es|ing|al)|" + direction.EN_DECLINE_REFUSES + "|"
     r"un(?:able|true|changed|clear|known|likely|precedented|founded|official|paid|finished)|"
     r"dismiss(?:ed|es)?|rul(?:e|ed|es|ing) out|exclud(?:e|ed|es))\b|n't\b",
     re.IGNORECASE,
@@ -249,6 +253,50 @@ def negation_flags(source: str, english: str) -> list[str]:
     return [flag for _, flag in sorted(flags, key=lambda f: f[0])]
 
 
+def direction_flags(source: str, english: str) -> list[str]:
+    """Clauses whose Arabic says one direction of a sense (a rise, a fall; support, undermining;
+    plenty, scarcity: `direction.py`) and whose English only the opposite one, with the clauses
+    aligned as for negation. A clause that holds both directions on either side (shares rose
+    despite a fall in oil) is left alone. Where the English says each of the Arabic's directions
+    of that sense somewhere in the sentence, the opposite in this clause is another word or a
+    clause the English moved ("prices, which fell last week, rose by 3 percent"), and is flagged
+    only when the same number follows both words (ارتفعت الصادرات بنسبة 5 rendered "exports fell by
+    5": the English turned the clause round rather than moved it)."""
+    if not english.strip():
+        return []
+    source = normalize(source)
+    ar_at, en_at = direction.arabic_poles(source), direction.english_poles(english)
+    if not ar_at or not en_at:
+        return []
+    ar_clauses, en_clauses = _clauses(source, _AR_CLAUSE_OPEN), _clauses(english, _EN_CLAUSE_OPEN)
+    flags = []
+    for ar_block, en_block in _blocks(ar_clauses, len(source), en_clauses, len(english)):
+        a_from, a_to = ar_clauses[ar_block[0]][0], ar_clauses[ar_block[-1]][1]
+        e_from, e_to = en_clauses[en_block[0]][0], en_clauses[en_block[-1]][1]
+        for sense in direction.SENSES:
+            ar = [(at, pole) for at, s, pole in ar_at if s == sense and a_from <= at < a_to]
+            en = [(at, pole, span) for at, s, pole, span in en_at if s == sense and e_from <= at < e_to]
+            if len({pole for _, pole in ar}) != 1 or not en:
+                continue
+            at, pole = ar[0]
+            if any(other == pole for _, other, _ in en):
+                continue
+            said_elsewhere = sum(s == sense and p == pole for _, s, p, _ in en_at) >= sum(
+                s == sense and p == pole for _, s, p in ar_at
+            )
+            number = _number_after(english, en[0][0])
+            turned = number is not None and number == _number_after(source, at)
+            if not said_elsewhere or turned:
+                flags.append(f"direction:{en[0][2]}")
+    return flags
+
+
+def _number_after(text: str, at: int, words: int = 4) -> str | None:
+    """The first number among the few words after position `at` (the word there included)."""
+    number = re.search(r"\d+(?:[.,]\d+)*", " ".join(text[at:].split()[: words + 1]))
+    return number.group() if number else None
+
+
 def saying_flags(source: str, english: str) -> list[str]:
     """Verbs of saying the English dropped: a denial (نفى) with no denial in the English and no
     negation to carry it; a warning (حذر) with no warning."""
@@ -318,7 +366,7 @@ def check(source: str, english: str) -> list[str]:
         arabic = set(arabic_negations(source))
         negation = [f for f in negation if f.partition(":")[2] not in arabic]
     numbers = number_flags(source, english) + word_number_flags(source, english) + weekday_flags(source, english)
-    return list(dict.fromkeys(saying + negation + numbers))
+    return list(dict.fromkeys(saying + negation + direction_flags(source, english) + numbers))
 
 
 def one_flag_per_weekday(name_flags: list[str], flags: list[str]) -> list[str]:

@@ -6,7 +6,7 @@ of those outputs (tests/data/eval_flags_log_probs.jsonl, made once with the mode
 outputs decoded before the server kept them), so the figures follow the code and need no model.
 
 Families: each meaning type (negation, number, substitution, omission, addition) is found when a
-flag of its kind is on the sentence (`negation:` and `saying:` for negation, `number:` and
+flag of its kind is on the sentence (`negation:`, `direction:` and `saying:` for negation, `number:` and
 `missing_number:` for number, any flag for the others, which no check targets); `low_confidence`
 is scored per sentence against "holds a major error" (a major meaning label or any name label)."""
 
@@ -26,12 +26,13 @@ from khulasa_server.tools import evaluate, name_scores
 
 TYPES = ("negation", "number", "substitution", "omission", "addition")
 # Which flag kinds point at which meaning type.
-POINTS_AT = {"negation": ("negation", "saying"), "number": ("number", "missing_number")}
+POINTS_AT = {"negation": ("negation", "saying", "direction"), "number": ("number", "missing_number")}
 # A flag is right when its sentence holds a labelled error of one of these types: a verb of
 # saying that is gone is a negation (a denial made a statement) or a substitution (a warning
 # made a report).
 RIGHT_FOR = {
     "negation": ("negation",),
+    "direction": ("negation",),
     "saying": ("negation", "substitution"),
     "number": ("number",),
     "missing_number": ("number",),

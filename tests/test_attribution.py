@@ -41,7 +41,7 @@ CASES = [
      "technology.", []),
     (RAZUMKOV, "The Egyptian MP Dimitri Razzouk announced that Kiffa will be reviewed in the minerals agreement with "
      "the United States.",
-     ["missing_name:Ukrainian", "added_name:Egyptian", "added_name:Dimitri Razzouk"]),
+     ["missing_name:Ukrainian", "unverified_name:دميتري رازومكوف", "added_name:Egyptian", "added_name:Dimitri Razzouk"]),
     (RAZUMKOV, "Ukrainian MP Dmytro Razumkov announced that Kyiv is reviewing its membership of the minerals agreement "
      "with the United States.", []),
     (HEADLINE, "The Russian Federation welcomes a new round of talks with Ukraine",

@@ -168,8 +168,16 @@ def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
         first, second = family.split()
         # عبد الله: Abdullah; أبو الغيط: Abu Ghait or Aboul Gheit, the article written or not
         return kept(first + second, english) or kept(first + stem(second), english)
-    if not family or kept(family, english):
+    if not family:
         return True
+    # a foreign name whose English spelling data/foreign_names.tsv lists has no spelling
+    # variants to allow for: one consonant off (Razumov for رازومكوف, listed Razumkov) is
+    # another name, even after its kept first name
+    strict = usual.listed(family) or usual.listed(candidate.text)
+    if kept(family, english, near=not strict):
+        return True
+    if strict:
+        return False
     words = [w for w in candidate.words if candidates_mod._light(w) not in candidates_mod.JOINERS]
     return len(words) > 1 and _loosely_kept(words[0], family, english)
 

@@ -260,9 +260,10 @@ def _mixed_skeletons(english: str) -> list[str]:
     return [_collapse(english_skeleton(m.group(1)) + arabic_skeleton(m.group(2))) for m in _MIXED_WORD.finditer(english)]
 
 
-def kept(arabic_word: str, english: str) -> bool:
+def kept(arabic_word: str, english: str, near: bool = True) -> bool:
     """Whether the English keeps one Arabic name word: a capitalized English word (or two
-    written together, Abu Ali / Abuali) has its consonant skeleton."""
+    written together, Abu Ali / Abuali) has its consonant skeleton (or, with `near`, one
+    consonant class from it)."""
     target = arabic_skeleton(stem(arabic_word))
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
@@ -270,4 +271,5 @@ def kept(arabic_word: str, english: str) -> bool:
     variants = [english_skeletons(w) for w in cores if w[:1].isupper() and not function_word(w)]
     singles = [s for v in variants for s in v]
     pairs = [a + b for v, w in zip(variants, variants[1:]) for a in v for b in w]
-    return any(_near(target, _collapse(s)) for s in singles + pairs + _mixed_skeletons(english) if s)
+    match = _near if near else str.__eq__
+    return any(match(target, _collapse(s)) for s in singles + pairs + _mixed_skeletons(english) if s)

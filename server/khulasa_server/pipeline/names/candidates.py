@@ -225,6 +225,9 @@ PLAY = _forms(
 # Words that stand where a club does but name none (the team, the player, the champion).
 _NOT_CLUBS = _forms("المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة")
 _ON = _light("على")
+# بهدف before a word with the article is "in order to" (بهدف التوصل إلى وقف إطلاق النار), even
+# in a text that mentions sport; a goal is بهدف before a number or دون رد, never a club.
+_IN_ORDER_TO = frozenset({_light("بهدف"), _light("وبهدف")})
 
 
 def _is(word: str, forms: frozenset[str]) -> bool:
@@ -298,7 +301,13 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
         name: list[int] = []
         if sport and (_is(words[i].group(), PLAY) or _light(words[i].group()) in CLUB_HEADS):
             name = _club(words, i + 1, text, known)
-        elif sport and _is(words[i].group(), GOALS) and i + 1 < len(words) and _has_article(words[i + 1].group()):
+        elif (
+            sport
+            and _is(words[i].group(), GOALS)
+            and _light(words[i].group()) not in _IN_ORDER_TO
+            and i + 1 < len(words)
+            and _has_article(words[i + 1].group())
+        ):
             name = _club(words, i + 1, text, known)
         elif sport and _light(words[i].group()) == _ON and any(_is(w.group(), PLAY) for w in words[max(0, i - 4) : i]):
             name = _club(words, i + 1, text, known)

@@ -237,3 +237,40 @@ def test_examples_round_trip_through_the_manifest_and_bad_ones_are_named():
     assert "examples" not in Prompt(user="{text}").to_dict()  # manifests without examples stay as they were
     with pytest.raises(BundleError, match=r"translate.examples\[0\]: expected non-empty strings text and answer"):
         Prompt.from_dict({"user": "{text}", "examples": [{"text": "مرحبا"}]}, "models.llm.prompts.translate")
+
+
+@pytest.mark.parametrize("examples", [0, 2])
+def test_the_default_bundle_lists_the_examples_it_was_built_with(tmp_path, monkeypatch, examples):
+    """`khulasa-models build qwen2.5-coder-1.5b [--examples N]`: none by default (two keep more
+    names but make batched decoding up to 2x slower, docs/quality.md); with N, the recipe's first
+    N, their Arabic with the names in English as names-in-source writes a text. The 1.1 GB
+    download and its conversion are not what this checks: they are replaced by a file."""
+    import json
+
+    from khulasa_server.models import bundle as bundle_mod
+    from khulasa_server.tools.models_cli import main as models_main
+    from khulasa_server.tools.recipes import presets, prompts
+
+    def convert(_gguf, out):
+        out.mkdir(parents=True)
+        (out / "model.bin").write_bytes(b"weights")
+        return {"chat_format": "chatml"}
+
+    monkeypatch.setattr(presets, "fetch", lambda *a: tmp_path / "model.gguf")
+    monkeypatch.setattr(presets.gguf_qwen2, "convert", convert)
+    out = tmp_path / "bundle"
+    assert models_main(["build", "qwen2.5-coder-1.5b", "--out", str(out), "--examples", str(examples)]) == 0
+    raw = json.loads((out / bundle_mod.MANIFEST).read_text(encoding="utf-8"))
+    listed = raw["models"]["llm"]["prompts"]["translate"].get("examples", [])
+    assert [e["answer"] for e in listed] == [a for _, a in prompts.EXAMPLES[:examples]]
+    if examples:
+        assert "Khaled Nouri" in listed[1]["text"] and "Monday" in listed[1]["text"]
+        assert "French" in listed[0]["text"] and "الفرنسية" not in listed[0]["text"]
+
+
+def test_examples_are_for_the_default_bundle_only(tmp_path, capsys):
+    from khulasa_server.tools.models_cli import main as models_main
+
+    assert models_main(["build", "tiny-llm", "--out", str(tmp_path / "b"), "--examples", "2"]) == 2
+    assert "--examples applies to qwen2.5-coder-1.5b only" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

@@ -37,14 +37,20 @@ def _build(args: argparse.Namespace) -> int:
             print(f"khulasa-models: {out} exists but is not a valid bundle: {exc}", file=sys.stderr)
             return 1
         print(f"{args.kind}: already built at {out}")
+        listed = len(existing.model_for("translate").prompts["translate"].examples) if args.kind == QWEN_CODER else 0
+        if args.examples != listed:
+            print(f"{args.kind}: it lists {listed} worked examples, not {args.examples}: remove {out} and build again")
         if args.kind == QWEN_CODER and existing.version != QWEN_CODER_VERSION:
             print(
                 f"{args.kind}: that is version {existing.version or '?'}; this khulasa builds version "
                 f"{QWEN_CODER_VERSION} ({QWEN_CODER_CHANGES[QWEN_CODER_VERSION]}): remove {out} and build again to get it"
             )
         return 0
+    if args.examples and args.kind != QWEN_CODER:
+        print(f"khulasa-models: --examples applies to {QWEN_CODER} only, not {args.kind}", file=sys.stderr)
+        return 2
     try:
-        recipes.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True))
+        recipes.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True), examples=args.examples)
     except (OSError, RuntimeError, ValueError) as exc:
         print(f"khulasa-models: building {args.kind} failed: {exc}", file=sys.stderr)
         return 1
@@ -184,6 +190,15 @@ def parser() -> argparse.ArgumentParser:
     )
     build.add_argument("kind", choices=recipes.KINDS)
     build.add_argument("--out", help="bundle directory (default: $KHULASA_HOME/bundles/KIND)")
+    build.add_argument(
+        "--examples",
+        type=int,
+        choices=range(0, 7),
+        default=0,
+        metavar="N",
+        help=f"{QWEN_CODER} only: N worked examples (0-6) in the translation prompt; 2 keep more names "
+        "but make batched decoding up to 2x slower (docs/quality.md)",
+    )
     build.set_defaults(run=_build)
     verify = sub.add_parser("verify", help="check a bundle's manifest and every file's sha256")
     verify.add_argument("bundle", help="bundle directory or name")

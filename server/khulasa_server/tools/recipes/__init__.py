@@ -18,11 +18,13 @@ DESCRIPTIONS = {presets.QWEN_CODER: presets.QWEN_CODER_HELP, **tiny.KINDS, **{na
 KINDS = tuple(DESCRIPTIONS)
 
 
-def build(kind: str, out: Path, home: Path, log: Callable[[str], None] = print) -> Path:
+def build(kind: str, out: Path, home: Path, log: Callable[[str], None] = print, examples: int = 0) -> Path:
+    if examples and kind != presets.QWEN_CODER:
+        raise ValueError(f"--examples applies to {presets.QWEN_CODER} only, not {kind}")
     if kind in tiny.KINDS:
         return tiny.build(kind, out)
     if kind in hub.PRESETS:
         return hub.build(kind, out, home, log=log)
     if kind == presets.QWEN_CODER:
-        return presets.build_qwen_coder(out, home, log=log)
+        return presets.build_qwen_coder(out, home, log=log, examples=examples)
     raise ValueError(f"unknown bundle {kind!r}; known: {', '.join(KINDS)}")

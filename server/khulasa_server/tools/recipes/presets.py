@@ -39,12 +39,18 @@ QWEN_CODER_SOURCE = (
 )
 
 
-def build_qwen_coder(out: Path, home: Path, log: Callable[[str], None] = print) -> Path:
+def build_qwen_coder(out: Path, home: Path, log: Callable[[str], None] = print, examples: int = 0) -> Path:
+    """The default bundle; with `examples`, the translation prompt's first worked examples,
+    written as the model reads a text with names in the source (more names kept, slower batches:
+    docs/quality.md)."""
+    if not 0 <= examples <= len(prompts.EXAMPLES):
+        raise ValueError(f"--examples: expected 0 to {len(prompts.EXAMPLES)}, got {examples}")
     gguf_path = fetch(QWEN_CODER_GGUF, home / "downloads" / QWEN_CODER, log)
     with staged(out) as work:
         log(f"converting {gguf_path.name} to CTranslate2 int8 (about a minute, ~8 GB of memory)")
         facts = gguf_qwen2.convert(gguf_path, work / "llm")
-        model = prompts.chatml_entry(QWEN_CODER_SOURCE, "Apache-2.0", facts["chat_format"])
+        shown = prompts.in_source(prompts.EXAMPLES[:examples])
+        model = prompts.chatml_entry(QWEN_CODER_SOURCE, "Apache-2.0", facts["chat_format"], shown)
         manifest = {
             "name": QWEN_CODER,
             "version": QWEN_CODER_VERSION,

@@ -10,8 +10,11 @@ from khulasa_server.models.schema import Decoding, ModelEntry, Prompt, Tokenizer
 # written for khulasa, from no evaluation set, each teaching what the small model got wrong: a
 # spokesman of an institution with a denial, a minister with a nationality, a name in its usual
 # spelling, a date and numbers. docs/quality.md measured 0, 2, 4 and 6 on the default model:
-# none kept the most names, so its bundle has none; the tiny LLM bundle carries them all, and a
-# bundle's manifest may list its own (prompts.translate.examples).
+# in plain Arabic none kept the most names; written as the model reads a text with names in the
+# source (in_source()), two keep the most, but make batched decoding up to 2x slower, so the
+# default bundle has none and `khulasa-models build qwen2.5-coder-1.5b --examples 2` adds them.
+# The tiny LLM bundle carries them all; a bundle's manifest may list its own
+# (prompts.translate.examples).
 EXAMPLES = (
     (
         "ونفى المتحدث باسم وزارة الخارجية الفرنسية كريستوف لوموان وجود أي خلاف مع الحكومة الإيطالية بشأن الهجرة.",
@@ -39,6 +42,22 @@ EXAMPLES = (
         "The summit will be held in Doha on 12 and 13 November, with 40 countries taking part.",
     ),
 )
+
+
+def in_source(examples: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The examples as the model reads a text with names in the source (the default): the
+    Arabic with its names in English (pipeline/names/source.py), the answer as written."""
+    from khulasa_server.pipeline import names
+    from khulasa_server.pipeline.names.source import english_in_source
+    from khulasa_server.text.normalize import normalize
+
+    out = []
+    for arabic, english in examples:
+        text = normalize(arabic)
+        out.append((english_in_source(text, names.find(text), "all"), english))
+    return tuple(out)
+
+
 TRANSLATE = Prompt(
     system="You are a professional news translator. You translate Arabic news into clear, "
     "faithful English. Keep every name, number, date and percentage exactly.",

@@ -70,10 +70,14 @@ def _looks_foreign(word: str) -> bool:
     return _foreign(word)
 
 
+@lru_cache(maxsize=1)
+def _listed_forms() -> frozenset[str]:
+    return frozenset(fold(form) for row in foreign_rows() for form in row.arabic)
+
+
 def listed(arabic: str) -> bool:
     """Whether a name found in Arabic is a row of data/foreign_names.tsv (its English known)."""
-    folded = fold(arabic)
-    return any(fold(form) == folded for row in foreign_rows() for form in row.arabic)
+    return fold(arabic) in _listed_forms()
 
 
 def foreign(arabic: str) -> bool:
@@ -132,10 +136,9 @@ def candidates(name: str, top_k: int = 3) -> tuple[str, ...]:
 def attested(name: str) -> str | None:
     """The name's spelling when one is attested, else None: a row of data/foreign_names.tsv, a
     whole name of two words or more in the romanizer's index (Nabih Berri, before its word-by-word
-    Nabih Barre), or
-    every word seen at least _TRUSTED_COUNT times. What the model reads in place of the
-    Arabic: a guess written there (Maycrovte for مايكروسوفت, Abad al-Lah for a split عبد الله)
-    is copied, where the Arabic left as it is lets the model write the name it knows."""
+    Nabih Barre), or every word trusted (_trusted). What the model reads in place of the Arabic:
+    a guess written there (Maycrovte for مايكروسوفت, Abad al-Lah for a split عبد الله) is copied,
+    where the Arabic left as it is lets the model write the name it knows."""
     translit = _transliterator()
     if translit is None or not name.strip():
         return None
@@ -148,13 +151,18 @@ def attested(name: str) -> str | None:
         return str(whole[0])
     for candidate in found:
         units = candidate.units
-        if units and all(u.source == "user" or (u.source == "dictionary" and u.count >= _TRUSTED_COUNT) for u in units):
+        if units and all(_trusted(u) for u in units):
             return " ".join(str(u.latin) for u in units)
     return None
 
 
+def _trusted(unit: Any) -> bool:
+    """A word's spelling from data/foreign_names.tsv, or seen at least _TRUSTED_COUNT times."""
+    return bool(unit.source == "user" or (unit.source == "dictionary" and unit.count >= _TRUSTED_COUNT))
+
+
 def _unit(unit: Any) -> str:
-    if unit.source == "user" or (unit.source == "dictionary" and unit.count >= _TRUSTED_COUNT):
+    if _trusted(unit):
         return str(unit.latin)
     if _looks_foreign(unit.arabic) or not _agrees(unit.arabic, unit.latin):
         return romanize(unit.arabic)

@@ -274,3 +274,7 @@ def test_examples_are_for_the_default_bundle_only(tmp_path, capsys):
     assert models_main(["build", "tiny-llm", "--out", str(tmp_path / "b"), "--examples", "2"]) == 2
     assert "--examples applies to qwen2.5-coder-1.5b only" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+    # the same when the bundle is already built
+    assert models_main(["build", "tiny-llm", "--out", str(tmp_path / "b")]) == 0
+    assert models_main(["build", "tiny-llm", "--out", str(tmp_path / "b"), "--examples", "2"]) == 2
+    assert "--examples applies to qwen2.5-coder-1.5b only" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from khulasa_server.models import bundle as bundle_mod
 from khulasa_server.service.config import NAMES_IN_SOURCE, Settings, names_in_source
 from khulasa_server.tools import recipes
 from khulasa_server.tools.recipes.presets import QWEN_CODER, QWEN_CODER_CHANGES, QWEN_CODER_VERSION
+from khulasa_server.tools.recipes.prompts import EXAMPLES
 
 PACKAGE = Path(__file__).resolve().parent.parent  # khulasa_server: its data/ ships with it
 
@@ -29,6 +30,9 @@ STORED_ENGLISH = ("docs/eval/qwen2.5-coder-1.5b.json", "docs/eval/qwen2.5-coder-
 
 
 def _build(args: argparse.Namespace) -> int:
+    if args.examples and args.kind != QWEN_CODER:
+        print(f"khulasa-models: --examples applies to {QWEN_CODER} only, not {args.kind}", file=sys.stderr)
+        return 2
     out = Path(args.out) if args.out else bundle_mod.khulasa_home() / "bundles" / args.kind
     if (out / bundle_mod.MANIFEST).is_file():
         try:
@@ -46,9 +50,6 @@ def _build(args: argparse.Namespace) -> int:
                 f"{QWEN_CODER_VERSION} ({QWEN_CODER_CHANGES[QWEN_CODER_VERSION]}): remove {out} and build again to get it"
             )
         return 0
-    if args.examples and args.kind != QWEN_CODER:
-        print(f"khulasa-models: --examples applies to {QWEN_CODER} only, not {args.kind}", file=sys.stderr)
-        return 2
     try:
         recipes.build(args.kind, out, bundle_mod.khulasa_home(), log=lambda line: print(line, flush=True), examples=args.examples)
     except (OSError, RuntimeError, ValueError) as exc:
@@ -193,10 +194,10 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--examples",
         type=int,
-        choices=range(0, 7),
+        choices=range(len(EXAMPLES) + 1),
         default=0,
         metavar="N",
-        help=f"{QWEN_CODER} only: N worked examples (0-6) in the translation prompt; 2 keep more names "
+        help=f"{QWEN_CODER} only: N worked examples (0-{len(EXAMPLES)}) in the translation prompt; 2 keep more names "
         "but make batched decoding up to 2x slower (docs/quality.md)",
     )
     build.set_defaults(run=_build)

@@ -28,21 +28,13 @@ TEXT = "وقال المتحدث باسم الكرملين إن روسيا مست
 STEPS = 40
 
 
-def in_source(examples):
-    from khulasa_server.pipeline import names
-    from khulasa_server.pipeline.names.source import english_in_source
-    from khulasa_server.text.normalize import normalize
-
-    return tuple((english_in_source(normalize(a), names.find(normalize(a)), "all"), e) for a, e in examples)
-
-
 def one_call(bundle_dir: str, examples: int, batch: int) -> dict:
     import ctranslate2
     from tokenizers import Tokenizer
 
     from khulasa_server.models import bundle as bundle_mod
     from khulasa_server.models.engines.generator import render_prompt
-    from khulasa_server.tools.recipes.prompts import EXAMPLES
+    from khulasa_server.tools.recipes.prompts import EXAMPLES, in_source
 
     bundle = bundle_mod.load(bundle_dir)
     entry = bundle.models[bundle.roles["translate"]]

@@ -22,6 +22,12 @@ def content_words(text: str) -> set[str]:
     return {w for w in (m.group().lower() for m in _WORD.finditer(text)) if w not in _STOP and len(w) > 1}
 
 
+def content_share(text: str, reference: str) -> float | None:
+    """The share of the reference's content words that `text` holds; None when it has none."""
+    wanted = content_words(reference)
+    return len(wanted & content_words(text)) / len(wanted) if wanted else None
+
+
 def _trigrams(text: str) -> set[str]:
     letters = " ".join(m.group().lower() for m in _WORD.finditer(text))
     return {letters[i : i + 3] for i in range(len(letters) - 2)}

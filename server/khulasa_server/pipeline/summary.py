@@ -11,7 +11,7 @@ from khulasa_server.errors import InvalidArgument, echo
 from khulasa_server.models.engines import Engine, Row
 from khulasa_server.models.schema import SUMMARY_METHODS
 from khulasa_server.pipeline import extractive
-from khulasa_server.pipeline.attribution import attribute, content_words
+from khulasa_server.pipeline.attribution import attribute, content_share
 from khulasa_server.pipeline.options import ArticleOptions
 from khulasa_server.pipeline.results import ParagraphResult, SummaryResult, SummarySentence, Timings, elapsed_ms
 from khulasa_server.pipeline.support import cite_support, unsupported
@@ -63,8 +63,8 @@ def lead_first(chosen: list[SummarySentence], english: list[str], max_sentences:
 
 
 def _keeps(sentence: str, lead_sentence: str) -> bool:
-    wanted = content_words(lead_sentence)
-    return not wanted or len(wanted & content_words(sentence)) / len(wanted) >= LEAD_KEPT
+    share = content_share(sentence, lead_sentence)
+    return share is None or share >= LEAD_KEPT
 
 
 def within_words(chosen: list[SummarySentence], max_words: int) -> list[SummarySentence]:

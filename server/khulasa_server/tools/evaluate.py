@@ -275,9 +275,9 @@ def lead_covered(summary_first: str, reference_summary: str) -> bool:
     """Whether the summary's first sentence covers the article's main event: it holds at least
     LEAD_COVERED of the content words of the reference summary's first sentence (which the
     eval sets write as the article's news)."""
-    from khulasa_server.pipeline.attribution import content_words
+    from khulasa_server.pipeline.attribution import content_share
     from khulasa_server.text.segment import sentences_of
 
     reference = sentences_of(normalize(reference_summary))
-    wanted = content_words(reference[0]) if reference else set()
-    return bool(wanted) and len(wanted & content_words(summary_first)) / len(wanted) >= LEAD_COVERED
+    share = content_share(summary_first, reference[0]) if reference else None
+    return share is not None and share >= LEAD_COVERED

@@ -141,3 +141,65 @@ def test_a_listed_name_in_another_transliteration_is_kept():
     arabic = normalize("من جهته، طالب الرئيس الأوكراني فولوديمير زيلينسكي بوقف كامل لإطلاق النار.")
     assert not [w for w in names.check(names.find(arabic), "Ukrainian President Volodymyr Zelenskyy called for a full ceasefire.")
                 if w.startswith(repair.NAME_FLAGS)]
+
+
+ARTICLE = "تأهلت التونسية أنس جابر إلى الدور ربع النهائي.\n\nوتغلبت جابر على منافستها في مباراة استمرت ساعتين."
+
+
+def test_a_surname_alone_is_spelled_as_the_article_s_full_name():
+    """جابر alone is the corpus's Gaber (a given name); after أنس جابر (Ons Jabeur) in the same
+    article it is Jabeur, as a newspaper spells one person throughout."""
+    from khulasa_server.pipeline.names.source import surnames
+
+    first, second = (normalize(p) for p in ARTICLE.split("\n\n"))
+    found = [names.find(first), names.find(second)]
+    assert usual.attested("جابر") == "Gaber"
+    article = surnames(found)
+    assert article == {"جابر": "Jabeur"}
+    assert "Jabeur" in english_in_source(second, found[1], "all", article)
+    assert "Gaber" in english_in_source(second, found[1], "all")  # alone, the word's own spelling
+    # the repair's terms say what the first decoding read
+    assert ("جابر", "Jabeur") in names.repair_terms(found[1], article=article)
+    assert ("جابر", "Gaber") in names.repair_terms(found[1])
+    # a name the spelling joins is no evidence for its last word (عبد الله → Abdullah)
+    assert surnames([names.find(normalize("وقال العميد نبيل عبد الله إن القوات تقدمت."))]) == {}
+
+
+def test_a_surname_two_people_spell_differently_is_left_alone():
+    """Sameh Shoukry and Mohamed Shokry in one article: a later شكري alone could be either."""
+    from khulasa_server.pipeline.names.source import surnames
+
+    one = names.find(normalize("وقال الوزير سامح شكري إن الوفد وصل."))
+    both = names.find(normalize("وقال الوزير سامح شكري إن الكاتب محمد شكري رحل."))
+    assert surnames([one]) == {"شكري": "Shoukry"}
+    assert surnames([both]) == {}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_model_reads_a_later_surname_as_the_article_spells_it(llm_server, stream):
+    """In one call (digest) or in streamed groups (the first paragraph alone): the second
+    paragraph reaches the model with Jabeur, not Gaber."""
+    from khulasa_server.models.scheduler import LRUCache
+    from khulasa_server.pipeline.names.source import english_in_source, surnames
+
+    pipeline = llm_server.core.pipeline
+    cache = pipeline.translation.engine.cache
+    text = ARTICLE.replace("ساعتين", "ساعتين" + (" ونصف" if stream else ""))  # each case its own cache rows
+    first, second = (normalize(p) for p in text.split("\n\n"))
+    article = surnames([names.find(first), names.find(second)])
+    read = english_in_source(second, names.find(second), "all", article)
+    assert "Jabeur" in read and "Gaber" not in read
+    list(pipeline.iter_digest(text, stream=stream))
+    assert cache.get(LRUCache.key("translate", read))
+
+
+def test_texts_of_one_request_do_not_share_surnames(llm_server):
+    """translate([a, b]) decodes both texts' pieces in one call; b's جابر is not a's Ons Jabeur."""
+    from khulasa_server.models.scheduler import LRUCache
+
+    pipeline = llm_server.core.pipeline
+    cache = pipeline.translation.engine.cache
+    first, second = (normalize(p) for p in ARTICLE.replace("ساعتين", "ثلاث ساعات").split("\n\n"))
+    pipeline.translate([first, second])
+    alone = english_in_source(second, names.find(second), "all")
+    assert "Gaber" in alone and cache.get(LRUCache.key("translate", alone))

@@ -193,7 +193,7 @@ class Pipeline:
             offset = len(units)
             for p, paragraph in enumerate(paragraphs):
                 if chosen[p]:
-                    units.extend(Unit(p, piece) for piece in self.translation.pieces(paragraph))
+                    units.extend(Unit(p, piece, t) for piece in self.translation.pieces(paragraph))
             plans.append(TextPlan(original, "ar" if any(chosen) else language, paragraphs, chosen, offset, len(units)))
         segments = self.translation.run(units, options, timings)
         results = []

@@ -27,10 +27,12 @@ _PARAGRAPH_GROUP_TOKENS = 2048  # source tokens per streamed paragraph group aft
 
 
 class Unit(NamedTuple):
-    """A piece to decode and the index of the paragraph it belongs to."""
+    """A piece to decode, the index of the paragraph it belongs to and of the request's text
+    (an article: what its names are spelled consistently across)."""
 
     paragraph: int
     piece: Piece
+    text: int = 0
 
 
 def _group(pieces: list[Piece], count, budget: int) -> list[Piece]:
@@ -96,22 +98,27 @@ class TranslationStage:
         """The server's glossary with the request's entries over it."""
         return {**self.glossary, **glossary_mod.check(dict(requested or {}))}
 
-    def run(self, units: list[Unit], options: ArticleOptions, timings: Timings) -> list[Segment]:
+    def run(
+        self, units: list[Unit], options: ArticleOptions, timings: Timings, article: Mapping[str, str] | None = None
+    ) -> list[Segment]:
         """The units translated, checked and their names repaired; options.glossary is the
-        server's glossary with the request's over it (Pipeline.resolve)."""
+        server's glossary with the request's over it (Pipeline.resolve). `article`: the surnames
+        of the whole article when the units are only part of it (a streamed group), else each
+        text's own units give them."""
         checkpoint()
         if not units:
             return []
-        terms = [glossary_mod.terms_in(options.glossary, piece.content) for _, piece in units]
+        terms = [glossary_mod.terms_in(options.glossary, unit.piece.content) for unit in units]
         start = time.perf_counter()
-        found = [names.find(piece.content) for _, piece in units]
+        found = [names.find(unit.piece.content) for unit in units]
         timings.checks_ms += elapsed_ms(start)
         notes = [
             glossary_mod.note(t + (names.terms(f, skip=dict(t)) if self.name_terms_first else [])) for t, f in zip(terms, found)
         ]
-        texts, tokens = self._model_inputs(units, found)
+        spelled = self._surnames(units, found, article)
+        texts, tokens = self._model_inputs(units, found, spelled)
         if len(units) > 1 and self.repair_names and self.engine.takes_notes and getattr(self.engine, "answers_as_done", False):
-            return self._run_each(units, texts, tokens, notes, terms, found, timings)
+            return self._run_each(units, texts, tokens, notes, terms, found, spelled, timings)
         start = time.perf_counter()
         outputs = self.engine.run("translate", [Row(t, tokens=k, note=n) for t, k, n in zip(texts, tokens, notes)])
         timings.translate_ms += elapsed_ms(start)
@@ -120,9 +127,24 @@ class TranslationStage:
             timings.source_tokens += len(self._tokens(unit[1]))
             timings.target_tokens += out.tokens
             segments.append(self._segment(unit, out, t, f, timings))
-        return self._repair_names(units, segments, terms, found, timings)
+        return self._repair_names(units, segments, terms, found, spelled, timings)
 
-    def _run_each(self, units, texts, tokens, notes, terms, found, timings: Timings) -> list[Segment]:
+    def _surnames(
+        self, units: list[Unit], found: list[names.Names], article: Mapping[str, str] | None
+    ) -> list[Mapping[str, str]]:
+        """Each unit's article surnames (name_source.surnames), for what the model reads and the
+        repair's terms: `article` when given, else those of the units of its own text."""
+        if not self.engine.takes_notes:
+            return [{} for _ in units]
+        if article is not None:
+            return [article] * len(units)
+        by_text: dict[int, list[names.Names]] = {}
+        for unit, f in zip(units, found):
+            by_text.setdefault(unit.text, []).append(f)
+        spelled = {t: name_source.surnames(fs) for t, fs in by_text.items()}
+        return [spelled[unit.text] for unit in units]
+
+    def _run_each(self, units, texts, tokens, notes, terms, found, spelled, timings: Timings) -> list[Segment]:
         """Each piece a request of its own to an engine that answers each as soon as its rows
         are decoded, and its name repair sent at once: the repair joins the calls of the pieces
         still queued, instead of a call of its own after all of them."""
@@ -132,7 +154,7 @@ class TranslationStage:
             [out] = self.engine.run("translate", [Row(texts[k], tokens=tokens[k], note=notes[k])])
             own.source_tokens, own.target_tokens = len(self._tokens(units[k][1])), out.tokens
             segment = self._segment(units[k], out, terms[k], found[k], own)
-            return self._repair_names([units[k]], [segment], [terms[k]], [found[k]], own)[0], own
+            return self._repair_names([units[k]], [segment], [terms[k]], [found[k]], [spelled[k]], own)[0], own
 
         start = time.perf_counter()
         calls = [carry(one) for _ in units]  # each in a copy of this request's context (its scope)
@@ -145,19 +167,21 @@ class TranslationStage:
             timings.checks_ms += own.checks_ms
         return [segment for segment, _ in done]
 
-    def _model_inputs(self, units: list[Unit], found: list[names.Names]) -> tuple[list[str], list[list[str]]]:
+    def _model_inputs(
+        self, units: list[Unit], found: list[names.Names], spelled: list[Mapping[str, str]]
+    ) -> tuple[list[str], list[list[str]]]:
         """What the model reads of each piece: the piece, or with names_in_source its names in
         English (kept only while it fits the input budget the piece was cut to). A prompted
         engine (an LLM) only, as the repair: it was measured there (docs/quality.md), not on a
         sentence translator."""
-        texts = [piece.content for _, piece in units]
-        tokens = [self._tokens(piece) for _, piece in units]
+        texts = [unit.piece.content for unit in units]
+        tokens = [self._tokens(unit.piece) for unit in units]
         if not self.names_in_source or not self.engine.takes_notes:
             return texts, tokens
         budget = self.engine.entry.input_tokens("translate")
         for k, f in enumerate(found):
             if f:
-                text = name_source.english_in_source(texts[k], f, self.names_in_source)
+                text = name_source.english_in_source(texts[k], f, self.names_in_source, spelled[k])
                 counted = self.engine.tokenize(text)
                 if len(counted) <= budget:
                     texts[k], tokens[k] = text, counted
@@ -169,7 +193,7 @@ class TranslationStage:
         """The output checked: its warnings, confidence and unsure spans (their time is
         timings.checks_ms, what the checks cost a digest)."""
         start = time.perf_counter()
-        index, piece = unit
+        index, piece = unit.paragraph, unit.piece
         text, looped = cut_repetition(out.text)
         warnings = []
         if piece.split:
@@ -195,14 +219,14 @@ class TranslationStage:
             timings.checks_ms += elapsed_ms(start)
         return Segment(piece.content, text, out.score, index, warnings, round(sure, 4), unsure)
 
-    def _repair_names(self, units, segments: list[Segment], terms, found, timings: Timings) -> list[Segment]:
+    def _repair_names(self, units, segments: list[Segment], terms, found, spelled, timings: Timings) -> list[Segment]:
         """Segments with a name flag decoded again with their names as terms (prompted engines
         only: others ignore notes); the new output replaces the old when it has fewer problems."""
         todo = [k for k, s in enumerate(segments) if repair.flagged(s.warnings)]
         if not todo or not self.repair_names or not self.engine.takes_notes:
             return segments
         checkpoint()  # a caller that has gone gets no second decoding
-        notes = [repair.note(terms[k] + names.repair_terms(found[k], skip=dict(terms[k]))) for k in todo]
+        notes = [repair.note(terms[k] + names.repair_terms(found[k], skip=dict(terms[k]), article=spelled[k])) for k in todo]
         # Without a term to give, the repair's prompt is the first pass's: greedy decoding would repeat it.
         todo, notes = [k for k, n in zip(todo, notes) if n], [n for n in notes if n]
         if not todo:
@@ -254,6 +278,11 @@ class TranslationStage:
         group: list[tuple[int, Paragraph, bool]] = []
         units: list[Unit] = []
         tokens = 0
+        article = None  # streamed, a group is part of the article: its surnames come from all of it
+        if stream and self.names_in_source == "all" and self.engine.takes_notes:
+            start = time.perf_counter()
+            article = name_source.surnames([names.find(p.text) for p, c in zip(paragraphs, chosen) if c])
+            timings.checks_ms += elapsed_ms(start)
         for index, paragraph in enumerate(paragraphs):
             group.append((index, paragraph, chosen[index]))
             if chosen[index]:
@@ -262,7 +291,7 @@ class TranslationStage:
                 tokens += sum(len(self._tokens(p)) for p in pieces)
             last = index == len(paragraphs) - 1
             if last or (stream and (index == 0 or tokens >= _PARAGRAPH_GROUP_TOKENS)):
-                translated = iter(self.assemble([(i, p) for i, p, t in group if t], self.run(units, options, timings)))
+                translated = iter(self.assemble([(i, p) for i, p, t in group if t], self.run(units, options, timings, article)))
                 for i, p, t in group:
                     yield next(translated) if t else self.unchanged(i, p)
                 group, units, tokens = [], [], 0

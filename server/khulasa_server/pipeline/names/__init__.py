@@ -14,6 +14,7 @@ give them there."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -110,14 +111,23 @@ def terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, s
     return list(out.items())
 
 
-def repair_terms(names: Names, skip: dict[str, str] | None = None) -> list[tuple[str, str]]:
+def repair_terms(
+    names: Names, skip: dict[str, str] | None = None, article: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
     """Terms for a second decoding: the gazetteer names and the usual spelling (or a
-    romanization) of every other name."""
+    romanization) of every other name; a surname alone as the article's full name spells it
+    (`article`: source.surnames), as the first decoding read it."""
     out = dict(terms(names, skip))
     for candidate in names.others:
         if not any(candidate.text in term or term in candidate.text for term in skip or ()):
-            out.setdefault(candidate.text, usual.usual(candidate.text))
+            out.setdefault(candidate.text, in_article(candidate.text, article) or usual.usual(candidate.text))
     return list(out.items())
+
+
+def in_article(name: str, article: Mapping[str, str] | None) -> str | None:
+    """A one-word name's spelling in the article (source.surnames: its full name's last word), if any."""
+    word = name.strip()
+    return (article or {}).get(arabic.fold(word)) if word and " " not in word else None
 
 
 def english_name_kept(name: str, english: str) -> bool:

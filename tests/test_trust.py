@@ -321,3 +321,31 @@ def test_an_english_run_of_dotted_digits_is_no_number_and_no_crash():
 
     assert english_values("It rose 5.5.5 for 5,000 people and 2.5 percent") == {5000.0, 2.5}
     assert missing_numbers("ارتفع بنسبة 5.5 في المئة", "It rose 5.5.5 for") == ["5.5"]
+
+
+def test_summary_scores_count_the_lead_and_what_the_translation_allows(pipeline, tmp_path):
+    """`khulasa-models flags --summaries` on stored English: lead covered for a method, and the
+    ceiling the English sets (its first sentence covers the reference lead; any sentence does)."""
+    from khulasa_server.tools.trust import summary_scores
+
+    articles = [
+        {"id": "a", "summary": "The Kremlin welcomed new talks with Ukraine in Istanbul.",
+         "sentences": [{"ar": "س", "en": "x"}, {"ar": "س", "en": "x"}]},
+        {"id": "b", "summary": "Egypt denied closing the Rafah crossing.",
+         "sentences": [{"ar": "س", "en": "x"}, {"ar": "س", "en": "x"}]},
+        {"id": "c", "summary": "Flour stocks in Gaza will run out within ten days.",
+         "sentences": [{"ar": "س", "en": "x"}, {"ar": "س", "en": "x"}]},
+    ]
+    data = tmp_path / "set.jsonl"
+    data.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+    english = [
+        "The Kremlin welcomed new talks with Ukraine, to be held in Istanbul.", "Moscow said so on Tuesday.",
+        "The minister travelled to Cairo on Friday.", "Egypt denied that it had closed the Rafah crossing.",
+        "The weather was mild.", "Officials met in Geneva.",
+    ]
+    stored = tmp_path / "stored.json"
+    stored.write_text(json.dumps({"sets": [{"data": str(data), "outputs": [{"hypothesis": e} for e in english]}]}))
+    [part] = summary_scores(pipeline, [stored], ["extractive"], max_sentences=1).values()
+    assert part["translation"]["first_sentence_covers"] == 1 and part["translation"]["any_sentence_covers"] == 2
+    assert part["translation"]["any_sentence_covers_pct"] == pytest.approx(66.7)
+    assert part["extractive"]["articles"] == 3 and part["extractive"]["lead_covered"] <= 2

@@ -122,3 +122,22 @@ def test_eval_reports_the_held_out_set_apart(bundles, tmp_path, capsys, monkeypa
         ("eval_news.jsonl", False), ("eval_names.jsonl", False), ("eval_attribution.jsonl", False), ("eval_heldout.jsonl", True)
     ]
     assert ": eval_heldout (held out) |" in capsys.readouterr().out
+
+
+def test_eval_translates_each_article_as_one_text(llm_server):
+    """A sentence per paragraph of one text: its outputs line up with the sentences, and a
+    surname alone reaches the model spelled as the article's full name (Jabeur, not Gaber)."""
+    from khulasa_server.models.scheduler import LRUCache
+    from khulasa_server.pipeline import names
+    from khulasa_server.pipeline.names.source import english_in_source, surnames
+    from khulasa_server.text.normalize import normalize
+
+    pipeline = llm_server.core.pipeline
+    sentences = ["تأهلت التونسية أنس جابر إلى الدور نصف النهائي.", "وقالت جابر إنها جاهزة للمباراة المقبلة."]
+    article = {"id": "t", "summary": "Ons Jabeur reached the semi-finals.",
+               "sentences": [{"ar": s, "en": "x", "entities": ["Jabeur"]} for s in sentences]}
+    result = evaluate.evaluate(pipeline, [article], ["extractive"])
+    assert len(result["outputs"]) == 2 and all(o["hypothesis"] for o in result["outputs"])
+    found = [names.find(normalize(s)) for s in sentences]
+    read = english_in_source(normalize(sentences[1]), found[1], "all", surnames(found))
+    assert "Jabeur" in read and pipeline.translation.engine.cache.get(LRUCache.key("translate", read))

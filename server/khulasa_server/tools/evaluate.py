@@ -169,11 +169,20 @@ def evaluate(pipeline: Pipeline, articles: list[dict[str, Any]], methods: list[s
     before = (repairs.tried, repairs.kept, repairs.seconds)
     repairs.record = []
     start = time.perf_counter()
-    translations = pipeline.translate([s["ar"] for s in sentences], ArticleOptions(source_language="ar"))
+    # Each article one text, its sentences paragraphs, as a newsroom sends it: every sentence
+    # reaches the model as it would alone, and what spans an article (a surname spelled as its
+    # full name, names/source.surnames) is measured too.
+    results = pipeline.translate(
+        ["\n\n".join(s["ar"] for s in a["sentences"]) for a in articles], ArticleOptions(source_language="ar")
+    )
     translate_seconds = time.perf_counter() - start
-    hypotheses = [r.text for r in translations]
+    hypotheses, warnings = [], []
+    for article, result in zip(articles, results):
+        for n in range(len(article["sentences"])):
+            own = [seg for seg in result.segments if seg.paragraph == n]
+            hypotheses.append(" ".join(seg.translation for seg in own if seg.translation))
+            warnings.append([w for seg in own for w in seg.warnings])
     quality = translation_scores(sentences, hypotheses)
-    warnings = [[w for seg in r.segments for w in seg.warnings] for r in translations]
     flags = name_flag_scores([s.get("entities", []) for s in sentences], hypotheses, warnings)
 
     log, repairs.record = repairs.record, None

@@ -58,6 +58,13 @@ def test_idioms_and_restrictions_are_not_negations():
     assert meaning.arabic_negations("ولم يصل أي وفد.") == ["ولم يصل"]
 
 
+def test_a_listed_name_that_opens_with_a_particle_is_no_negation():
+    """غير بيدرسن is Geir Pedersen (data/foreign_names.tsv), not "not Pedersen"; غير ممكن stays "not possible"."""
+    assert meaning.arabic_negations("ودعا المبعوث الأممي إلى سوريا غير بيدرسن إلى دعم عملية سياسية.") == []
+    assert meaning.check("ودعا المبعوث غير بيدرسن إلى الحوار.", "Envoy Geir Pedersen called for dialogue.") == []
+    assert meaning.arabic_negations("وقال إن الحل غير ممكن.") == ["غير ممكن"]
+
+
 def test_number_words_have_values():
     assert numbers.arabic_values("خمسة عشر مليار دولار وسبعمئة ألف طن") == [("خمسة عشر مليار", 15e9), ("وسبعمئة ألف", 7e5)]
     assert numbers.arabic_values("12 ألف حالة") == []  # digits: the digit checks' concern

@@ -18,6 +18,7 @@ English. They flag; the reader decides.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from khulasa_server.pipeline import direction
 from khulasa_server.pipeline.numbers import word_number_flags
@@ -129,6 +130,8 @@ def _arabic_negations_at(source: str) -> list[tuple[int, str]]:
             word = _strip_prefix(raw)
             after = words[k + 1] if k + 1 < len(words) else ""
             is_particle = word in _AR_PARTICLES and (word, after) not in _AR_NOT_NEGATION
+            if is_particle and (word, after) in _listed_openings():
+                continue  # غير بيدرسن: Geir Pedersen, a listed name, not "not"
             if word in ("غير", "دون") and after.startswith("ال"):
                 # غير المباشرة "indirect", دون الخامسة "under five": a word's sense, not a clause's polarity
                 continue
@@ -142,6 +145,14 @@ def _arabic_negations_at(source: str) -> list[tuple[int, str]]:
             if is_particle or _AR_DENY.match(raw) or _AR_REFUSE.match(raw) or ruled_out:
                 found.append((matches[k].start(), f"{raw} {after}".strip()))
     return found
+
+
+@lru_cache(maxsize=1)
+def _listed_openings() -> frozenset[tuple[str, ...]]:
+    """The first two words of each listed foreign name of two words or more (data/foreign_names.tsv)."""
+    from khulasa_server.pipeline.names.usual import foreign_rows
+
+    return frozenset(tuple(form.split()[:2]) for row in foreign_rows() for form in row.arabic if len(form.split()) > 1)
 
 
 def arabic_negations(source: str) -> list[str]:

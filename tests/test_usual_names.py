@@ -24,6 +24,26 @@ def test_each_foreign_name_row(arabic, english):
     assert usual.written(arabic, f"On Monday {english} said so.")
 
 
+CLUBS = [(form, row.english) for row in usual.club_rows() for form in row.arabic]
+
+
+@pytest.mark.parametrize("arabic, english", CLUBS, ids=[f"{e}:{a}" for a, e in CLUBS])
+def test_each_club_row(arabic, english):
+    """Each club gives its English, which the name check accepts, and is no listed person."""
+    assert usual.attested(arabic) == english and usual.usual(arabic) == english
+    assert usual.written(arabic, f"On Monday {english} won.")
+    assert not usual.listed(arabic)
+
+
+def test_a_club_the_finder_sees_is_written_in_english_and_an_everyday_word_is_not():
+    text = normalize("وفاز الأهلي على الترجي بهدف دون رد.")
+    assert english_in_source(text, names.find(text), "all") == "وفاز Al Ahly على Esperance بهدف دون رد."
+    # الأهلي is also "civil" and النصر "victory": where the finder sees no name they stay as they are
+    for sentence in ("أكد المجتمع الأهلي دعمه للمبادرة.", "احتفل الشعب بعيد النصر أمس."):
+        text = normalize(sentence)
+        assert english_in_source(text, names.find(text), "all") == text
+
+
 def test_foreign_names_file_rows_are_well_formed():
     rows = usual.foreign_rows()
     assert len(rows) >= 60 and len({r.english for r in rows}) == len(rows)

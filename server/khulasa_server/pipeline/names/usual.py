@@ -36,11 +36,8 @@ class Row:
     origin: str
 
 
-def parse(text: str) -> list[Row]:
-    return [
-        Row(tuple(a for a in arabic.split("|") if a), english, origin)
-        for arabic, english, origin in cells(text, "foreign_names.tsv", 3)
-    ]
+def parse(text: str, name: str = "foreign_names.tsv") -> list[Row]:
+    return [Row(tuple(a for a in arabic.split("|") if a), english, origin) for arabic, english, origin in cells(text, name, 3)]
 
 
 @lru_cache(maxsize=1)
@@ -49,14 +46,22 @@ def foreign_rows() -> tuple[Row, ...]:
 
 
 @lru_cache(maxsize=1)
+def club_rows() -> tuple[Row, ...]:
+    """data/clubs.tsv: football clubs, spelled as the press does. Not foreign_rows(): a listed
+    person is a name wherever it stands, a club only where the finder sees a name (الأهلي is
+    also "civil", النصر "victory")."""
+    return tuple(parse(resources.files("khulasa_server.data").joinpath("clubs.tsv").read_text(encoding="utf-8"), "clubs.tsv"))
+
+
+@lru_cache(maxsize=1)
 def _transliterator() -> Any:
-    """The romanizer with the foreign names as its user dictionary (which wins over its own
-    index), or None without the package."""
+    """The romanizer with the foreign names and the clubs as its user dictionary (which wins
+    over its own index), or None without the package."""
     try:
         from arabic_name_romanizer import Transliterator, UserDictionary
     except ImportError:
         return None
-    pairs = [(form, row.english) for row in foreign_rows() for form in row.arabic]
+    pairs = [(form, row.english) for row in foreign_rows() + club_rows() for form in row.arabic]
     return Transliterator(user_dictionary=UserDictionary.from_pairs(pairs))
 
 

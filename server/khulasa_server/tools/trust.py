@@ -323,10 +323,10 @@ def summary_scores(pipeline: Any, stored: Iterable[str | Path], methods: Sequenc
 
 
 def _lead_ceiling(articles: list[dict[str, Any]], english: list[list[str]]) -> dict[str, Any]:
-    """What the translation allows, whatever the summary does: how often the English of the
-    article's first sentence covers the reference lead (a summary that leads with it scores
-    that), and how often any sentence of the English does (no summary of this English can
-    score more)."""
+    """What the translated sentences allow: how often the English of the article's first
+    sentence covers the reference lead (a summary that leads with it scores that), and how
+    often any sentence of the English does (no extractive summary can score more; the model's,
+    which rewrites, can)."""
     from khulasa_server.text.segment import sentences_of
 
     first = any_sentence = 0
@@ -366,7 +366,7 @@ def summaries_command(bundle: str, stored: list[str], methods: str, out: str | N
     for name, part in result.items():
         ceiling = part["translation"]
         print(
-            f"| {name} | (the English's first sentence / any sentence) | {ceiling['first_sentence_covers_pct']} / "
+            f"| {name} | (the English: first sentence / any sentence, the bound of extractive) | {ceiling['first_sentence_covers_pct']} / "
             f"{ceiling['any_sentence_covers_pct']} | | | |"
         )
         for method, c in part.items():

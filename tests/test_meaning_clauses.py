@@ -72,3 +72,28 @@ def test_ruled_out_and_its_negation():
 
 def test_excluding_is_except():
     assert meaning.check("ارتفعت الصادرات باستثناء النفط.", "Exports rose, excluding oil.") == []
+
+
+VACUUM = "ويعاني البلد من فراغ رئاسي منذ انتهاء ولاية الرئيس السابق في أكتوبر."
+MARKETS = "وأكد الوزير أن الهدف هو استقرار الأسواق لا رفع الأسعار."
+PROTESTS = "وقال المتحدث إن الحكومة لم تمنع التظاهرات في العاصمة."
+
+
+@pytest.mark.parametrize(
+    "source,english,expected",
+    [
+        # an absence said without a particle (فراغ, غياب) answers the English "without"
+        (VACUUM, "The country has been without a president since the former president's term ended in October.", []),
+        (VACUUM, "The country has had no president since the former president's term ended in October.", []),
+        ("وقال إن البلد يعاني من أزمة اقتصادية.", "He said the country is without an economic crisis.",
+         ["negation:without an economic"]),
+        # an English verb that carries the negation answers the Arabic one...
+        (MARKETS, "The minister stressed that the goal is to stabilize the markets and prevent price rises.", []),
+        (MARKETS, "The minister stressed that the goal is to stabilize the markets and raise prices.", ["negation:لا رفع"]),
+        # ...but not a negated prevention: لم تمنع "did not prevent" is not "prevented"
+        (PROTESTS, "The spokesman said the government prevented the protests in the capital.", ["negation:لم تمنع"]),
+        (PROTESTS, "The spokesman said the government did not prevent the protests in the capital.", []),
+    ],
+)
+def test_absence_words_and_english_verbs_of_prevention(source, english, expected):
+    assert meaning.negation_flags(source, english) == expected

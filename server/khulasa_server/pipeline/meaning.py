@@ -81,6 +81,13 @@ _EN_NOT_NEGATION = re.compile(
 )
 # A restriction answers a negation the Arabic words as one (لن يكفي لأكثر من عشرة أيام: "will last only ten days").
 _EN_ONLY = re.compile(r"\b(?:only|just|merely|solely)\b", re.IGNORECASE)
+# Words that say an absence without a particle: they answer an English "without" or "no" (فراغ
+# رئاسي "without a president", في غياب "in the absence of"), on the Arabic side.
+_AR_ABSENCE = re.compile(r"(?<!\S)[وفبل]?(?:ال)?(?:فراغ|غياب|انعدام|خلو|افتقار|افتقاد)(?!\S)")
+# Verbs that carry a negation in English: they answer an Arabic one (استقرار الأسواق لا رفع الأسعار
+# "stabilize the market and prevent price increases").
+_EN_IMPLICIT = re.compile(r"\b(?:prevent\w*|avoid\w*|refrain\w*|instead of|rather than)\b", re.IGNORECASE)
+_AR_PREVENT = re.compile(r"(?<!\S)[وف]?(?:[يتن]?منع|منعت|[يت]?تجنب|[يت]حول|حال)(?!\S)")
 _EN_DENY = re.compile(r"\b(?:den(?:y|ied|ies|ying|ial)|dismiss(?:ed|es|ing)?|refut(?:e|ed|es)|rejected|untrue|false)\b", re.I)
 _EN_WARN = re.compile(r"\b(?:warn\w*|caution\w*|alert\w*)\b", re.I)
 
@@ -248,10 +255,13 @@ def negation_flags(source: str, english: str) -> list[str]:
         e_from, e_to = en_clauses[en_block[0]][0], en_clauses[en_block[-1]][1]
         ar = [(at / len(source), span) for at, span in ar_at if a_from <= at < a_to]
         en = [(at / len(english), span) for at, span in en_at if e_from <= at < e_to]
-        if len(en) > len(ar):
-            extra_en += en[len(ar) :]
+        absences = len(_AR_ABSENCE.findall(source, a_from, a_to))
+        if len(en) > len(ar) + absences:
+            extra_en += en[len(ar) + absences :]
             continue
         answered = len(en) + len(_EN_ONLY.findall(english, e_from, e_to))
+        if not any(_AR_PREVENT.search(span) for _, span in ar):  # لم تمنع "did not prevent" is no "prevented"
+            answered += len(_EN_IMPLICIT.findall(english, e_from, e_to))
         extra_ar += ar[answered:]
     flags = []
     for where, span in extra_en:

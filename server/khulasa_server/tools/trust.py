@@ -366,7 +366,8 @@ def summaries_command(bundle: str, stored: list[str], methods: str, out: str | N
     for name, part in result.items():
         ceiling = part["translation"]
         print(
-            f"| {name} | (the English: first sentence / any sentence, the bound of extractive) | {ceiling['first_sentence_covers_pct']} / "
+            f"| {name} | (the English: first sentence / any sentence, the bound of extractive) | "
+            f"{ceiling['first_sentence_covers_pct']} / "
             f"{ceiling['any_sentence_covers_pct']} | | | |"
         )
         for method, c in part.items():

@@ -262,3 +262,15 @@ def test_name_repair_can_be_turned_off_for_speed(bundles):
         assert server.core.pipeline.translation.name_repairs.tried == 0
     finally:
         server.stop(0)
+
+
+def test_a_repair_that_loses_a_name_the_first_decoding_kept_is_not_kept():
+    """The first decoding named the spokesman with a wrong title; a second that drops his name
+    has fewer flags of its own count but leaves an attribution nobody can check."""
+    first = ["changed_role:foreign minister (Esmaeil Baghaei)", "low_confidence"]
+    second = ["unverified_name:إسماعيل بقائي"]
+    assert repair.problems(second) < repair.problems(first) and not repair.better(first, second)
+    # a name both lost, or a problem fewer with every name kept, is a better output
+    assert repair.better(["unverified_name:يحيى سريع", "added_name:Syrian"], ["unverified_name:يحيى سريع"])
+    assert repair.better(["missing_name:Cairo", "changed_role:chief (Nabil Abdullah)"], ["changed_role:chief (Nabil Abdullah)"])
+    assert not repair.better(["missing_name:Cairo"], ["missing_name:Cairo"])

@@ -240,7 +240,7 @@ class TranslationStage:
         for k, out in zip(todo, outputs):
             timings.target_tokens += out.tokens
             candidate = self._segment(units[k], out, terms[k], found[k], timings)
-            better = repair.problems(candidate.warnings) < repair.problems(segments[k].warnings)
+            better = repair.better(segments[k].warnings, candidate.warnings)
             log.append((candidate.source, segments[k].translation, candidate.translation, better))
             if better:
                 segments[k] = candidate

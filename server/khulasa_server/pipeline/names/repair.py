@@ -1,6 +1,7 @@
 """Second decoding of segments whose names the checks flagged: the source is translated again
 with every name of it given as a term (gazetteer English, romanized others), and the new
-output is kept only when the same checks find fewer problems in it."""
+output is kept only when the same checks find fewer problems in it and it loses no name the
+first kept (better())."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 from khulasa_server import metrics
 
 NAME_FLAGS = ("missing_name:", "unverified_name:", "added_name:", "changed_role:")
+_LOST = ("missing_name:", "unverified_name:")
 # Warnings that describe the source or its cutting, not the output: they do not score outputs.
 _NOT_OUTPUT = ("split_long_sentence",)
 
@@ -21,6 +23,15 @@ def flagged(warnings: list[str]) -> bool:
 
 def problems(warnings: list[str]) -> int:
     return sum(1 for w in warnings if not w.startswith(_NOT_OUTPUT))
+
+
+def better(first: list[str], second: list[str]) -> bool:
+    """Whether a second decoding replaces the first: fewer problems, and no name lost that the
+    first kept. A repair that drops the speaker's name ("The Iranian Foreign Minister said" for
+    the ministry's spokesman Esmaeil Baghaei) trades a flagged title for an attribution nobody
+    can check any more, which is the opposite of what it is for."""
+    lost = {w for w in second if w.startswith(_LOST)}
+    return problems(second) < problems(first) and lost <= {w for w in first if w.startswith(_LOST)}
 
 
 def note(terms: list[tuple[str, str]]) -> str:

@@ -223,3 +223,22 @@ def test_texts_of_one_request_do_not_share_surnames(llm_server):
     pipeline.translate([first, second])
     alone = english_in_source(second, names.find(second), "all")
     assert "Gaber" in alone and cache.get(LRUCache.key("translate", alone))
+
+
+def test_the_repair_reads_what_the_first_pass_read_with_a_note_of_the_names_left_in_arabic(llm_server):
+    """The first pass read Dmitry Peskov and Cairo in English and آموس هوكستين (no attested
+    spelling) in Arabic; the tiny model's output loses them, and the second decoding reads the
+    same text with a note for the name still in Arabic only."""
+    from khulasa_server.models.scheduler import LRUCache
+
+    pipeline = llm_server.core.pipeline
+    cache = pipeline.translation.engine.cache
+    text = normalize("وقال دميتري بيسكوف إن المبعوث آموس هوكستين وصل إلى القاهرة مساء أمس.")
+    found = names.find(text)
+    read = english_in_source(text, found, "all")
+    assert "Dmitry Peskov" in read and "Cairo" in read and "آموس هوكستين" in read
+    pipeline.translate([text])
+    still = [(a, e) for a, e in names.repair_terms(found) if a in read]
+    assert [a for a, _ in still] == ["آموس هوكستين"]
+    assert cache.get(LRUCache.key("translate", read, repair.note(still)))
+    assert not cache.get(LRUCache.key("translate", text, repair.note(names.repair_terms(found))))

@@ -274,3 +274,6 @@ def test_a_repair_that_loses_a_name_the_first_decoding_kept_is_not_kept():
     assert repair.better(["unverified_name:يحيى سريع", "added_name:Syrian"], ["unverified_name:يحيى سريع"])
     assert repair.better(["missing_name:Cairo", "changed_role:chief (Nabil Abdullah)"], ["changed_role:chief (Nabil Abdullah)"])
     assert not repair.better(["missing_name:Cairo"], ["missing_name:Cairo"])
+    # a weekday lost is one problem among others: an invented speaker gone is worth it
+    putin = ["missing_name:Kremlin", "missing_name:Kyiv", "unverified_name:دميتري بيسكوف", "added_name:Vladimir"]
+    assert repair.better(putin, ["missing_name:Tuesday", "missing_name:Kyiv", "unverified_name:دميتري بيسكوف"])

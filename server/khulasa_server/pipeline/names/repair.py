@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from khulasa_server import metrics
 
 NAME_FLAGS = ("missing_name:", "unverified_name:", "added_name:", "changed_role:")
-_LOST = ("missing_name:", "unverified_name:")
+_LOST = "unverified_name:"  # a person or organization of the source the English lacks
 # Warnings that describe the source or its cutting, not the output: they do not score outputs.
 _NOT_OUTPUT = ("split_long_sentence",)
 
@@ -26,10 +26,12 @@ def problems(warnings: list[str]) -> int:
 
 
 def better(first: list[str], second: list[str]) -> bool:
-    """Whether a second decoding replaces the first: fewer problems, and no name lost that the
-    first kept. A repair that drops the speaker's name ("The Iranian Foreign Minister said" for
-    the ministry's spokesman Esmaeil Baghaei) trades a flagged title for an attribution nobody
-    can check any more, which is the opposite of what it is for."""
+    """Whether a second decoding replaces the first: fewer problems, and no person or
+    organization lost that the first kept. A repair that drops the speaker's name ("The Iranian
+    Foreign Minister said" for the ministry's spokesman Esmaeil Baghaei) trades a flagged title
+    for an attribution nobody can check any more, which is the opposite of what it is for. A
+    place or a date it loses is counted as any other problem: "The Kremlin spokesman said" with
+    no weekday beats "Russian President Vladimir Putin said Tuesday"."""
     lost = {w for w in second if w.startswith(_LOST)}
     return problems(second) < problems(first) and lost <= {w for w in first if w.startswith(_LOST)}
 

@@ -179,6 +179,10 @@ def other_kept(candidate: candidates_mod.Candidate, english: str) -> bool:
     if strict:
         return False
     words = [w for w in candidate.words if candidates_mod._light(w) not in candidates_mod.JOINERS]
+    if len(words) > 1 and kept("".join(words[-2:]), english):
+        return True  # its last two words written as one (Sundowns for صن داونز)
+    if len(words) > 2 and _loosely_kept(words[0], words[-2] + words[-1], english):
+        return True  # a family name of two words, after the first name (Karen Jannabi for كارين جان بيير)
     return len(words) > 1 and _loosely_kept(words[0], family, english)
 
 
@@ -309,7 +313,7 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
     for person in people:
         if not _same_person(person.name, names, words) or lost and _by_chance(person.name, names, words):
             out.append(f"added_name:{person.name}")
-            renamed = _renamed(person.name, names, words)
+            renamed = _renamed(person.name, names, words, english)
             if renamed is not None:  # the source's person is lost too, whatever the family name keeps
                 out.append(f"unverified_name:{renamed.text}")
     for run in english_mod.unknown_names(english, mentions, people):
@@ -418,7 +422,7 @@ def _by_chance(name: str, names: Names, words: list[tuple[int, str, str]]) -> bo
     return not any(s <= start < e for s, e in spans)
 
 
-def _renamed(name: str, names: Names, words: list[tuple[int, str, str]]) -> candidates_mod.Candidate | None:
+def _renamed(name: str, names: Names, words: list[tuple[int, str, str]], english: str = "") -> candidates_mod.Candidate | None:
     """The source name of several words whose first name the English changed while keeping a
     later part (Faisal Hussein for فؤاد حسين, Taoufik bin Zaid Al-Nahyan for طحنون بن زايد آل
     نهيان): the last part of the English name found inside such a name, with none of the
@@ -441,6 +445,23 @@ def _renamed(name: str, names: Names, words: list[tuple[int, str, str]]) -> cand
         given = [_find_in_source(p, own) for p in parts[:k]]
         if any(g is not None and g != family for g in given) or usual.written(candidate.text, name):
             return None
+        if english and kept(candidate.words[0], english):
+            # the first name of that source name is in the English beside it (Hassan Sheikh
+            # Mahmoud): the family name found there by its consonants (Mohamed: MD, like
+            # محمود) stands for another name of the source with those consonants, if any
+            other = next(
+                (
+                    c
+                    for c in names.others
+                    if c.start > start
+                    and len(c.words) > 1
+                    and not usual.foreign(c.text)
+                    and _find_in_source(parts[k], _source_words(c.text)) is not None
+                ),
+                None,
+            )
+            if other is not None and not kept(other.words[0], english):
+                return other
         return candidate
     return None
 

@@ -33,7 +33,9 @@ TITLES = _forms(
     "المحللة الخبير الخبيرة الباحث الباحثة البابا الإمام المفوض المفوضة المنسق المنسقة المدعي "
     "القاضي القاضية الزعيم العاهل نظيره نظيرته نظيرها مراسل مراسلة الفنان الفنانة المخرج المغني "
     "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب "
-    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة الممثل الممثلة"
+    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة الممثل الممثلة ممثل ممثلة"
+    # headed by, led by: a name follows as after a title (برئاسة محمد المنفي)
+    " برئاسة بقيادة"
 )
 # Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
 HEADS = _forms(
@@ -52,14 +54,17 @@ STOP = _forms(
     "مسؤول مسؤولون مسؤولة مصدر مصادر شهود شاهد خبراء خبير محللون محلل متحدث ناشطون سكان بيان "
     "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون "
     "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
-    "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
+    "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء "
+    "قوله قولها"  # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
 )
-# Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب): a name follows as after a verb of saying.
-MEETING = _forms("التقى التقت استقبل استقبلت")
+# Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب, وأطلع مصطفى الوزير): a name
+# follows as after a verb of saying.
+MEETING = _forms("التقى التقت استقبل استقبلت يلتقي تلتقي سيلتقي ستلتقي أطلع أطلعت")
 # Words after which a family name with the article stands as a subject (وكان النيادي قد, إن
 # السيسي تلقى): only a nisba form (-ي) is taken there, the shape of such names.
 SUBJECT = _forms("كان كانت إن أن")
-JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
+# (and the particles of European names: رون فان رودن, Ron van Rooden)
+JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم فان فون دي")
 # Goals and nets, no names; in a match report the club follows them (هدفي النصر: Al Nassr's two goals).
 GOALS = _forms("هدف هدفي هدفا هدفين شباك مرمى")
 # Regnal ordinals end a name and belong to it (الملك محمد السادس: Mohammed VI).
@@ -128,6 +133,25 @@ def _first_name(words: list[re.Match[str]], j: int, i: int, text: str, after_tit
     )
 
 
+def _name_ends(words: list[re.Match[str]], j: int, text: str) -> bool:
+    """Whether a name may end at word j: punctuation or the text's end follows it, or a word
+    that is no name (إن, في, قال, a title)."""
+    if j + 1 >= len(words) or not re.fullmatch(r"\s+", text[words[j].end() : words[j + 1].start()]):
+        return True
+    return _bare(words[j + 1].group()) in STOP | SAYING | TITLES
+
+
+# The prefixes of a verb in the imperfect or the future (يبحث, سيبحث): no name word has them
+# after a first and a second name.
+_VERB_PREFIX = re.compile("^(?:س[يتن]|[يتن]).{3,}$")
+
+
+def _third_name_word(words: list[re.Match[str]], j: int, text: str) -> bool:
+    """Whether a third plain word after a title belongs to the name (ألب أرسلان بيرقدار, حسن شيخ
+    محمود): the name ends with it, and it does not read as a verb (ستارمر سيبحث)."""
+    return _name_ends(words, j, text) and not _VERB_PREFIX.match(_light(words[j].group()))
+
+
 def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:
     """Indexes of the name words starting at word i (empty if none). After a verb of saying the
     first word may be a family name with the article (ودعا الصفدي); after a title a plain first
@@ -142,12 +166,18 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
         if j > i and folded in ORDINALS:
             taken.append(j)
             break
-        if _bare(word) in STOP | TITLES | SAYING | GOALS or len(folded) < 2 or _verbal_noun(word):  # فقال ends a name
-            break
+        # a family name with the article after a title's first name may have a verbal noun's
+        # shape (مصطفى التراب: افتعال)
+        family = (
+            j > i and after_title and len(taken) == 1 and _has_article(word) and not _has_article(words[i].group())
+        ) and _name_ends(words, j, text)  # a verbal noun governs what follows it: نوفاك التزام بلاده
+        if _bare(word) in STOP | TITLES | SAYING | GOALS or len(folded) < 2 or _verbal_noun(word) and not family:
+            break  # فقال ends a name
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
         clitic = folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل"
-        if clitic and not _first_name(words, j, i, text, after_title):
+        after_joiner = j > i and _light(words[j - 1].group()) in JOINERS  # بن فالح: Faleh, not ف + الح
+        if clitic and not after_joiner and not _first_name(words, j, i, text, after_title):
             break  # a clitic + article word (بالإفراج) is no name
         joiner = folded in JOINERS
         if j == i:
@@ -164,14 +194,18 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
                 and folded[-1:] not in "ةه"
             ):
                 break
+            third = after_title and plain == 2 and _third_name_word(words, j, text)
             if (
                 not joiner
                 and not _has_article(word)
                 and plain >= 2
+                and not third
                 and previous not in JOINERS
                 and not _has_article(words[j - 1].group())
             ):
-                break  # a third plain word (محمد صلاح هدفين) is rarely part of the name
+                # a third plain word (محمد صلاح هدفين) is rarely part of the name, unless a
+                # title announced one (وزير الطاقة التركي ألب أرسلان بيرقدار)
+                break
         if not joiner:
             plain += 1
             if plain > MAX_NAME_WORDS:

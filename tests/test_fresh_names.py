@@ -90,3 +90,37 @@ def test_a_family_name_of_two_words_after_the_first_name_is_kept_loosely():
     source = "وقالت المتحدثة باسم الوزارة كارين جان بيير إن الاتفاق قائم."
     assert flags(source, "According to Karen Jannabi of the ministry, the deal stands.") == []
     assert "unverified_name:كارين جان بيير" in flags(source, "According to Karen Smith of the ministry, the deal stands.")
+
+
+def test_a_listed_place_or_institution_inside_a_title_is_part_of_it():
+    # لأوبك and إقليم كردستان are the title's complement, not where a name starts
+    source = "وقال الأمين العام لأوبك سعد الحربي إن السوق مستقرة."
+    assert found(source) == ["سعد الحربي"]
+    region = "وقال المتحدث باسم حكومة إقليم كردستان آزاد برواري إن الصادرات ستستأنف."
+    assert found(region) == ["آزاد برواري"]
+    assert flags(region, "Kurdistan Regional Government spokesman Azad Barwari said exports would resume.") == []
+
+
+def test_the_winner_is_no_club():
+    source = "ويواجه الزمالك في نصف النهائي الفريق الفائز من المباراة الأخرى."
+    assert "unverified_name:الفائز" not in flags(source, "Zamalek will face the winner of the other match in the semi-final.")
+
+
+def test_a_family_name_after_an_article_written_apart_is_kept_loosely():
+    source = "وقال وزير الطاقة سهيل المزروعي إن السوق متوازنة."
+    assert "unverified_name:سهيل المزروعي" not in flags(
+        source, "Energy Minister Sheikh Suhail Al Mazrouqi said the market is balanced."
+    )
+    assert "unverified_name:سهيل المزروعي" in flags(
+        source, "Energy Minister Sheikh Suhail Al Hashimi said the market is balanced."
+    )
+
+
+def test_a_general_manager_is_a_title_not_a_name():
+    source = "وقال الرئيس المدير العام للمجموعة إن الأرباح ارتفعت."
+    assert flags(source, "The General Manager of the Group said profits rose.") == []
+
+
+def test_dh_stands_for_dad_too():
+    source = "وقال محافظ الضالع إن الطريق مغلق."
+    assert "added_name:Dhale" not in flags(source, "The governor of Dhale said the road was closed.")

@@ -203,7 +203,9 @@ def _loosely_kept(first: str, family: str, english: str) -> bool:
     for k, word in enumerate(cores[:-1]):
         if not word[:1].isupper() or not any(_near(target, _collapse(s)) for s in english_skeletons(word)):
             continue
-        after = [_collapse(s) for s in english_skeletons(cores[k + 1])] if cores[k + 1][:1].isupper() else []
+        # (an article written apart stands between: Suhail Al Mazrouqi)
+        step = 2 if cores[k + 1] in ("Al", "El") and k + 2 < len(cores) else 1
+        after = [_collapse(s) for s in english_skeletons(cores[k + step])] if cores[k + step][:1].isupper() else []
         if any(s[:1] == given[:1] and (_subsequence(s, given) or _subsequence(given, s)) for s in after if len(s) > 1):
             return True
     return False

@@ -40,7 +40,7 @@ TITLES = _forms(
 # Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
 HEADS = _forms(
     "مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز وكالة نادي فريق منتخب مجموعة اتحاد "
-    "مصرف بعثة رئاسة شؤون قوات قوة جيش حكومة سلطة إدارة جماعة"
+    "مصرف بعثة رئاسة شؤون قوات قوة جيش حكومة سلطة إدارة جماعة إقليم ولاية محافظة"
 )
 SAYING = _forms(
     "قال قالت أكد أكدت أضاف أضافت أوضح أوضحت دعا دعت رحب رحبت أعلن أعلنت أشار أشارت صرح صرحت "
@@ -257,7 +257,9 @@ PLAY = _forms(
     "تأهل تأهلت يمثل تمثل سيمثل ستمثل"  # a club represents its country or continent
 )
 # Words that stand where a club does but name none (the team, the player, the champion).
-_NOT_CLUBS = _forms("المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة")
+_NOT_CLUBS = _forms(
+    "المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة الفائز الخاسر المنافس الخصم"
+)
 _ON = _light("على")
 # بهدف before a word with the article is "in order to" (بهدف التوصل إلى وقف إطلاق النار), even
 # in a text that mentions sport; a goal is بهدف before a number or دون رد, never a club.
@@ -351,6 +353,8 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             while j < len(words):
                 if _complement(words[j].group()):
                     j += 1
+                elif _in(words[j], known):
+                    j += 1  # a place or institution the list holds (الأمين العام لأوبك, حكومة إقليم كردستان)
                 elif _light(words[j].group()) in _TO and j + 1 < len(words) and _in(words[j + 1], known):
                     j += 2  # … to Syria
                 else:

@@ -202,6 +202,7 @@ _GENERIC = frozenset(
     "Week Month Minister Ministry President Presidential Director Chairman Secretary Spokesman Ambassador Envoy King "
     "Prince Emir Crown Commissioner Commander General Governor Mayor Speaker Senator Chief Head Leader Adviser Judge "
     "Officer Official Officials Council Board Governors Directors Members Member Party Parties Arabic English "
+    "Manager Managing Executive "
     "Reconstruction Humanitarian Aid Operations Operation Program Fund Forces Force Army Resistance Opposition "
     "Treasury Customs Police Intelligence Ports Port Authority Affair Internal External Permanent Mission "
     "Alliance Prevention Disease Diseases Control Centers Centres Asian Mediterranean Atlantic Pacific Caribbean "

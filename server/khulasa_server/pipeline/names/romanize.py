@@ -153,8 +153,9 @@ def english_skeleton(word: str, ch: str = "S") -> str:
 
 def english_skeletons(word: str) -> set[str]:
     """The skeletons an English spelling may stand for: ch as S or K; j as the y it is in
-    Italian and German names (Tajani: تاياني); v as the ب Arabic often writes (Aviv: أبيب)."""
-    forms = {word, re.sub("j", "y", word), re.sub("v", "b", word)}
+    Italian and German names (Tajani: تاياني); v as the ب Arabic often writes (Aviv: أبيب);
+    dh as ض as well as ذ (Dhale: الضالع, Ramadhan)."""
+    forms = {word, re.sub("j", "y", word), re.sub("v", "b", word), re.sub("(?i)dh", "d", word)}
     return {english_skeleton(w, ch) for w in forms for ch in ("S", "K")}
 
 

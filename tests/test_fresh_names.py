@@ -124,3 +124,24 @@ def test_a_general_manager_is_a_title_not_a_name():
 def test_dh_stands_for_dad_too():
     source = "وقال محافظ الضالع إن الطريق مغلق."
     assert "added_name:Dhale" not in flags(source, "The governor of Dhale said the road was closed.")
+
+
+def test_a_company_agency_or_newspaper_is_named_after_its_noun():
+    source = "ووقعت الحكومة اتفاقا مع شركة سيمنس الألمانية، بحسب وكالة بترا وصحيفة الغد."
+    assert found(source) == ["سيمنس", "بترا", "الغد"]
+    assert flags(source, "The government signed a deal with Germany's Siemens, according to Petra and Al-Ghad.") == []
+    lost = flags(source, "The government signed a deal with a German company, according to the agency and a newspaper.")
+    assert {"unverified_name:سيمنس", "unverified_name:بترا", "unverified_name:الغد"} <= set(lost)
+    # but not the common nouns, adjectives and verbs that follow those nouns
+    assert found("وقالت وكالة أنباء محلية إن شركة صينية ستبني المصنع.") == []
+    assert found("وأكد أن شركة تتعامل مع الملف.") == []
+
+
+def test_a_place_is_named_after_its_noun():
+    source = "وقصفت الطائرات حقل العمر ومطار المزة، ونقل الجرحى إلى مستشفى المواساة."
+    assert found(source) == ["العمر", "المزة", "المواساة"]
+    assert "unverified_name:العمر" in flags(
+        source, "Aircraft struck an oil field and a military airport; the wounded went to a hospital."
+    )
+    # an adjective is no name: a university hospital, an international airport
+    assert found("ونقل الجرحى إلى مستشفى جامعي قرب مطار دولي.") == []

@@ -7,6 +7,7 @@ docs/quality.md reports how precise the resulting flag is on the evaluation sets
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +56,7 @@ STOP = _forms(
     "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون "
     "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء "
-    "قوله قولها"  # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
+    "قوله قولها فقط"  # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
 )
 # Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب, وأطلع مصطفى الوزير): a name
 # follows as after a verb of saying.
@@ -288,6 +289,48 @@ def _club(words: list[re.Match[str]], j: int, text: str, known: Sequence[tuple[i
     return _name_from(words, j, text, after_title=False)
 
 
+# Nouns a name of a company, an agency, a newspaper or a movement follows (شركة ريبسول, وكالة
+# وفا, صحيفة فايننشال تايمز), and nouns a place's own name follows (حقل الشرارة, مطار حمد,
+# مخيمي جنين), where no list reaches: the word after them is a name unless it is one of the
+# common nouns that follow them there (شركة نفط, وكالة أنباء) or an adjective (شركة صينية).
+ORG_HEADS = _forms("شركة صحيفة وكالة قناة مجلة")
+PLACE_HEADS = _forms("محافظة مديرية مديريتي حقل حقلي مطار مصفاة مصنع مخيم مخيمي مستشفى معبر منجم")
+# (a newspaper is named with everyday words and the article: صحيفة الوسط, صحيفة الأهرام)
+_ARTICLE_NAMED = _forms("صحيفة")
+_AFTER_HEADS = _forms(
+    "أنباء نفط طيران تأمين استثمار اتصالات أمن حماية خدمات نقل شحن إنشاءات مقاولات تطوير صناعة "
+    "إعلام أخبار غاز كهرباء مياه لاجئين نازحين"
+)
+
+
+def _headed(words: list[re.Match[str]], i: int, text: str, known: Sequence[tuple[int, int]]) -> list[int]:
+    """The name after a company's, newspaper's or place's head noun at word i, if any."""
+    j = i + 1
+    if j >= len(words) or _in(words[j], known) or not re.fullmatch(r"\s+", text[words[i].end() : words[j].start()]):
+        return []
+    word = words[j].group()
+    folded = _light(word)
+    if _bare(word) in STOP | TITLES | SAYING | _AFTER_HEADS or _verbal_noun(word) or len(folded) < 3:
+        return []
+    if folded[-2:] == "يه" or folded[-1:] == "ة" and folded[-2:-1] == "ي":
+        return []  # an adjective: شركة صينية, صحيفة محلية
+    place = not _is(words[i].group(), ORG_HEADS)
+    if place and folded[-1:] == "ي" and not _has_article(word) or folded[:2] in ("تت", "يت", "لل"):
+        return []  # مستشفى جامعي, مطار دولي; a verb (شركة تتعامل); للسيارات
+    if _has_article(word):
+        org = _is(words[i].group(), ORG_HEADS)
+        if org and not _is(words[i].group(), _ARTICLE_NAMED) or folded[:1] in "وفبلك" and folded[1:3] == "ال":
+            return []
+        return [j]
+    if folded[:1] in "وفبلك" and folded[1:3] == "ال":
+        return []
+    if place:
+        return [j]
+    name = _name_from(words, j, text, after_title=False)
+    # the next such noun begins another name (وكالة بترا وصحيفة الغد)
+    return list(itertools.takewhile(lambda k: not _is(words[k].group(), ORG_HEADS | PLACE_HEADS), name))
+
+
 _TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إلى سوريا غير بيدرسن
 MAX_COMPLEMENT = 8  # المبعوث الشخصي للأمين العام للأمم المتحدة إلى السودان رمطان لعمامرة
 
@@ -368,11 +411,14 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             j = i + 1
             if _light(words[j].group()) in HEADS:  # أعلنت شركة أرامكو: the name follows the noun
                 j += 1
-            name = _name_from(words, j, text, after_title=False) if j < len(words) else []
+            common = j < len(words) and _bare(words[j].group()) in _AFTER_HEADS  # قالت وكالة أنباء
+            name = _name_from(words, j, text, after_title=False) if j < len(words) and not common else []
         elif bare in MEETING and i + 1 < len(words):
             name = _name_from(words, i + 1, text, after_title=False)
         elif bare in SUBJECT and i + 1 < len(words) and _nisba(words[i + 1].group()) and not _in(words[i + 1], known):
             name = _name_from(words, i + 1, text, after_title=False)[:1]
+        elif _is(words[i].group(), ORG_HEADS | PLACE_HEADS):
+            name = _headed(words, i, text, known)
         elif _foreign(words[i].group()):
             name = [i]
         elif words[i].end() in ends and i + 1 < len(words) and not _in(words[i + 1], known) and _as_noun(words, i):

@@ -83,6 +83,7 @@ class Candidate:
     end: int
     text: str  # the name as written, clitics of its first word removed
     words: tuple[str, ...]
+    headed: bool = False  # named after a company's or place's noun (مطار حمد): English may write it in an institution's name
 
 
 def _verbal_noun(word: str) -> bool:
@@ -374,6 +375,7 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
     words = arabic.words(text)
     sport = any(_is(w.group(), SPORT) for w in words)
     found: list[list[int]] = []
+    headed: set[int] = set()  # where names found after a company's or place's noun start
     i = 0
     while i < len(words):
         bare = _bare(words[i].group())
@@ -419,6 +421,7 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             name = _name_from(words, i + 1, text, after_title=False)[:1]
         elif _is(words[i].group(), ORG_HEADS | PLACE_HEADS):
             name = _headed(words, i, text, known)
+            headed.update(name[:1])
         elif _foreign(words[i].group()):
             name = [i]
         elif words[i].end() in ends and i + 1 < len(words) and not _in(words[i + 1], known) and _as_noun(words, i):
@@ -441,5 +444,5 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
         if not name:
             continue
         start, end = words[name[0]].start(), words[name[-1]].end()
-        out.append(Candidate(start, end, text[start:end], tuple(words[k].group() for k in name)))
+        out.append(Candidate(start, end, text[start:end], tuple(words[k].group() for k in name), name[0] in headed))
     return out

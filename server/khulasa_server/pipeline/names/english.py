@@ -54,7 +54,8 @@ _TITLED = re.compile(rf"\b(?P<role>{_ROLE}{_OF_OFFICE}|{_HONORIFIC}){_GLOSS}\s*,
 # A name, then its role: "Dmitry Peskov, the Kremlin spokesman", "Bieskof, the head of the …".
 _APPOSED = re.compile(rf"\b(?P<name>{_NAME}),\s+(?:(?i:the|a|an)\s+)?{_QUALIFIER}(?P<role>{_ROLE})\b")
 # A role of something, then the name: "The president of the UAE, Mohammed bin Zayed, said".
-_OF_WHAT = r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*){0,4}"
+# (of the: "The President of the General Manager of the Group, Mostafa Tareq")
+_OF_WHAT = r"[A-Z][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+)?[A-Z][\w'’.-]*){0,4}"
 _ROLE_OF = re.compile(rf"\b(?P<role>{_ROLE})\s+(?:of|for|to)\s+(?:the\s+)?{_OF_WHAT},\s+(?:{_HONORIFIC}\s+)?(?P<name>{_NAME})")
 # (not after "of" or "the": the Ministry of Culture announced, the Agency said)
 _SAYS = re.compile(rf"(?<!\bof )(?<!\bthe )\b(?P<name>{_NAME})\s+(?:has\s+|had\s+)?{_SAYING}\b")

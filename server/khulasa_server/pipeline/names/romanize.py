@@ -261,6 +261,19 @@ def _mixed_skeletons(english: str) -> list[str]:
     return [_collapse(english_skeleton(m.group(1)) + arabic_skeleton(m.group(2))) for m in _MIXED_WORD.finditer(english)]
 
 
+def same_onset(arabic_word: str, english_word: str) -> bool:
+    """Whether two spellings begin alike: both with a consonant, or both with a vowel or a
+    letter the skeletons drop (ا و ي ع ح ه; a e i o u h w y). Names of one or two consonant
+    classes share them by chance (MD: محمد, أحمد, حمد; Mohamed, Ahmed, Hamad); how they begin
+    tells them apart. After an article written on (Al-Mirari for الأميري) either will do: the
+    article takes the vowel."""
+    if _ARTICLE.match(ascii_fold(english_word)):
+        return True
+    arabic = fold(stem(arabic_word))
+    latin = ascii_fold(english_word).lower()
+    return (not arabic or arabic[0] not in _AR_CLASS) == (latin[:1] in tuple("aeiouhwy'’"))
+
+
 def kept(arabic_word: str, english: str, near: bool = True) -> bool:
     """Whether the English keeps one Arabic name word: a capitalized English word (or two
     written together, Abu Ali / Abuali) has its consonant skeleton (or, with `near`, one
@@ -269,7 +282,10 @@ def kept(arabic_word: str, english: str, near: bool = True) -> bool:
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
     cores = [_ARTICLE.sub("", w) for w in english_words(english)]  # al-Safadi → Safadi
-    variants = [english_skeletons(w) for w in cores if w[:1].isupper() and not function_word(w)]
+    names = [w for w in cores if w[:1].isupper() and not function_word(w)]
+    if len(target) <= 2:  # Mohammed is no حمد, nor Mohamed أحمد: both MD
+        names = [w for w in names if same_onset(arabic_word, w)]
+    variants = [english_skeletons(w) for w in names]
     singles = [s for v in variants for s in v]
     pairs = [a + b for v, w in zip(variants, variants[1:]) for a in v for b in w]
     match = _near if near else str.__eq__

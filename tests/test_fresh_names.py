@@ -164,3 +164,16 @@ def test_a_role_of_the_institution_then_the_name():
     source = "وقال الرئيس المدير العام للمجموعة يوسف العلمي إن الأرباح ارتفعت."
     out = flags(source, "The President of the General Manager of the Group, Youssef Tariq, said profits rose.")
     assert "added_name:Youssef Tariq" in out
+
+
+def test_a_french_final_consonant_arabic_does_not_write():
+    source = "وقال المدير الإقليمي للبنك جاك بيريه إن المشروع سيبدأ."
+    assert flags(source, "The bank's regional director, Jacques Perret, said the project would start.") == []
+    assert "unverified_name:جاك بيريه" in flags(
+        source, "The bank's regional director, Jacques Pernod, said the project would start."
+    )
+
+
+def test_a_verb_or_a_time_of_day_after_a_name_is_not_part_of_it():
+    assert found("وقالت شركة توتال ستواصل العمل في الحقل.") == ["توتال"]
+    assert found("وقال المتحدث باسم الجماعة يحيى سريع مساء الأحد إن الهجوم فشل.") == ["يحيى سريع"]

@@ -56,7 +56,7 @@ STOP = _forms(
     "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون "
     "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء "
-    "قوله قولها فقط"  # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
+    "قوله قولها فقط مساء صباح ليلة"  # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
 )
 # Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب, وأطلع مصطفى الوزير): a name
 # follows as after a verb of saying.
@@ -329,7 +329,16 @@ def _headed(words: list[re.Match[str]], i: int, text: str, known: Sequence[tuple
         return [j]
     name = _name_from(words, j, text, after_title=False)
     # the next such noun begins another name (وكالة بترا وصحيفة الغد)
-    return list(itertools.takewhile(lambda k: not _is(words[k].group(), ORG_HEADS | PLACE_HEADS), name))
+    # (nor is a verb after it part of it: شركة إيني ستواصل)
+    return list(
+        itertools.takewhile(
+            lambda k: (
+                not _is(words[k].group(), ORG_HEADS | PLACE_HEADS)
+                and not (k > j and _VERB_PREFIX.match(_light(words[k].group())))
+            ),
+            name,
+        )
+    )
 
 
 _TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إلى سوريا غير بيدرسن
@@ -415,6 +424,8 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
                 j += 1
             common = j < len(words) and _bare(words[j].group()) in _AFTER_HEADS  # قالت وكالة أنباء
             name = _name_from(words, j, text, after_title=False) if j < len(words) and not common else []
+            if j > i + 1:  # after a company's noun, as in _headed: no verb (قالت شركة توتال ستواصل)
+                name = [k for k in name if not (k > j and _VERB_PREFIX.match(_light(words[k].group())))]
         elif bare in MEETING and i + 1 < len(words):
             name = _name_from(words, i + 1, text, after_title=False)
         elif bare in SUBJECT and i + 1 < len(words) and _nisba(words[i + 1].group()) and not _in(words[i + 1], known):

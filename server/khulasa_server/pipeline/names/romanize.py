@@ -151,12 +151,22 @@ def english_skeleton(word: str, ch: str = "S") -> str:
     return _collapse("".join(mapping[m.group()] for m in _EN_PATTERN.finditer(c_soft)))
 
 
+_SILENT_END = re.compile(r"(?:e|o|a|au|ai)(t|s|d|x|z|lt)$")
+
+
 def english_skeletons(word: str) -> set[str]:
     """The skeletons an English spelling may stand for: ch as S or K; j as the y it is in
     Italian and German names (Tajani: تاياني); v as the ب Arabic often writes (Aviv: أبيب);
-    dh as ض as well as ذ (Dhale: الضالع, Ramadhan)."""
+    dh as ض as well as ذ (Dhale: الضالع, Ramadhan); and without a final consonant French
+    leaves unsaid."""
     forms = {word, re.sub("j", "y", word), re.sub("v", "b", word), re.sub("(?i)dh", "d", word)}
-    return {english_skeleton(w, ch) for w in forms for ch in ("S", "K")}
+    out = {english_skeleton(w, ch) for w in forms for ch in ("S", "K")}
+    silent = _SILENT_END.search(ascii_fold(word).lower())
+    if silent:  # a French ending Arabic does not write: Carret كاريه, Primas بريما, Renault رينو
+        # (not from -as of two classes: Hamas, Abbas keep their s)
+        short = silent.group().startswith("a") and not silent.group().startswith(("au", "ai"))
+        out |= {_collapse(s[: -len(english_skeleton(silent.group(1)))]) for s in out if len(s) > (2 if short else 1)}
+    return out
 
 
 def stem(word: str) -> str:

@@ -322,19 +322,37 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
             if renamed is not None:  # the source's person is lost too, whatever the family name keeps
                 out.append(f"unverified_name:{renamed.text}")
     for run in english_mod.unknown_names(english, mentions, people):
-        if run in source:
-            continue
+        if run in source or run in present:
+            continue  # (a town of the source, which the English lists do not hold: Ceyhan)
         # an acronym is written in Latin letters or spelled out, never found by its consonants;
         # one of a name the English writes in full is that name, checked on its own
         if _ACRONYM.fullmatch(run):
             if run in _initials(english) or _spelled(run, words):
                 continue
         elif any(_find_in_source(w, words) is not None for w in english_words(run) if len(w) > 2):
-            continue
+            if not _first_name_only(run, names, words):
+                continue
         if any(" " in h.text and place_kept(h, run, source) for h in names.places):
             continue  # a place of several words spelled another way (Am Dram for أم درمان)
         out.append(f"added_name:{run}")
     return out
+
+
+def _first_name_only(run: str, names: Names, words: list[tuple[int, str, str]]) -> bool:
+    """Whether a run that reads as a person's full name keeps only the first name of a
+    person of the source, with another family name (Ron Fann Ronood for رون فان رودن): a
+    person is named by the family name, and a first name is shared by many."""
+    parts = _name_parts(run)
+    if not english_mod.person_like(run) or len(parts) < 2:
+        return False
+    first = _find_in_source(parts[0], words)
+    if first is None:
+        return False
+    start = words[first][0]
+    person = next((c for c in names.others if not c.headed and len(c.words) > 1 and c.start <= start < c.end), None)
+    if person is None or other_kept(person, run):
+        return False  # (a spelling the check of lost names accepts: Karen Jannabi for كارين جان بيير)
+    return _find_in_source(parts[-1], _source_words(person.text)) is None
 
 
 _ACRONYM = re.compile(r"[A-Z]{2,6}")

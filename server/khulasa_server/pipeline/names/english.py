@@ -226,7 +226,12 @@ def unknown_names(english: str, listed: list[Mention], known: list[Person]) -> l
         start, text = match.start(), re.sub(r"['’]s$", "", match.group().rstrip("."))
         if re.fullmatch(r"[A-Z]{2,6}", text) and english[start - 1 : start] == "(":
             continue  # an acronym after its name: Christian Democratic Union (CDU)
-        if any(s < match.end() and start < e for s, e in spans):
+        inside = [m for m in listed if m.start < match.end() and start < m.end]
+        # before a nationality word that ends it, the rest of the run is still a name to look
+        # for (Riesol Spanish for شركة ريبسول الإسبانية, as Arabic orders them)
+        if len(inside) == 1 and inside[0].kind == "demonym" and text.endswith(" " + inside[0].text):
+            text = text[: -len(inside[0].text)].strip()
+        elif inside:
             continue
         words = [w for w in re.split(r"\s+|-", text) if len(w) > 2 and w[0].isupper()]
         if _SENTENCE_START.search(english[:start]) and len(words) == 1:
@@ -245,6 +250,21 @@ def unknown_names(english: str, listed: list[Mention], known: list[Person]) -> l
         if content and text not in out:
             out.append(text)
     return out
+
+
+def person_like(run: str) -> bool:
+    """Whether a capitalized run reads as a person's full name: two to four name words, none
+    generic, common, an institution's or a role's (Ron Fann Ronood, not Nile Delta Authority)."""
+    words = run.split()
+    return 2 <= len(words) <= 4 and all(
+        re.fullmatch(_NAME_WORD, w)
+        and w not in _GENERIC
+        and w not in _COMMON
+        and w not in _INSTITUTION
+        and not _ROLE_NAME.match(w)
+        and w not in _MONTHS_DAYS
+        for w in words
+    )
 
 
 _MONTHS_DAYS = frozenset(

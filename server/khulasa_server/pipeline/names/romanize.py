@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from khulasa_server.pipeline.names.arabic import fold, splits, strip_diacritics
+from khulasa_server.pipeline.names.arabic import WORD, fold, splits, strip_diacritics
 from khulasa_server.text.normalize import normalize
 
 _CONSONANTS = {
@@ -151,7 +151,9 @@ def english_skeleton(word: str, ch: str = "S") -> str:
     return _collapse("".join(mapping[m.group()] for m in _EN_PATTERN.finditer(c_soft)))
 
 
-_SILENT_END = re.compile(r"(?:e|o|a|au|ai)(t|s|d|x|z|lt)$")
+# French endings whose consonant is not said (Carret, Barrot, Renault, Jacques, François):
+# not -es or -as, which Spanish and Portuguese say (Rodrigues, Vargas)
+_SILENT_END = re.compile(r"(?:[eo]|ai|au)(t)$|au(lt)$|(?:ea|a)u(x)$|(?:ai|oi|que)(s)$")
 
 
 def english_skeletons(word: str) -> set[str]:
@@ -163,9 +165,8 @@ def english_skeletons(word: str) -> set[str]:
     out = {english_skeleton(w, ch) for w in forms for ch in ("S", "K")}
     silent = _SILENT_END.search(ascii_fold(word).lower())
     if silent:  # a French ending Arabic does not write: Carret كاريه, Primas بريما, Renault رينو
-        # (not from -as of two classes: Hamas, Abbas keep their s)
-        short = silent.group().startswith("a") and not silent.group().startswith(("au", "ai"))
-        out |= {_collapse(s[: -len(english_skeleton(silent.group(1)))]) for s in out if len(s) > (2 if short else 1)}
+        unsaid = english_skeleton(next(g for g in silent.groups() if g))
+        out |= {_collapse(s[: -len(unsaid)]) for s in out if len(s) > 1}
     return out
 
 
@@ -291,6 +292,8 @@ def kept(arabic_word: str, english: str, near: bool = True) -> bool:
     target = arabic_skeleton(stem(arabic_word))
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
+    if any(fold(stem(m.group())) == fold(stem(arabic_word)) for m in WORD.finditer(english)):
+        return True  # copied in Arabic letters (Mohamed المنفي's)
     cores = [_ARTICLE.sub("", w) for w in english_words(english)]  # al-Safadi → Safadi
     names = [w for w in cores if w[:1].isupper() and not function_word(w)]
     if len(target) <= 2:  # Mohammed is no حمد, nor Mohamed أحمد: both MD

@@ -195,13 +195,7 @@ def test_a_full_name_that_keeps_only_the_first_name_is_invented():
     assert flags(source, "The delegation visits Damascus under the leadership of Ron van Rooden.") == []
 
 
-def test_a_family_name_with_the_article_after_two_names():
-    source = "وقال الرئيس التنفيذي للشركة بدر محمد المير إن الطائرات ستسلم."
-    assert found(source) == ["بدر محمد المير"]
-    assert "unverified_name:بدر محمد المير" in flags(
-        source, "The CEO of the company, Badr Kassem, said the aircraft would be delivered."
-    )
-    # the goals a scorer scored are no name
+def test_the_goals_a_scorer_scored_are_no_name():
     assert found("وسجل المهاجم البرازيلي رودريغو رودريغيز الهدفين في المباراة.") == ["رودريغو رودريغيز"]
 
 
@@ -209,5 +203,3 @@ def test_a_name_copied_in_arabic_letters_is_kept():
     source = "ونفى المجلس برئاسة محمد المنفي أي نية لتغيير الإدارة."
     assert found(source) == ["محمد المنفي"]
     assert flags(source, "The council headed by Mohamed المنفي denied any plan to change the management.") == []
-    # and a participle after a name is no family name (نجيب محفوظ الحائز على نوبل)
-    assert found("وقال الكاتب نجيب محفوظ الحائز على الجائزة إن الرواية تعيش.") == ["نجيب محفوظ"]

@@ -56,7 +56,8 @@ STOP = _forms(
     "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون "
     "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
     "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء "
-    "قوله قولها فقط مساء صباح ليلة الهدف الهدفين الأهداف"  # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
+    # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
+    "قوله قولها فقط مساء صباح ليلة الهدف الهدفين الأهداف"
 )
 # Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب, وأطلع مصطفى الوزير): a name
 # follows as after a verb of saying.
@@ -135,9 +136,6 @@ def _first_name(words: list[re.Match[str]], j: int, i: int, text: str, after_tit
     )
 
 
-_PARTICIPLE = re.compile("^ال.ا..$")  # الحائز, الفائز: فاعل with the article
-
-
 def _name_ends(words: list[re.Match[str]], j: int, text: str) -> bool:
     """Whether a name may end at word j: punctuation or the text's end follows it, or a word
     that is no name (إن, في, قال, a title)."""
@@ -190,23 +188,13 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
                 break
         else:
             previous = _light(words[j - 1].group())
-            if (
-                _has_article(word)
-                and not (
-                    folded[-1:] in "يى"
-                    or previous in JOINERS
-                    or after_title
-                    and len(taken) == 1
-                    and not _has_article(words[i].group())
-                    and folded[-1:] not in "ةه"
-                    # … or after two, where the name ends (بدر محمد المير إن)
-                    or after_title
-                    and len(taken) == 2
-                    and not any(_has_article(words[k].group()) for k in taken)
-                    and folded[-1:] not in "ةه"
-                    and _name_ends(words, j, text)
-                    and not _PARTICIPLE.match(folded)  # نجيب محفوظ الحائز على: "the winner of"
-                )
+            if _has_article(word) and not (
+                folded[-1:] in "يى"
+                or previous in JOINERS
+                or after_title
+                and len(taken) == 1
+                and not _has_article(words[i].group())
+                and folded[-1:] not in "ةه"
             ):
                 break
             third = after_title and plain == 2 and _third_name_word(words, j, text)

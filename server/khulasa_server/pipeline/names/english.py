@@ -219,7 +219,6 @@ def unknown_names(english: str, listed: list[Mention], known: list[Person]) -> l
     """Capitalized runs that no list holds and no person check has taken: the words of each
     that could be names (not generic, not common), for a look in the source. A sentence's
     first word alone is left out: English capitalizes it whatever it is."""
-    spans = [(m.start, m.end) for m in listed]
     taken = {w for p in known for w in p.name.split()}
     out = []
     for match in _CAPITAL_RUN.finditer(english):

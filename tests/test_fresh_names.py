@@ -203,3 +203,19 @@ def test_a_name_copied_in_arabic_letters_is_kept():
     source = "ونفى المجلس برئاسة محمد المنفي أي نية لتغيير الإدارة."
     assert found(source) == ["محمد المنفي"]
     assert flags(source, "The council headed by Mohamed المنفي denied any plan to change the management.") == []
+
+
+def test_monday_with_its_hamza_after_the_article():
+    source = "وأعلنت الشركة يوم الإثنين توقيع الصفقة."
+    assert "missing_name:Monday" in flags(source, "The company announced the deal.")
+    assert flags(source, "The company announced the deal on Monday.") == []
+
+
+def test_a_tie_between_clubs_names_them():
+    source = "ويلتقي الفريق في نصف النهائي الفائز من مواجهة بيراميدز والأهلي."
+    assert "بيراميدز" in found(source)
+
+
+def test_the_treasury_is_the_finance_ministry():
+    source = "ونفى المتحدث باسم وزارة الخزانة الأمريكية أن تكون واشنطن فرضت عقوبات جديدة."
+    assert flags(source, "The US Treasury Department spokesman denied that Washington had imposed new sanctions.") == []

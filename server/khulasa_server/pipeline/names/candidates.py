@@ -260,6 +260,7 @@ CLUB_HEADS = _forms("نادي النادي فريق الفريق")
 PLAY = _forms(
     "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى "
     "تأهل تأهلت يمثل تمثل سيمثل ستمثل"  # a club represents its country or continent
+    " مواجهة"  # the tie between two clubs (من مواجهة بيراميدز والجيش الملكي)
 )
 # Words that stand where a club does but name none (the team, the player, the champion).
 _NOT_CLUBS = _forms(

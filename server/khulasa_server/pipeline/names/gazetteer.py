@@ -41,12 +41,23 @@ def _written_as(written: str, entry: Entry) -> bool:
     """Whether a one-word name as written can be the entry's listed spelling."""
     if arabic.compatible(written, entry.arabic):
         return True
-    return (
+    if (
         entry.kind in _HAMZA_KINDS
         and len(written) >= _MIN_HAMZA_NAME
         and written[:1] in "أإآ"
         and entry.arabic[:1] == "ا"
         and arabic.compatible("ا" + written[1:], entry.arabic)
+    ):
+        return True
+    # the same hamza after the article: الإثنين, as Monday is most often written, for the
+    # listed الاثنين
+    return (
+        entry.kind in _HAMZA_KINDS | {"weekday"}
+        and len(written) >= _MIN_HAMZA_NAME + 2
+        and written[:2] == "ال"
+        and written[2:3] in "أإآ"
+        and entry.arabic[:3] == "الا"
+        and arabic.compatible("الا" + written[3:], entry.arabic)
     )
 
 

@@ -219,3 +219,16 @@ def test_a_tie_between_clubs_names_them():
 def test_the_treasury_is_the_finance_ministry():
     source = "ونفى المتحدث باسم وزارة الخزانة الأمريكية أن تكون واشنطن فرضت عقوبات جديدة."
     assert flags(source, "The US Treasury Department spokesman denied that Washington had imposed new sanctions.") == []
+
+
+def test_a_nationality_formed_from_a_country_no_row_lists():
+    # النمساوية and الناميبي are formed from النمسا and ناميبيا as Arabic forms them
+    source = "ووقعت الشركة اتفاقا مع شركة نمساوية، وسجل اللاعب الناميبي هدفا، وقالت الحكومة النمساوية إن العقد نافذ."
+    assert "missing_name:Austria / Austrian" in flags(
+        source, "The company signed with a firm; the player scored; the government said the deal stands."
+    )
+    faithful = (
+        "The company signed with an Austrian firm, the Namibian player scored and the Austrian government said the deal stands."
+    )
+    assert flags(source, faithful) == []
+    assert "missing_name:Namibia / Namibian" in flags(source, faithful.replace("Namibian", "American"))

@@ -140,10 +140,22 @@ def place_kept(hit: gazetteer_mod.Hit, english: str, source: str = "") -> bool:
         names |= {n for e in hit.english for n in entities.governments().of(e)}
     if any(english_name_kept(name, english) for name in names) or kept(hit.text.split()[-1], english):
         return True
+    if any(e.kind == "demonym" and _national(e.english, english) for e in hit.entries):
+        return True
     if " " in hit.text and kept(hit.text.replace(" ", ""), english):
         return True  # its words spelled together or split another way (Am Dram for أم درمان)
     today = any(e.kind == "weekday" for e in hit.entries) and arabic.fold(source[: hit.start]).split()[-1:] == ["اليوم"]
     return today and "today" in english.lower()
+
+
+def _national(country: str, english: str) -> bool:
+    """Whether the English has the adjective of a country the lists give none for: a
+    capitalized word that begins with the country's name, its last vowel aside (Namibian,
+    Austrian, Somali for Namibia, Austria, Somalia)."""
+    prefix = re.sub(r"(?:ia|a|e|y)$", "", country.casefold())
+    return len(prefix) >= 4 and any(
+        w.casefold().startswith(prefix) and len(w) > len(prefix) for w in english_words(english) if w[:1].isupper()
+    )
 
 
 _WITH = frozenset(arabic.fold(w) for w in ("مع", "بين"))
@@ -322,8 +334,8 @@ def added(names: Names, english: str, mentions: list[english_mod.Mention], peopl
             if renamed is not None:  # the source's person is lost too, whatever the family name keeps
                 out.append(f"unverified_name:{renamed.text}")
     for run in english_mod.unknown_names(english, mentions, people):
-        if run in source or run in present:
-            continue  # (a town of the source, which the English lists do not hold: Ceyhan)
+        if run in source or run in present or any(_national(e, run) for h in names.places for e in h.english):
+            continue  # (a town of the source, which the English lists do not hold: Ceyhan; Austrian)
         # an acronym is written in Latin letters or spelled out, never found by its consonants;
         # one of a name the English writes in full is that name, checked on its own
         if _ACRONYM.fullmatch(run):

@@ -320,6 +320,8 @@ def _headed(words: list[re.Match[str]], i: int, text: str, known: Sequence[tuple
     if folded[-2:] == "يه" or folded[-1:] == "ة" and folded[-2:-1] == "ي":
         return []  # an adjective: شركة صينية, صحيفة محلية
     place = not _is(words[i].group(), ORG_HEADS)
+    if not place and folded[-1:] == "ة" and not _has_article(word):
+        return []  # an adjective agreeing with the feminine noun: شركة ناشئة, صحيفة كبيرة
     if place and folded[-1:] == "ي" and not _has_article(word) or folded[:2] in ("تت", "يت", "لل"):
         return []  # مستشفى جامعي, مطار دولي; a verb (شركة تتعامل); للسيارات
     if _has_article(word):

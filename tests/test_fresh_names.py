@@ -138,13 +138,17 @@ def test_a_company_agency_or_newspaper_is_named_after_its_noun():
 
 
 def test_a_place_is_named_after_its_noun():
-    source = "وقصفت الطائرات حقل العمر ومطار المزة، ونقل الجرحى إلى مستشفى المواساة."
-    assert found(source) == ["العمر", "المزة", "المواساة"]
-    assert "unverified_name:العمر" in flags(
-        source, "Aircraft struck an oil field and a military airport; the wounded went to a hospital."
-    )
-    # an adjective is no name: a university hospital, an international airport
-    assert found("ونقل الجرحى إلى مستشفى جامعي قرب مطار دولي.") == []
+    source = "وقصفت الطائرات حقل كونيكو ومطار منغ، ونقل الجرحى إلى مستشفى رفيديا."
+    assert found(source) == ["كونيكو", "منغ", "رفيديا"]
+    lost = flags(source, "Aircraft struck a gas field and an airport; the wounded went to a hospital.")
+    assert {"unverified_name:كونيكو", "unverified_name:منغ", "unverified_name:رفيديا"} <= set(lost)
+    assert flags(source, "Aircraft struck the Conoco field and Menagh airport; the wounded went to Rafidia hospital.") == []
+    # a governorate is named with the article too
+    assert found("وتفشى الوباء في محافظة الضالع.") == ["الضالع"]
+    # but an adjective, a plural or a word with the article is mostly what it says: a university
+    # hospital, an international airport, a car factory, the gas field, the refugee camp
+    assert found("ونقل الجرحى إلى مستشفى جامعي قرب مطار دولي ومصنع سيارات.") == []
+    assert found("وقصفت الطائرات حقل الغاز ومخيم اللاجئين ومطار العاصمة.") == []
 
 
 def test_names_of_one_or_two_consonants_must_begin_alike():

@@ -300,8 +300,10 @@ def _club(words: list[re.Match[str]], j: int, text: str, known: Sequence[tuple[i
 # common nouns that follow them there (شركة نفط, وكالة أنباء) or an adjective (شركة صينية).
 ORG_HEADS = _forms("شركة صحيفة وكالة قناة مجلة")
 PLACE_HEADS = _forms("محافظة مديرية مديريتي حقل حقلي مطار مصفاة مصنع مخيم مخيمي مستشفى معبر منجم")
-# (a newspaper is named with everyday words and the article: صحيفة الوسط, صحيفة الأهرام)
-_ARTICLE_NAMED = _forms("صحيفة")
+# (a newspaper and a governorate are named with everyday words and the article: صحيفة الوسط,
+# محافظة الضالع; after the other nouns such a word is mostly what it says: حقل الغاز, مخيم
+# اللاجئين, مطار العاصمة, مستشفى الولادة)
+_ARTICLE_NAMED = _forms("صحيفة محافظة")
 _AFTER_HEADS = _forms(
     "أنباء نفط طيران تأمين استثمار اتصالات أمن حماية خدمات نقل شحن إنشاءات مقاولات تطوير صناعة "
     "إعلام أخبار غاز كهرباء مياه لاجئين نازحين"
@@ -325,12 +327,11 @@ def _headed(words: list[re.Match[str]], i: int, text: str, known: Sequence[tuple
     if place and folded[-1:] == "ي" and not _has_article(word) or folded[:2] in ("تت", "يت", "لل"):
         return []  # مستشفى جامعي, مطار دولي; a verb (شركة تتعامل); للسيارات
     if _has_article(word):
-        org = _is(words[i].group(), ORG_HEADS)
-        if org and not _is(words[i].group(), _ARTICLE_NAMED) or folded[:1] in "وفبلك" and folded[1:3] == "ال":
+        if not _is(words[i].group(), _ARTICLE_NAMED) or folded[:1] in "وفبلك" and folded[1:3] == "ال":
             return []
         return [j]
-    if folded[:1] in "وفبلك" and folded[1:3] == "ال":
-        return []
+    if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[-2:] == "ات":
+        return []  # a plural: مصنع سيارات
     if place:
         return [j]
     name = _name_from(words, j, text, after_title=False)

@@ -7,6 +7,7 @@ docs/quality.md reports how precise the resulting flag is on the evaluation sets
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,12 +34,14 @@ TITLES = _forms(
     "المحللة الخبير الخبيرة الباحث الباحثة البابا الإمام المفوض المفوضة المنسق المنسقة المدعي "
     "القاضي القاضية الزعيم العاهل نظيره نظيرته نظيرها مراسل مراسلة الفنان الفنانة المخرج المغني "
     "المغنية الروائي الشاعر الحكم المهاجم المدافع الحارس الكابتن المالك المؤسس مدرب مدير سفير نائب "
-    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة الممثل الممثلة"
+    "نائبة محافظ المحافظ حاكم الحاكم مساعد المساعد مستشار مستشارة الممثل الممثلة ممثل ممثلة"
+    # headed by, led by: a name follows as after a title (برئاسة محمد المنفي)
+    " برئاسة بقيادة"
 )
 # Nouns that head a title's complement (رئيس مجلس النواب, المتحدث باسم الكرملين).
 HEADS = _forms(
     "مجلس وزارة هيئة شركة منظمة لجنة حزب حركة بنك صندوق جامعة باسم مؤسسة مكتب محكمة جهاز وكالة نادي فريق منتخب مجموعة اتحاد "
-    "مصرف بعثة رئاسة شؤون قوات قوة جيش حكومة سلطة إدارة جماعة"
+    "مصرف بعثة رئاسة شؤون قوات قوة جيش حكومة سلطة إدارة جماعة إقليم ولاية محافظة"
 )
 SAYING = _forms(
     "قال قالت أكد أكدت أضاف أضافت أوضح أوضحت دعا دعت رحب رحبت أعلن أعلنت أشار أشارت صرح صرحت "
@@ -52,14 +55,18 @@ STOP = _forms(
     "مسؤول مسؤولون مسؤولة مصدر مصادر شهود شاهد خبراء خبير محللون محلل متحدث ناشطون سكان بيان "
     "جديد جديدة سابق سابقة محللة باحث باحثة تقرير وزير وزراء مراقبون دبلوماسي دبلوماسيون "
     "أيضا كذلك جميع بعض كل عدد أكثر أقل نحو هناك هنا "
-    "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء"
+    "الخميس الجمعة السبت الأحد الاثنين الثلاثاء الأربعاء "
+    # نقلت عن رئيس البرلمان نبيه بري قوله: "his saying", after the name it quotes
+    "قوله قولها فقط مساء صباح ليلة الهدف الهدفين الأهداف"
 )
-# Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب): a name follows as after a verb of saying.
-MEETING = _forms("التقى التقت استقبل استقبلت")
+# Verbs whose subject is a person (والتقى هوكستين رئيس مجلس النواب, وأطلع مصطفى الوزير): a name
+# follows as after a verb of saying.
+MEETING = _forms("التقى التقت استقبل استقبلت يلتقي تلتقي سيلتقي ستلتقي أطلع أطلعت")
 # Words after which a family name with the article stands as a subject (وكان النيادي قد, إن
 # السيسي تلقى): only a nisba form (-ي) is taken there, the shape of such names.
 SUBJECT = _forms("كان كانت إن أن")
-JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم")
+# (and the particles of European names: رون فان رودن, Ron van Rooden)
+JOINERS = _forms("أبو أبي بن ابن بنت عبد آل أم فان فون دي")
 # Goals and nets, no names; in a match report the club follows them (هدفي النصر: Al Nassr's two goals).
 GOALS = _forms("هدف هدفي هدفا هدفين شباك مرمى")
 # Regnal ordinals end a name and belong to it (الملك محمد السادس: Mohammed VI).
@@ -77,6 +84,7 @@ class Candidate:
     end: int
     text: str  # the name as written, clitics of its first word removed
     words: tuple[str, ...]
+    headed: bool = False  # named after a company's or place's noun (مطار حمد): English may write it in an institution's name
 
 
 def _verbal_noun(word: str) -> bool:
@@ -128,6 +136,25 @@ def _first_name(words: list[re.Match[str]], j: int, i: int, text: str, after_tit
     )
 
 
+def _name_ends(words: list[re.Match[str]], j: int, text: str) -> bool:
+    """Whether a name may end at word j: punctuation or the text's end follows it, or a word
+    that is no name (إن, في, قال, a title)."""
+    if j + 1 >= len(words) or not re.fullmatch(r"\s+", text[words[j].end() : words[j + 1].start()]):
+        return True
+    return _bare(words[j + 1].group()) in STOP | SAYING | TITLES
+
+
+# The prefixes of a verb in the imperfect or the future (يبحث, سيبحث): no name word has them
+# after a first and a second name.
+_VERB_PREFIX = re.compile("^(?:س[يتن]|[يتن]).{3,}$")
+
+
+def _third_name_word(words: list[re.Match[str]], j: int, text: str) -> bool:
+    """Whether a third plain word after a title belongs to the name (ألب أرسلان بيرقدار, حسن شيخ
+    محمود): the name ends with it, and it does not read as a verb (ستارمر سيبحث)."""
+    return _name_ends(words, j, text) and not _VERB_PREFIX.match(_light(words[j].group()))
+
+
 def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:
     """Indexes of the name words starting at word i (empty if none). After a verb of saying the
     first word may be a family name with the article (ودعا الصفدي); after a title a plain first
@@ -142,12 +169,18 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
         if j > i and folded in ORDINALS:
             taken.append(j)
             break
-        if _bare(word) in STOP | TITLES | SAYING | GOALS or len(folded) < 2 or _verbal_noun(word):  # فقال ends a name
-            break
+        # a family name with the article after a title's first name may have a verbal noun's
+        # shape (مصطفى التراب: افتعال)
+        family = (
+            j > i and after_title and len(taken) == 1 and _has_article(word) and not _has_article(words[i].group())
+        ) and _name_ends(words, j, text)  # a verbal noun governs what follows it: نوفاك التزام بلاده
+        if _bare(word) in STOP | TITLES | SAYING | GOALS or len(folded) < 2 or _verbal_noun(word) and not family:
+            break  # فقال ends a name
         if j == i and re.search('["«»“”]', text[words[j - 1].end() if j else 0 : words[j].start()]):
             break  # a quotation begins: what follows is speech, not a name
         clitic = folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[:2] == "لل"
-        if clitic and not _first_name(words, j, i, text, after_title):
+        after_joiner = j > i and _light(words[j - 1].group()) in JOINERS  # بن فالح: Faleh, not ف + الح
+        if clitic and not after_joiner and not _first_name(words, j, i, text, after_title):
             break  # a clitic + article word (بالإفراج) is no name
         joiner = folded in JOINERS
         if j == i:
@@ -164,14 +197,20 @@ def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool)
                 and folded[-1:] not in "ةه"
             ):
                 break
+            third = after_title and plain == 2 and _third_name_word(words, j, text)
+            if plain >= 2 and _has_article(words[j - 1].group()) and not joiner and not _third_name_word(words, j, text):
+                break  # a noun after the family name (هيثم الغيص وجود خلافات)
             if (
                 not joiner
                 and not _has_article(word)
                 and plain >= 2
+                and not third
                 and previous not in JOINERS
                 and not _has_article(words[j - 1].group())
             ):
-                break  # a third plain word (محمد صلاح هدفين) is rarely part of the name
+                # a third plain word (محمد صلاح هدفين) is rarely part of the name, unless a
+                # title announced one (وزير الطاقة التركي ألب أرسلان بيرقدار)
+                break
         if not joiner:
             plain += 1
             if plain > MAX_NAME_WORDS:
@@ -221,9 +260,12 @@ CLUB_HEADS = _forms("نادي النادي فريق الفريق")
 PLAY = _forms(
     "فاز فازت تغلب تغلبت توج توجت ارتقى ارتقت تعادل تعادلت خسر خسرت هزم هزمت واجه واجهت يواجه تواجه سيواجه ستواجه أقصى "
     "تأهل تأهلت يمثل تمثل سيمثل ستمثل"  # a club represents its country or continent
+    " مواجهة"  # the tie between two clubs (من مواجهة بيراميدز والجيش الملكي)
 )
 # Words that stand where a club does but name none (the team, the player, the champion).
-_NOT_CLUBS = _forms("المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة")
+_NOT_CLUBS = _forms(
+    "المنتخب الفريق النادي اللاعب اللاعبة البطل البطلة المتصدر الضيوف المضيف المباراة الفائز الخاسر المنافس الخصم"
+)
 _ON = _light("على")
 # بهدف before a word with the article is "in order to" (بهدف التوصل إلى وقف إطلاق النار), even
 # in a text that mentions sport; a goal is بهدف before a number or دون رد, never a club.
@@ -250,6 +292,60 @@ def _club(words: list[re.Match[str]], j: int, text: str, known: Sequence[tuple[i
         bad = folded in STOP | TITLES | _NOT_CLUBS or _verbal_noun(word)
         return [] if bad else [j]
     return _name_from(words, j, text, after_title=False)
+
+
+# Nouns a name of a company, an agency, a newspaper or a movement follows (شركة ريبسول, وكالة
+# وفا, صحيفة فايننشال تايمز), and nouns a place's own name follows (حقل الشرارة, مطار حمد,
+# مخيمي جنين), where no list reaches: the word after them is a name unless it is one of the
+# common nouns that follow them there (شركة نفط, وكالة أنباء) or an adjective (شركة صينية).
+ORG_HEADS = _forms("شركة صحيفة وكالة قناة مجلة")
+PLACE_HEADS = _forms("محافظة مديرية مديريتي حقل حقلي مطار مصفاة مصنع مخيم مخيمي مستشفى معبر منجم")
+# (a newspaper and a governorate are named with everyday words and the article: صحيفة الوسط,
+# محافظة الضالع; after the other nouns such a word is mostly what it says: حقل الغاز, مخيم
+# اللاجئين, مطار العاصمة, مستشفى الولادة)
+_ARTICLE_NAMED = _forms("صحيفة محافظة")
+_AFTER_HEADS = _forms(
+    "أنباء نفط طيران تأمين استثمار اتصالات أمن حماية خدمات نقل شحن إنشاءات مقاولات تطوير صناعة "
+    "إعلام أخبار غاز كهرباء مياه لاجئين نازحين"
+)
+
+
+def _headed(words: list[re.Match[str]], i: int, text: str, known: Sequence[tuple[int, int]]) -> list[int]:
+    """The name after a company's, newspaper's or place's head noun at word i, if any."""
+    j = i + 1
+    if j >= len(words) or _in(words[j], known) or not re.fullmatch(r"\s+", text[words[i].end() : words[j].start()]):
+        return []
+    word = words[j].group()
+    folded = _light(word)
+    if _bare(word) in STOP | TITLES | SAYING | _AFTER_HEADS or _verbal_noun(word) or len(folded) < 3:
+        return []
+    if folded[-2:] == "يه" or folded[-1:] == "ة" and folded[-2:-1] == "ي":
+        return []  # an adjective: شركة صينية, صحيفة محلية
+    place = not _is(words[i].group(), ORG_HEADS)
+    if not place and folded[-1:] == "ة" and not _has_article(word):
+        return []  # an adjective agreeing with the feminine noun: شركة ناشئة, صحيفة كبيرة
+    if place and folded[-1:] == "ي" and not _has_article(word) or folded[:2] in ("تت", "يت", "لل"):
+        return []  # مستشفى جامعي, مطار دولي; a verb (شركة تتعامل); للسيارات
+    if _has_article(word):
+        if not _is(words[i].group(), _ARTICLE_NAMED) or folded[:1] in "وفبلك" and folded[1:3] == "ال":
+            return []
+        return [j]
+    if folded[:1] in "وفبلك" and folded[1:3] == "ال" or folded[-2:] == "ات":
+        return []  # a plural: مصنع سيارات
+    if place:
+        return [j]
+    name = _name_from(words, j, text, after_title=False)
+    # the next such noun begins another name (وكالة بترا وصحيفة الغد)
+    # (nor is a verb after it part of it: شركة إيني ستواصل)
+    return list(
+        itertools.takewhile(
+            lambda k: (
+                not _is(words[k].group(), ORG_HEADS | PLACE_HEADS)
+                and not (k > j and _VERB_PREFIX.match(_light(words[k].group())))
+            ),
+            name,
+        )
+    )
 
 
 _TO = _forms("إلى لدى في")  # المبعوث الأممي الخاص إلى سوريا غير بيدرسن
@@ -295,6 +391,7 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
     words = arabic.words(text)
     sport = any(_is(w.group(), SPORT) for w in words)
     found: list[list[int]] = []
+    headed: set[int] = set()  # where names found after a company's or place's noun start
     i = 0
     while i < len(words):
         bare = _bare(words[i].group())
@@ -317,6 +414,8 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             while j < len(words):
                 if _complement(words[j].group()):
                     j += 1
+                elif _in(words[j], known):
+                    j += 1  # a place or institution the list holds (الأمين العام لأوبك, حكومة إقليم كردستان)
                 elif _light(words[j].group()) in _TO and j + 1 < len(words) and _in(words[j + 1], known):
                     j += 2  # … to Syria
                 else:
@@ -330,11 +429,17 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
             j = i + 1
             if _light(words[j].group()) in HEADS:  # أعلنت شركة أرامكو: the name follows the noun
                 j += 1
-            name = _name_from(words, j, text, after_title=False) if j < len(words) else []
+            common = j < len(words) and _bare(words[j].group()) in _AFTER_HEADS  # قالت وكالة أنباء
+            name = _name_from(words, j, text, after_title=False) if j < len(words) and not common else []
+            if j > i + 1:  # after a company's noun, as in _headed: no verb (قالت شركة توتال ستواصل)
+                name = [k for k in name if not (k > j and _VERB_PREFIX.match(_light(words[k].group())))]
         elif bare in MEETING and i + 1 < len(words):
             name = _name_from(words, i + 1, text, after_title=False)
         elif bare in SUBJECT and i + 1 < len(words) and _nisba(words[i + 1].group()) and not _in(words[i + 1], known):
             name = _name_from(words, i + 1, text, after_title=False)[:1]
+        elif _is(words[i].group(), ORG_HEADS | PLACE_HEADS):
+            name = _headed(words, i, text, known)
+            headed.update(name[:1])
         elif _foreign(words[i].group()):
             name = [i]
         elif words[i].end() in ends and i + 1 < len(words) and not _in(words[i + 1], known) and _as_noun(words, i):
@@ -357,5 +462,5 @@ def find(text: str, known: Sequence[tuple[int, int]] = (), nationals: Sequence[i
         if not name:
             continue
         start, end = words[name[0]].start(), words[name[-1]].end()
-        out.append(Candidate(start, end, text[start:end], tuple(words[k].group() for k in name)))
+        out.append(Candidate(start, end, text[start:end], tuple(words[k].group() for k in name), name[0] in headed))
     return out

@@ -54,7 +54,8 @@ _TITLED = re.compile(rf"\b(?P<role>{_ROLE}{_OF_OFFICE}|{_HONORIFIC}){_GLOSS}\s*,
 # A name, then its role: "Dmitry Peskov, the Kremlin spokesman", "Bieskof, the head of the …".
 _APPOSED = re.compile(rf"\b(?P<name>{_NAME}),\s+(?:(?i:the|a|an)\s+)?{_QUALIFIER}(?P<role>{_ROLE})\b")
 # A role of something, then the name: "The president of the UAE, Mohammed bin Zayed, said".
-_OF_WHAT = r"[A-Z][\w'’.-]*(?:\s+(?:of\s+|the\s+)?[A-Z][\w'’.-]*){0,4}"
+# (of the: "The President of the General Manager of the Group, Mostafa Tareq")
+_OF_WHAT = r"[A-Z][\w'’.-]*(?:\s+(?:of\s+(?:the\s+)?|the\s+)?[A-Z][\w'’.-]*){0,4}"
 _ROLE_OF = re.compile(rf"\b(?P<role>{_ROLE})\s+(?:of|for|to)\s+(?:the\s+)?{_OF_WHAT},\s+(?:{_HONORIFIC}\s+)?(?P<name>{_NAME})")
 # (not after "of" or "the": the Ministry of Culture announced, the Agency said)
 _SAYS = re.compile(rf"(?<!\bof )(?<!\bthe )\b(?P<name>{_NAME})\s+(?:has\s+|had\s+)?{_SAYING}\b")
@@ -202,6 +203,7 @@ _GENERIC = frozenset(
     "Week Month Minister Ministry President Presidential Director Chairman Secretary Spokesman Ambassador Envoy King "
     "Prince Emir Crown Commissioner Commander General Governor Mayor Speaker Senator Chief Head Leader Adviser Judge "
     "Officer Official Officials Council Board Governors Directors Members Member Party Parties Arabic English "
+    "Manager Managing Executive "
     "Reconstruction Humanitarian Aid Operations Operation Program Fund Forces Force Army Resistance Opposition "
     "Treasury Customs Police Intelligence Ports Port Authority Affair Internal External Permanent Mission "
     "Alliance Prevention Disease Diseases Control Centers Centres Asian Mediterranean Atlantic Pacific Caribbean "
@@ -217,14 +219,18 @@ def unknown_names(english: str, listed: list[Mention], known: list[Person]) -> l
     """Capitalized runs that no list holds and no person check has taken: the words of each
     that could be names (not generic, not common), for a look in the source. A sentence's
     first word alone is left out: English capitalizes it whatever it is."""
-    spans = [(m.start, m.end) for m in listed]
     taken = {w for p in known for w in p.name.split()}
     out = []
     for match in _CAPITAL_RUN.finditer(english):
         start, text = match.start(), re.sub(r"['’]s$", "", match.group().rstrip("."))
         if re.fullmatch(r"[A-Z]{2,6}", text) and english[start - 1 : start] == "(":
             continue  # an acronym after its name: Christian Democratic Union (CDU)
-        if any(s < match.end() and start < e for s, e in spans):
+        inside = [m for m in listed if m.start < match.end() and start < m.end]
+        # before a nationality word that ends it, the rest of the run is still a name to look
+        # for (Riesol Spanish for شركة ريبسول الإسبانية, as Arabic orders them)
+        if len(inside) == 1 and inside[0].kind == "demonym" and text.endswith(" " + inside[0].text):
+            text = text[: -len(inside[0].text)].strip()
+        elif inside:
             continue
         words = [w for w in re.split(r"\s+|-", text) if len(w) > 2 and w[0].isupper()]
         if _SENTENCE_START.search(english[:start]) and len(words) == 1:
@@ -243,6 +249,21 @@ def unknown_names(english: str, listed: list[Mention], known: list[Person]) -> l
         if content and text not in out:
             out.append(text)
     return out
+
+
+def person_like(run: str) -> bool:
+    """Whether a capitalized run reads as a person's full name: two to four name words, none
+    generic, common, an institution's or a role's (Ron Fann Ronood, not Nile Delta Authority)."""
+    words = run.split()
+    return 2 <= len(words) <= 4 and all(
+        re.fullmatch(_NAME_WORD, w)
+        and w not in _GENERIC
+        and w not in _COMMON
+        and w not in _INSTITUTION
+        and not _ROLE_NAME.match(w)
+        and w not in _MONTHS_DAYS
+        for w in words
+    )
 
 
 _MONTHS_DAYS = frozenset(

@@ -41,12 +41,23 @@ def _written_as(written: str, entry: Entry) -> bool:
     """Whether a one-word name as written can be the entry's listed spelling."""
     if arabic.compatible(written, entry.arabic):
         return True
-    return (
+    if (
         entry.kind in _HAMZA_KINDS
         and len(written) >= _MIN_HAMZA_NAME
         and written[:1] in "أإآ"
         and entry.arabic[:1] == "ا"
         and arabic.compatible("ا" + written[1:], entry.arabic)
+    ):
+        return True
+    # the same hamza after the article: الإثنين, as Monday is most often written, for the
+    # listed الاثنين
+    return (
+        entry.kind in _HAMZA_KINDS | {"weekday"}
+        and len(written) >= _MIN_HAMZA_NAME + 2
+        and written[:2] == "ال"
+        and written[2:3] in "أإآ"
+        and entry.arabic[:3] == "الا"
+        and arabic.compatible("الا" + written[3:], entry.arabic)
     )
 
 
@@ -190,4 +201,34 @@ def default() -> Gazetteer:
         for form in entities.arabic_forms(row)
     ]
     more = [e for e in found if all(x.kind == "town" for x in places.index.get(_key(e.arabic), []))]
-    return Gazetteer([e for listed in places.index.values() for e in listed] + more)
+    listed = Gazetteer([e for listed in places.index.values() for e in listed] + more)
+    nisbas = [e for e in _nisbas(listed) if _key(e.arabic) not in listed.index]
+    return Gazetteer([e for listed in listed.index.values() for e in listed] + nisbas)
+
+
+def _nisbas(gazetteer: Gazetteer) -> list[Entry]:
+    """The nationality adjectives Arabic forms regularly from a country's name, for the
+    countries data/entities.tsv gives no row (النمساوية from النمسا, الناميبي from ناميبيا,
+    الصومالي from الصومال): -يا and -ا give way to -ي (or -اوي), others take it; with the
+    article, and feminine too. Their English is the country's: the checks accept the English
+    adjective by the country's name it begins with (Namibian, Somali)."""
+    out = []
+    for entries in gazetteer.index.values():
+        for entry in entries:
+            if entry.kind != "territory" or " " in entry.arabic:
+                continue
+            base = entry.arabic[2:] if entry.arabic[:2] == "ال" else entry.arabic
+            if base[-1:] in "يةوى":
+                continue  # مالي is also "financial"; no regular form to derive
+            if base.endswith("يا"):
+                stems = [base[:-2]]
+            elif base.endswith("ا"):
+                stems = [base[:-1], base + "و"]  # فرنسي, نمساوي
+            else:
+                stems = [base]
+            # (and the English adjective where English forms it regularly: Austria, Austrian)
+            names = [entry.english] + ([entry.english + "n"] if entry.english.endswith("a") else [])
+            for stem in stems:
+                if len(arabic.fold(stem)) >= 3:
+                    out += [Entry(f"ال{stem}{end}", name, "demonym") for end in ("ي", "ية") for name in names]
+    return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from khulasa_server.pipeline.names.arabic import fold, splits, strip_diacritics
+from khulasa_server.pipeline.names.arabic import WORD, fold, splits, strip_diacritics
 from khulasa_server.text.normalize import normalize
 
 _CONSONANTS = {
@@ -151,11 +151,23 @@ def english_skeleton(word: str, ch: str = "S") -> str:
     return _collapse("".join(mapping[m.group()] for m in _EN_PATTERN.finditer(c_soft)))
 
 
+# French endings whose consonant is not said (Carret, Barrot, Renault, Jacques, François):
+# not -es or -as, which Spanish and Portuguese say (Rodrigues, Vargas)
+_SILENT_END = re.compile(r"(?:[eo]|ai|au)(t)$|au(lt)$|(?:ea|a)u(x)$|(?:ai|oi|que)(s)$")
+
+
 def english_skeletons(word: str) -> set[str]:
     """The skeletons an English spelling may stand for: ch as S or K; j as the y it is in
-    Italian and German names (Tajani: تاياني); v as the ب Arabic often writes (Aviv: أبيب)."""
-    forms = {word, re.sub("j", "y", word), re.sub("v", "b", word)}
-    return {english_skeleton(w, ch) for w in forms for ch in ("S", "K")}
+    Italian and German names (Tajani: تاياني); v as the ب Arabic often writes (Aviv: أبيب);
+    dh as ض as well as ذ (Dhale: الضالع, Ramadhan); and without a final consonant French
+    leaves unsaid."""
+    forms = {word, re.sub("j", "y", word), re.sub("v", "b", word), re.sub("(?i)dh", "d", word)}
+    out = {english_skeleton(w, ch) for w in forms for ch in ("S", "K")}
+    silent = _SILENT_END.search(ascii_fold(word).lower())
+    if silent:  # a French ending Arabic does not write: Carret كاريه, Primas بريما, Renault رينو
+        unsaid = english_skeleton(next(g for g in silent.groups() if g))
+        out |= {_collapse(s[: -len(unsaid)]) for s in out if len(s) > 1}
+    return out
 
 
 def stem(word: str) -> str:
@@ -260,6 +272,19 @@ def _mixed_skeletons(english: str) -> list[str]:
     return [_collapse(english_skeleton(m.group(1)) + arabic_skeleton(m.group(2))) for m in _MIXED_WORD.finditer(english)]
 
 
+def same_onset(arabic_word: str, english_word: str) -> bool:
+    """Whether two spellings begin alike: both with a consonant, or both with a vowel or a
+    letter the skeletons drop (ا و ي ع ح ه; a e i o u h w y). Names of one or two consonant
+    classes share them by chance (MD: محمد, أحمد, حمد; Mohamed, Ahmed, Hamad); how they begin
+    tells them apart. After an article written on (Al-Mirari for الأميري) either will do: the
+    article takes the vowel."""
+    if _ARTICLE.match(ascii_fold(english_word)):
+        return True
+    arabic = fold(stem(arabic_word))
+    latin = ascii_fold(english_word).lower()
+    return (not arabic or arabic[0] not in _AR_CLASS) == (latin[:1] in tuple("aeiouhwy'’"))
+
+
 def kept(arabic_word: str, english: str, near: bool = True) -> bool:
     """Whether the English keeps one Arabic name word: a capitalized English word (or two
     written together, Abu Ali / Abuali) has its consonant skeleton (or, with `near`, one
@@ -267,8 +292,13 @@ def kept(arabic_word: str, english: str, near: bool = True) -> bool:
     target = arabic_skeleton(stem(arabic_word))
     if not target:
         return True  # a name of weak letters only (e.g. أوي) cannot be checked this way
+    if any(fold(stem(m.group())) == fold(stem(arabic_word)) for m in WORD.finditer(english)):
+        return True  # copied in Arabic letters (Mohamed المنفي's)
     cores = [_ARTICLE.sub("", w) for w in english_words(english)]  # al-Safadi → Safadi
-    variants = [english_skeletons(w) for w in cores if w[:1].isupper() and not function_word(w)]
+    names = [w for w in cores if w[:1].isupper() and not function_word(w)]
+    if len(target) <= 2:  # Mohammed is no حمد, nor Mohamed أحمد: both MD
+        names = [w for w in names if same_onset(arabic_word, w)]
+    variants = [english_skeletons(w) for w in names]
     singles = [s for v in variants for s in v]
     pairs = [a + b for v, w in zip(variants, variants[1:]) for a in v for b in w]
     match = _near if near else str.__eq__

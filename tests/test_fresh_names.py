@@ -40,6 +40,8 @@ def test_a_title_may_announce_a_name_of_three_words():
 
     # but not a third word that reads as a verb, a quote's "his saying", or a verbal noun's object
     assert found("وقال رئيس الوزراء البريطاني كير ستارمر سيبحث الملف مع نظرائه.") == ["كير ستارمر"]
+    # a past verb of three letters before a preposition (after إن the subject comes first)
+    assert found("وقال المتحدث إن المبعوث آموس هوكستين وصل إلى بيروت مساء أمس.") == ["آموس هوكستين"]
     assert found("ونقلت الوكالة عن رئيس البرلمان نبيه بري قوله إن الحرب لن تتسع.") == ["نبيه بري"]
     # the third word must end the name: a noun it governs follows a verbal noun, not a name
     assert found("وأكد نائب رئيس الوزراء الروسي دميتري باتروشيف التزام بلاده بالاتفاق.") == ["دميتري باتروشيف"]

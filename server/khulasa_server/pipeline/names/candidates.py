@@ -151,8 +151,15 @@ _VERB_PREFIX = re.compile("^(?:س[يتن]|[يتن]).{3,}$")
 
 def _third_name_word(words: list[re.Match[str]], j: int, text: str) -> bool:
     """Whether a third plain word after a title belongs to the name (ألب أرسلان بيرقدار, حسن شيخ
-    محمود): the name ends with it, and it does not read as a verb (ستارمر سيبحث)."""
-    return _name_ends(words, j, text) and not _VERB_PREFIX.match(_light(words[j].group()))
+    محمود): the name ends with it, and it does not read as a verb (ستارمر سيبحث; a word of three
+    letters before a preposition is a past verb: إن المبعوث آموس هوكستين وصل إلى بيروت)."""
+    light = _light(words[j].group())
+    if len(light) == 3 and j + 1 < len(words) and _bare(words[j + 1].group()) in _PREPOSITIONS:
+        return False
+    return _name_ends(words, j, text) and not _VERB_PREFIX.match(light)
+
+
+_PREPOSITIONS = _forms("إلى الى في من عن على مع")
 
 
 def _name_from(words: list[re.Match[str]], i: int, text: str, after_title: bool) -> list[int]:

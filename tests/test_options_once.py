@@ -32,9 +32,9 @@ def test_each_option_is_checked_once_and_reaches_the_stages_whole(pipeline, monk
         seen["summary"] = options
         return summarize(self, english, options, timings)
 
-    def seen_run(self, units, options, timings):
+    def seen_run(self, units, options, timings, *rest):
         seen["translation"] = options
-        return run(self, units, options, timings)
+        return run(self, units, options, timings, *rest)
 
     monkeypatch.setattr(glossary, "check", counted_check)
     monkeypatch.setattr(summary.SummaryStage, "method", counted_method)

@@ -127,7 +127,7 @@ class TranslationStage:
             timings.source_tokens += len(self._tokens(unit[1]))
             timings.target_tokens += out.tokens
             segments.append(self._segment(unit, out, t, f, timings))
-        return self._repair_names(units, segments, terms, found, spelled, texts, timings)
+        return self._repair_names(units, segments, terms, found, spelled, list(zip(texts, tokens)), timings)
 
     def _surnames(
         self, units: list[Unit], found: list[names.Names], article: Mapping[str, str] | None
@@ -154,7 +154,8 @@ class TranslationStage:
             [out] = self.engine.run("translate", [Row(texts[k], tokens=tokens[k], note=notes[k])])
             own.source_tokens, own.target_tokens = len(self._tokens(units[k][1])), out.tokens
             segment = self._segment(units[k], out, terms[k], found[k], own)
-            return self._repair_names([units[k]], [segment], [terms[k]], [found[k]], [spelled[k]], [texts[k]], own)[0], own
+            read = [(texts[k], tokens[k])]
+            return self._repair_names([units[k]], [segment], [terms[k]], [found[k]], [spelled[k]], read, own)[0], own
 
         start = time.perf_counter()
         calls = [carry(one) for _ in units]  # each in a copy of this request's context (its scope)
@@ -222,7 +223,7 @@ class TranslationStage:
     def _repair_names(self, units, segments: list[Segment], terms, found, spelled, read, timings: Timings) -> list[Segment]:
         """Segments with a name flag decoded again with their names as terms (prompted engines
         only: others ignore notes); the new output replaces the old when it is better
-        (repair.better). `read`: what the first pass read of each piece."""
+        (repair.better). `read`: what the first pass read of each piece, with its tokens."""
         todo = [k for k, s in enumerate(segments) if repair.flagged(s.warnings)]
         if not todo or not self.repair_names or not self.engine.takes_notes:
             return segments
@@ -232,9 +233,10 @@ class TranslationStage:
             given = terms[k] + names.repair_terms(found[k], skip=dict(terms[k]), article=spelled[k])
             # What the first pass read (names in English in the source), with a note of the names
             # it still holds in Arabic; where it holds none, the source as sent with all of them.
-            still = [(arabic, english) for arabic, english in given if arabic in read[k]]
-            if still and read[k] != units[k].piece.content:
-                rows.append(Row(read[k], tokens=self.engine.tokenize(read[k]), note=repair.note(still)))
+            text, counted = read[k]
+            still = [(arabic, english) for arabic, english in given if arabic in text]
+            if still and text != units[k].piece.content:
+                rows.append(Row(text, tokens=counted, note=repair.note(still)))
             elif given:
                 rows.append(Row(units[k].piece.content, tokens=self._tokens(units[k].piece), note=repair.note(given)))
             else:  # without a term to give, the prompt is the first pass's: greedy decoding would repeat it
